@@ -1,0 +1,3 @@
+"""CRVS Hub: civil registration interoperability server."""
+
+__version__ = "0.1.0"

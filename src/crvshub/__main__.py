@@ -1,0 +1,5 @@
+"""Allow `python -m crvshub`."""
+
+from crvshub.cli import main
+
+main()

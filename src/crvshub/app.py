@@ -1,0 +1,146 @@
+"""Build the ASGI application: routers, middleware, error handlers and lifespan."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+from starlette.staticfiles import StaticFiles
+
+from crvshub import __version__
+from crvshub.context import AppContext
+from crvshub.errors import (
+    AppError,
+    BadRequest,
+    InternalError,
+    InvalidParameter,
+    MethodNotAllowed,
+    NotFound,
+)
+from crvshub.fhir.outcome import outcome_json
+from crvshub.fhir.responses import FHIRResponse
+from crvshub.observability import ObservabilityMiddleware, configure_logging
+from crvshub.outbox.worker import Worker, load_handlers
+from crvshub.settings import Settings, get_settings
+
+log = structlog.get_logger("crvshub")
+
+# Every feature router, in the order they are mounted. Each module exposes `router`.
+ROUTER_MODULES = (
+    "crvshub.ops",
+    "crvshub.auth.endpoints",
+    "crvshub.location.endpoints",
+    "crvshub.notification.endpoints",
+    "crvshub.record.endpoints",
+    "crvshub.webhook.endpoints",
+    "crvshub.registration_hook.endpoints",
+    "crvshub.web.endpoints",
+)
+
+
+def _request_id(request: Request) -> str:
+    return str(request.scope.get("state", {}).get("request_id", ""))
+
+
+def error_response(request: Request, error: AppError) -> Response:
+    """Render an AppError as an OperationOutcome response."""
+    return FHIRResponse(
+        outcome_json(error, _request_id(request)),
+        status_code=error.status,
+        headers=error.headers,
+    )
+
+
+async def _app_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, AppError)
+    return error_response(request, exc)
+
+
+async def _validation_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    from crvshub.errors import Issue
+
+    issues = []
+    for err in exc.errors():
+        loc = [str(p) for p in err.get("loc", ())]
+        where = ".".join(loc)
+        if err.get("type") == "json_invalid":
+            issues.append(
+                Issue(BadRequest.code, f"Malformed JSON: {err.get('msg')}", where, "structure")
+            )
+        else:
+            issues.append(
+                Issue(InvalidParameter.code, f"{where}: {err.get('msg')}", where, "value")
+            )
+    return error_response(request, InvalidParameter(issues=issues))
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    error: AppError
+    if exc.status_code == 404:
+        error = NotFound(f"No resource at {request.url.path}")
+    elif exc.status_code == 405:
+        error = MethodNotAllowed(f"{request.method} is not allowed on {request.url.path}")
+    else:
+        error = InvalidParameter(str(exc.detail))
+        error.status = exc.status_code  # type: ignore[misc]
+    return error_response(request, error)
+
+
+async def _unexpected(request: Request, exc: Exception) -> Response:
+    rid = _request_id(request)
+    log.error("unhandled_exception", path=request.url.path, exc_info=exc)
+    return error_response(request, InternalError(f"Internal error; correlation id {rid}"))
+
+
+def create_app(settings: Settings | None = None, *, start_worker: bool | None = None) -> FastAPI:
+    """Create the CRVS Hub application for the given settings."""
+    settings = settings or get_settings()
+    configure_logging(settings.log_level, json=settings.log_json)
+    ctx = AppContext.build(settings)
+    run_worker = settings.embedded_worker if start_worker is None else start_worker
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        with ctx.db.transaction() as session:
+            ctx.keys.ensure(session)
+        load_handlers()
+        worker = Worker(ctx) if run_worker else None
+        if worker:
+            worker.start()
+        app.state.worker = worker
+        log.info("crvshub_started", version=__version__, database=ctx.db.engine.url.drivername)
+        yield
+        if worker:
+            worker.stop()
+        ctx.db.dispose()
+
+    app = FastAPI(
+        title="CRVS Hub",
+        version=__version__,
+        lifespan=lifespan,
+        docs_url="/documentation",
+        redoc_url=None,
+        openapi_url="/openapi.json",
+        description="Civil registration interoperability server, wire-compatible with the "
+        "OpenCRVS v1.x interoperability APIs.",
+    )
+    app.state.ctx = ctx
+    app.add_exception_handler(AppError, _app_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected)
+    for module_name in ROUTER_MODULES:
+        app.include_router(importlib.import_module(module_name).router)
+    static_dir = Path(__file__).parent / "web" / "static"
+    app.mount("/static", StaticFiles(directory=str(static_dir)), name="static")
+    app.add_middleware(ObservabilityMiddleware, max_body_bytes=settings.max_body_bytes)
+    return app

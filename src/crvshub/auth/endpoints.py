@@ -1,0 +1,44 @@
+"""Staff login and the public keys that verify our tokens."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+from starlette.responses import PlainTextResponse
+
+from crvshub.auth import service
+from crvshub.deps import ContextDep, SessionDep
+from crvshub.fhir.responses import FastJSONResponse
+
+router = APIRouter(tags=["authentication"])
+
+
+class LoginRequest(BaseModel):
+    """Staff credentials."""
+
+    username: str = Field(min_length=1, max_length=128)
+    password: str = Field(min_length=1, max_length=1024)
+
+
+@router.post("/api/auth/login", summary="Log a staff user in and return an access token")
+def login(body: LoginRequest, session: SessionDep, ctx: ContextDep) -> FastJSONResponse:
+    """Exchange a staff username and password for a Bearer token."""
+    user = service.authenticate_user(session, body.username, body.password)
+    token, ttl = service.issue_user_token(ctx.settings, ctx.keys, user)
+    return FastJSONResponse(
+        {"access_token": token, "token_type": "Bearer", "expires_in": ttl},
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+@router.get("/.well-known", summary="Public key (PEM) that verifies access tokens")
+def public_key_pem(ctx: ContextDep) -> PlainTextResponse:
+    """Return the active signing key's public key as PEM (OpenCRVS-compatible)."""
+    key = ctx.keys.active()
+    return PlainTextResponse(key.public_pem if key else "", media_type="application/x-pem-file")
+
+
+@router.get("/.well-known/jwks.json", summary="JSON Web Key Set of every published key")
+def jwks(ctx: ContextDep) -> FastJSONResponse:
+    """Return the JWKS with the active key and keys retired during rotation."""
+    return FastJSONResponse(ctx.keys.jwks(), headers={"Cache-Control": "max-age=60"})

@@ -1,0 +1,168 @@
+"""RSA signing keys for access tokens: generated on first start, persisted, rotatable."""
+
+from __future__ import annotations
+
+import base64
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from sqlalchemy.orm import Session
+
+from crvshub.auth import crypto, repository
+from crvshub.auth.models import SigningKey
+from crvshub.db import utcnow
+from crvshub.errors import TokenInvalid
+
+_KEY_CONTEXT = b"crvshub:signing-key"
+
+
+@dataclass(frozen=True)
+class LoadedKey:
+    """A signing key ready for use."""
+
+    kid: str
+    status: str
+    public_pem: str
+    private_key: Any
+
+
+def _b64u(number: int) -> str:
+    raw = number.to_bytes((number.bit_length() + 7) // 8, "big")
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def generate_key(session: Session, encryption_key: bytes) -> SigningKey:
+    """Create a new active RSA-2048 key and store it, encrypted."""
+    private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private_pem = private.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    public_pem = (
+        private.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
+    key = SigningKey(
+        kid=uuid.uuid4().hex[:16],
+        private_pem_enc=crypto.encrypt(private_pem, encryption_key, context=_KEY_CONTEXT),
+        public_pem=public_pem,
+        status="active",
+        created_at=utcnow(),
+    )
+    repository.add(session, key)
+    return key
+
+
+class KeyRing:
+    """The published keys of this server, cached and reloaded when an unknown kid appears."""
+
+    def __init__(self, encryption_key: bytes, *, reload_interval: float = 30.0) -> None:
+        self._encryption_key = encryption_key
+        self._keys: dict[str, LoadedKey] = {}
+        self._lock = threading.Lock()
+        self._loaded_at = 0.0
+        self._reload_interval = reload_interval
+
+    def load(self, session: Session) -> None:
+        """Load the active and retired keys from the database."""
+        rows = repository.published_keys(session)
+        keys = {}
+        for row in rows:
+            pem = crypto.decrypt(row.private_pem_enc, self._encryption_key, context=_KEY_CONTEXT)
+            private = serialization.load_pem_private_key(pem, password=None)
+            keys[row.kid] = LoadedKey(row.kid, row.status, row.public_pem, private)
+        with self._lock:
+            self._keys = keys
+            self._loaded_at = time.monotonic()
+
+    def ensure(self, session: Session) -> None:
+        """Load the keys, generating the first one if there is none."""
+        self.load(session)
+        if not self.active():
+            generate_key(session, self._encryption_key)
+            session.flush()
+            self.load(session)
+
+    def stale(self) -> bool:
+        """Tell whether the cache is older than the reload interval."""
+        return time.monotonic() - self._loaded_at > self._reload_interval
+
+    def active(self) -> LoadedKey | None:
+        """Return the newest active key."""
+        actives = [k for k in self._keys.values() if k.status == "active"]
+        return actives[-1] if actives else None
+
+    def published(self) -> list[LoadedKey]:
+        """Return every key a verifier should accept."""
+        return list(self._keys.values())
+
+    def sign(self, claims: dict[str, Any]) -> str:
+        """Sign claims as an RS256 JWT with the active key."""
+        key = self.active()
+        if key is None:
+            raise RuntimeError("no active signing key: run `crvshub migrate` and start the server")
+        return jwt.encode(claims, key.private_key, algorithm="RS256", headers={"kid": key.kid})
+
+    def has_kid(self, kid: str) -> bool:
+        """Tell whether a key id is known."""
+        return kid in self._keys
+
+    def verify(self, token: str, *, issuer: str, audience: str) -> dict[str, Any]:
+        """Verify a JWT signed by any published key and return its claims."""
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError:
+            raise TokenInvalid("The access token is not a well-formed JWT") from None
+        key = self._keys.get(str(header.get("kid", "")))
+        if key is None and len(self._keys) == 1 and "kid" not in header:
+            key = next(iter(self._keys.values()))
+        if key is None:
+            raise TokenInvalid("The access token was signed by an unknown key")
+        try:
+            claims: dict[str, Any] = jwt.decode(
+                token,
+                key.private_key.public_key(),
+                algorithms=["RS256"],
+                issuer=issuer,
+                audience=audience,
+                options={"require": ["exp", "sub", "iss"]},
+            )
+        except jwt.ExpiredSignatureError:
+            raise TokenInvalid("The access token has expired: request a new one") from None
+        except jwt.PyJWTError as exc:
+            raise TokenInvalid(f"The access token is invalid: {exc}") from None
+        return claims
+
+    def jwks(self) -> dict[str, Any]:
+        """Return the JWKS document of every published key."""
+        keys = []
+        for key in self.published():
+            numbers = key.private_key.public_key().public_numbers()
+            keys.append(
+                {
+                    "kty": "RSA",
+                    "use": "sig",
+                    "alg": "RS256",
+                    "kid": key.kid,
+                    "n": _b64u(numbers.n),
+                    "e": _b64u(numbers.e),
+                }
+            )
+        return {"keys": keys}
+
+
+def rotate(session: Session, encryption_key: bytes) -> SigningKey:
+    """Retire the active key(s) and create a new one; retired keys stay published."""
+    for key in repository.published_keys(session):
+        if key.status == "active":
+            key.status = "retired"
+            key.retired_at = utcnow()
+    return generate_key(session, encryption_key)

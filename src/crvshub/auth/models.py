@@ -1,0 +1,79 @@
+"""Staff users, integration clients, signing keys and the management audit."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, Integer, LargeBinary, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from crvshub.db import Base, JSONType, UTCDateTime, new_id, utcnow
+
+
+class User(Base):
+    """A staff user: one role, one office."""
+
+    __tablename__ = "users"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True, default=new_id)
+    username: Mapped[str] = mapped_column(String(128), unique=True)
+    given_names: Mapped[str] = mapped_column(String(255))
+    family_name: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(64))
+    office_id: Mapped[str] = mapped_column(ForeignKey("locations.id"), index=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    mobile: Mapped[str | None] = mapped_column(String(32))
+    email: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Client(Base):
+    """An integration client (a hospital system, a search client, a subscriber, the NID)."""
+
+    __tablename__ = "clients"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True, default=new_id)
+    client_id: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(255))
+    type: Mapped[str] = mapped_column(String(32), index=True)
+    integrating_system_type: Mapped[str | None] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), default="active", index=True)
+    secret_hash: Mapped[str] = mapped_column(String(128))
+    sha_secret_enc: Mapped[bytes] = mapped_column(LargeBinary)
+    webhook_permissions: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)
+    daily_quota: Mapped[int] = mapped_column(Integer, default=2000)
+    created_by: Mapped[str | None] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    secret_rotated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SigningKey(Base):
+    """An RSA key that signs access tokens; retired keys stay published until they expire."""
+
+    __tablename__ = "signing_keys"
+
+    kid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    private_pem_enc: Mapped[bytes] = mapped_column(LargeBinary)
+    public_pem: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class AdminAudit(Base):
+    """Who did what to users, clients and keys, when and from where."""
+
+    __tablename__ = "admin_audit"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True, default=new_id)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(255))
+    action: Mapped[str] = mapped_column(String(64))
+    target_type: Mapped[str] = mapped_column(String(32))
+    target_id: Mapped[str] = mapped_column(String(128), index=True)
+    ip: Mapped[str | None] = mapped_column(String(64))
+    details: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)

@@ -1,0 +1,92 @@
+"""SQL for users, clients, keys and the management audit."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from crvshub.auth.models import AdminAudit, Client, SigningKey, User
+from crvshub.db import Base, utcnow
+
+
+def add(session: Session, row: Base) -> None:
+    """Stage a new row."""
+    session.add(row)
+
+
+def published_keys(
+    session: Session, *, keep_retired: timedelta = timedelta(days=8)
+) -> Sequence[SigningKey]:
+    """Return active keys and keys retired recently enough that their tokens may still live."""
+    cutoff = utcnow() - keep_retired
+    rows = session.scalars(select(SigningKey).order_by(SigningKey.created_at)).all()
+    return [k for k in rows if k.status == "active" or (k.retired_at and k.retired_at > cutoff)]
+
+
+def user_by_username(session: Session, username: str) -> User | None:
+    """Return a staff user by username."""
+    return session.scalars(select(User).where(User.username == username)).first()
+
+
+def user_by_id(session: Session, user_id: str) -> User | None:
+    """Return a staff user by id."""
+    return session.get(User, user_id)
+
+
+def list_users(session: Session) -> Sequence[User]:
+    """Return every staff user, by username."""
+    return session.scalars(select(User).order_by(User.username)).all()
+
+
+def client_by_id(session: Session, row_id: str) -> Client | None:
+    """Return a client by its internal id (the token subject)."""
+    return session.get(Client, row_id)
+
+
+def client_by_client_id(session: Session, client_id: str) -> Client | None:
+    """Return a client by its public client_id."""
+    return session.scalars(select(Client).where(Client.client_id == client_id)).first()
+
+
+def list_clients(session: Session) -> Sequence[Client]:
+    """Return every client, newest first."""
+    return session.scalars(select(Client).order_by(Client.created_at.desc())).all()
+
+
+def delete_client(session: Session, client: Client) -> None:
+    """Delete a client row."""
+    session.execute(delete(Client).where(Client.id == client.id))
+
+
+def audit(
+    session: Session,
+    *,
+    actor: str,
+    action: str,
+    target_type: str,
+    target_id: str,
+    ip: str | None = None,
+    details: dict[str, object] | None = None,
+) -> None:
+    """Append one management audit row."""
+    session.add(
+        AdminAudit(
+            actor=actor,
+            action=action,
+            target_type=target_type,
+            target_id=target_id,
+            ip=ip,
+            details=details or {},
+            at=utcnow(),
+        )
+    )
+
+
+def audit_for(session: Session, target_id: str) -> Sequence[AdminAudit]:
+    """Return the management audit of one target, oldest first."""
+    return session.scalars(
+        select(AdminAudit).where(AdminAudit.target_id == target_id).order_by(AdminAudit.at)
+    ).all()

@@ -1,0 +1,133 @@
+"""Staff users and access tokens: create, log in, issue tokens."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from crvshub.auth import domain, passwords, repository
+from crvshub.auth.errors import InvalidLogin, UnknownOffice, UnknownRole, UserExists
+from crvshub.auth.keys import KeyRing
+from crvshub.auth.models import Client, User
+from crvshub.db import utcnow
+from crvshub.location import repository as location_repository
+from crvshub.settings import Settings
+
+
+def _claims(
+    settings: Settings,
+    *,
+    sub: str,
+    scopes: list[str],
+    audience: list[str],
+    ttl: int,
+    kind: str,
+    extra: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    now = utcnow()
+    return {
+        "sub": sub,
+        "scope": scopes,
+        "aud": audience,
+        "iss": settings.token_issuer,
+        "iat": int(now.timestamp()),
+        "exp": int((now + timedelta(seconds=ttl)).timestamp()),
+        "jti": uuid.uuid4().hex,
+        "crvshub:kind": kind,
+        **(extra or {}),
+    }
+
+
+def issue_user_token(settings: Settings, keys: KeyRing, user: User) -> tuple[str, int]:
+    """Return an access token for a staff user and its lifetime in seconds."""
+    ttl = settings.user_token_ttl_seconds
+    claims = _claims(
+        settings,
+        sub=user.id,
+        scopes=domain.scopes_for_role(user.role),
+        audience=list(domain.BASE_AUDIENCE),
+        ttl=ttl,
+        kind="user",
+    )
+    return keys.sign(claims), ttl
+
+
+def issue_client_token(settings: Settings, keys: KeyRing, client: Client) -> tuple[str, int]:
+    """Return an access token for an integration client and its lifetime in seconds."""
+    ttl = settings.system_token_ttl_seconds
+    scopes = domain.scopes_for_client(client.type)
+    if settings.environment == "development":
+        scopes.append("demo")
+    claims = _claims(
+        settings,
+        sub=client.id,
+        scopes=scopes,
+        audience=domain.audience_for_client(client.type),
+        ttl=ttl,
+        kind="client",
+    )
+    return keys.sign(claims), ttl
+
+
+def issue_record_token(settings: Settings, keys: KeyRing, *, user_id: str, record_id: str) -> str:
+    """Return a token that may only confirm or reject registration of one record."""
+    claims = _claims(
+        settings,
+        sub=user_id,
+        scopes=[str(domain.Scope.CONFIRM_REGISTRATION), str(domain.Scope.REJECT_REGISTRATION)],
+        audience=[*domain.BASE_AUDIENCE, "opencrvs:notification-api-user"],
+        ttl=settings.record_token_ttl_seconds,
+        kind="record",
+        extra={"recordId": record_id},
+    )
+    return keys.sign(claims)
+
+
+def authenticate_user(session: Session, username: str, password: str) -> User:
+    """Return the active user with these credentials, or raise InvalidLogin."""
+    user = repository.user_by_username(session, username)
+    ok = passwords.verify_password(password, user.password_hash if user else None)
+    if user is None or not ok or user.status != "active":
+        raise InvalidLogin()
+    return user
+
+
+def create_user(
+    session: Session,
+    *,
+    username: str,
+    given_names: str,
+    family_name: str,
+    role: str,
+    office: str,
+    password: str,
+    mobile: str | None = None,
+    email: str | None = None,
+) -> User:
+    """Create a staff user attached to an office (by id or statistical id)."""
+    if role not in domain.Role.__members__:
+        raise UnknownRole(f"Unknown role {role!r}: use one of {', '.join(domain.Role)}")
+    office_row = location_repository.office_by_ref(session, office)
+    if office_row is None:
+        raise UnknownOffice(f"No CRVS office with id or statistical id {office!r}")
+    if repository.user_by_username(session, username) is not None:
+        raise UserExists(f"The username {username!r} is taken")
+    user = User(
+        username=username,
+        given_names=given_names,
+        family_name=family_name,
+        role=role,
+        office_id=office_row.id,
+        password_hash=passwords.hash_password(password),
+        mobile=mobile,
+        email=email,
+        status="active",
+        created_at=utcnow(),
+        updated_at=utcnow(),
+    )
+    repository.add(session, user)
+    session.flush()
+    return user

@@ -1,0 +1,381 @@
+"""The `crvshub` command: serve, worker, migrate, seed, users, keys and feature commands."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.table import Table
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from crvshub.context import AppContext
+from crvshub.settings import Settings, SettingsError, get_settings
+
+console = Console(stderr=True, soft_wrap=True)
+app = typer.Typer(
+    help="CRVS Hub: civil registration interoperability server.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+user_app = typer.Typer(help="Manage staff users.", no_args_is_help=True)
+keys_app = typer.Typer(help="Manage the keys that sign access tokens.", no_args_is_help=True)
+app.add_typer(user_app, name="user")
+app.add_typer(keys_app, name="keys")
+
+
+def fail(message: str) -> None:
+    """Print a one-line error and exit with status 2."""
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(2)
+
+
+def settings_or_fail() -> Settings:
+    """Load settings, exiting with a one-line message naming a bad setting."""
+    try:
+        return get_settings()
+    except SettingsError as exc:
+        fail(str(exc))
+        raise  # unreachable
+
+
+def check_database(settings: Settings) -> None:
+    """Exit with a clear message when the database cannot be reached."""
+    from crvshub.db import make_engine
+
+    engine = make_engine(settings.database_url)
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except Exception as exc:
+        reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0][:200]
+        fail(f"CRVSHUB_DATABASE_URL: cannot connect to {engine.url!r}: {reason}")
+    finally:
+        engine.dispose()
+
+
+@app.command()
+def migrate() -> None:
+    """Create or upgrade the database schema to the newest version."""
+    from crvshub.migrate import upgrade
+
+    settings = settings_or_fail()
+    check_database(settings)
+    upgrade(settings.database_url)
+    console.print("database schema is up to date")
+
+
+@app.command()
+def seed(
+    country_dir: Annotated[
+        Path | None, typer.Option(help="Folder of country CSV files (default: built-in FAR).")
+    ] = None,
+    demo_users: Annotated[
+        bool | None, typer.Option(help="Also create the demo staff users of employees.csv.")
+    ] = None,
+) -> None:
+    """Load the country's locations, statistics and demo users (safe to run again)."""
+    from crvshub.auth.seed import load_users
+    from crvshub.location.seed import CountryDataError, load_country
+
+    settings = settings_or_fail()
+    check_database(settings)
+    folder = country_dir or settings.country_dir
+    with_users = settings.seed_demo_users if demo_users is None else demo_users
+    ctx = AppContext.build(settings)
+    try:
+        with ctx.db.transaction() as session, _progress() as progress:
+            task = progress.add_task("locations", total=None)
+            report = load_country(
+                session,
+                folder,
+                settings.country_code,
+                lambda done, total: progress.update(task, completed=done, total=total),
+            )
+            users: list[tuple[str, str, str]] = []
+            if with_users:
+                utask = progress.add_task("demo users", total=None)
+                users = load_users(
+                    session,
+                    folder,
+                    settings.demo_password,
+                    lambda done, total: progress.update(utask, completed=done, total=total),
+                )
+            ctx.keys.ensure(session)
+    except CountryDataError as exc:
+        fail(f"country data: {exc}")
+    finally:
+        ctx.db.dispose()
+    console.print(
+        f"locations: {report.created} created, {report.updated} updated, "
+        f"{report.unchanged} unchanged"
+    )
+    if users:
+        _print_demo_users(users, settings.demo_password)
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=console,
+        transient=False,
+    )
+
+
+def _print_demo_users(users: list[tuple[str, str, str]], password: str) -> None:
+    table = Table(title=f"Demo staff users (password: {password})")
+    table.add_column("username")
+    table.add_column("role")
+    table.add_column("office")
+    for username, role, office in users:
+        table.add_row(username, role, office)
+    console.print(table)
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+    workers: Annotated[int | None, typer.Option(help="API processes.")] = None,
+) -> None:
+    """Start the API, the staff web UI and the embedded outbox worker."""
+    import uvicorn
+
+    settings = settings_or_fail()
+    if port is not None and not 1 <= port <= 65535:
+        fail(f"--port: {port} is not a port number (1-65535)")
+    check_database(settings)
+    host = host or settings.host
+    port = port or settings.port
+    workers = workers or settings.api_workers
+    worker_proc = None
+    if workers > 1 and settings.embedded_worker:
+        # One outbox worker process beside the API processes, stopped with them.
+        worker_proc = subprocess.Popen([sys.executable, "-m", "crvshub", "worker"])
+        os.environ["CRVSHUB_EMBEDDED_WORKER"] = "false"
+        prom_dir = Path("var/prometheus").resolve()
+        prom_dir.mkdir(parents=True, exist_ok=True)
+        for stale in prom_dir.glob("*.db"):
+            stale.unlink()
+        os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", str(prom_dir))
+    console.print(f"CRVS Hub listening on http://{host}:{port}  (docs: /documentation)")
+    try:
+        uvicorn.run(
+            "crvshub.asgi:create",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level="warning",
+            access_log=False,
+            timeout_graceful_shutdown=20,
+            proxy_headers=True,
+        )
+    finally:
+        if worker_proc is not None:
+            worker_proc.send_signal(signal.SIGTERM)
+            worker_proc.wait(30)
+
+
+@app.command()
+def worker() -> None:
+    """Run the outbox worker alone (webhook deliveries, registration hook calls)."""
+    import threading
+
+    from crvshub.observability import configure_logging
+    from crvshub.outbox.worker import Worker, load_handlers
+
+    settings = settings_or_fail()
+    check_database(settings)
+    configure_logging(settings.log_level, json=settings.log_json)
+    ctx = AppContext.build(settings)
+    with ctx.db.transaction() as session:
+        ctx.keys.ensure(session)
+    load_handlers()
+    runner = Worker(ctx)
+    stopped = threading.Event()
+
+    def _stop(_signum: int, _frame: object) -> None:
+        stopped.set()
+        runner.stop(timeout=0)
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    console.print("outbox worker running (Ctrl-C to stop)")
+    runner.run_forever()
+    ctx.db.dispose()
+
+
+@user_app.command("create")
+def user_create(
+    username: str,
+    role: Annotated[
+        str,
+        typer.Option(
+            help="FIELD_AGENT, REGISTRATION_AGENT, LOCAL_REGISTRAR, "
+            "LOCAL_SYSTEM_ADMIN, NATIONAL_SYSTEM_ADMIN, "
+            "PERFORMANCE_MANAGER or NATIONAL_REGISTRAR"
+        ),
+    ],
+    office: Annotated[str, typer.Option(help="Office id or statistical id.")],
+    given_names: Annotated[str, typer.Option(help="Given names.")],
+    family_name: Annotated[str, typer.Option(help="Family name.")],
+    password: Annotated[
+        str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True, help="Password.")
+    ],
+) -> None:
+    """Create a staff user attached to an office."""
+    from crvshub.auth import service
+    from crvshub.errors import AppError
+
+    with _session() as (session, _ctx):
+        try:
+            user = service.create_user(
+                session,
+                username=username,
+                given_names=given_names,
+                family_name=family_name,
+                role=role,
+                office=office,
+                password=password,
+            )
+        except AppError as exc:
+            fail(exc.message)
+        console.print(f"created user {user.username} ({user.role})")
+
+
+@user_app.command("list")
+def user_list(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+    """List staff users."""
+    from crvshub.auth import repository
+
+    with _session() as (session, _ctx):
+        users = repository.list_users(session)
+        rows = [
+            {
+                "username": u.username,
+                "name": f"{u.given_names} {u.family_name}",
+                "role": u.role,
+                "office_id": u.office_id,
+                "status": u.status,
+            }
+            for u in users
+        ]
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2))
+        return
+    table = Table()
+    for col in ("username", "name", "role", "status", "office_id"):
+        table.add_column(col)
+    for row in rows:
+        table.add_row(*(str(row[c]) for c in ("username", "name", "role", "status", "office_id")))
+    Console().print(table)
+
+
+@user_app.command("disable")
+def user_disable(username: str) -> None:
+    """Disable a staff user: their tokens stop working within a second."""
+    from crvshub.auth import repository
+
+    with _session() as (session, _ctx):
+        user = repository.user_by_username(session, username)
+        if user is None:
+            fail(f"no user {username!r}")
+            return
+        user.status = "deactivated"
+        repository.audit(
+            session, actor="cli", action="user.disable", target_type="user", target_id=user.id
+        )
+    console.print(f"disabled {username}")
+
+
+@user_app.command("token")
+def user_token(username: str) -> None:
+    """Print a short-lived access token for a staff user (for scripts)."""
+    from crvshub.auth import repository, service
+
+    with _session() as (session, ctx):
+        user = repository.user_by_username(session, username)
+        if user is None or user.status != "active":
+            fail(f"no active user {username!r}")
+            return
+        token, _ttl = service.issue_user_token(ctx.settings, ctx.keys, user)
+    typer.echo(token)
+
+
+@keys_app.command("rotate")
+def keys_rotate() -> None:
+    """Create a new signing key; the old one stays published so its tokens still verify."""
+    from crvshub.auth import keys
+
+    with _session() as (session, ctx):
+        new = keys.rotate(session, ctx.settings.derived_key("encryption"))
+    console.print(f"new signing key {new.kid} is active; the previous key is retired")
+
+
+@keys_app.command("list")
+def keys_list() -> None:
+    """List the published signing keys."""
+    from crvshub.auth import repository
+
+    with _session() as (session, _ctx):
+        for key in repository.published_keys(session):
+            typer.echo(f"{key.kid}\t{key.status}\t{key.created_at.isoformat()}")
+
+
+@contextmanager
+def _session() -> Iterator[tuple[Session, AppContext]]:
+    """Open a transaction with the application context for a CLI command."""
+    settings = settings_or_fail()
+    check_database(settings)
+    ctx = AppContext.build(settings)
+    try:
+        with ctx.db.transaction() as session:
+            ctx.keys.ensure(session)
+            yield session, ctx
+    finally:
+        ctx.db.dispose()
+
+
+def register_feature_commands() -> None:
+    """Attach the command groups of feature packages that provide one."""
+    import importlib
+
+    for module_name, name in (
+        ("crvshub.auth.cli", "client"),
+        ("crvshub.registration_hook.nid_sim", "nid-sim"),
+    ):
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name != module_name:
+                raise
+            continue
+        command = getattr(module, "cli", None)
+        if isinstance(command, typer.Typer):
+            app.add_typer(command, name=name)
+        elif command is not None:
+            app.command(name)(command)
+
+
+def main() -> None:
+    """Run the CLI."""
+    register_feature_commands()
+    try:
+        app()
+    except SettingsError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        sys.exit(2)

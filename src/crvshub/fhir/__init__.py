@@ -1,0 +1,1 @@
+"""FHIR wire format: OperationOutcome, responses, bundles. No database access here."""

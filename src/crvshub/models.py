@@ -1,0 +1,9 @@
+"""Import every table so that the metadata is complete (for Alembic and the model check)."""
+
+from crvshub.auth import models as auth_models
+from crvshub.db import Base
+from crvshub.location import models as location_models
+from crvshub.outbox import models as outbox_models
+from crvshub.record import models as record_models
+
+__all__ = ["Base", "auth_models", "location_models", "outbox_models", "record_models"]

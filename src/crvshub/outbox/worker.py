@@ -1,0 +1,176 @@
+"""The background worker: claims due outbox jobs and runs their handlers outside any transaction.
+
+Handlers are registered per job kind by feature packages (webhook delivery, registration hook).
+A handler returns `Done`, `Retry(at, error)` or `Dead(error)`; an exception counts as a retry.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import socket
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import structlog
+
+from crvshub.context import AppContext
+from crvshub.db import utcnow
+from crvshub.observability import OUTBOX_ATTEMPTS, OUTBOX_BACKLOG, OUTBOX_LATENCY
+from crvshub.outbox import repository
+from crvshub.outbox.models import OutboxJob
+
+log = structlog.get_logger("crvshub.worker")
+
+
+@dataclass(frozen=True)
+class Done:
+    """The job succeeded."""
+
+
+@dataclass(frozen=True)
+class Retry:
+    """Try again at a later time."""
+
+    at: datetime
+    error: str
+
+
+@dataclass(frozen=True)
+class Dead:
+    """Give up for good."""
+
+    error: str
+
+
+Outcome = Done | Retry | Dead
+Handler = Callable[[AppContext, OutboxJob], Outcome]
+_handlers: dict[str, Handler] = {}
+
+
+def handler(kind: str) -> Callable[[Handler], Handler]:
+    """Register the handler of one job kind."""
+
+    def register(func: Handler) -> Handler:
+        _handlers[kind] = func
+        return func
+
+    return register
+
+
+def registered_kinds() -> list[str]:
+    """Return the job kinds that have a handler."""
+    return sorted(_handlers)
+
+
+def backoff(attempt: int, *, base: float = 5.0, cap: float = 6 * 3600.0) -> timedelta:
+    """Return the exponential delay with full jitter before attempt number `attempt + 1`."""
+    ceiling = min(cap, base * (2 ** max(attempt, 0)))
+    return timedelta(seconds=random.uniform(ceiling / 2, ceiling))  # noqa: S311
+
+
+class Worker:
+    """Polls the outbox and runs due jobs; one per process, safe to run many on PostgreSQL."""
+
+    def __init__(self, ctx: AppContext, *, batch: int = 50, lease_seconds: float = 60.0) -> None:
+        self.ctx = ctx
+        self.batch = batch
+        self.lease_seconds = lease_seconds
+        self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def run_once(self) -> int:
+        """Claim and run one batch of due jobs; return how many ran."""
+        kinds = registered_kinds()
+        if not kinds:
+            return 0
+        with self.ctx.db.transaction() as session:
+            jobs = repository.claim_due(
+                session,
+                worker_id=self.worker_id,
+                kinds=kinds,
+                limit=self.batch,
+                lease_seconds=self.lease_seconds,
+            )
+            session.expunge_all()
+        for job in jobs:
+            self._run_job(job)
+        return len(jobs)
+
+    def _run_job(self, job: OutboxJob) -> None:
+        if job.attempts == 0:
+            OUTBOX_LATENCY.labels(job.kind).observe((utcnow() - job.created_at).total_seconds())
+        try:
+            outcome = _handlers[job.kind](self.ctx, job)
+        except Exception as exc:  # a handler bug must not stop the worker
+            log.exception("outbox_handler_failed", job_id=job.id, kind=job.kind)
+            outcome = Retry(utcnow() + backoff(job.attempts), f"{type(exc).__name__}: {exc}")
+        self._record(job, outcome)
+
+    def _record(self, job: OutboxJob, outcome: Outcome) -> None:
+        with self.ctx.db.transaction() as session:
+            if isinstance(outcome, Done):
+                repository.finish(session, job.id, status="done", error=None)
+            elif isinstance(outcome, Retry):
+                repository.finish(
+                    session,
+                    job.id,
+                    status="pending",
+                    error=outcome.error,
+                    available_at=outcome.at,
+                )
+            else:
+                repository.finish(session, job.id, status="dead", error=outcome.error)
+        OUTBOX_ATTEMPTS.labels(job.kind, type(outcome).__name__.lower()).inc()
+
+    def update_backlog_metric(self) -> None:
+        """Publish the pending-job count per kind."""
+        with self.ctx.db.transaction() as session:
+            counts = repository.backlog(session)
+        for kind in registered_kinds():
+            OUTBOX_BACKLOG.labels(kind).set(counts.get(kind, 0))
+
+    def run_forever(self) -> None:
+        """Poll until stopped; sleep only when there was nothing to do."""
+        last_metric = 0.0
+        while not self._stop.is_set():
+            try:
+                ran = self.run_once()
+                if time.monotonic() - last_metric > 5:
+                    self.update_backlog_metric()
+                    last_metric = time.monotonic()
+            except Exception:
+                log.exception("outbox_poll_failed")
+                ran = 0
+            if ran == 0:
+                self._stop.wait(self.ctx.settings.outbox_poll_interval)
+
+    def start(self) -> None:
+        """Run the worker in a daemon thread."""
+        self._thread = threading.Thread(target=self.run_forever, name="outbox-worker", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Ask the worker to stop and wait for the current batch to finish."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+
+def load_handlers() -> dict[str, Any]:
+    """Import the feature modules that register outbox handlers."""
+    import importlib
+
+    loaded = {}
+    for module in ("crvshub.webhook.delivery", "crvshub.registration_hook.worker"):
+        try:
+            loaded[module] = importlib.import_module(module)
+        except ModuleNotFoundError as exc:
+            if exc.name != module:
+                raise
+    return loaded

@@ -1,0 +1,83 @@
+"""The registration record (one vital event) and its append-only action trail."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from crvshub.db import Base, JSONType, UTCDateTime, new_id, utcnow
+
+
+class Record(Base):
+    """A birth or death record: the FHIR document bundle plus search columns."""
+
+    __tablename__ = "records"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True, default=new_id)
+    tracking_id: Mapped[str] = mapped_column(String(16), unique=True)
+    event: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(32), index=True)
+    office_id: Mapped[str] = mapped_column(ForeignKey("locations.id"), index=True)
+    composition_type: Mapped[str] = mapped_column(String(64))
+    bundle: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    registration_number: Mapped[str | None] = mapped_column(String(64), unique=True)
+    source: Mapped[str] = mapped_column(String(16), default="staff")
+    source_client_id: Mapped[str | None] = mapped_column(ForeignKey("clients.id"))
+    assigned_user_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
+    status_reason: Mapped[str | None] = mapped_column(Text)
+    # Denormalised search columns.
+    subject_given: Mapped[str | None] = mapped_column(String(255))
+    subject_family: Mapped[str | None] = mapped_column(String(255))
+    subject_name_norm: Mapped[str | None] = mapped_column(String(512), index=True)
+    subject_gender: Mapped[str | None] = mapped_column(String(16))
+    event_date: Mapped[date | None] = mapped_column(Date, index=True)
+    event_location_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    contact_number: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    registered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (Index("ix_records_office_status", "office_id", "status"),)
+
+
+class RecordAction(Base):
+    """One audited action on a record, by a staff user or an integration client."""
+
+    __tablename__ = "record_actions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True, default=new_id)
+    record_id: Mapped[str] = mapped_column(ForeignKey("records.id"), index=True)
+    action: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    actor_type: Mapped[str] = mapped_column(String(16))
+    actor_id: Mapped[str] = mapped_column(String(64))
+    actor_name: Mapped[str] = mapped_column(String(255))
+    actor_role: Mapped[str | None] = mapped_column(String(64))
+    office_id: Mapped[str | None] = mapped_column(String(64))
+    ip: Mapped[str | None] = mapped_column(String(64))
+    reason: Mapped[str | None] = mapped_column(Text)
+    comment: Mapped[str | None] = mapped_column(Text)
+    status_before: Mapped[str | None] = mapped_column(String(32))
+    status_after: Mapped[str | None] = mapped_column(String(32))
+    version_before: Mapped[int | None] = mapped_column(Integer)
+    version_after: Mapped[int | None] = mapped_column(Integer)
+    data: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+
+
+class IdempotencyKey(Base):
+    """A client's idempotency key and the response it got, so a retry gets the same answer."""
+
+    __tablename__ = "idempotency_keys"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True, default=new_id)
+    client_ref: Mapped[str] = mapped_column(String(64))
+    key: Mapped[str] = mapped_column(String(255))
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    record_id: Mapped[str | None] = mapped_column(ForeignKey("records.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (Index("uq_idempotency_client_key", "client_ref", "key", unique=True),)

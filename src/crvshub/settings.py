@@ -1,0 +1,112 @@
+"""Typed settings for CRVS Hub: the only module that reads the environment."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+BUILTIN_COUNTRY_DIR = Path(__file__).parent / "location" / "data" / "far"
+
+
+class SettingsError(Exception):
+    """A setting has a bad value; the message names the setting."""
+
+
+class Settings(BaseSettings):
+    """Every knob of CRVS Hub, read from `CRVSHUB_*` variables or a `.env` file."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="CRVSHUB_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    environment: Literal["development", "production", "test"] = "development"
+    database_url: str = "sqlite:///./var/crvshub.sqlite3"
+    host: str = "127.0.0.1"
+    port: int = Field(default=7070, ge=1, le=65535)
+    public_url: str = ""
+    api_workers: int = Field(default=2, ge=1, le=64)
+    embedded_worker: bool = True
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_json: bool = True
+
+    # Secrets. In production set them; in development they derive from `secret_key`.
+    secret_key: str = "crvshub-development-secret-change-me"
+    client_secret_pepper: str = ""
+    encryption_key: str = ""
+
+    token_issuer: str = "opencrvs:auth-service"
+    system_token_ttl_seconds: int = Field(default=600, ge=30, le=86400)
+    user_token_ttl_seconds: int = Field(default=28800, ge=60, le=604800)
+    record_token_ttl_seconds: int = Field(default=7 * 86400, ge=60)
+
+    country_code: str = Field(default="FAR", min_length=3, max_length=3)
+    country_dir: Path = BUILTIN_COUNTRY_DIR
+    demo_password: str = "test"
+    seed_demo_users: bool = True
+
+    max_body_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)
+    registration_hook_url: str = ""
+    registration_number_pattern: str = "{year}{tracking_id}"
+    webhook_allow_private: bool = False
+    webhook_allowlist: str = ""
+    outbox_poll_interval: float = Field(default=0.5, gt=0)
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_driver(cls, value: str) -> str:
+        if not value.startswith(("sqlite", "postgresql")):
+            raise ValueError("must start with sqlite:/// or postgresql+psycopg://")
+        return value
+
+    @property
+    def is_sqlite(self) -> bool:
+        """Tell whether the database is the embedded SQLite file."""
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def base_url(self) -> str:
+        """Return the public origin used in absolute links."""
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    def derived_key(self, purpose: str) -> bytes:
+        """Return a 32-byte key for one purpose, derived from the configured secrets."""
+        explicit = {"client-secret": self.client_secret_pepper, "encryption": self.encryption_key}
+        raw = explicit.get(purpose, "")
+        if raw:
+            try:
+                decoded = base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4))
+                if len(decoded) == 32:
+                    return decoded
+            except ValueError:
+                pass
+            return hashlib.sha256(raw.encode()).digest()
+        return hashlib.sha256(f"{purpose}:{self.secret_key}".encode()).digest()
+
+
+def describe_validation_error(exc: ValidationError) -> str:
+    """Turn a pydantic error into one line naming the environment variable."""
+    parts = []
+    for err in exc.errors():
+        name = "CRVSHUB_" + str(err["loc"][0]).upper() if err["loc"] else "settings"
+        parts.append(f"{name}: {err['msg']} (got {err.get('input')!r})")
+    return "invalid setting " + "; ".join(parts)
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build settings, raising SettingsError with a one-line message on a bad value."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        raise SettingsError(describe_validation_error(exc)) from None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Return the process-wide settings."""
+    return load_settings()

@@ -1,0 +1,71 @@
+"""Staff web UI: server-rendered pages with a session cookie."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.templating import Jinja2Templates
+from starlette.responses import RedirectResponse, Response
+
+from crvshub.auth import service
+from crvshub.auth.dependencies import SESSION_COOKIE, bearer_token, principal_from_token
+from crvshub.auth.errors import InvalidLogin
+from crvshub.deps import ContextDep, SessionDep
+from crvshub.errors import AppError
+
+router = APIRouter(include_in_schema=False)
+templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+
+
+@router.get("/")
+def home(request: Request, session: SessionDep, ctx: ContextDep) -> Response:
+    """Show the staff home page, or the login form."""
+    token = bearer_token(request)
+    principal = None
+    if token:
+        try:
+            principal = principal_from_token(ctx, session, token)
+        except AppError:
+            principal = None
+    return templates.TemplateResponse(request, "home.html", {"principal": principal, "error": None})
+
+
+@router.post("/login")
+def login(
+    request: Request,
+    session: SessionDep,
+    ctx: ContextDep,
+    username: Annotated[str, Form()],
+    password: Annotated[str, Form()],
+) -> Response:
+    """Log in from the web form and set the session cookie."""
+    try:
+        user = service.authenticate_user(session, username, password)
+    except InvalidLogin:
+        return templates.TemplateResponse(
+            request,
+            "home.html",
+            {"principal": None, "error": "Wrong username or password"},
+            status_code=401,
+        )
+    token, ttl = service.issue_user_token(ctx.settings, ctx.keys, user)
+    response = RedirectResponse("/", status_code=303)
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=ttl,
+        httponly=True,
+        samesite="strict",
+        secure=ctx.settings.base_url.startswith("https"),
+    )
+    return response
+
+
+@router.post("/logout")
+def logout() -> Response:
+    """Clear the session cookie."""
+    response = RedirectResponse("/", status_code=303)
+    response.delete_cookie(SESSION_COOKIE)
+    return response
