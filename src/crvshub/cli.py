@@ -163,14 +163,15 @@ def serve(
     workers = workers or settings.api_workers
     worker_proc = None
     if workers > 1 and settings.embedded_worker:
-        # One outbox worker process beside the API processes, stopped with them.
-        worker_proc = subprocess.Popen([sys.executable, "-m", "crvshub", "worker"])
-        os.environ["CRVSHUB_EMBEDDED_WORKER"] = "false"
+        # Metrics of every process are merged through files in one folder.
         prom_dir = Path("var/prometheus").resolve()
         prom_dir.mkdir(parents=True, exist_ok=True)
         for stale in prom_dir.glob("*.db"):
             stale.unlink()
         os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", str(prom_dir))
+        # One outbox worker process beside the API processes, stopped with them.
+        worker_proc = subprocess.Popen([sys.executable, "-m", "crvshub", "worker"])
+        os.environ["CRVSHUB_EMBEDDED_WORKER"] = "false"
     console.print(f"CRVS Hub listening on http://{host}:{port}  (docs: /documentation)")
     try:
         uvicorn.run(

@@ -97,6 +97,7 @@ class Worker:
                 limit=self.batch,
                 lease_seconds=self.lease_seconds,
             )
+            session.flush()  # write the leases before detaching the rows
             session.expunge_all()
         for job in jobs:
             self._run_job(job)
