@@ -11,8 +11,14 @@ from crvshub.record.domain import SUBJECT_SECTION, Event, tracking_id_system
 from crvshub.record.errors import InvalidDeclaration
 
 ALLOWED_RESOURCES = frozenset(
-    {"Patient", "RelatedPerson", "Encounter", "Observation", "QuestionnaireResponse",
-     "DocumentReference"}
+    {
+        "Patient",
+        "RelatedPerson",
+        "Encounter",
+        "Observation",
+        "QuestionnaireResponse",
+        "DocumentReference",
+    }
 )
 EVENT_CODES = {"BIRTH": Event.BIRTH, "DEATH": Event.DEATH}
 REG_LAST_OFFICE = "http://opencrvs.org/specs/extension/regLastOffice"
@@ -31,11 +37,15 @@ def _entry_resource(bundle: dict[str, Any], index: int) -> dict[str, Any] | None
 
 
 def _event_of(the_task: dict[str, Any], issues: IssueCollector) -> Event | None:
-    codings = the_task.get("code", {}).get("coding", []) if isinstance(the_task.get("code"), dict) else []
+    codings = (
+        the_task.get("code", {}).get("coding", []) if isinstance(the_task.get("code"), dict) else []
+    )
     for coding in codings if isinstance(codings, list) else []:
         if isinstance(coding, dict) and coding.get("code") in EVENT_CODES:
             return EVENT_CODES[str(coding["code"])]
-    issues.add(InvalidDeclaration, "Task.code must be BIRTH or DEATH", "Bundle.entry[1].resource.code")
+    issues.add(
+        InvalidDeclaration, "Task.code must be BIRTH or DEATH", "Bundle.entry[1].resource.code"
+    )
     return None
 
 
@@ -70,7 +80,11 @@ def check(bundle: Any) -> Event:
         event = _event_of(the_task, issues)
     _check_entries(bundle, issues)
     if comp is not None and not isinstance(comp.get("section", []), list):
-        issues.add(InvalidDeclaration, "Composition.section must be a list", "Bundle.entry[0].resource.section")
+        issues.add(
+            InvalidDeclaration,
+            "Composition.section must be a list",
+            "Bundle.entry[0].resource.section",
+        )
     if issues or event is None:
         raise InvalidDeclaration(issues=issues.issues)
     return event
@@ -89,7 +103,11 @@ def has_subject(bundle: dict[str, Any], event: Event) -> bool:
 def _rewrite(value: Any, mapping: dict[str, str]) -> Any:
     if isinstance(value, dict):
         return {
-            k: (mapping.get(v, v) if k == "reference" and isinstance(v, str) else _rewrite(v, mapping))
+            k: (
+                mapping.get(v, v)
+                if k == "reference" and isinstance(v, str)
+                else _rewrite(v, mapping)
+            )
             for k, v in value.items()
         }
     if isinstance(value, list):
@@ -134,13 +152,18 @@ def stamp_identity(
         comp["type"] = {"coding": [{"system": DOC_TYPES, "code": doc_type}]}
     the_task["focus"] = {"reference": bundle["entry"][0]["fullUrl"]}
     the_task["identifier"] = [
-        i for i in the_task.get("identifier", []) if isinstance(i, dict)
-        and i.get("system") != tracking_id_system(event)
+        i
+        for i in the_task.get("identifier", [])
+        if isinstance(i, dict) and i.get("system") != tracking_id_system(event)
     ] + [{"system": tracking_id_system(event), "value": tracking_id}]
     extensions = [
-        e for e in the_task.get("extension", []) if isinstance(e, dict) and e.get("url") != REG_LAST_OFFICE
+        e
+        for e in the_task.get("extension", [])
+        if isinstance(e, dict) and e.get("url") != REG_LAST_OFFICE
     ]
-    extensions.append({"url": REG_LAST_OFFICE, "valueReference": {"reference": f"Location/{office_id}"}})
+    extensions.append(
+        {"url": REG_LAST_OFFICE, "valueReference": {"reference": f"Location/{office_id}"}}
+    )
     the_task["extension"] = extensions
 
 

@@ -245,11 +245,11 @@ def next_status(
     if action in TARGETS:
         return TARGETS[action]
     if action in RETURNING:
-        return _returning_target(status, action, previous)
+        return _returning_target(action, previous)
     return Status(status)
 
 
-def _returning_target(status: str, action: Action, previous: str | None) -> Status:
+def _returning_target(action: Action, previous: str | None) -> Status:
     allowed = _BEFORE_REGISTRATION if action is Action.REINSTATE else _REGISTERED_FAMILY
     if previous in allowed:
         return Status(previous)

@@ -93,3 +93,12 @@ class OfficeNotAllowed(AppError):
     status = 403
     issue_type = "forbidden"
     title = "Only national roles may see another office's workqueues"
+
+
+class PreconditionRequired(AppError):
+    """An edit came without If-Match from a user who does not hold the record."""
+
+    code = "REC-428-001"
+    status = 428
+    issue_type = "conflict"
+    title = "Send If-Match with the record's ETag, or assign the record to yourself first"

@@ -92,9 +92,7 @@ def set_task_identifier(bundle: dict[str, Any], system: str, value: str) -> None
     the_task["identifier"] = kept
 
 
-def set_status(
-    bundle: dict[str, Any], status: str, *, reason: str | None, at: datetime
-) -> None:
+def set_status(bundle: dict[str, Any], status: str, *, reason: str | None, at: datetime) -> None:
     """Write the status (and the reason of a rejection) into the Task."""
     the_task = task(bundle)
     the_task["businessStatus"] = {"coding": [{"system": REG_STATUS_SYSTEM, "code": status}]}

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from crvshub.auth.dependencies import Principal
 from crvshub.auth.domain import NATIONAL_ROLES
 from crvshub.db import utcnow
-from crvshub.errors import OutOfJurisdiction, VersionConflict
+from crvshub.errors import Forbidden, OutOfJurisdiction, VersionConflict
 from crvshub.outbox.service import emit
 from crvshub.record import domain, fhir_mapping, repository
 from crvshub.record.domain import Action, Event, IllegalTransition, Status
@@ -24,7 +24,8 @@ from crvshub.record.errors import (
 )
 from crvshub.record.models import Record, RecordAction
 
-BundleChange = Callable[[dict[str, Any]], None]
+# Changes the record row and its (copied) bundle before the status is written.
+BundleChange = Callable[[Record, dict[str, Any]], None]
 
 
 @dataclass(frozen=True)
@@ -39,23 +40,42 @@ class Actor:
     ip: str | None = None
     data: dict[str, Any] = field(default_factory=dict)
     national: bool = False
+    scopes: frozenset[str] = frozenset()
 
 
 def actor_for(principal: Principal, ip: str | None) -> Actor:
     """Return the audit actor of an authenticated caller."""
     if principal.kind == "client":
         return Actor(
-            "client", principal.subject, principal.name, principal.client_type, None, ip,
+            "client",
+            principal.subject,
+            principal.name,
+            principal.client_type,
+            None,
+            ip,
             {"client_id": principal.client_id, "client_type": principal.client_type},
+            scopes=principal.scopes,
         )
     if principal.kind == "record":
         return Actor(
-            "system", "registration-hook", "Registration hook", "REGISTRATION_HOOK", None, ip,
+            "system",
+            "registration-hook",
+            "Registration hook",
+            "REGISTRATION_HOOK",
+            None,
+            ip,
             {"on_behalf_of": principal.subject, "token_id": principal.token_id},
+            scopes=principal.scopes,
         )
     return Actor(
-        "user", principal.subject, principal.name, principal.role, principal.office_id, ip,
+        "user",
+        principal.subject,
+        principal.name,
+        principal.role,
+        principal.office_id,
+        ip,
         national=principal.role in NATIONAL_ROLES,
+        scopes=principal.scopes,
     )
 
 
@@ -72,8 +92,10 @@ class Change:
 
 def load(session: Session, record_id: str, *, lock: bool = False) -> Record:
     """Return a record or raise RecordNotFound."""
-    record = repository.get_for_update(session, record_id) if lock else repository.get(
-        session, record_id
+    record = (
+        repository.get_for_update(session, record_id)
+        if lock
+        else repository.get(session, record_id)
     )
     if record is None:
         raise RecordNotFound(f"No record with id {record_id!r}")
@@ -122,11 +144,22 @@ def audit(
 ) -> RecordAction:
     """Append one action row to the record's audit trail."""
     row = RecordAction(
-        record_id=record.id, action=name, at=utcnow(), actor_type=actor.type,
-        actor_id=actor.id, actor_name=actor.name, actor_role=actor.role,
-        office_id=actor.office_id, ip=actor.ip, reason=change.reason, comment=change.comment,
-        status_before=before[0], status_after=record.status, version_before=before[1],
-        version_after=record.version, data={**actor.data, **change.data},
+        record_id=record.id,
+        action=name,
+        at=utcnow(),
+        actor_type=actor.type,
+        actor_id=actor.id,
+        actor_name=actor.name,
+        actor_role=actor.role,
+        office_id=actor.office_id,
+        ip=actor.ip,
+        reason=change.reason,
+        comment=change.comment,
+        status_before=before[0],
+        status_after=record.status,
+        version_before=before[1],
+        version_after=record.version,
+        data={**actor.data, **change.data},
     )
     repository.add(session, row)
     return row
@@ -166,6 +199,9 @@ def apply(
     edit: BundleChange | None = None,
 ) -> Record:
     """Apply one action: check it, move the status, update the bundle, audit and emit."""
+    if not domain.may_perform(actor.scopes, change.action):
+        needed = ", ".join(domain.ACTION_SCOPES[change.action])
+        raise Forbidden(f"'{change.action.value}' needs one of the scopes: {needed}")
     if change.action in domain.NEEDS_REASON and not (change.reason or "").strip():
         raise ReasonRequired(f"'{change.action.value}' needs a reason", expression="reason")
     check_version(record, change.expected_version)
@@ -189,7 +225,7 @@ def _write(record: Record, status: Status, change: Change, edit: BundleChange | 
     now = utcnow()
     bundle = copy.deepcopy(record.bundle)
     if edit is not None:
-        edit(bundle)
+        edit(record, bundle)
     rejected = status == Status.REJECTED
     reason = change.reason if rejected else None
     fhir_mapping.set_status(bundle, status, reason=reason, at=now)
@@ -207,9 +243,13 @@ def emit_status(session: Session, record: Record, topic: str | None) -> None:
     if topic is None:
         return
     emit(
-        session, topic, record_id=record.id,
+        session,
+        topic,
+        record_id=record.id,
         data={
-            "event": record.event, "tracking_id": record.tracking_id, "status": record.status,
+            "event": record.event,
+            "tracking_id": record.tracking_id,
+            "status": record.status,
             "registration_number": record.registration_number,
         },
     )
