@@ -104,6 +104,8 @@ def load(session: Session, record_id: str, *, lock: bool = False) -> Record:
 
 def check_access(record: Record, actor: Actor) -> None:
     """Raise unless the actor may act on this record (own office, or a national role)."""
+    if actor.type == "client":
+        raise Forbidden("Staff record actions are for staff users, not integration clients")
     if actor.type == "user" and not actor.national and record.office_id != actor.office_id:
         raise OutOfJurisdiction("This record belongs to another office")
 
