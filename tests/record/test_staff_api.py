@@ -12,8 +12,16 @@ from crvshub.context import AppContext
 from crvshub.outbox.models import DomainEvent
 from crvshub.record.models import RecordAction
 from tests.conftest import (
-    DORONGO_OFFICE_SID, FIELD_AGENT, LOCAL_REGISTRAR, LOCAL_REGISTRAR_OTHER_OFFICE,
-    NATIONAL_REGISTRAR, REGISTRATION_AGENT, LiveServer, bearer, new_client, user_token,
+    DORONGO_OFFICE_SID,
+    FIELD_AGENT,
+    LOCAL_REGISTRAR,
+    LOCAL_REGISTRAR_OTHER_OFFICE,
+    NATIONAL_REGISTRAR,
+    REGISTRATION_AGENT,
+    LiveServer,
+    bearer,
+    new_client,
+    user_token,
 )
 from tests.record.helpers import act, birth_bundle, declare, issue_code
 

@@ -15,9 +15,9 @@ from sqlalchemy import select, update
 from crvshub.auth import repository as auth_repository
 from crvshub.auth.service import issue_record_token
 from crvshub.context import AppContext
+from crvshub.db import utcnow
 from crvshub.outbox.models import DomainEvent, OutboxJob
 from crvshub.outbox.worker import Worker, load_handlers
-from crvshub.db import utcnow
 from tests.conftest import LOCAL_REGISTRAR, REGISTRATION_AGENT, bearer, free_port, user_token
 from tests.record.helpers import act, declare, issue_code
 
@@ -32,7 +32,7 @@ class Receiver:
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 length = int(self.headers.get("content-length", 0))
                 outer.calls.append((json.loads(self.rfile.read(length)),
                                     self.headers.get("authorization", "")))

@@ -8,7 +8,12 @@ import httpx
 
 from crvshub.registration_hook.nid_sim import NidSimulator
 from tests.conftest import (
-    FIELD_AGENT, LOCAL_REGISTRAR, REGISTRATION_AGENT, LiveServer, bearer, user_token,
+    FIELD_AGENT,
+    LOCAL_REGISTRAR,
+    REGISTRATION_AGENT,
+    LiveServer,
+    bearer,
+    user_token,
 )
 from tests.record.helpers import birth_bundle
 from tests.registration_hook.conftest import wait_for
@@ -60,7 +65,7 @@ def test_registration_rejected_by_rule(live_server: LiveServer, nid_sim: NidSimu
     assert "parent" in view["statusReason"]
     assert view["bundle"]["entry"][1]["resource"]["statusReason"]["text"] == view["statusReason"]
     assert view["registrationNumber"] is None
-    last = [h for h in view["history"] if h["action"] == "registration-rejected"][0]
+    last = next(h for h in view["history"] if h["action"] == "registration-rejected")
     assert last["reason"] == view["statusReason"]
     queue = httpx.get(f"{live_server.url}/api/records/workqueues/requires-updates",
                       headers=bearer(registrar)).json()
