@@ -201,3 +201,14 @@ def test_graphql_errors(client: TestClient, ctx: AppContext) -> None:
     assert done.status_code == 200 and done.json()["data"]["confirmRegistration"]
     view = client.get(f"/api/records/{rid}", headers=bearer(registrar)).json()
     assert view["status"] == "REGISTERED" and view["registrationNumber"] == "2026B1"
+
+
+def test_unusable_synchronous_answer_rejects(
+    client: TestClient, ctx: AppContext, receiver: Receiver
+) -> None:
+    receiver.status = 200
+    receiver.body = {"registrationNumber": "X1", "identifiers": [{"type": "NATIONAL_ID"}]}
+    rid, registrar = _waiting(client, ctx)
+    _run_worker(ctx)
+    view = client.get(f"/api/records/{rid}", headers=bearer(registrar)).json()
+    assert view["status"] == "REJECTED" and "Unusable answer" in view["statusReason"]

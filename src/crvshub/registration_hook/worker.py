@@ -17,6 +17,7 @@ import structlog
 from crvshub.auth.service import issue_record_token
 from crvshub.context import AppContext
 from crvshub.db import utcnow
+from crvshub.errors import AppError
 from crvshub.outbox.models import OutboxJob
 from crvshub.outbox.worker import Dead, Done, Outcome, Retry, backoff, handler
 from crvshub.record import repository as record_repository
@@ -123,6 +124,16 @@ def _failed(ctx: AppContext, job: OutboxJob, error: str, code: int | None) -> Ou
 
 def _accepted(ctx: AppContext, job: OutboxJob, response: httpx.Response) -> Outcome:
     try:
+        _record_accepted(ctx, job, response)
+    except AppError as exc:
+        # A synchronous answer we cannot use must not leave the record waiting forever.
+        reason = f"Unusable answer from the registration hook: {exc.message}"
+        return _reject(ctx, job, reason, response.status_code)
+    return Done()
+
+
+def _record_accepted(ctx: AppContext, job: OutboxJob, response: httpx.Response) -> None:
+    try:
         body = response.json()
     except ValueError:
         body = None
@@ -152,7 +163,6 @@ def _accepted(ctx: AppContext, job: OutboxJob, response: httpx.Response) -> Outc
                 service.hook_actor(call.url if call else ""),
                 answer,
             )
-    return Done()
 
 
 def _reject(ctx: AppContext, job: OutboxJob, reason: str, code: int | None) -> Outcome:
