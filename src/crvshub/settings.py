@@ -53,6 +53,8 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)
     registration_hook_url: str = ""
     registration_number_pattern: str = "{year}{tracking_id}"
+    registration_hook_max_attempts: int = Field(default=10, ge=1, le=100)
+    registration_hook_timeout: float = Field(default=15.0, gt=0, le=300)
     webhook_allow_private: bool = False
     webhook_allowlist: str = ""
     outbox_poll_interval: float = Field(default=0.5, gt=0)

@@ -1,0 +1,121 @@
+"""Staff declarations: create a record from a bundle, edit declaration data before registration."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from crvshub.db import new_id, utcnow
+from crvshub.errors import Forbidden, IssueCollector
+from crvshub.location import repository as location_repository
+from crvshub.record import declaration_input, domain, fhir_mapping, repository
+from crvshub.record.actions import replace_declaration
+from crvshub.record.domain import Action, Event
+from crvshub.record.errors import InvalidDeclaration, PreconditionRequired
+from crvshub.record.models import Record
+from crvshub.record.service import (
+    Actor,
+    Change,
+    apply,
+    audit,
+    check_access,
+    emit_status,
+    load,
+)
+
+
+def _unique_tracking_id(session: Session, event: Event) -> str:
+    while True:
+        candidate = domain.new_tracking_id(event)
+        if not repository.tracking_id_taken(session, candidate):
+            return candidate
+
+
+def _check_locations(session: Session, bundle: dict[str, Any]) -> None:
+    issues = IssueCollector()
+    for index, resource in enumerate(fhir_mapping.resources(bundle)):
+        if resource.get("resourceType") != "Encounter":
+            continue
+        for pos, item in enumerate(resource.get("location", [])):
+            ref = str((item.get("location") or {}).get("reference", ""))
+            if (
+                ref.startswith("Location/")
+                and location_repository.get(session, ref.removeprefix("Location/")) is None
+            ):
+                issues.add(
+                    InvalidDeclaration,
+                    f"Unknown location {ref}",
+                    f"Bundle.entry[{index}].resource.location[{pos}].location.reference",
+                )
+    if issues:
+        raise InvalidDeclaration(issues=issues.issues)
+
+
+def create(session: Session, payload: Any, actor: Actor, *, incomplete: bool) -> Record:
+    """Create a record from a staff declaration: in progress if incomplete, else declared."""
+    event = declaration_input.check(payload)
+    if not domain.may_perform(actor.scopes, Action.DECLARE) or actor.office_id is None:
+        raise Forbidden("Declaring needs a staff user with the declare, validate or register scope")
+    _check_locations(session, payload)
+    complete = not incomplete and declaration_input.has_subject(payload, event)
+    status = domain.creation_status(complete=complete)
+    record_id, tracking_id, now = new_id(), _unique_tracking_id(session, event), utcnow()
+    doc_type = declaration_input.doc_type_of(payload, event)
+    bundle = declaration_input.assign_ids(payload, record_id)
+    declaration_input.stamp_identity(
+        bundle, event=event, tracking_id=tracking_id, office_id=actor.office_id, doc_type=doc_type
+    )
+    bundle.setdefault("meta", {})["lastUpdated"] = now.isoformat()
+    fhir_mapping.set_status(bundle, status, reason=None, at=now)
+    record = Record(
+        id=record_id,
+        tracking_id=tracking_id,
+        event=event.value,
+        status=status,
+        office_id=actor.office_id,
+        composition_type=doc_type,
+        bundle=bundle,
+        version=1,
+        source="staff",
+        created_at=now,
+        updated_at=now,
+        **fhir_mapping.search_columns(bundle, event),
+    )
+    repository.add(session, record)
+    session.flush()
+    action = Action.DECLARE if complete else Action.NOTIFY
+    audit(session, record, actor, domain.AUDIT_NAMES[action], Change(action), (None, None))
+    emit_status(session, record, domain.event_topic(event.value, action, status))
+    return record
+
+
+def edit(
+    session: Session, record_id: str, payload: Any, actor: Actor, expected_version: int | None
+) -> Record:
+    """Replace the declaration data of a record that is not yet registered."""
+    record = load(session, record_id, lock=True)
+    check_access(record, actor)
+    if expected_version is None and record.assigned_user_id != actor.id:
+        raise PreconditionRequired()
+    event = declaration_input.check(payload)
+    if event.value != record.event:
+        raise InvalidDeclaration(
+            f"This record is a {record.event}; the bundle is a {event.value}", expression="Bundle"
+        )
+    _check_locations(session, payload)
+    edited = copy.deepcopy(payload)
+
+    def change(row: Record, bundle: dict[str, Any]) -> None:
+        replacement = replace_declaration(row, bundle, edited)
+        bundle.clear()
+        bundle.update(replacement)
+
+    return apply(
+        session,
+        record,
+        actor,
+        Change(Action.UPDATE, expected_version=expected_version),
+        edit=change,
+    )

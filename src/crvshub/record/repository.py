@@ -1,0 +1,111 @@
+"""SQL for records, their action trail and workqueues."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from sqlalchemy import ColumnElement, func, select
+from sqlalchemy.orm import Session
+
+from crvshub.record.models import Record, RecordAction
+
+SORT_COLUMNS = {
+    "updated_at": Record.updated_at,
+    "created_at": Record.created_at,
+    "event_date": Record.event_date,
+    "tracking_id": Record.tracking_id,
+    "name": Record.subject_name_norm,
+}
+
+
+def get(session: Session, record_id: str) -> Record | None:
+    """Return a record by id."""
+    return session.get(Record, record_id)
+
+
+def get_for_update(session: Session, record_id: str) -> Record | None:
+    """Return a record locked until the transaction ends (row lock on PostgreSQL).
+
+    SQLite already serialises writers with BEGIN IMMEDIATE, so the lock is only needed on
+    PostgreSQL; the fresh read guarantees the version check sees the committed row.
+    """
+    query = select(Record).where(Record.id == record_id).execution_options(populate_existing=True)
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update()
+    return session.scalars(query).first()
+
+
+def by_tracking_id(session: Session, tracking_id: str) -> Record | None:
+    """Return a record by tracking ID."""
+    return session.scalars(select(Record).where(Record.tracking_id == tracking_id)).first()
+
+
+def tracking_id_taken(session: Session, tracking_id: str) -> bool:
+    """Tell whether a tracking ID is already used."""
+    return session.scalar(select(Record.id).where(Record.tracking_id == tracking_id)) is not None
+
+
+def registration_number_owner(session: Session, number: str) -> str | None:
+    """Return the id of the record holding a registration number, if any."""
+    return session.scalar(select(Record.id).where(Record.registration_number == number))
+
+
+def add(session: Session, row: Record | RecordAction) -> None:
+    """Stage a new record or action row."""
+    session.add(row)
+
+
+def history(session: Session, record_id: str) -> Sequence[RecordAction]:
+    """Return every action on a record, oldest first."""
+    return session.scalars(
+        select(RecordAction)
+        .where(RecordAction.record_id == record_id)
+        .order_by(RecordAction.at, RecordAction.id)
+    ).all()
+
+
+def last_action(session: Session, record_id: str, names: Iterable[str]) -> RecordAction | None:
+    """Return the newest action of one of the given names."""
+    return session.scalars(
+        select(RecordAction)
+        .where(RecordAction.record_id == record_id, RecordAction.action.in_(list(names)))
+        .order_by(RecordAction.at.desc(), RecordAction.id.desc())
+        .limit(1)
+    ).first()
+
+
+def _office_filter(office_id: str | None) -> list[ColumnElement[bool]]:
+    return [Record.office_id == office_id] if office_id else []
+
+
+def status_counts(session: Session, office_id: str | None) -> dict[tuple[str, str], int]:
+    """Return the number of records per (status, source) of an office (or of all offices)."""
+    rows = session.execute(
+        select(Record.status, Record.source, func.count())
+        .where(*_office_filter(office_id))
+        .group_by(Record.status, Record.source)
+    ).all()
+    return {(str(status), str(source)): int(n) for status, source, n in rows}
+
+
+def queue_page(
+    session: Session,
+    *,
+    statuses: Iterable[str],
+    source: str | None,
+    office_id: str | None,
+    sort: str,
+    offset: int,
+    limit: int,
+) -> tuple[Sequence[Record], int]:
+    """Return one page of a workqueue and the total number of records in it."""
+    where = [Record.status.in_(list(statuses)), *_office_filter(office_id)]
+    if source:
+        where.append(Record.source == source)
+    column = SORT_COLUMNS[sort.lstrip("-")]
+    order = column.desc() if sort.startswith("-") else column.asc()
+    total = int(session.scalar(select(func.count()).select_from(Record).where(*where)) or 0)
+    rows = session.scalars(
+        select(Record).where(*where).order_by(order, Record.id).offset(offset).limit(limit)
+    ).all()
+    return rows, total

@@ -1,0 +1,257 @@
+"""The record workflow core: load with access checks, apply a transition, audit, emit."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from crvshub.auth.dependencies import Principal
+from crvshub.auth.domain import NATIONAL_ROLES
+from crvshub.db import utcnow
+from crvshub.errors import Forbidden, OutOfJurisdiction, VersionConflict
+from crvshub.outbox.service import emit
+from crvshub.record import domain, fhir_mapping, repository
+from crvshub.record.domain import Action, Event, IllegalTransition, Status
+from crvshub.record.errors import (
+    AssignedToSomeoneElse,
+    IllegalTransitionError,
+    ReasonRequired,
+    RecordNotFound,
+)
+from crvshub.record.models import Record, RecordAction
+
+# Changes the record row and its (copied) bundle before the status is written.
+BundleChange = Callable[[Record, dict[str, Any]], None]
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who performs an action, as written to the audit trail."""
+
+    type: str
+    id: str
+    name: str
+    role: str | None = None
+    office_id: str | None = None
+    ip: str | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+    national: bool = False
+    scopes: frozenset[str] = frozenset()
+
+
+def actor_for(principal: Principal, ip: str | None) -> Actor:
+    """Return the audit actor of an authenticated caller."""
+    if principal.kind == "client":
+        return Actor(
+            "client",
+            principal.subject,
+            principal.name,
+            principal.client_type,
+            None,
+            ip,
+            {"client_id": principal.client_id, "client_type": principal.client_type},
+            scopes=principal.scopes,
+        )
+    if principal.kind == "record":
+        return Actor(
+            "system",
+            "registration-hook",
+            "Registration hook",
+            "REGISTRATION_HOOK",
+            None,
+            ip,
+            {"on_behalf_of": principal.subject, "token_id": principal.token_id},
+            scopes=principal.scopes,
+        )
+    return Actor(
+        "user",
+        principal.subject,
+        principal.name,
+        principal.role,
+        principal.office_id,
+        ip,
+        national=principal.role in NATIONAL_ROLES,
+        scopes=principal.scopes,
+    )
+
+
+@dataclass(frozen=True)
+class Change:
+    """One requested action with its reason, comment and extra audit data."""
+
+    action: Action
+    reason: str | None = None
+    comment: str | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+    expected_version: int | None = None
+
+
+def load(session: Session, record_id: str, *, lock: bool = False) -> Record:
+    """Return a record or raise RecordNotFound."""
+    record = (
+        repository.get_for_update(session, record_id)
+        if lock
+        else repository.get(session, record_id)
+    )
+    if record is None:
+        raise RecordNotFound(f"No record with id {record_id!r}")
+    return record
+
+
+def check_access(record: Record, actor: Actor) -> None:
+    """Raise unless the actor may act on this record (own office, or a national role)."""
+    if actor.type == "client":
+        raise Forbidden("Staff record actions are for staff users, not integration clients")
+    if actor.type == "user" and not actor.national and record.office_id != actor.office_id:
+        raise OutOfJurisdiction("This record belongs to another office")
+
+
+def check_version(record: Record, expected: int | None) -> None:
+    """Raise 412 when If-Match named a version that is no longer current."""
+    if expected is not None and expected != record.version:
+        raise VersionConflict(
+            f"The record is at version {record.version}, not {expected}: reload and retry",
+            headers={"ETag": etag(record)},
+        )
+
+
+def check_assignment(record: Record, actor: Actor, action: Action) -> None:
+    """Raise 409 when another user holds the record (registrars may always unassign)."""
+    holder = record.assigned_user_id
+    if holder is None or holder == actor.id or actor.type != "user":
+        return
+    if action in (Action.VIEW, Action.DOWNLOAD):
+        return
+    if action is Action.UNASSIGN and actor.role in ("LOCAL_REGISTRAR", "NATIONAL_REGISTRAR"):
+        return
+    raise AssignedToSomeoneElse()
+
+
+def etag(record: Record) -> str:
+    """Return the weak ETag of a record's version."""
+    return f'W/"{record.version}"'
+
+
+def audit(
+    session: Session,
+    record: Record,
+    actor: Actor,
+    name: str,
+    change: Change,
+    before: tuple[str | None, int | None],
+) -> RecordAction:
+    """Append one action row to the record's audit trail."""
+    row = RecordAction(
+        record_id=record.id,
+        action=name,
+        at=utcnow(),
+        actor_type=actor.type,
+        actor_id=actor.id,
+        actor_name=actor.name,
+        actor_role=actor.role,
+        office_id=actor.office_id,
+        ip=actor.ip,
+        reason=change.reason,
+        comment=change.comment,
+        status_before=before[0],
+        status_after=record.status,
+        version_before=before[1],
+        version_after=record.version,
+        data={**actor.data, **change.data},
+    )
+    repository.add(session, row)
+    return row
+
+
+def _previous_status(session: Session, record: Record, action: Action) -> str | None:
+    if action not in domain.RETURNING:
+        return None
+    name = "archived" if action is Action.REINSTATE else "correction-requested"
+    found = repository.last_action(session, record.id, [name])
+    return found.status_before if found else None
+
+
+def next_status_or_409(
+    session: Session, record: Record, action: Action, *, hook: bool = False
+) -> Status:
+    """Return the target status of an action or raise the 409 naming status and action."""
+    try:
+        return domain.next_status(
+            record.status, action, hook=hook, previous=_previous_status(session, record, action)
+        )
+    except IllegalTransition as exc:
+        allowed = ", ".join(a.value for a in domain.allowed_actions(exc.status)) or "none"
+        raise IllegalTransitionError(
+            f"Cannot {action.value} a record in status {exc.status} (allowed: {allowed})",
+            extra={"status": exc.status, "action": action.value},
+        ) from None
+
+
+def apply(
+    session: Session,
+    record: Record,
+    actor: Actor,
+    change: Change,
+    *,
+    hook: bool = False,
+    edit: BundleChange | None = None,
+) -> Record:
+    """Apply one action: check it, move the status, update the bundle, audit and emit."""
+    if not domain.may_perform(actor.scopes, change.action):
+        needed = ", ".join(domain.ACTION_SCOPES[change.action])
+        raise Forbidden(f"'{change.action.value}' needs one of the scopes: {needed}")
+    if change.action in domain.NEEDS_REASON and not (change.reason or "").strip():
+        raise ReasonRequired(f"'{change.action.value}' needs a reason", expression="reason")
+    check_version(record, change.expected_version)
+    check_assignment(record, actor, change.action)
+    new_status = next_status_or_409(session, record, change.action, hook=hook)
+    before = (record.status, record.version)
+    moves = new_status != record.status or edit is not None
+    if moves:
+        _write(record, new_status, change, edit)
+    if new_status != before[0]:
+        record.assigned_user_id = None
+    audit(session, record, actor, domain.audit_name(change.action, new_status), change, before)
+    session.flush()
+    topic = domain.event_topic(record.event, change.action, new_status)
+    if new_status != before[0]:
+        emit_status(session, record, topic)
+    return record
+
+
+def _write(record: Record, status: Status, change: Change, edit: BundleChange | None) -> None:
+    now = utcnow()
+    bundle = copy.deepcopy(record.bundle)
+    if edit is not None:
+        edit(record, bundle)
+    rejected = status == Status.REJECTED
+    reason = change.reason if rejected else None
+    fhir_mapping.set_status(bundle, status, reason=reason, at=now)
+    record.bundle = bundle
+    record.status = status
+    record.status_reason = reason
+    record.version = record.version + 1
+    record.updated_at = now
+    for key, value in fhir_mapping.search_columns(bundle, Event(record.event)).items():
+        setattr(record, key, value)
+
+
+def emit_status(session: Session, record: Record, topic: str | None) -> None:
+    """Emit a record's status event with the contract's data (after the row is updated)."""
+    if topic is None:
+        return
+    emit(
+        session,
+        topic,
+        record_id=record.id,
+        data={
+            "event": record.event,
+            "tracking_id": record.tracking_id,
+            "status": record.status,
+            "registration_number": record.registration_number,
+        },
+    )

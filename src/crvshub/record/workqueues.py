@@ -1,0 +1,108 @@
+"""Workqueues of an office and the record view, for the staff API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from crvshub.location import repository as location_repository
+from crvshub.record import actions, domain, repository, views
+from crvshub.record.domain import Action, Status
+from crvshub.record.errors import OfficeNotAllowed, UnknownWorkqueue
+from crvshub.record.service import Actor
+from crvshub.registration_hook import repository as hook_repository
+from crvshub.registration_hook.models import HookCall
+
+MAX_PAGE_SIZE = 100
+
+
+def office_for(session: Session, actor: Actor, office: str | None) -> str | None:
+    """Return the office whose queues the actor sees: their own, or any for national roles."""
+    if office is None:
+        return actor.office_id
+    row = location_repository.office_by_ref(session, office)
+    if row is None:
+        raise UnknownWorkqueue(f"No CRVS office with id or statistical id {office!r}")
+    if not actor.national and row.id != actor.office_id:
+        raise OfficeNotAllowed()
+    return row.id
+
+
+def counts(session: Session, actor: Actor, office: str | None) -> dict[str, Any]:
+    """Return the number of records in each workqueue of an office."""
+    office_id = office_for(session, actor, office)
+    by_key = repository.status_counts(session, office_id)
+    queues = []
+    for name, (statuses, source) in domain.WORKQUEUES.items():
+        total = sum(
+            n
+            for (status, src), n in by_key.items()
+            if status in statuses and (source is None or src == source)
+        )
+        queues.append({"queue": name, "title": domain.WORKQUEUE_TITLES[name], "count": total})
+    return {"officeId": office_id, "workqueues": queues}
+
+
+def external_state(call: HookCall | None) -> dict[str, Any] | None:
+    """Return the registration hook state shown in 'In external validation'."""
+    if call is None:
+        return None
+    return {
+        "state": call.status,
+        "attempts": call.attempts,
+        "lastStatusCode": call.last_status_code,
+        "lastError": call.last_error,
+        "since": call.created_at.isoformat(),
+        "updatedAt": call.updated_at.isoformat(),
+    }
+
+
+def page(
+    session: Session,
+    actor: Actor,
+    queue: str,
+    *,
+    office: str | None,
+    number: int,
+    size: int,
+    sort: str,
+) -> dict[str, Any]:
+    """Return one page of a workqueue, sorted, with the total count."""
+    if queue not in domain.WORKQUEUES:
+        raise UnknownWorkqueue(f"No workqueue {queue!r}: use one of {', '.join(domain.WORKQUEUES)}")
+    statuses, source = domain.WORKQUEUES[queue]
+    office_id = office_for(session, actor, office)
+    rows, total = repository.queue_page(
+        session,
+        statuses=statuses,
+        source=source,
+        office_id=office_id,
+        sort=sort,
+        offset=(number - 1) * size,
+        limit=size,
+    )
+    calls: dict[str, HookCall] = {}
+    if Status.WAITING_VALIDATION in statuses:
+        calls = hook_repository.latest_for_many(session, [r.id for r in rows])
+    return {
+        "queue": queue,
+        "title": domain.WORKQUEUE_TITLES[queue],
+        "officeId": office_id,
+        "total": total,
+        "page": number,
+        "count": size,
+        "sort": sort,
+        "items": [
+            views.summary(r, external_state(calls.get(r.id)) if calls else None) for r in rows
+        ],
+    }
+
+
+def view(session: Session, record_id: str, actor: Actor) -> tuple[dict[str, Any], int]:
+    """Return the record view (bundle, status, audit history) and its version; audit the view."""
+    record = actions.read(session, record_id, actor, Action.VIEW)
+    session.flush()
+    history = list(repository.history(session, record.id))
+    call = hook_repository.latest_for(session, record.id)
+    return views.detail(record, history, external_state(call)), record.version

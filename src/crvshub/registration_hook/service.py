@@ -1,0 +1,173 @@
+"""Registration hook use cases: hand a record to the hook, then confirm or reject it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from crvshub.auth.dependencies import Principal
+from crvshub.db import utcnow
+from crvshub.outbox.service import enqueue
+from crvshub.record import actions, fhir_mapping
+from crvshub.record import repository as record_repository
+from crvshub.record.domain import Action, Status
+from crvshub.record.errors import RecordNotFound
+from crvshub.record.models import Record
+from crvshub.record.service import Actor, Change, actor_for, apply, load
+from crvshub.registration_hook import repository
+from crvshub.registration_hook.errors import BadIdentifier, ConfirmTargetMissing, NotThisRecord
+from crvshub.registration_hook.models import HookCall
+from crvshub.settings import Settings
+
+JOB_KIND = "registration-hook"
+HOOK_SCOPES = frozenset({"record.confirm-registration", "record.reject-registration"})
+
+
+def hook_actor(url: str) -> Actor:
+    """Return the actor of answers that the worker records on the hook's behalf."""
+    return Actor(
+        "system",
+        "registration-hook",
+        "Registration hook",
+        "REGISTRATION_HOOK",
+        data={"url": url},
+        scopes=HOOK_SCOPES,
+    )
+
+
+def request_validation(
+    session: Session, settings: Settings, record: Record, actor: Actor
+) -> HookCall:
+    """Record a hook call for a record now waiting for validation and queue the HTTP call."""
+    now = utcnow()
+    call = HookCall(
+        record_id=record.id,
+        requested_by=actor.id,
+        url=settings.registration_hook_url,
+        status="pending",
+        attempts=0,
+        created_at=now,
+        updated_at=now,
+    )
+    repository.add(session, call)
+    session.flush()
+    enqueue(session, JOB_KIND, {"call_id": call.id, "record_id": record.id})
+    return call
+
+
+def close_call(session: Session, record_id: str, status: str, error: str | None = None) -> None:
+    """Mark the record's open hook call as answered."""
+    call = repository.latest_for(session, record_id)
+    if call is not None and call.status in ("pending", "accepted"):
+        call.status = status
+        call.answered_at = call.updated_at = utcnow()
+        if error:
+            call.last_error = error
+
+
+def check_record_token(principal: Principal, record_id: str) -> None:
+    """Raise unless a record token names this record (other tokens are checked by scope)."""
+    if principal.kind == "record" and principal.record_id != record_id:
+        raise NotThisRecord()
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A hook system's answer for one record."""
+
+    registration_number: str | None = None
+    identifiers: list[tuple[str, str]] = field(default_factory=list)
+    comment: str | None = None
+    reason: str | None = None
+
+
+def parse_identifiers(raw: Any, where: str) -> list[tuple[str, str]]:
+    """Return (type, value) pairs from `[{type, value}]`, raising on a malformed item."""
+    found: list[tuple[str, str]] = []
+    for index, item in enumerate(raw or []):
+        kind = item.get("type") if isinstance(item, dict) else None
+        value = item.get("value") if isinstance(item, dict) else None
+        if not isinstance(kind, str) or not kind or not isinstance(value, str) or not value:
+            raise BadIdentifier(expression=f"{where}[{index}]")
+        found.append((kind[:64], value[:255]))
+    return found
+
+
+def confirm(
+    session: Session, settings: Settings, record_id: str, actor: Actor, answer: Answer
+) -> Record:
+    """Register a record waiting for validation, with the hook's number and identifiers."""
+    record = load(session, record_id, lock=True)
+    number = answer.registration_number
+    if record.status == Status.REGISTERED and number and number == record.registration_number:
+        return record  # a repeated confirmation (hook retry) changes nothing
+    if number:
+        actions.check_number_free(session, record, number)
+    elif record.status == Status.WAITING_VALIDATION:
+        number = actions.new_registration_number(session, settings, record)
+    data = {"registration_number": number, "identifiers": [list(i) for i in answer.identifiers]}
+    change = Change(Action.CONFIRM_REGISTRATION, comment=answer.comment, data=data)
+    apply(
+        session,
+        record,
+        actor,
+        change,
+        edit=actions.set_registered(number or "", answer.identifiers),
+    )
+    close_call(session, record.id, "confirmed")
+    return record
+
+
+def reject(session: Session, record_id: str, actor: Actor, answer: Answer) -> Record:
+    """Send a record waiting for validation back for updates, with the hook's reason."""
+    record = load(session, record_id, lock=True)
+    change = Change(Action.REJECT_REGISTRATION, reason=answer.reason, comment=answer.comment)
+    apply(session, record, actor, change)
+    close_call(session, record.id, "rejected", answer.reason)
+    return record
+
+
+def _legacy_target(session: Session, body: dict[str, Any]) -> Record:
+    composition_id, tracking_id = body.get("compositionId"), body.get("trackingId")
+    record = None
+    if isinstance(composition_id, str) and composition_id:
+        record = record_repository.get(session, composition_id)
+    elif isinstance(tracking_id, str) and tracking_id:
+        record = record_repository.by_tracking_id(session, tracking_id)
+    else:
+        raise ConfirmTargetMissing(expression="compositionId")
+    if record is None:
+        raise RecordNotFound(f"No record {composition_id or tracking_id!r}")
+    return record
+
+
+def confirm_legacy(
+    session: Session,
+    settings: Settings,
+    principal: Principal,
+    ip: str | None,
+    body: dict[str, Any],
+) -> Record:
+    """Handle the v1.3-v1.6 `POST /confirm/registration` callback: confirm, or reject on error."""
+    record = _legacy_target(session, body)
+    check_record_token(principal, record.id)
+    actor = actor_for(principal, ip)
+    if principal.kind == "user":
+        # OpenCRVS v1.3-v1.6 hooks called back with the registrar's own token.
+        actor = replace(actor, scopes=actor.scopes | HOOK_SCOPES)
+    error = body.get("error")
+    if error:
+        return reject(session, record.id, actor, Answer(reason=str(error)[:2000]))
+    number = body.get("registrationNumber")
+    answer = Answer(
+        registration_number=str(number)[:64] if number else None,
+        identifiers=parse_identifiers(body.get("childIdentifiers"), "childIdentifiers"),
+    )
+    return confirm(session, settings, record.id, actor, answer)
+
+
+def task_id(record: Record) -> str:
+    """Return the id of the record's Task (what confirmRegistration answers)."""
+    return str(fhir_mapping.task(record.bundle).get("id", record.id))
