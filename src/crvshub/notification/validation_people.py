@@ -99,7 +99,7 @@ def _check_dates(resource: JSON, path: str, issues: IssueCollector) -> None:
 def _check_patient(resource: JSON, path: str, issues: IssueCollector) -> None:
     _check_names(resource, path, issues)
     gender = resource.get("gender")
-    if gender is not None and gender not in domain.GENDERS:
+    if gender is not None and (not isinstance(gender, str) or gender not in domain.GENDERS):
         issues.add(InvalidValue, "gender must be male, female, other or unknown",
                    f"{path}.gender")
     _check_dates(resource, path, issues)
