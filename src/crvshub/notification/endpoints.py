@@ -1,7 +1,64 @@
-"""HTTP routes of the notification feature."""
+"""HTTP routes of the notification feature: POST /notification."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated, Any
 
-router = APIRouter()
+import orjson
+from fastapi import APIRouter, Depends, Header, Request
+from starlette.responses import Response
+
+from crvshub.auth.dependencies import Principal, require
+from crvshub.auth.domain import Scope
+from crvshub.deps import ContextDep, SessionDep
+from crvshub.errors import BadRequest, UnsupportedMediaType
+from crvshub.fhir.responses import FHIRResponse
+from crvshub.notification import service
+
+router = APIRouter(tags=["Event notification"])
+JSON_TYPES = ("application/json", "application/fhir+json")
+Notifier = Annotated[Principal, Depends(require(Scope.NOTIFICATION_API, Scope.DECLARE))]
+
+
+async def json_body(request: Request) -> Any:
+    """Read the request body as JSON, after checking its content type."""
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type not in JSON_TYPES:
+        raise UnsupportedMediaType(
+            f"Content-Type {media_type or '(none)'!r} is not accepted: send application/json "
+            "or application/fhir+json"
+        )
+    raw = await request.body()
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise BadRequest(f"The body is not valid JSON: {exc}") from None
+
+
+@router.post(
+    "/notification",
+    summary="Notify a birth or death as a FHIR document bundle",
+    responses={
+        200: {"description": "The saved record bundle"},
+        400: {"description": "Malformed bundle (OperationOutcome)"},
+        409: {"description": "Idempotency key reused with a different payload"},
+        422: {"description": "The bundle breaks a rule (OperationOutcome)"},
+    },
+)
+def post_notification(
+    request: Request,
+    session: SessionDep,
+    ctx: ContextDep,
+    principal: Notifier,
+    body: Annotated[Any, Depends(json_body)],
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+) -> Response:
+    """Save a hospital's birth or death notification; a retry returns the original record."""
+    result = service.notify(
+        session, ctx.settings, principal, body, idempotency_key=idempotency_key,
+        ip=request.client.host if request.client else None,
+    )
+    headers = {"Location": f"/api/records/{result.record_id}"}
+    if result.replayed:
+        headers["Idempotent-Replayed"] = "true"
+    return FHIRResponse(result.bundle, status_code=200, headers=headers)

@@ -1,0 +1,184 @@
+"""Turn a hospital's notification bundle into a record, once, with its audit entry and event."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import orjson
+from sqlalchemy.orm import Session
+
+from crvshub.auth.dependencies import Principal
+from crvshub.db import new_id, utcnow
+from crvshub.notification import fhir_mapping, repository
+from crvshub.notification.config import required_fields
+from crvshub.notification.errors import BadIdempotencyKey, IdempotencyConflict
+from crvshub.notification.saved_bundle import build_saved_bundle
+from crvshub.notification.validation import parse_structure
+from crvshub.notification.validation_rules import CheckedNotification, check_rules
+from crvshub.outbox.service import emit
+from crvshub.record.domain import Event, Status, new_tracking_id
+from crvshub.record.models import IdempotencyKey, Record, RecordAction
+from crvshub.settings import Settings
+
+# Dates up to this far ahead of UTC are "today" somewhere on Earth (UTC+14).
+CLOCK_SLACK = timedelta(hours=14)
+MAX_KEY_LENGTH = 255
+
+
+@dataclass(frozen=True)
+class NotificationResult:
+    """The saved record bundle, and whether it answers a retry of an earlier request."""
+
+    record_id: str
+    tracking_id: str
+    status: str
+    bundle: dict[str, Any]
+    replayed: bool
+
+
+def fingerprint(body: Any) -> str:
+    """Return a stable hash of a JSON payload (key order does not matter)."""
+    return hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
+def client_ref(principal: Principal) -> str:
+    """Return the idempotency namespace of a caller."""
+    return principal.subject if principal.kind == "client" else f"user:{principal.subject}"
+
+
+def check_header_key(value: str | None) -> str | None:
+    """Validate an Idempotency-Key header value."""
+    if value is None:
+        return None
+    if not 0 < len(value) <= MAX_KEY_LENGTH or not value.isprintable() or value.strip() != value:
+        raise BadIdempotencyKey(expression="Idempotency-Key")
+    return value
+
+
+def _composition_key(body: dict[str, Any]) -> str | None:
+    ident = body["entry"][0]["resource"].get("identifier")
+    value = ident.get("value") if isinstance(ident, dict) else None
+    if not isinstance(value, str) or not value.strip():
+        return None
+    system = ident.get("system") if isinstance(ident.get("system"), str) else ""
+    raw = f"{system}|{value}"
+    if len(raw) <= 200:
+        return f"composition:{raw}"
+    return "composition-sha256:" + hashlib.sha256(raw.encode()).hexdigest()
+
+
+def notify(
+    session: Session, settings: Settings, principal: Principal, body: Any, *,
+    idempotency_key: str | None, ip: str | None,
+) -> NotificationResult:
+    """Validate a notification and save it as a record, or replay the answer to a retry."""
+    key = check_header_key(idempotency_key)
+    digest = fingerprint(body)
+    ref = client_ref(principal)
+    if key is not None:
+        replay = _replay(session, ref, key, digest)
+        if replay:
+            return replay
+    parsed = parse_structure(body)
+    if key is None:
+        key = _composition_key(parsed.bundle)
+        replay = _replay(session, ref, key, digest) if key else None
+        if replay:
+            return replay
+    now = utcnow()
+    checked = check_rules(session, parsed, home_country=settings.country_code,
+                          today=(now + CLOCK_SLACK).date())
+    claim = None
+    if key is not None:
+        claim = IdempotencyKey(client_ref=ref, key=key, fingerprint=digest, created_at=now)
+        if not repository.claim_key(session, claim):
+            replay = _replay(session, ref, key, digest)
+            if replay is None:
+                raise IdempotencyConflict("A request with this idempotency key is still being "
+                                          "processed: retry in a moment")
+            return replay
+    return _save(session, settings, principal, checked, claim=claim, ip=ip)
+
+
+def _replay(session: Session, ref: str, key: str, digest: str) -> NotificationResult | None:
+    row = repository.find_key(session, ref, key)
+    if row is None:
+        return None
+    if row.fingerprint != digest:
+        raise IdempotencyConflict(
+            f"Idempotency key {key!r} was first used with a different payload; send a new key "
+            "(or a new Composition identifier) for a new notification",
+            expression="Idempotency-Key" if not key.startswith("composition") else
+            "Bundle.entry[0].resource.identifier",
+        )
+    record = repository.get_record(session, row.record_id) if row.record_id else None
+    if record is None:
+        return None
+    return NotificationResult(record.id, record.tracking_id, record.status, record.bundle, True)
+
+
+def _status(settings: Settings, checked: CheckedNotification) -> Status:
+    required = required_fields(settings.country_dir)[checked.event]
+    missing = fhir_mapping.missing_fields(checked, required)
+    return Status.IN_PROGRESS if missing else Status.DECLARED
+
+
+def _system_identity(principal: Principal) -> dict[str, Any]:
+    return {"name": principal.name, "username": principal.client_id or principal.subject,
+            "type": principal.client_type or principal.role or principal.kind}
+
+
+def _save(
+    session: Session, settings: Settings, principal: Principal, checked: CheckedNotification,
+    *, claim: IdempotencyKey | None, ip: str | None,
+) -> NotificationResult:
+    event = Event(checked.event)
+    status = _status(settings, checked)
+    now = utcnow()
+    record = Record(
+        id=new_id(), event=event.value, status=status.value, office_id=checked.office.id,
+        composition_type=f"{event.value}-notification", bundle={}, version=1,
+        source="health-system" if principal.kind == "client" else "staff",
+        source_client_id=principal.subject if principal.kind == "client" else None,
+        created_at=now, updated_at=now, **fhir_mapping.search_columns(checked),
+    )
+    system = _system_identity(principal)
+
+    def assign(row: Record) -> None:
+        row.tracking_id = new_tracking_id(event)
+        row.bundle = build_saved_bundle(checked, record_id=row.id, tracking_id=row.tracking_id,
+                                        status=status.value, system=system, now=now)
+
+    repository.insert_record(session, record, assign)
+    if claim is not None:
+        claim.record_id = record.id
+    repository.add_action(session, _audit(principal, record, ip))
+    session.flush()
+    emit(session, f"{event.name}_NOTIFIED", record_id=record.id, data={
+        "event": event.value, "tracking_id": record.tracking_id, "status": status.value,
+        "registration_number": None,
+    })
+    return NotificationResult(record.id, record.tracking_id, status.value, record.bundle, False)
+
+
+def _audit(principal: Principal, record: Record, ip: str | None) -> RecordAction:
+    is_client = principal.kind == "client"
+    data = ({"client_id": principal.client_id, "client_type": principal.client_type}
+            if is_client else {})
+    return RecordAction(
+        id=new_id(), record_id=record.id, action="sent-notification", at=record.created_at,
+        actor_type="client" if is_client else "user", actor_id=principal.subject,
+        actor_name=principal.name, actor_role=principal.client_type if is_client else
+        principal.role, office_id=None if is_client else principal.office_id, ip=ip,
+        status_before=None, status_after=record.status, version_before=None, version_after=1,
+        data=data,
+    )
+
+
+def record_count(session: Session) -> int:
+    """Return the number of records (used by robustness checks)."""
+    return repository.count_records(session)
+

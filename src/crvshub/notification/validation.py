@@ -1,0 +1,234 @@
+"""Structural checks of a notification bundle (400s): shape, entry order, datatypes.
+
+Every check records a problem and carries on, so the client sees every mistake at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from crvshub.errors import AppError, IssueCollector
+from crvshub.notification import domain
+from crvshub.notification.errors import (
+    DuplicateFullUrl,
+    EntryOrder,
+    InvalidValue,
+    MalformedBundle,
+    MissingElement,
+    UnsupportedResource,
+)
+from crvshub.notification.validation_people import check_resource
+
+JSON = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One bundle entry: its position, fullUrl and resource."""
+
+    index: int
+    full_url: str
+    resource: JSON
+
+    @property
+    def type(self) -> str:
+        """Return the resource type."""
+        return str(self.resource.get("resourceType"))
+
+    @property
+    def path(self) -> str:
+        """Return the FHIRPath of the resource."""
+        return f"Bundle.entry[{self.index}].resource"
+
+
+@dataclass
+class ParsedBundle:
+    """A structurally valid notification bundle, indexed for the rule checks."""
+
+    bundle: JSON
+    entries: list[Entry]
+    by_url: dict[str, Entry] = field(default_factory=dict)
+
+    @property
+    def composition(self) -> Entry:
+        """Return the Composition entry."""
+        return self.entries[0]
+
+    @property
+    def task(self) -> Entry:
+        """Return the Task entry."""
+        return self.entries[1]
+
+    def of_type(self, resource_type: str) -> list[Entry]:
+        """Return the entries holding one resource type, in bundle order."""
+        return [e for e in self.entries if e.type == resource_type]
+
+
+def raise_issues(issues: IssueCollector) -> None:
+    """Raise the collected problems as one error whose status is the first problem's."""
+    if not issues:
+        return
+    klass = AppError.catalogue().get(issues.issues[0].code, MalformedBundle)
+    raise klass(issues=issues.issues)
+
+
+def parse_structure(body: Any) -> ParsedBundle:
+    """Check the bundle's structure and datatypes; raise a 400 listing every problem."""
+    issues = IssueCollector()
+    if not isinstance(body, dict) or body.get("resourceType") != "Bundle":
+        issues.add(MalformedBundle, "The body must be a FHIR Bundle (resourceType 'Bundle')",
+                   "Bundle.resourceType")
+        raise_issues(issues)
+    _check_bundle_header(body, issues)
+    raw_entries = body.get("entry")
+    if not isinstance(raw_entries, list) or not raw_entries:
+        issues.add(MissingElement, "Bundle.entry must be a non-empty list", "Bundle.entry")
+        raise_issues(issues)
+    parsed = ParsedBundle(body, _entries(raw_entries, issues))
+    _index_urls(parsed, issues)
+    _check_order(parsed, raw_entries, issues)
+    for entry in parsed.entries:
+        check_resource(entry.resource, entry.path, issues)
+    _check_reference_types(body, issues)
+    raise_issues(issues)
+    return parsed
+
+
+def _check_bundle_header(body: JSON, issues: IssueCollector) -> None:
+    if body.get("type") != "document":
+        issues.add(InvalidValue, "Bundle.type must be 'document'", "Bundle.type")
+    meta = body.get("meta")
+    updated = meta.get("lastUpdated") if isinstance(meta, dict) else None
+    if updated is None:
+        issues.add(MissingElement, "Bundle.meta.lastUpdated is required (an ISO 8601 instant)",
+                   "Bundle.meta.lastUpdated")
+    elif not isinstance(updated, str) or not domain.is_fhir_datetime(updated):
+        issues.add(InvalidValue, "Bundle.meta.lastUpdated must be an ISO 8601 date-time",
+                   "Bundle.meta.lastUpdated")
+
+
+def _entries(raw: list[Any], issues: IssueCollector) -> list[Entry]:
+    entries = []
+    for index, item in enumerate(raw):
+        where = f"Bundle.entry[{index}]"
+        if not isinstance(item, dict):
+            issues.add(MalformedBundle, "Each entry must be an object", where)
+            continue
+        full_url = item.get("fullUrl")
+        if not isinstance(full_url, str) or not domain.is_full_url(full_url):
+            issues.add(MissingElement, "Each entry needs a fullUrl, e.g. 'urn:uuid:<uuid>'",
+                       f"{where}.fullUrl")
+            full_url = ""
+        resource = item.get("resource")
+        if not isinstance(resource, dict) or not isinstance(resource.get("resourceType"), str):
+            issues.add(MissingElement, "Each entry needs a resource with a resourceType",
+                       f"{where}.resource")
+            resource = {"resourceType": "?"}
+        entries.append(Entry(index, full_url, resource))
+    return entries
+
+
+def _index_urls(parsed: ParsedBundle, issues: IssueCollector) -> None:
+    for entry in parsed.entries:
+        if not entry.full_url:
+            continue
+        if entry.full_url in parsed.by_url:
+            issues.add(DuplicateFullUrl, f"fullUrl {entry.full_url!r} is used by two entries",
+                       f"Bundle.entry[{entry.index}].fullUrl")
+            continue
+        parsed.by_url[entry.full_url] = entry
+
+
+def _check_order(parsed: ParsedBundle, raw: list[Any], issues: IssueCollector) -> None:
+    expected = {0: "Composition", 1: "Task"}
+    if len(raw) < 2:
+        issues.add(EntryOrder, "The bundle needs a Composition (entry[0]) and a Task (entry[1])",
+                   "Bundle.entry")
+    for entry in parsed.entries:
+        where = f"{entry.path}.resourceType"
+        if entry.index in expected:
+            if entry.type != expected[entry.index]:
+                issues.add(EntryOrder, f"entry[{entry.index}] must be a "
+                           f"{expected[entry.index]}, not {entry.type}", where)
+        elif entry.type in ("Composition", "Task"):
+            issues.add(EntryOrder, f"Only one {entry.type} is allowed, as entry[0] or entry[1]",
+                       where)
+        elif entry.type not in domain.ALLOWED_RESOURCES and entry.type != "?":
+            allowed = ", ".join(sorted(domain.ALLOWED_RESOURCES))
+            issues.add(UnsupportedResource,
+                       f"{entry.type} is not accepted in a notification; allowed: {allowed}",
+                       where)
+    if any(e.index < 2 and e.type not in expected.values() for e in parsed.entries):
+        return
+    _check_composition_shape(parsed, issues)
+    _check_task_shape(parsed, issues)
+
+
+def _check_composition_shape(parsed: ParsedBundle, issues: IssueCollector) -> None:
+    if not parsed.entries or parsed.entries[0].type != "Composition":
+        return
+    comp = parsed.entries[0]
+    if first_code(comp.resource.get("type")) is None:
+        issues.add(MissingElement, "Composition.type.coding[0].code is required "
+                   "(birth-notification or death-notification)", f"{comp.path}.type")
+    sections = comp.resource.get("section", [])
+    if not isinstance(sections, list):
+        issues.add(InvalidValue, "Composition.section must be a list", f"{comp.path}.section")
+        return
+    for i, section in enumerate(sections):
+        where = f"{comp.path}.section[{i}]"
+        if not isinstance(section, dict) or first_code(section.get("code")) is None:
+            issues.add(MissingElement, "Each section needs code.coding[0].code", f"{where}.code")
+            continue
+        refs = section.get("entry", [])
+        if not isinstance(refs, list) or not all(
+            isinstance(r, dict) and isinstance(r.get("reference"), str) for r in refs
+        ):
+            issues.add(InvalidValue, "section.entry must be a list of {reference: string}",
+                       f"{where}.entry")
+
+
+def _check_task_shape(parsed: ParsedBundle, issues: IssueCollector) -> None:
+    if len(parsed.entries) < 2 or parsed.entries[1].type != "Task":
+        return
+    task = parsed.entries[1]
+    if not isinstance(task.resource.get("status"), str):
+        issues.add(MissingElement, "Task.status is required and must be 'draft'",
+                   f"{task.path}.status")
+    focus = task.resource.get("focus")
+    if not isinstance(focus, dict) or not isinstance(focus.get("reference"), str):
+        issues.add(MissingElement, "Task.focus.reference is required (the Composition fullUrl)",
+                   f"{task.path}.focus")
+    extensions = task.resource.get("extension")
+    if not isinstance(extensions, list):
+        issues.add(MissingElement, "Task.extension is required (it carries regLastOffice)",
+                   f"{task.path}.extension")
+        return
+    for i, ext in enumerate(extensions):
+        if not isinstance(ext, dict) or not isinstance(ext.get("url"), str):
+            issues.add(InvalidValue, "Each extension needs a url", f"{task.path}.extension[{i}]")
+
+
+def _check_reference_types(value: Any, issues: IssueCollector, path: str = "Bundle") -> None:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key == "reference" and not isinstance(item, str):
+                issues.add(InvalidValue, "A reference must be a string", f"{path}.reference")
+            elif isinstance(item, dict | list):
+                _check_reference_types(item, issues, f"{path}.{key}")
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            if isinstance(item, dict | list):
+                _check_reference_types(item, issues, f"{path}[{i}]")
+
+
+def first_code(concept: Any) -> str | None:
+    """Return coding[0].code of a CodeableConcept, or None."""
+    if not isinstance(concept, dict):
+        return None
+    coding = concept.get("coding")
+    if not isinstance(coding, list) or not coding or not isinstance(coding[0], dict):
+        return None
+    code = coding[0].get("code")
+    return code if isinstance(code, str) and code else None
