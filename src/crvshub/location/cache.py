@@ -151,5 +151,5 @@ def _after_commit(session: Session) -> None:
 
 
 @event.listens_for(Session, "after_soft_rollback")
-def _after_rollback(session: Session, previous_transaction: Any) -> None:
+def _after_rollback(session: Session, *_args: Any) -> None:
     session.info.pop(_CHANGED, None)

@@ -125,7 +125,7 @@ def _statistics_from(extensions: list[Any], issues: IssueCollector) -> dict[str,
     by_url = {url: field for field, url in STATISTICS_EXTENSIONS.items()}
     stats: dict[str, dict[str, Any]] = {}
     for index, ext in enumerate(extensions):
-        field = by_url.get(ext.get("url")) if isinstance(ext, dict) else None
+        field = by_url.get(str(ext.get("url"))) if isinstance(ext, dict) else None
         if field is None:
             continue
         try:
@@ -173,7 +173,7 @@ def _identifiers_from(
         if item.get("system") in (STATISTICAL_CODE_SYSTEM, INTERNAL_ID_SYSTEM):
             value = item["value"]
             prefix = f"{location_type}_"
-            sid = value[len(prefix):] if location_type and value.startswith(prefix) else value
+            sid = value[len(prefix) :] if location_type and value.startswith(prefix) else value
         elif item.get("system") == JURISDICTION_TYPE_SYSTEM:
             jurisdiction = normalise_jurisdiction(item["value"])
     if not sid or not STATISTICAL_ID.match(sid):
@@ -194,7 +194,8 @@ def _part_of_from(body: dict[str, Any], issues: IssueCollector) -> str | None:
         return None
     if not isinstance(reference, str) or not reference.startswith("Location/"):
         issues.add(
-            InvalidLocationPayload, "partOf.reference must be Location/<id>",
+            InvalidLocationPayload,
+            "partOf.reference must be Location/<id>",
             "Location.partOf.reference",
         )
         return None
@@ -205,11 +206,14 @@ def from_resource(body: Any) -> LocationInput:
     """Return the location described by a FHIR Location resource; 400 naming every problem."""
     issues = IssueCollector()
     if not isinstance(body, dict) or body.get("resourceType") != "Location":
-        raise InvalidLocationPayload("the body must be a FHIR Location resource",
-                                     expression="Location.resourceType")
+        raise InvalidLocationPayload(
+            "the body must be a FHIR Location resource", expression="Location.resourceType"
+        )
     name = body.get("name")
     if not isinstance(name, str) or not name.strip() or len(name) > MAX_NAME:
-        issues.add(InvalidLocationPayload, "name is required (1 to 255 characters)", "Location.name")
+        issues.add(
+            InvalidLocationPayload, "name is required (1 to 255 characters)", "Location.name"
+        )
     alias = body.get("alias") or []
     if not isinstance(alias, list) or not all(isinstance(a, str) for a in alias):
         issues.add(InvalidLocationPayload, "alias must be a list of strings", "Location.alias")
@@ -225,10 +229,17 @@ def from_resource(body: Any) -> LocationInput:
         raise InvalidLocationPayload(issues=issues.issues)
     description = body.get("description")
     return LocationInput(
-        type=location_type, statistical_id=sid, name=str(name).strip(),
-        alias=list(alias) or [str(name).strip()], part_of=part_of, status=str(status),
+        type=location_type,
+        statistical_id=sid,
+        name=str(name).strip(),
+        alias=list(alias) or [str(name).strip()],
+        part_of=part_of,
+        status=str(status),
         description=description if isinstance(description, str) else None,
-        jurisdiction_type=jurisdiction, statistics=stats,
-        extra={**_geojson_from(extensions if isinstance(extensions, list) else []),
-               **({"telecom": body["telecom"]} if isinstance(body.get("telecom"), list) else {})},
+        jurisdiction_type=jurisdiction,
+        statistics=stats,
+        extra={
+            **_geojson_from(extensions if isinstance(extensions, list) else []),
+            **({"telecom": body["telecom"]} if isinstance(body.get("telecom"), list) else {}),
+        },
     )

@@ -43,12 +43,22 @@ class Location(Base):
     def view(self) -> LocationView:
         """Return an immutable copy of this row."""
         return LocationView(
-            id=self.id, type=self.type, statistical_id=self.statistical_id,
-            jurisdiction_type=self.jurisdiction_type, name=self.name, name_norm=self.name_norm,
-            alias=tuple(self.alias or ()), description=self.description, status=self.status,
-            part_of_id=self.part_of_id, path=self.path, country=self.country,
-            statistics=dict(self.statistics or {}), extra=dict(self.extra or {}),
-            version=self.version, updated_at=self.updated_at,
+            id=self.id,
+            type=self.type,
+            statistical_id=self.statistical_id,
+            jurisdiction_type=self.jurisdiction_type,
+            name=self.name,
+            name_norm=self.name_norm,
+            alias=tuple(self.alias or ()),
+            description=self.description,
+            status=self.status,
+            part_of_id=self.part_of_id,
+            path=self.path,
+            country=self.country,
+            statistics=dict(self.statistics or {}),
+            extra=dict(self.extra or {}),
+            version=self.version,
+            updated_at=self.updated_at,
         )
 
 

@@ -33,7 +33,8 @@ def _text(
         return None
     if not isinstance(value, str) or not value.strip() or len(value) > MAX_NAME:
         issues.add(
-            InvalidLocationPayload, f"{key} must be a non-empty string of at most 255 characters",
+            InvalidLocationPayload,
+            f"{key} must be a non-empty string of at most 255 characters",
             where + key,
         )
         return None
@@ -65,12 +66,15 @@ def statistic(issues: IssueCollector, entry: Any, where: str) -> dict[str, Any] 
     ok = True
     year = entry.get("year")
     if not isinstance(year, int) or isinstance(year, bool) or not 0 <= year <= 9999:
-        issues.add(InvalidLocationPayload, "year must be an integer from 0 to 9999", where + ".year")
+        issues.add(
+            InvalidLocationPayload, "year must be an integer from 0 to 9999", where + ".year"
+        )
         ok = False
     for name in STATISTIC_FIELDS:
         if not _number(entry.get(name)):
             issues.add(
-                InvalidLocationPayload, f"{name} is required and must be a number >= 0",
+                InvalidLocationPayload,
+                f"{name} is required and must be a number >= 0",
                 f"{where}.{name}",
             )
             ok = False
@@ -104,32 +108,39 @@ def _create_one(issues: IssueCollector, data: Any, where: str) -> LocationInput 
     part_of = _text(issues, data, "partOf", where, required=True)
     if part_of and not part_of.startswith("Location/"):
         issues.add(
-            InvalidLocationPayload, "partOf must look like Location/<id> (Location/0 for the top)",
+            InvalidLocationPayload,
+            "partOf must look like Location/<id> (Location/0 for the top)",
             where + "partOf",
         )
     code = data.get("code")
     if code not in tuple(LocationType):
         issues.add(
-            InvalidLocationPayload, "code must be ADMIN_STRUCTURE, CRVS_OFFICE or HEALTH_FACILITY",
+            InvalidLocationPayload,
+            "code must be ADMIN_STRUCTURE, CRVS_OFFICE or HEALTH_FACILITY",
             where + "code",
         )
     jurisdiction = data.get("jurisdictionType")
     if jurisdiction is not None and jurisdiction not in JURISDICTION_TYPES:
         issues.add(
-            InvalidLocationPayload, f"jurisdictionType must be one of {', '.join(JURISDICTION_TYPES)}",
+            InvalidLocationPayload,
+            f"jurisdictionType must be one of {', '.join(JURISDICTION_TYPES)}",
             where + "jurisdictionType",
         )
     alias = _alias(issues, data, where)
     stats = _statistics(issues, data, where)
     if stats and code != LocationType.ADMIN_STRUCTURE:
         issues.add(
-            InvalidLocationPayload, "only ADMIN_STRUCTURE locations carry statistics",
+            InvalidLocationPayload,
+            "only ADMIN_STRUCTURE locations carry statistics",
             where + "statistics",
         )
     if len(issues.issues) > before or not (sid and name and part_of):
         return None
     return LocationInput(
-        type=str(code), statistical_id=sid, name=name, alias=alias or [name],
+        type=str(code),
+        statistical_id=sid,
+        name=name,
+        alias=alias or [name],
         part_of=None if part_of == "Location/0" else parse_reference(part_of),
         description=sid if code == LocationType.ADMIN_STRUCTURE else None,
         jurisdiction_type=normalise_jurisdiction(jurisdiction),

@@ -39,7 +39,9 @@ def record_version(session: Session, row: Location) -> None:
     repository.add_version(
         session,
         LocationVersion(
-            location_id=row.id, version=row.version, data=row.view().snapshot(),
+            location_id=row.id,
+            version=row.version,
+            data=row.view().snapshot(),
             recorded_at=row.updated_at,
         ),
     )
@@ -55,13 +57,21 @@ def _touch(session: Session, row: Location) -> None:
 def _check_unique(session: Session, inputs: Sequence[LocationInput], where: list[str]) -> None:
     seen: set[str] = set()
     issues = []
-    existing = {r.statistical_id for r in repository.by_statistical_ids(
-        session, [i.statistical_id for i in inputs])}
+    existing = {
+        r.statistical_id
+        for r in repository.by_statistical_ids(session, [i.statistical_id for i in inputs])
+    }
     for item, path in zip(inputs, where, strict=True):
         sid = item.statistical_id
         if sid in existing or sid in seen:
-            issues.append(Issue(DuplicateStatisticalId.code, f"statisticalID {sid} already exists",
-                                path + "statisticalID", DuplicateStatisticalId.issue_type))
+            issues.append(
+                Issue(
+                    DuplicateStatisticalId.code,
+                    f"statisticalID {sid} already exists",
+                    path + "statisticalID",
+                    DuplicateStatisticalId.issue_type,
+                )
+            )
         seen.add(sid)
     if issues:
         raise DuplicateStatisticalId(issues=issues)
@@ -88,13 +98,23 @@ def _new_row(item: LocationInput, parent: Location | None, country: str) -> Loca
     location_id = stable_location_id(country, item.statistical_id)
     now = utcnow()
     return Location(
-        id=location_id, type=item.type, statistical_id=item.statistical_id,
-        jurisdiction_type=item.jurisdiction_type, name=item.name, name_norm=normalize(item.name),
-        alias=list(item.alias), description=item.description, status=item.status,
+        id=location_id,
+        type=item.type,
+        statistical_id=item.statistical_id,
+        jurisdiction_type=item.jurisdiction_type,
+        name=item.name,
+        name_norm=normalize(item.name),
+        alias=list(item.alias),
+        description=item.description,
+        status=item.status,
         part_of_id=parent.id if parent else None,
-        path=child_path(parent.path if parent else None, location_id), country=country,
-        statistics=item.statistics or {}, extra=item.extra or {}, version=1,
-        created_at=now, updated_at=now,
+        path=child_path(parent.path if parent else None, location_id),
+        country=country,
+        statistics=item.statistics or {},
+        extra=item.extra or {},
+        version=1,
+        created_at=now,
+        updated_at=now,
     )
 
 
@@ -105,8 +125,9 @@ def create_locations(
     where = [f"[{i}]." if batch else "" for i in range(len(inputs))]
     _check_unique(session, inputs, where)
     by_sid = {item.statistical_id: (index, item) for index, item in enumerate(inputs)}
-    refs = {sid: (item.part_of if item.part_of in by_sid else None)
-            for sid, (_, item) in by_sid.items()}
+    refs = {
+        sid: (item.part_of if item.part_of in by_sid else None) for sid, (_, item) in by_sid.items()
+    }
     order = creation_order(refs)
     if order is None:
         raise InvalidParent("the partOf references of this array form a cycle")
@@ -159,9 +180,14 @@ def _check_immutable(row: Location, item: LocationInput) -> None:
         ("partOf", row.part_of_id, item.part_of, "Location.partOf"),
     ]
     issues = [
-        Issue(ImmutableField.code, f"the {name} of a location cannot be changed (is {old!r})",
-              path, ImmutableField.issue_type)
-        for name, old, new, path in problems if old != new
+        Issue(
+            ImmutableField.code,
+            f"the {name} of a location cannot be changed (is {old!r})",
+            path,
+            ImmutableField.issue_type,
+        )
+        for name, old, new, path in problems
+        if old != new
     ]
     if issues:
         raise ImmutableField(issues=issues)
@@ -194,9 +220,12 @@ def find_by_identifier(session: Session, system: str | None, value: str) -> Loca
     """Return the location an OpenCRVS identifier value names, if any."""
     for location_type, sid in statistical_id_candidates(value):
         row = repository.by_statistical_id(session, sid)
-        if row is not None and location_type in (None, row.type):
-            if system in (None, "", id_system(row.type)):
-                return row.view()
+        if (
+            row is not None
+            and location_type in (None, row.type)
+            and system in (None, "", id_system(row.type))
+        ):
+            return row.view()
     return None
 
 
@@ -218,3 +247,17 @@ def read_version(session: Session, location_id: str, version: int) -> LocationVi
             raise LocationNotFound(f"{location_id} is not a valid location")
         raise LocationVersionNotFound(f"Location/{location_id} has no version {version}")
     return LocationView.from_snapshot(row.data)
+
+
+def create_if_absent(
+    session: Session,
+    country: str,
+    item: LocationInput,
+    condition: tuple[str | None, str] | None,
+) -> tuple[LocationView, bool]:
+    """Create a location unless the If-None-Exist identifier already names one."""
+    if condition is not None:
+        existing = find_by_identifier(session, *condition)
+        if existing is not None:
+            return existing, False
+    return create_locations(session, country, [item])[0], True
