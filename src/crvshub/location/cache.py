@@ -14,8 +14,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import event
-from sqlalchemy.orm import Session
+from sqlalchemy import create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
 
 from crvshub.context import AppContext
 from crvshub.db import Database
@@ -90,6 +90,7 @@ class LocationCache:
 
     def __init__(self, db: Database, ttl_seconds: float) -> None:
         self.db = db
+        self._reader = _read_sessions(db)
         self.ttl = ttl_seconds
         self._snapshot: Snapshot | None = None
         self._checked_at = float("-inf")
@@ -113,7 +114,7 @@ class LocationCache:
 
     def _refresh(self) -> None:
         checked = time.monotonic()
-        with self.db.sessionmaker() as session:
+        with self._reader() as session:
             # Read the counter first: rows committed after it only cause one extra reload.
             version = repository.cache_version(session, CACHE_KEY)
             if self._snapshot is None or self._snapshot.version != version:
@@ -121,6 +122,17 @@ class LocationCache:
                 self._snapshot = build_snapshot(version, [row.view() for row in rows])
             session.rollback()
         self._checked_at = checked
+
+
+def _read_sessions(db: Database) -> sessionmaker[Session]:
+    if not db.url.startswith("sqlite"):
+        return db.sessionmaker
+    # SQLite sessions of the app take the write lock at BEGIN; the cache only reads, and in WAL
+    # mode plain reads never wait for a writer (so a write request can refresh it safely).
+    engine = create_engine(
+        db.url, connect_args={"check_same_thread": False, "timeout": 30, "isolation_level": None}
+    )
+    return sessionmaker(engine, expire_on_commit=False)
 
 
 def cache_for(ctx: AppContext) -> LocationCache:

@@ -73,7 +73,6 @@ def create_locations(
     _admin: AdminDep,
     session: SessionDep,
     ctx: ContextDep,
-    cache: CacheDep,
     base: OriginDep,
 ) -> FHIRResponse:
     """Create locations (national system admin); return them with their new ids."""
@@ -81,7 +80,7 @@ def create_locations(
     views = service.create_locations(
         session, ctx.settings.country_code, inputs, batch=isinstance(payload, list)
     )
-    resources = queries.render(views, cache.snapshot())
+    resources = queries.render(views, service.lookup(session))
     if not isinstance(payload, list):
         return FHIRResponse(
             resources[0],
@@ -118,10 +117,9 @@ def update_location(
     payload: JSONBody,
     _admin: AdminDep,
     session: SessionDep,
-    cache: CacheDep,
 ) -> FHIRResponse:
     """Update a location (national system admin); statistics are merged by year."""
     changes = payloads.parse_update(payload)
     view = service.update_location(session, location_id, changes)
-    resource = queries.render([view], cache.snapshot())[0]
+    resource = queries.render([view], service.lookup(session))[0]
     return FHIRResponse(resource, headers={"ETag": f'W/"{view.version}"'})

@@ -94,7 +94,6 @@ def history(
     location_id: str,
     request: Request,
     session: SessionDep,
-    cache: CacheDep,
     base: OriginDep,
 ) -> FHIRResponse:
     """Return the versions of a Location, newest first (`_count` limits them)."""
@@ -107,7 +106,7 @@ def history(
     if count is None:
         raise InvalidParameter("_count must be a whole number", expression="_count")
     views, total = service.history(session, location_id, min(count, MAX_HISTORY))
-    resources = queries.render(views, cache.snapshot())
+    resources = queries.render(views, service.lookup(session))
     entries = [
         (
             f"{base}/fhir/Location/{v.id}/_history/{v.version}",
@@ -125,11 +124,10 @@ def vread(
     location_id: str,
     version_id: int,
     session: SessionDep,
-    cache: CacheDep,
 ) -> FHIRResponse:
     """Return one version of a Location."""
     view = service.read_version(session, location_id, version_id)
-    resource = queries.render([view], cache.snapshot())[0]
+    resource = queries.render([view], service.lookup(session))[0]
     return FHIRResponse(resource, headers=_version_headers(view))
 
 
@@ -139,7 +137,6 @@ def create(
     _admin: AdminDep,
     session: SessionDep,
     ctx: ContextDep,
-    cache: CacheDep,
     base: OriginDep,
     if_none_exist: Annotated[str | None, Header()] = None,
 ) -> FHIRResponse:
@@ -147,7 +144,7 @@ def create(
     item = fhir_mapping.from_resource(payload)
     condition = _condition(if_none_exist)
     view, created = service.create_if_absent(session, ctx.settings.country_code, item, condition)
-    resource = queries.render([view], cache.snapshot())[0]
+    resource = queries.render([view], service.lookup(session))[0]
     headers = _version_headers(view)
     headers["Location"] = f"{base}/fhir/Location/{view.id}/_history/{view.version}"
     return FHIRResponse(resource, status_code=201 if created else 200, headers=headers)
@@ -172,7 +169,6 @@ def update(
     payload: JSONBody,
     _admin: AdminDep,
     session: SessionDep,
-    cache: CacheDep,
     if_match: Annotated[str | None, Header()] = None,
 ) -> FHIRResponse:
     """Replace a Location; with If-Match, 412 when the version is no longer current."""
@@ -184,5 +180,5 @@ def update(
     if not isinstance(payload, dict):
         raise InvalidLocationPayload("the body must be a FHIR Location resource")
     view = service.replace_location(session, location_id, item, _if_match(if_match))
-    resource = queries.render([view], cache.snapshot())[0]
+    resource = queries.render([view], service.lookup(session))[0]
     return FHIRResponse(resource, headers=_version_headers(view))

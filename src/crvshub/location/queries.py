@@ -9,7 +9,7 @@ from crvshub.location import search
 from crvshub.location.cache import LocationCache, Snapshot
 from crvshub.location.domain import LocationView
 from crvshub.location.errors import LocationNotFound
-from crvshub.location.fhir_mapping import to_resource
+from crvshub.location.fhir_mapping import Lookup, to_resource
 
 
 def find(cache: LocationCache, location_id: str) -> tuple[Snapshot, LocationView]:
@@ -31,13 +31,8 @@ def resource(cache: LocationCache, location_id: str) -> dict[str, Any]:
     return snapshot.resources[view.id]
 
 
-def render(views: list[LocationView], snapshot: Snapshot) -> list[dict[str, Any]]:
-    """Render freshly written locations (their new parents may not be cached yet)."""
-    fresh = {view.id: view for view in views}
-
-    def lookup(location_id: str) -> LocationView | None:
-        return fresh.get(location_id) or snapshot.get(location_id)
-
+def render(views: list[LocationView], lookup: Lookup) -> list[dict[str, Any]]:
+    """Render locations read or written in a transaction (their parents looked up there)."""
     return [to_resource(view, lookup) for view in views]
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -32,6 +32,16 @@ from crvshub.location.errors import (
 from crvshub.location.fhir_mapping import id_system
 from crvshub.location.models import Location, LocationVersion
 from crvshub.text import normalize
+
+
+def lookup(session: Session) -> Callable[[str], LocationView | None]:
+    """Return a by-id lookup that sees this transaction's own writes (for rendering them)."""
+
+    def find(location_id: str) -> LocationView | None:
+        row = repository.get(session, location_id)
+        return row.view() if row else None
+
+    return find
 
 
 def record_version(session: Session, row: Location) -> None:
