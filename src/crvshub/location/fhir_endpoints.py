@@ -69,10 +69,16 @@ def metadata(base: OriginDep) -> FHIRResponse:
 
 
 @router.get("/Location", summary="Search FHIR Locations")
-def search(request: Request, cache: CacheDep, base: OriginDep) -> FHIRResponse:
+def search(
+    request: Request,
+    cache: CacheDep,
+    base: OriginDep,
+    prefer: Annotated[str | None, Header()] = None,
+) -> FHIRResponse:
     """Search Locations by name, identifier, type, partof(:below), status, _lastUpdated..."""
     params = list(request.query_params.multi_items())
-    return FHIRResponse(queries.fhir_search(cache.snapshot(), params, base))
+    lenient = "handling=lenient" in (prefer or "").replace(" ", "")
+    return FHIRResponse(queries.fhir_search(cache.snapshot(), params, base, lenient=lenient))
 
 
 @router.get("/Location/{location_id}", summary="Read a FHIR Location")

@@ -46,9 +46,11 @@ def opencrvs_search(
     return bundle.searchset(entries, total, links, search_mode=False)
 
 
-def fhir_search(snapshot: Snapshot, params: list[tuple[str, str]], origin: str) -> dict[str, Any]:
+def fhir_search(
+    snapshot: Snapshot, params: list[tuple[str, str]], origin: str, *, lenient: bool = False
+) -> dict[str, Any]:
     """Run a FHIR Location search and return the searchset Bundle."""
-    views, total, token = search.run(snapshot, search.parse_fhir(params))
+    views, total, token = search.run(snapshot, search.parse_fhir(params, lenient=lenient))
     entries = [(f"{origin}/fhir/Location/{v.id}", snapshot.resources[v.id]) for v in views]
     links = bundle.search_links(f"{origin}/fhir/Location", params, token)
     return bundle.searchset(entries, total, links)

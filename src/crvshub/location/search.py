@@ -23,7 +23,8 @@ SORT_FIELDS = ("name", "_id", "_lastUpdated", "status", "type")
 DEFAULT_FHIR_COUNT = 50
 DEFAULT_OPENCRVS_COUNT = 10
 MAX_COUNT = 1000
-IGNORED = ("_format", "_pretty")
+# Accepted and ignored: the total is always exact and the format always JSON.
+IGNORED = ("_format", "_pretty", "_total", "_totalMethod")
 OPENCRVS_IDENTIFIER = re.compile(r"^[A-Za-z0-9_.-]+$")
 
 
@@ -138,13 +139,18 @@ def _control(query: LocationQuery, name: str, value: str, default_count: int) ->
     return True
 
 
-def parse_fhir(items: list[tuple[str, str]]) -> LocationQuery:
-    """Parse FHIR Location search parameters (repeats are ANDed, commas are ORed)."""
+def parse_fhir(items: list[tuple[str, str]], *, lenient: bool = False) -> LocationQuery:
+    """Parse FHIR Location search parameters (repeats are ANDed, commas are ORed).
+
+    Unknown parameters are a 400, unless the client asked for `Prefer: handling=lenient`.
+    """
     query = LocationQuery(count=DEFAULT_FHIR_COUNT)
     for raw_name, value in items:
         if _control(query, raw_name, value, DEFAULT_FHIR_COUNT):
             continue
         builder = FHIR_PARAMS.get(fhir_search.split_modifier(raw_name))
+        if builder is None and lenient:
+            continue
         if builder is None:
             supported = sorted({f"{n}:{m}" if m else n for n, m in FHIR_PARAMS})
             raise UnknownParameter(
