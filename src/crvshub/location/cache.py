@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 import time
 import weakref
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,6 +26,7 @@ from crvshub.text import normalize
 
 CACHE_KEY = "locations"
 _CHANGED = "crvshub.locations_changed"
+MEMO_SIZE = 512
 _caches: weakref.WeakSet[LocationCache] = weakref.WeakSet()
 
 
@@ -95,6 +96,7 @@ class LocationCache:
         self._snapshot: Snapshot | None = None
         self._checked_at = float("-inf")
         self._lock = threading.Lock()
+        self._memo: dict[tuple[object, ...], bytes] = {}
         _caches.add(self)
 
     def snapshot(self) -> Snapshot:
@@ -107,6 +109,18 @@ class LocationCache:
                 self._refresh()
             assert self._snapshot is not None
             return self._snapshot
+
+    def rendered(self, key: tuple[str, ...], build: Callable[[Snapshot], bytes]) -> bytes:
+        """Return a response body built from the current snapshot, memoised per version."""
+        snapshot = self.snapshot()
+        memo_key = (snapshot.version, *key)
+        body = self._memo.get(memo_key)
+        if body is None:
+            body = build(snapshot)
+            if len(self._memo) >= MEMO_SIZE:
+                self._memo.clear()
+            self._memo[memo_key] = body
+        return body
 
     def invalidate(self) -> None:
         """Make the next read re-check the version counter."""

@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Request
+from starlette.responses import Response
 
 from crvshub.auth.dependencies import Principal, require
 from crvshub.auth.domain import Scope
 from crvshub.deps import ContextDep, SessionDep
-from crvshub.fhir.responses import FHIRResponse
+from crvshub.fhir.responses import FHIR_JSON, FHIRResponse
 from crvshub.location import payloads, queries, service
 from crvshub.location.cache import LocationCache, cache_for
 from crvshub.location.fhir_endpoints import router as fhir_router
@@ -39,10 +40,11 @@ OriginDep = Annotated[str, Depends(origin)]
 
 @router.get("/location", summary="Search locations (OpenCRVS query parameters)")
 @router.get("/locations", summary="Search locations (OpenCRVS query parameters)")
-def search_locations(request: Request, cache: CacheDep, base: OriginDep) -> FHIRResponse:
+def search_locations(request: Request, cache: CacheDep, base: OriginDep) -> Response:
     """Return a searchset Bundle of the locations matching type, identifier, name, status..."""
     params = list(request.query_params.multi_items())
-    return FHIRResponse(queries.opencrvs_search(cache.snapshot(), params, base, request.url.path))
+    body = queries.search_body(cache, "opencrvs", params, base, request.url.path)
+    return Response(body, media_type=FHIR_JSON)
 
 
 @router.get("/location/{location_id}", summary="Read one location")

@@ -17,7 +17,7 @@ from crvshub.deps import ContextDep, SessionDep
 from crvshub.errors import InvalidParameter
 from crvshub.fhir import bundle
 from crvshub.fhir.capability import capability_statement
-from crvshub.fhir.responses import FHIRResponse
+from crvshub.fhir.responses import FHIR_JSON, FHIRResponse
 from crvshub.location import fhir_capability, fhir_mapping, queries, service
 from crvshub.location.cache import LocationCache, cache_for
 from crvshub.location.domain import LocationView
@@ -74,11 +74,12 @@ def search(
     cache: CacheDep,
     base: OriginDep,
     prefer: Annotated[str | None, Header()] = None,
-) -> FHIRResponse:
+) -> Response:
     """Search Locations by name, identifier, type, partof(:below), status, _lastUpdated..."""
     params = list(request.query_params.multi_items())
     lenient = "handling=lenient" in (prefer or "").replace(" ", "")
-    return FHIRResponse(queries.fhir_search(cache.snapshot(), params, base, lenient=lenient))
+    body = queries.search_body(cache, "fhir", params, base, "/fhir/Location", lenient=lenient)
+    return Response(body, media_type=FHIR_JSON)
 
 
 @router.get("/Location/{location_id}", summary="Read a FHIR Location")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
+
 from crvshub.fhir import bundle
 from crvshub.location import search
 from crvshub.location.cache import LocationCache, Snapshot
@@ -66,3 +68,23 @@ def children(cache: LocationCache, location_id: str) -> list[dict[str, Any]]:
     """Return every location below this one, at every level."""
     snapshot, view = find(cache, location_id)
     return [snapshot.resources[v.id] for v in snapshot.descendants(view.id)]
+
+
+def search_body(
+    cache: LocationCache,
+    face: str,
+    params: list[tuple[str, str]],
+    origin: str,
+    path: str,
+    *,
+    lenient: bool = False,
+) -> bytes:
+    """Return the serialised searchset of a query, built once per cache version."""
+
+    def build(snapshot: Snapshot) -> bytes:
+        if face == "fhir":
+            return orjson.dumps(fhir_search(snapshot, params, origin, lenient=lenient))
+        return orjson.dumps(opencrvs_search(snapshot, params, origin, path))
+
+    key = (face, origin, path, str(lenient), *(f"{k}={v}" for k, v in params))
+    return cache.rendered(key, build)

@@ -38,16 +38,18 @@ class LocationQuery:
     cursor: list[str] | None = None
 
 
+SORT_VALUES: dict[str, Callable[[LocationView], str]] = {
+    "name": lambda v: v.name_norm,
+    "_id": lambda v: v.id,
+    "_lastUpdated": lambda v: fhir_search.key_timestamp(v.updated_at),
+    "status": lambda v: v.status,
+    "type": lambda v: v.type,
+}
+
+
 def sort_key(view: LocationView, spec: SortSpec) -> list[str]:
     """Return the values a location is sorted by, then its id."""
-    values = {
-        "name": view.name_norm,
-        "_id": view.id,
-        "_lastUpdated": fhir_search.key_timestamp(view.updated_at),
-        "status": view.status,
-        "type": view.type,
-    }
-    return [values[name] for name, _ in spec] + [view.id]
+    return [SORT_VALUES[name](view) for name, _ in spec] + [view.id]
 
 
 def run(snapshot: Snapshot, query: LocationQuery) -> tuple[list[LocationView], int, str | None]:
