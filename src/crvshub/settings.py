@@ -58,6 +58,8 @@ class Settings(BaseSettings):
     webhook_allow_private: bool = False
     webhook_allowlist: str = ""
     outbox_poll_interval: float = Field(default=0.5, gt=0)
+    # How often each process re-checks whether another process changed a location.
+    location_cache_seconds: float = Field(default=1.0, ge=0, le=60)
 
     @field_validator("database_url")
     @classmethod

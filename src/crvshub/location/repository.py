@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from crvshub.db import utcnow
 from crvshub.location.domain import LocationType
-from crvshub.location.models import Location
+from crvshub.location.models import CacheVersion, Location, LocationVersion
 
 
 def get(session: Session, location_id: str) -> Location | None:
@@ -46,3 +47,66 @@ def count(session: Session) -> int:
 def add(session: Session, location: Location) -> None:
     """Stage a new location."""
     session.add(location)
+
+
+def get_for_update(session: Session, location_id: str) -> Location | None:
+    """Return a location by id, locking its row until the transaction ends."""
+    return session.get(Location, location_id, with_for_update=True)
+
+
+def by_statistical_ids(session: Session, statistical_ids: list[str]) -> Sequence[Location]:
+    """Return the locations holding any of these statistical ids."""
+    if not statistical_ids:
+        return []
+    return session.scalars(
+        select(Location).where(Location.statistical_id.in_(statistical_ids))
+    ).all()
+
+
+def all_locations(session: Session) -> Sequence[Location]:
+    """Return every location."""
+    return session.scalars(select(Location)).all()
+
+
+def add_version(session: Session, version: LocationVersion) -> None:
+    """Stage one history entry."""
+    session.add(version)
+
+
+def versions_of(session: Session, location_id: str, limit: int) -> Sequence[LocationVersion]:
+    """Return the saved versions of a location, newest first."""
+    return session.scalars(
+        select(LocationVersion)
+        .where(LocationVersion.location_id == location_id)
+        .order_by(LocationVersion.version.desc())
+        .limit(limit)
+    ).all()
+
+
+def count_versions(session: Session, location_id: str) -> int:
+    """Return how many versions of a location are saved."""
+    query = select(func.count()).where(LocationVersion.location_id == location_id)
+    return int(session.scalar(query) or 0)
+
+
+def version_of(session: Session, location_id: str, version: int) -> LocationVersion | None:
+    """Return one saved version of a location."""
+    return session.get(LocationVersion, (location_id, version))
+
+
+def cache_version(session: Session, key: str) -> int:
+    """Return the current version counter of a cached data set (0 if never written)."""
+    value = session.scalar(select(CacheVersion.version).where(CacheVersion.key == key))
+    return int(value or 0)
+
+
+def bump_cache_version(session: Session, key: str) -> None:
+    """Increase a data set's version counter in the caller's transaction."""
+    result = session.execute(
+        update(CacheVersion)
+        .where(CacheVersion.key == key)
+        .values(version=CacheVersion.version + 1, updated_at=utcnow())
+    )
+    if getattr(result, "rowcount", 0) == 0:
+        session.add(CacheVersion(key=key, version=1, updated_at=utcnow()))
+        session.flush()

@@ -12,8 +12,10 @@ from sqlalchemy.orm import Session
 
 from crvshub.db import utcnow
 from crvshub.location import repository
+from crvshub.location.cache import mark_changed
 from crvshub.location.domain import LocationType, child_path, stable_location_id
 from crvshub.location.models import Location
+from crvshub.location.service import record_version
 from crvshub.text import normalize
 
 FILES = {
@@ -91,6 +93,8 @@ def load_country(
         _upsert(session, country, location_type, row, stats, paths, report)
         if progress:
             progress(index, len(plan))
+    if report.created or report.updated:
+        mark_changed(session)
     session.flush()
     return report
 
@@ -126,19 +130,19 @@ def _upsert(
     }
     existing = repository.get(session, location_id)
     if existing is None:
-        repository.add(
-            session,
-            Location(
-                id=location_id,
-                statistical_id=sid,
-                status="active",
-                extra={},
-                version=1,
-                created_at=utcnow(),
-                updated_at=utcnow(),
-                **values,
-            ),
+        now = utcnow()
+        created = Location(
+            id=location_id,
+            statistical_id=sid,
+            status="active",
+            extra={},
+            version=1,
+            created_at=now,
+            updated_at=now,
+            **values,
         )
+        repository.add(session, created)
+        record_version(session, created)
         report.created += 1
         return
     changed = {k: v for k, v in values.items() if getattr(existing, k) != v}
@@ -149,4 +153,5 @@ def _upsert(
         setattr(existing, key, value)
     existing.version += 1
     existing.updated_at = utcnow()
+    record_version(session, existing)
     report.updated += 1

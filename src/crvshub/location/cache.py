@@ -1,0 +1,181 @@
+"""The in-process location cache: the whole tree in memory, refreshed when any process writes.
+
+Every write bumps the `locations` row of `cache_versions` in its own transaction. Each process
+re-reads that counter at most every `CRVSHUB_LOCATION_CACHE_SECONDS` (1 s by default) and
+reloads the tree when it changed; a process that commits a write re-checks at once.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import weakref
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+from crvshub.context import AppContext
+from crvshub.db import Database
+from crvshub.location import repository
+from crvshub.location.domain import LocationView
+from crvshub.location.fhir_mapping import identifiers, to_resource
+from crvshub.text import normalize
+
+CACHE_KEY = "locations"
+_CHANGED = "crvshub.locations_changed"
+MEMO_SIZE = 512
+_caches: weakref.WeakSet[LocationCache] = weakref.WeakSet()
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Every location at one cache version, with the indexes searches need."""
+
+    version: int
+    by_id: dict[str, LocationView]
+    ordered: tuple[LocationView, ...]
+    children: dict[str, tuple[str, ...]]
+    resources: dict[str, dict[str, Any]] = field(repr=False)
+    name_keys: dict[str, frozenset[str]] = field(repr=False)
+    identifiers: dict[str, tuple[tuple[str, str], ...]] = field(repr=False)
+
+    def get(self, location_id: str) -> LocationView | None:
+        """Return a location by id."""
+        return self.by_id.get(location_id)
+
+    def descendants(self, location_id: str) -> list[LocationView]:
+        """Return every location below one, at every level, breadth first."""
+        found: list[LocationView] = []
+        queue = list(self.children.get(location_id, ()))
+        while queue:
+            child = self.by_id[queue.pop(0)]
+            found.append(child)
+            queue.extend(self.children.get(child.id, ()))
+        return found
+
+    def ancestors(self, location_id: str) -> list[LocationView]:
+        """Return the ancestors of a location, root first."""
+        view = self.by_id.get(location_id)
+        if view is None:
+            return []
+        return [self.by_id[a] for a in view.ancestor_ids if a in self.by_id]
+
+
+def build_snapshot(version: int, views: Iterable[LocationView]) -> Snapshot:
+    """Index a set of locations."""
+    by_id = {view.id: view for view in views}
+    ordered = tuple(sorted(by_id.values(), key=lambda v: (v.name_norm, v.id)))
+    children: dict[str, list[str]] = {}
+    for view in ordered:
+        children.setdefault(view.part_of_id or "", []).append(view.id)
+    return Snapshot(
+        version=version,
+        by_id=by_id,
+        ordered=ordered,
+        children={k: tuple(v) for k, v in children.items()},
+        resources={v.id: to_resource(v, by_id.get) for v in ordered},
+        name_keys={
+            v.id: frozenset({v.name_norm, *(normalize(a) for a in v.alias)}) for v in ordered
+        },
+        identifiers={
+            v.id: tuple((i["system"], i["value"]) for i in identifiers(v)) for v in ordered
+        },
+    )
+
+
+class LocationCache:
+    """One process's copy of the location tree."""
+
+    def __init__(self, db: Database, ttl_seconds: float) -> None:
+        self.db = db
+        self._reader = _read_sessions(db)
+        self.ttl = ttl_seconds
+        self._snapshot: Snapshot | None = None
+        self._checked_at = float("-inf")
+        self._lock = threading.Lock()
+        self._memo: dict[tuple[object, ...], bytes] = {}
+        _caches.add(self)
+
+    def snapshot(self) -> Snapshot:
+        """Return the current snapshot, re-checking the version counter when due."""
+        current = self._snapshot
+        if current is not None and time.monotonic() - self._checked_at < self.ttl:
+            return current
+        with self._lock:
+            if self._snapshot is None or time.monotonic() - self._checked_at >= self.ttl:
+                self._refresh()
+            assert self._snapshot is not None
+            return self._snapshot
+
+    def rendered(self, key: tuple[str, ...], build: Callable[[Snapshot], bytes]) -> bytes:
+        """Return a response body built from the current snapshot, memoised per version."""
+        snapshot = self.snapshot()
+        memo_key = (snapshot.version, *key)
+        body = self._memo.get(memo_key)
+        if body is None:
+            body = build(snapshot)
+            if len(self._memo) >= MEMO_SIZE:
+                self._memo.clear()
+            self._memo[memo_key] = body
+        return body
+
+    def invalidate(self) -> None:
+        """Make the next read re-check the version counter."""
+        self._checked_at = float("-inf")
+
+    def _refresh(self) -> None:
+        checked = time.monotonic()
+        with self._reader() as session:
+            # Read the counter first: rows committed after it only cause one extra reload.
+            version = repository.cache_version(session, CACHE_KEY)
+            if self._snapshot is None or self._snapshot.version != version:
+                rows = repository.all_locations(session)
+                self._snapshot = build_snapshot(version, [row.view() for row in rows])
+            session.rollback()
+        self._checked_at = checked
+
+
+def _read_sessions(db: Database) -> sessionmaker[Session]:
+    if not db.url.startswith("sqlite"):
+        return db.sessionmaker
+    # SQLite sessions of the app take the write lock at BEGIN; the cache only reads, and in WAL
+    # mode plain reads never wait for a writer (so a write request can refresh it safely).
+    engine = create_engine(
+        db.url, connect_args={"check_same_thread": False, "timeout": 30, "isolation_level": None}
+    )
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+def cache_for(ctx: AppContext) -> LocationCache:
+    """Return the location cache of an application context."""
+    cache = ctx.extras.get("location_cache")
+    if cache is None:
+        cache = ctx.extras.setdefault(
+            "location_cache", LocationCache(ctx.db, ctx.settings.location_cache_seconds)
+        )
+    assert isinstance(cache, LocationCache)
+    return cache
+
+
+def mark_changed(session: Session) -> None:
+    """Bump the cache version in this transaction; this process re-checks after the commit."""
+    repository.bump_cache_version(session, CACHE_KEY)
+    session.info[_CHANGED] = True
+
+
+@event.listens_for(Session, "after_commit")
+def _after_commit(session: Session) -> None:
+    if not session.info.pop(_CHANGED, False):
+        return
+    bind = session.get_bind()
+    for cache in list(_caches):
+        if cache.db.engine is bind:
+            cache.invalidate()
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _after_rollback(session: Session, *_args: Any) -> None:
+    session.info.pop(_CHANGED, None)
