@@ -5,5 +5,13 @@ from crvshub.db import Base
 from crvshub.location import models as location_models
 from crvshub.outbox import models as outbox_models
 from crvshub.record import models as record_models
+from crvshub.webhook import models as webhook_models
 
-__all__ = ["Base", "auth_models", "location_models", "outbox_models", "record_models"]
+__all__ = [
+    "Base",
+    "auth_models",
+    "location_models",
+    "outbox_models",
+    "record_models",
+    "webhook_models",
+]
