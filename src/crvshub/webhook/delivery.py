@@ -33,6 +33,7 @@ from crvshub.webhook.callbacks import USER_AGENT, AddressPolicy
 
 log = structlog.get_logger("crvshub.webhook")
 METRICS_INTERVAL = 5.0
+GONE = 410
 
 assert fanout  # the fan-out listener must be registered wherever deliveries are processed
 
@@ -147,7 +148,12 @@ class DeliveryEngine:
         except AppError as exc:
             now = utcnow()
             return [Result(j, now, None, 0.0, None, exc.message, None) for j in jobs]
-        return [self.send(job) for job in jobs]
+        results = []
+        for job in jobs:
+            results.append(self.send(job))
+            if results[-1].status_code == GONE:
+                break  # the receiver ended the subscription: the rest are cancelled
+        return results
 
     def send(self, job: Job) -> Result:
         """POST one delivery and return what happened."""

@@ -71,9 +71,9 @@ def client(session: Session, client_row_id: str) -> Client | None:
     return session.get(Client, client_row_id)
 
 
-def _live(now: datetime) -> Any:
+def _live(now: datetime, statuses: tuple[str, ...] = ("active",)) -> Any:
     return and_(
-        Subscription.status == "active",
+        Subscription.status.in_(statuses),
         Client.status == "active",
         or_(Subscription.expires_at.is_(None), Subscription.expires_at > now),
     )
@@ -82,11 +82,14 @@ def _live(now: datetime) -> Any:
 def matching_subscriptions(
     session: Session, topic: str, now: datetime
 ) -> list[tuple[Subscription, Client]]:
-    """Return the live subscriptions of a topic with their (active) clients."""
+    """Return the subscriptions of a topic that collect events, with their (active) clients.
+
+    Disabled subscriptions still collect: their deliveries wait until the owner re-enables.
+    """
     rows = session.execute(
         select(Subscription, Client)
         .join(Client, Client.id == Subscription.client_id)
-        .where(Subscription.topic == topic, _live(now))
+        .where(Subscription.topic == topic, _live(now, ("active", "disabled")))
         .order_by(Subscription.id)
     ).all()
     return [(s, c) for s, c in rows]
