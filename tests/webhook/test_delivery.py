@@ -150,6 +150,8 @@ def test_500_then_200_is_retried_and_every_attempt_logged(
     engine: DeliveryEngine,
 ) -> None:
     sub_id = subscribe(client, subscriber, receiver.url)
+    ctx.settings.webhook_retry_schedule = "0.2,0.2,0.2"
+    engine = DeliveryEngine(ctx)
     receiver.script = [500, 503]
     register_births(ctx, 1)
     deadline = time.monotonic() + 10
@@ -187,6 +189,7 @@ def test_gives_up_after_the_schedule_and_disables_after_a_run_of_failures(
 ) -> None:
     ctx.settings.webhook_disable_after_failures = 8
     ctx.settings.webhook_disable_after_hours = 0
+    ctx.settings.webhook_retry_schedule = "0.2,0.2,0.2"
     eng = DeliveryEngine(ctx)
     sub_id = subscribe(client, subscriber, receiver.url)
     receiver.script = [500] * 100
