@@ -32,7 +32,9 @@ def record(ctx: AppContext, results: Sequence[Result], schedule: Sequence[float]
             outcome = _apply(session, result, schedule)
             WEBHOOK_ATTEMPTS.labels(outcome).inc()
             by_sub[result.job.subscription_id].append(result)
-        for sub_id, sub_results in by_sub.items():
+        # Subscription rows are locked in id order, as the fan-out does, so the two never
+        # deadlock.
+        for sub_id, sub_results in sorted(by_sub.items()):
             _update_health(session, sub_id, sub_results,
                            settings.webhook_disable_after_failures,
                            settings.webhook_disable_after_hours)
