@@ -185,3 +185,39 @@ class ObservabilityMiddleware:
         body = orjson.dumps(outcome_json(error, request_id))
         await _send_json(send, 413, body, request_id)
         HTTP_REQUESTS.labels(scope.get("method", "POST"), "unmatched", "413").inc()
+
+WEBHOOK_ATTEMPTS = Counter(
+    "crvshub_webhook_attempts_total",
+    "Webhook delivery attempts by outcome (delivered, retry, failed, gone)",
+    ["outcome"],
+)
+WEBHOOK_FAILURES = Counter(
+    "crvshub_webhook_failures_total",
+    "Failed webhook attempts by reason (http status class, timeout, network, refused)",
+    ["reason"],
+)
+WEBHOOK_LATENCY = Histogram(
+    "crvshub_webhook_commit_to_attempt_seconds",
+    "Delay from the event's commit to the first delivery attempt",
+    buckets=(0.05, 0.1, 0.25, 0.5, 0.75, 1, 2, 5, 10, 30, 60, 300),
+)
+WEBHOOK_RESPONSE_SECONDS = Histogram(
+    "crvshub_webhook_attempt_duration_seconds",
+    "Duration of one webhook HTTP attempt",
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 15, 30),
+)
+WEBHOOK_BACKLOG = Gauge(
+    "crvshub_webhook_backlog",
+    "Webhook deliveries waiting to be delivered (including retries not yet due)",
+    multiprocess_mode="livemax",
+)
+WEBHOOK_OLDEST_PENDING = Gauge(
+    "crvshub_webhook_oldest_pending_seconds",
+    "Age of the oldest webhook delivery waiting to be delivered",
+    multiprocess_mode="livemax",
+)
+WEBHOOK_DISABLED = Counter(
+    "crvshub_webhook_subscriptions_disabled_total",
+    "Subscriptions disabled automatically, by reason (failing, gone)",
+    ["reason"],
+)

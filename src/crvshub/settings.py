@@ -61,6 +61,16 @@ class Settings(BaseSettings):
     # How often each process re-checks whether another process changed a location.
     location_cache_seconds: float = Field(default=1.0, ge=0, le=60)
 
+    # Webhook delivery (see docs/integrations/webhooks.md).
+    webhook_connect_timeout: float = Field(default=5.0, gt=0, le=60)
+    webhook_read_timeout: float = Field(default=15.0, gt=0, le=120)
+    webhook_concurrency: int = Field(default=16, ge=1, le=256)
+    webhook_batch_size: int = Field(default=200, ge=1, le=5000)
+    webhook_lease_seconds: float = Field(default=180.0, gt=0)
+    webhook_retry_schedule: str = "5,300,1800,7200,18000,36000,50400,72000,86400"
+    webhook_disable_after_failures: int = Field(default=20, ge=1)
+    webhook_disable_after_hours: float = Field(default=72.0, ge=0)
+
     @field_validator("database_url")
     @classmethod
     def _known_driver(cls, value: str) -> str:

@@ -50,6 +50,10 @@ class Dead:
 Outcome = Done | Retry | Dead
 Handler = Callable[[AppContext, OutboxJob], Outcome]
 _handlers: dict[str, Handler] = {}
+# A poller drains a feature's own queue table (e.g. webhook deliveries) once per cycle and
+# returns how many items it handled.
+Poller = Callable[[AppContext], int]
+_pollers: dict[str, Poller] = {}
 
 
 def handler(kind: str) -> Callable[[Handler], Handler]:
@@ -57,6 +61,16 @@ def handler(kind: str) -> Callable[[Handler], Handler]:
 
     def register(func: Handler) -> Handler:
         _handlers[kind] = func
+        return func
+
+    return register
+
+
+def poller(name: str) -> Callable[[Poller], Poller]:
+    """Register a function the worker calls on every cycle, beside the outbox jobs."""
+
+    def register(func: Poller) -> Poller:
+        _pollers[name] = func
         return func
 
     return register
@@ -86,9 +100,10 @@ class Worker:
 
     def run_once(self) -> int:
         """Claim and run one batch of due jobs; return how many ran."""
+        polled = sum(poll(self.ctx) for poll in list(_pollers.values()))
         kinds = registered_kinds()
         if not kinds:
-            return 0
+            return polled
         with self.ctx.db.transaction() as session:
             jobs = repository.claim_due(
                 session,
@@ -101,7 +116,7 @@ class Worker:
             session.expunge_all()
         for job in jobs:
             self._run_job(job)
-        return len(jobs)
+        return len(jobs) + polled
 
     def _run_job(self, job: OutboxJob) -> None:
         if job.attempts == 0:

@@ -1,0 +1,231 @@
+"""The delivery worker: lease due deliveries, POST them outside any transaction, log each attempt.
+
+Registered as a poller of the outbox worker, so `crvshub worker` and `crvshub serve` run it.
+Several workers may run on PostgreSQL: leases are taken with `FOR UPDATE SKIP LOCKED`, and a
+crashed worker's leases expire after `CRVSHUB_WEBHOOK_LEASE_SECONDS`, so nothing is lost.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime
+
+import httpx
+import structlog
+
+from crvshub.auth import crypto
+from crvshub.context import AppContext
+from crvshub.db import utcnow
+from crvshub.errors import AppError
+from crvshub.observability import (
+    WEBHOOK_BACKLOG,
+    WEBHOOK_FAILURES,
+    WEBHOOK_LATENCY,
+    WEBHOOK_OLDEST_PENDING,
+    WEBHOOK_RESPONSE_SECONDS,
+)
+from crvshub.outbox.worker import poller
+from crvshub.webhook import domain, fanout, recording, repository
+from crvshub.webhook.callbacks import USER_AGENT, AddressPolicy
+
+log = structlog.get_logger("crvshub.webhook")
+METRICS_INTERVAL = 5.0
+GONE = 410
+
+assert fanout  # the fan-out listener must be registered wherever deliveries are processed
+
+
+@dataclass(frozen=True)
+class Job:
+    """A leased delivery with what is needed to send it."""
+
+    delivery_id: str
+    subscription_id: str
+    callback: str
+    style: str
+    secret: str
+    body: str
+    attempts: int
+    retry_step: int
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class Result:
+    """The outcome of one HTTP attempt."""
+
+    job: Job
+    at: datetime
+    status_code: int | None
+    latency_ms: float
+    excerpt: str | None
+    error: str | None
+    retry_after: float | None
+
+    @property
+    def ok(self) -> bool:
+        """Tell whether the receiver accepted the delivery (2xx)."""
+        return self.status_code is not None and 200 <= self.status_code < 300
+
+
+def sign_headers(job: Job, timestamp: int) -> dict[str, str]:
+    """Return the request headers of a delivery, with both signature schemes."""
+    if job.style == domain.STYLE_WEBSUB:
+        hub = domain.websub_signature(job.body, job.secret)
+    else:
+        hub = domain.opencrvs_signature(job.body, job.secret)
+    return {
+        "Content-Type": "application/json",
+        "User-Agent": USER_AGENT,
+        "X-Hub-Signature": hub,
+        "webhook-id": job.delivery_id,
+        "webhook-timestamp": str(timestamp),
+        "webhook-signature": domain.standard_signature(
+            job.delivery_id, timestamp, job.body, job.secret
+        ),
+    }
+
+
+class DeliveryEngine:
+    """Sends due deliveries concurrently across subscriptions, in sequence order within one."""
+
+    def __init__(self, ctx: AppContext) -> None:
+        settings = ctx.settings
+        self.ctx = ctx
+        self.policy = AddressPolicy(settings)
+        self.schedule = domain.parse_schedule(settings.webhook_retry_schedule)
+        self.batch = settings.webhook_batch_size
+        self.lease = settings.webhook_lease_seconds
+        timeout = httpx.Timeout(settings.webhook_read_timeout,
+                                connect=settings.webhook_connect_timeout)
+        conns = settings.webhook_concurrency * 2
+        self.http = httpx.Client(
+            timeout=timeout, follow_redirects=False,
+            limits=httpx.Limits(max_connections=conns, max_keepalive_connections=conns),
+        )
+        self.pool = ThreadPoolExecutor(settings.webhook_concurrency, "webhook-send")
+        self._key = settings.derived_key("encryption")
+        self._secrets: dict[bytes, str] = {}
+        self._last_metrics = 0.0
+
+    def run_once(self) -> int:
+        """Lease, send and record one batch; return how many deliveries were attempted."""
+        jobs = self._claim()
+        if jobs:
+            groups: dict[str, list[Job]] = defaultdict(list)
+            for job in jobs:
+                groups[job.subscription_id].append(job)
+            results = [r for rs in self.pool.map(self._send_group, groups.values()) for r in rs]
+            recording.record(self.ctx, results, self.schedule)
+        if time.monotonic() - self._last_metrics > METRICS_INTERVAL:
+            self.update_metrics()
+        return len(jobs)
+
+    def _secret(self, blob: bytes) -> str:
+        secret = self._secrets.get(blob)
+        if secret is None:
+            secret = crypto.decrypt(blob, self._key, context=domain.SECRET_CONTEXT).decode()
+            self._secrets[blob] = secret
+        return secret
+
+    def _claim(self) -> list[Job]:
+        now = utcnow()
+        with self.ctx.db.transaction() as session:
+            rows = repository.claim_due(session, now, limit=self.batch, lease_seconds=self.lease)
+            return [
+                Job(d.id, s.id, s.callback, s.style, self._secret(s.secret_enc), d.body,
+                    d.attempts, d.retry_step, d.created_at)
+                for d, s in rows
+            ]
+
+    def _send_group(self, jobs: list[Job]) -> list[Result]:
+        try:
+            # Checked before every send, not only at subscription: DNS answers change.
+            self.policy.check(jobs[0].callback)
+        except AppError as exc:
+            now = utcnow()
+            return [Result(j, now, None, 0.0, None, exc.message, None) for j in jobs]
+        results = []
+        for job in jobs:
+            results.append(self.send(job))
+            if results[-1].status_code == GONE:
+                break  # the receiver ended the subscription: the rest are cancelled
+        return results
+
+    def send(self, job: Job) -> Result:
+        """POST one delivery and return what happened."""
+        at = utcnow()
+        if job.attempts == 0:
+            WEBHOOK_LATENCY.observe(max((at - job.created_at).total_seconds(), 0.0))
+        headers = sign_headers(job, int(at.timestamp()))
+        start = time.perf_counter()
+        status: int | None = None
+        excerpt: str | None = None
+        error: str | None = None
+        retry_after: float | None = None
+        try:
+            with self.http.stream("POST", job.callback, content=job.body.encode(),
+                                  headers=headers) as response:
+                status = response.status_code
+                excerpt = _excerpt(response)
+                retry_after = domain.parse_retry_after(response.headers.get("retry-after"), at)
+        except httpx.TimeoutException as exc:
+            error = f"timeout: {type(exc).__name__}"
+        except httpx.HTTPError as exc:
+            error = f"network error: {type(exc).__name__}: {exc}"[:500]
+        elapsed = time.perf_counter() - start
+        WEBHOOK_RESPONSE_SECONDS.observe(elapsed)
+        if status is None or not 200 <= status < 300:
+            WEBHOOK_FAILURES.labels(_reason(status, error)).inc()
+        return Result(job, at, status, round(elapsed * 1000, 3), excerpt, error, retry_after)
+
+    def update_metrics(self) -> None:
+        """Publish the backlog size and the age of the oldest waiting delivery."""
+        self._last_metrics = time.monotonic()
+        with self.ctx.db.transaction() as session:
+            total = repository.pending_total(session)
+            oldest = repository.oldest_pending(session)
+        WEBHOOK_BACKLOG.set(total)
+        WEBHOOK_OLDEST_PENDING.set((utcnow() - oldest).total_seconds() if oldest else 0.0)
+
+    def close(self) -> None:
+        """Stop the sender threads and close the HTTP connections."""
+        self.pool.shutdown(wait=True)
+        self.http.close()
+
+
+def _excerpt(response: httpx.Response) -> str:
+    received = b""
+    for chunk in response.iter_bytes():
+        received += chunk
+        if len(received) >= domain.RESPONSE_EXCERPT_BYTES:
+            break
+    return received[: domain.RESPONSE_EXCERPT_BYTES].decode("utf-8", errors="replace")
+
+
+def _reason(status: int | None, error: str | None) -> str:
+    if status is not None:
+        return f"http_{status // 100}xx"
+    if error and error.startswith("timeout"):
+        return "timeout"
+    if error and error.startswith("network"):
+        return "network"
+    return "refused"
+
+
+def engine_for(ctx: AppContext) -> DeliveryEngine:
+    """Return the delivery engine of a process's context, creating it once."""
+    engine = ctx.extras.get("webhook_engine")
+    if not isinstance(engine, DeliveryEngine):
+        engine = DeliveryEngine(ctx)
+        ctx.extras["webhook_engine"] = engine
+    return engine
+
+
+@poller("webhook")
+def deliver_due(ctx: AppContext) -> int:
+    """Deliver one batch of due webhook deliveries."""
+    return engine_for(ctx).run_once()

@@ -1,0 +1,235 @@
+"""SQL of webhook subscriptions, deliveries and attempts."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, delete, func, insert, or_, select, update
+from sqlalchemy.orm import Session
+
+from crvshub.auth.models import Client
+from crvshub.webhook.models import Attempt, Delivery, Subscription
+
+PENDING = "pending"
+DELIVERED = "delivered"
+FAILED = "failed"
+CANCELLED = "cancelled"
+
+
+def add(session: Session, row: Subscription | Delivery) -> None:
+    """Add a new row to the session."""
+    session.add(row)
+
+
+def subscription(
+    session: Session, subscription_id: str, *, client_id: str | None = None
+) -> Subscription | None:
+    """Return a subscription by id, only if it belongs to `client_id` when one is given."""
+    query = select(Subscription).where(Subscription.id == subscription_id)
+    if client_id is not None:
+        query = query.where(Subscription.client_id == client_id)
+    return session.scalars(query).first()
+
+
+def subscriptions(
+    session: Session, *, client_id: str | None = None, status: str | None = None
+) -> Sequence[Subscription]:
+    """Return subscriptions, oldest first, optionally of one client or in one status."""
+    query = select(Subscription).order_by(Subscription.created_at, Subscription.id)
+    if client_id is not None:
+        query = query.where(Subscription.client_id == client_id)
+    if status is not None:
+        query = query.where(Subscription.status == status)
+    return session.scalars(query).all()
+
+
+def find_subscription(
+    session: Session, client_id: str, callback: str, topic: str
+) -> Subscription | None:
+    """Return a client's subscription of a callback to a topic."""
+    return session.scalars(
+        select(Subscription).where(
+            Subscription.client_id == client_id,
+            Subscription.callback == callback,
+            Subscription.topic == topic,
+        )
+    ).first()
+
+
+def delete_subscription(session: Session, row: Subscription) -> None:
+    """Delete a subscription and (by cascade) its deliveries and attempts."""
+    session.execute(delete(Attempt).where(Attempt.delivery_id.in_(
+        select(Delivery.id).where(Delivery.subscription_id == row.id))))
+    session.execute(delete(Delivery).where(Delivery.subscription_id == row.id))
+    session.delete(row)
+
+
+def client(session: Session, client_row_id: str) -> Client | None:
+    """Return a client by its row id."""
+    return session.get(Client, client_row_id)
+
+
+def _live(now: datetime, statuses: tuple[str, ...] = ("active",)) -> Any:
+    return and_(
+        Subscription.status.in_(statuses),
+        Client.status == "active",
+        or_(Subscription.expires_at.is_(None), Subscription.expires_at > now),
+    )
+
+
+def matching_subscriptions(
+    session: Session, topic: str, now: datetime
+) -> list[tuple[Subscription, Client]]:
+    """Return the subscriptions of a topic that collect events, with their (active) clients.
+
+    Disabled subscriptions still collect: their deliveries wait until the owner re-enables.
+    """
+    rows = session.execute(
+        select(Subscription, Client)
+        .join(Client, Client.id == Subscription.client_id)
+        .where(Subscription.topic == topic, _live(now, ("active", "disabled")))
+        .order_by(Subscription.id)
+    ).all()
+    return [(s, c) for s, c in rows]
+
+
+def next_sequence(session: Session, subscription_id: str) -> int:
+    """Increment and return a subscription's sequence (the row stays locked until commit)."""
+    value = session.execute(
+        update(Subscription)
+        .where(Subscription.id == subscription_id)
+        .values(last_sequence=Subscription.last_sequence + 1)
+        .returning(Subscription.last_sequence)
+    ).scalar_one()
+    return int(value)
+
+
+def add_deliveries(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Insert many deliveries at once."""
+    if rows:
+        session.execute(insert(Delivery), rows)
+
+
+def claim_due(
+    session: Session, now: datetime, *, limit: int, lease_seconds: float
+) -> list[tuple[Delivery, Subscription]]:
+    """Lease up to `limit` due deliveries of live subscriptions (SKIP LOCKED on PostgreSQL)."""
+    query = (
+        select(Delivery, Subscription)
+        .join(Subscription, Subscription.id == Delivery.subscription_id)
+        .join(Client, Client.id == Subscription.client_id)
+        .where(Delivery.status == PENDING, Delivery.next_attempt_at <= now, _live(now))
+        .where(or_(Delivery.locked_until.is_(None), Delivery.locked_until < now))
+        .order_by(Delivery.next_attempt_at, Delivery.sequence)
+        .limit(limit)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True, of=Delivery)
+    rows = [(d, s) for d, s in session.execute(query).all()]
+    if rows:
+        session.execute(
+            update(Delivery)
+            .where(Delivery.id.in_([d.id for d, _ in rows]))
+            .values(locked_until=now + timedelta(seconds=lease_seconds))
+        )
+    return rows
+
+
+def add_attempts(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Insert many attempt rows at once."""
+    if rows:
+        session.execute(insert(Attempt), rows)
+
+
+def update_delivery(session: Session, delivery_id: str, values: dict[str, Any]) -> None:
+    """Update one delivery's columns (and release its lease)."""
+    session.execute(
+        update(Delivery).where(Delivery.id == delivery_id).values(locked_until=None, **values)
+    )
+
+
+def cancel_pending(session: Session, subscription_id: str, reason: str) -> int:
+    """Cancel every pending delivery of a subscription; return how many."""
+    result = session.execute(
+        update(Delivery)
+        .where(Delivery.subscription_id == subscription_id, Delivery.status == PENDING)
+        .values(status=CANCELLED, last_error=reason, locked_until=None)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def deliveries(
+    session: Session, subscription_id: str, *, status: str | None, since: datetime | None,
+    limit: int, offset: int,
+) -> Sequence[Delivery]:
+    """Return a subscription's deliveries, newest first."""
+    query = select(Delivery).where(Delivery.subscription_id == subscription_id)
+    if status is not None:
+        query = query.where(Delivery.status == status)
+    if since is not None:
+        query = query.where(Delivery.created_at >= since)
+    query = query.order_by(Delivery.sequence.desc()).limit(limit).offset(offset)
+    return session.scalars(query).all()
+
+
+def delivery(session: Session, delivery_id: str, subscription_id: str) -> Delivery | None:
+    """Return one delivery of a subscription."""
+    return session.scalars(
+        select(Delivery).where(
+            Delivery.id == delivery_id, Delivery.subscription_id == subscription_id
+        )
+    ).first()
+
+
+def attempts_of(session: Session, delivery_ids: Sequence[str]) -> dict[str, list[Attempt]]:
+    """Return the attempts of deliveries, oldest first, by delivery id."""
+    found: dict[str, list[Attempt]] = {i: [] for i in delivery_ids}
+    if not delivery_ids:
+        return found
+    rows = session.scalars(
+        select(Attempt).where(Attempt.delivery_id.in_(delivery_ids)).order_by(Attempt.id)
+    ).all()
+    for row in rows:
+        found[row.delivery_id].append(row)
+    return found
+
+
+def requeue(session: Session, subscription_id: str, since: datetime, now: datetime) -> int:
+    """Queue again every delivery of a subscription created since a time; return how many."""
+    result = session.execute(
+        update(Delivery)
+        .where(Delivery.subscription_id == subscription_id, Delivery.created_at >= since)
+        .values(status=PENDING, retry_step=0, next_attempt_at=now, locked_until=None)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def counts_by_status(
+    session: Session, subscription_id: str | None = None
+) -> dict[str, dict[str, int]]:
+    """Return delivery counts by subscription and status."""
+    query = select(Delivery.subscription_id, Delivery.status, func.count()).group_by(
+        Delivery.subscription_id, Delivery.status
+    )
+    if subscription_id is not None:
+        query = query.where(Delivery.subscription_id == subscription_id)
+    found: dict[str, dict[str, int]] = {}
+    for sub_id, status, n in session.execute(query).all():
+        found.setdefault(str(sub_id), {})[str(status)] = int(n)
+    return found
+
+
+def oldest_pending(session: Session) -> datetime | None:
+    """Return the creation time of the oldest pending delivery."""
+    return session.scalar(
+        select(func.min(Delivery.created_at)).where(Delivery.status == PENDING)
+    )
+
+
+def pending_total(session: Session) -> int:
+    """Return how many deliveries are pending."""
+    return int(session.scalar(
+        select(func.count()).select_from(Delivery).where(Delivery.status == PENDING)
+    ) or 0)

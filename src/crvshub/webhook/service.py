@@ -1,0 +1,144 @@
+"""Subscriptions: subscribe (OpenCRVS JSON or W3C WebSub form), list, delete."""
+
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy.orm import Session
+
+from crvshub.auth import crypto
+from crvshub.auth.clients import sha_secret_of
+from crvshub.auth.dependencies import Principal
+from crvshub.auth.models import Client
+from crvshub.context import AppContext
+from crvshub.db import utcnow
+from crvshub.errors import ClientInactive
+from crvshub.webhook import callbacks, domain, repository
+from crvshub.webhook.errors import (
+    BadMode,
+    InvalidSubscription,
+    SecretMismatch,
+    SubscriptionNotFound,
+    UnsupportedTopic,
+)
+from crvshub.webhook.models import Subscription
+
+MAX_SECRET_BYTES = 200
+
+
+@dataclass(frozen=True)
+class SubscribeRequest:
+    """A parsed subscription request, in either style."""
+
+    style: str
+    callback: str
+    mode: str
+    topic: str
+    secret: str
+    lease_seconds: int | None = None
+    payload: str = domain.PAYLOAD_FULL
+
+
+@dataclass(frozen=True)
+class Checked:
+    """A request that passed every check that needs the database."""
+
+    request: SubscribeRequest
+    topic: str
+    secret: str
+    lease: int | None
+
+
+def subscribe(ctx: AppContext, principal: Principal, req: SubscribeRequest) -> str | None:
+    """Check, verify intent with the callback, then store (or remove) a subscription.
+
+    Runs its own short transactions: the intent check calls the subscriber and must not hold
+    a database transaction (on SQLite, the write lock) open while it waits.
+    """
+    with ctx.db.transaction() as session:
+        checked = _check(ctx, session, principal, req)
+    callbacks.AddressPolicy(ctx.settings).check(req.callback)
+    if req.style == domain.STYLE_OPENCRVS:
+        callbacks.verify_opencrvs(ctx.settings, req.callback, checked.topic)
+    else:
+        callbacks.verify_websub(ctx.settings, req.callback, req.mode, checked.topic, checked.lease)
+    with ctx.db.transaction() as session:
+        return _store(ctx, session, principal, checked)
+
+
+def _check(ctx: AppContext, session: Session, principal: Principal,
+           req: SubscribeRequest) -> Checked:
+    topic = domain.normalise_topic(req.topic)
+    if topic not in domain.TOPICS:
+        raise UnsupportedTopic(f"Unsupported topic: {req.topic}")
+    client = repository.client(session, principal.subject)
+    if client is None or client.status != "active":
+        raise ClientInactive("Active system details cannot be found. "
+                             "This system is no longer authorized")
+    sha_secret = sha_secret_of(ctx.settings, client)
+    if req.style == domain.STYLE_OPENCRVS:
+        if not hmac.compare_digest(req.secret.encode(), sha_secret.encode()):
+            raise SecretMismatch(expression="hub.secret")
+        if req.mode != "subscribe":
+            raise BadMode(expression="hub.mode")
+        secret, lease = sha_secret, None
+    else:
+        if req.mode not in ("subscribe", "unsubscribe"):
+            raise BadMode("hub.mode must be subscribe or unsubscribe", expression="hub.mode")
+        if len(req.secret.encode()) > MAX_SECRET_BYTES:
+            raise InvalidSubscription("hub.secret must be under 200 bytes",
+                                      expression="hub.secret")
+        secret, lease = req.secret or sha_secret, domain.clamp_lease(req.lease_seconds)
+    if req.payload not in (domain.PAYLOAD_FULL, domain.PAYLOAD_THIN):
+        raise InvalidSubscription("hub.payload must be full or thin", expression="hub.payload")
+    return Checked(req, topic, secret, lease)
+
+
+def _store(ctx: AppContext, session: Session, principal: Principal,
+           checked: Checked) -> str | None:
+    req, now = checked.request, utcnow()
+    existing = None
+    if req.style == domain.STYLE_WEBSUB:
+        existing = repository.find_subscription(session, principal.subject, req.callback,
+                                                checked.topic)
+        if req.mode == "unsubscribe":
+            if existing is not None:
+                repository.delete_subscription(session, existing)
+            return None
+    secret_enc = crypto.encrypt(checked.secret.encode(), ctx.settings.derived_key("encryption"),
+                                context=domain.SECRET_CONTEXT)
+    expires = now + timedelta(seconds=checked.lease) if checked.lease else None
+    if existing is not None:
+        # WebSub: subscribing again renews the lease and replaces the secret.
+        existing.secret_enc, existing.expires_at = secret_enc, expires
+        existing.payload_kind = req.payload
+        return existing.id
+    sub = Subscription(
+        client_id=principal.subject, callback=req.callback, topic=checked.topic,
+        style=req.style, payload_kind=req.payload, secret_enc=secret_enc, status="active",
+        created_at=now, expires_at=expires, last_sequence=0, consecutive_failures=0,
+    )
+    repository.add(session, sub)
+    session.flush()
+    return sub.id
+
+
+def list_own(session: Session, principal: Principal) -> tuple[Client | None, list[Subscription]]:
+    """Return the caller's client and its subscriptions, oldest first."""
+    subs = list(repository.subscriptions(session, client_id=principal.subject))
+    return repository.client(session, principal.subject), subs
+
+
+def owned(session: Session, subscription_id: str, owner: str | None) -> Subscription:
+    """Return a subscription of `owner` (any when None); 404 for anyone else's."""
+    sub = repository.subscription(session, subscription_id, client_id=owner)
+    if sub is None:
+        raise SubscriptionNotFound(f"No webhook subscription {subscription_id} for this client")
+    return sub
+
+
+def delete(session: Session, principal: Principal, subscription_id: str) -> None:
+    """Delete one of the caller's subscriptions."""
+    repository.delete_subscription(session, owned(session, subscription_id, principal.subject))
