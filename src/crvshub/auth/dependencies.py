@@ -2,22 +2,32 @@
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
-from crvshub.auth import repository
+from crvshub.auth.cutoff import ACTIVE_CACHE_SECONDS, ActiveCache, active_cache
+from crvshub.auth.ratelimit import limits_of, retry_after_header
 from crvshub.context import AppContext, get_context
-from crvshub.errors import AuthenticationRequired, ClientInactive, Forbidden
+from crvshub.errors import AuthenticationRequired, ClientInactive, Forbidden, RateLimited
 
 SESSION_COOKIE = "crvshub_session"
 GATEWAY_AUDIENCE = "opencrvs:gateway-user"
-ACTIVE_CACHE_SECONDS = 1.0
+
+__all__ = [
+    "ACTIVE_CACHE_SECONDS",
+    "SESSION_COOKIE",
+    "ActiveCache",
+    "Principal",
+    "PrincipalDep",
+    "bearer_token",
+    "current_principal",
+    "principal_from_token",
+    "require",
+]
 
 
 @dataclass(frozen=True)
@@ -47,51 +57,6 @@ class Principal:
         return f"{self.name} ({self.role or self.kind})"
 
 
-class ActiveCache:
-    """Remembers for one second whether a user or client is active (immediate cut-off)."""
-
-    def __init__(self) -> None:
-        self._seen: dict[tuple[str, str], tuple[bool, float, dict[str, Any]]] = {}
-        self._lock = threading.Lock()
-
-    def lookup(self, session: Session, kind: str, subject: str) -> tuple[bool, dict[str, Any]]:
-        """Return (active, facts) for a subject, from the database at most once a second."""
-        now = time.monotonic()
-        with self._lock:
-            hit = self._seen.get((kind, subject))
-        if hit and now - hit[1] < ACTIVE_CACHE_SECONDS:
-            return hit[0], hit[2]
-        active, facts = _load_subject(session, kind, subject)
-        with self._lock:
-            self._seen[(kind, subject)] = (active, now, facts)
-        return active, facts
-
-    def forget(self, kind: str, subject: str) -> None:
-        """Drop a subject so the next request re-reads it (used after a status change)."""
-        with self._lock:
-            self._seen.pop((kind, subject), None)
-
-
-def _load_subject(session: Session, kind: str, subject: str) -> tuple[bool, dict[str, Any]]:
-    if kind == "client":
-        client = repository.client_by_id(session, subject)
-        if client is None:
-            return False, {}
-        return client.status == "active", {
-            "name": client.name,
-            "client_type": client.type,
-            "client_id": client.client_id,
-        }
-    user = repository.user_by_id(session, subject)
-    if user is None:
-        return False, {}
-    return user.status == "active", {
-        "name": f"{user.given_names} {user.family_name}",
-        "role": user.role,
-        "office_id": user.office_id,
-    }
-
-
 def bearer_token(request: Request) -> str | None:
     """Return the Bearer token of a request, or the web session cookie."""
     header = request.headers.get("authorization", "")
@@ -102,18 +67,18 @@ def bearer_token(request: Request) -> str | None:
 
 def principal_from_token(ctx: AppContext, session: Session, token: str) -> Principal:
     """Verify a token and check that its subject is still active."""
-    if ctx.keys.stale():
-        ctx.keys.load(session)
+    ctx.keys.refresh_for(session, token)
     claims = ctx.keys.verify(token, issuer=ctx.settings.token_issuer, audience=GATEWAY_AUDIENCE)
     kind = str(claims.get("crvshub:kind", "client"))
     subject = str(claims["sub"])
     scope = claims.get("scope", [])
     scopes = frozenset(scope.split() if isinstance(scope, str) else scope)
     lookup_kind = "client" if kind == "client" else "user"
-    cache: ActiveCache = ctx.extras.setdefault("active_cache", ActiveCache())
-    active, facts = cache.lookup(session, lookup_kind, subject)
+    active, facts = active_cache(ctx).lookup(session, lookup_kind, subject)
     if not active:
         raise ClientInactive()
+    if int(claims.get("iat", 0)) < int(facts.get("not_before", 0)):
+        raise ClientInactive("The client secret was refreshed after this token was issued")
     return Principal(
         kind=kind,
         subject=subject,
@@ -128,6 +93,17 @@ def principal_from_token(ctx: AppContext, session: Session, token: str) -> Princ
     )
 
 
+def _throttle(ctx: AppContext, principal: Principal) -> None:
+    if principal.kind != "client":
+        return
+    wait = limits_of(ctx).api_requests.take(principal.subject)
+    if wait:
+        raise RateLimited(
+            f"This client is over {ctx.settings.api_rate_per_second:g} requests per second",
+            headers=retry_after_header(wait),
+        )
+
+
 def current_principal(request: Request) -> Principal:
     """Authenticate the request; 401 if there is no valid token."""
     cached: Principal | None = getattr(request.state, "principal", None)
@@ -139,6 +115,7 @@ def current_principal(request: Request) -> Principal:
     ctx = get_context(request)
     with ctx.db.sessionmaker() as session:
         principal = principal_from_token(ctx, session, token)
+    _throttle(ctx, principal)
     request.state.principal = principal
     return principal
 

@@ -20,6 +20,9 @@ from crvshub.db import utcnow
 from crvshub.errors import TokenInvalid
 
 _KEY_CONTEXT = b"crvshub:signing-key"
+# A token naming an unknown key triggers a reload at most this often, so garbage kids cannot
+# turn every request into a database read.
+UNKNOWN_KID_RELOAD_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -89,6 +92,19 @@ class KeyRing:
         if not self.active():
             generate_key(session, self._encryption_key)
             session.flush()
+            self.load(session)
+
+    def refresh_for(self, session: Session, token: str) -> None:
+        """Reload the keys when stale, or when the token names a key rotated in elsewhere."""
+        if self.stale():
+            self.load(session)
+            return
+        try:
+            kid = str(jwt.get_unverified_header(token).get("kid", ""))
+        except jwt.PyJWTError:
+            return
+        recently = time.monotonic() - self._loaded_at < UNKNOWN_KID_RELOAD_SECONDS
+        if kid and kid not in self._keys and not recently:
             self.load(session)
 
     def stale(self) -> bool:

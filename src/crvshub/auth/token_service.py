@@ -1,0 +1,80 @@
+"""The OAuth2 client-credentials grant: check the request, throttle, verify, issue a token."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from crvshub.auth import service
+from crvshub.auth.clients import verify_client_secret
+from crvshub.auth.errors import (
+    OAuthInvalidClient,
+    OAuthInvalidRequest,
+    OAuthInvalidScope,
+    OAuthThrottled,
+    OAuthUnsupportedGrant,
+)
+from crvshub.auth.ratelimit import limits_of, retry_after_header
+from crvshub.context import AppContext
+
+GRANT_TYPE = "client_credentials"
+# Anything longer cannot be one of ours; refuse it before touching the database.
+CLIENT_ID_MAX = 128
+CLIENT_SECRET_MAX = 512
+
+
+@dataclass(frozen=True)
+class TokenRequest:
+    """The parameters of a token request, wherever the client put them."""
+
+    grant_type: str | None
+    client_id: str | None
+    client_secret: str | None
+    scope: str | None = None
+    secret_in_query: bool = False
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    """An access token and its lifetime."""
+
+    access_token: str
+    expires_in: int
+
+
+def issue(session: Session, ctx: AppContext, request: TokenRequest,
+          address: str) -> IssuedToken:
+    """Answer a client-credentials token request or raise an OAuthError."""
+    if not (request.grant_type and request.client_id and request.client_secret):
+        raise OAuthInvalidRequest()
+    if request.grant_type != GRANT_TYPE:
+        raise OAuthUnsupportedGrant()
+    if request.secret_in_query and not ctx.settings.token_query_credentials:
+        raise OAuthInvalidRequest(
+            "Send client_id and client_secret in the request body or with HTTP Basic "
+            "authentication: this server does not accept secrets in the URL."
+        )
+    limits = limits_of(ctx)
+    wait = limits.token_failures.blocked_for(address) or limits.token_requests.take(
+        request.client_id
+    )
+    if wait:
+        raise OAuthThrottled(headers=retry_after_header(wait))
+    client = None
+    if len(request.client_id) <= CLIENT_ID_MAX and len(request.client_secret) <= CLIENT_SECRET_MAX:
+        client = verify_client_secret(
+            session, ctx.settings, request.client_id, request.client_secret
+        )
+    if client is None:
+        limits.token_failures.fail(address)
+        raise OAuthInvalidClient()
+    wanted = request.scope.split() if request.scope and request.scope.strip() else None
+    if wanted is not None:
+        extra = set(wanted) - set(service.client_scopes(ctx.settings, client))
+        if extra:
+            raise OAuthInvalidScope(
+                f"The requested scope is not granted to this client: {' '.join(sorted(extra))}"
+            )
+    token, ttl = service.issue_client_token(ctx.settings, ctx.keys, client, wanted)
+    return IssuedToken(token, ttl)
