@@ -7,6 +7,7 @@ from pydantic import BaseModel, Field
 from starlette.responses import PlainTextResponse
 
 from crvshub.auth import client_endpoints, service, token_endpoints
+from crvshub.auth.dependencies import PrincipalDep
 from crvshub.deps import ContextDep, SessionDep
 from crvshub.fhir.responses import FastJSONResponse
 
@@ -34,6 +35,12 @@ def login(
         {"access_token": token, "token_type": "Bearer", "expires_in": ttl},
         headers={"Cache-Control": "no-store"},
     )
+
+
+@router.get("/api/auth/me", summary="Describe the caller of this token")
+def me(principal: PrincipalDep) -> FastJSONResponse:
+    """Return who the token belongs to and what it may do (any valid token)."""
+    return FastJSONResponse(service.principal_view(principal))
 
 
 @router.get("/.well-known", summary="Public key (PEM) that verifies access tokens")

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from crvshub.auth import domain, passwords, repository
+from crvshub.auth.dependencies import Principal
 from crvshub.auth.errors import (
     InvalidLogin,
     LoginThrottled,
@@ -117,6 +118,23 @@ def published_keys(session: Session, keys: KeyRing) -> KeyRing:
     if keys.stale():
         keys.load(session)
     return keys
+
+
+def principal_view(principal: Principal) -> dict[str, Any]:
+    """Describe an authenticated caller as JSON."""
+    view: dict[str, Any] = {
+        "kind": principal.kind,
+        "id": principal.subject,
+        "name": principal.name,
+        "scope": sorted(principal.scopes),
+    }
+    if principal.kind == "client":
+        view |= {"client_id": principal.client_id, "client_type": principal.client_type}
+    else:
+        view |= {"role": principal.role, "office_id": principal.office_id}
+    if principal.record_id:
+        view["record_id"] = principal.record_id
+    return view
 
 
 def login(session: Session, ctx: AppContext, username: str, password: str,
