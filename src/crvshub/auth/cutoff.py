@@ -34,6 +34,15 @@ class ActiveCache:
             self._seen[(kind, subject)] = (active, now, facts)
         return active, facts
 
+    def peek(self, kind: str, subject: str) -> tuple[bool, dict[str, Any]] | None:
+        """Return (active, facts) if known from the last second, else None."""
+        now = time.monotonic()
+        with self._lock:
+            hit = self._seen.get((kind, subject))
+        if hit and now - hit[1] < ACTIVE_CACHE_SECONDS:
+            return hit[0], hit[2]
+        return None
+
     def forget(self, kind: str, subject: str) -> None:
         """Drop a subject so the next request re-reads it (used after a status change)."""
         with self._lock:

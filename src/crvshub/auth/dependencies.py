@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from crvshub.auth.cutoff import ACTIVE_CACHE_SECONDS, ActiveCache, active_cache
 from crvshub.auth.ratelimit import limits_of, retry_after_header
@@ -23,6 +24,7 @@ __all__ = [
     "ActiveCache",
     "Principal",
     "PrincipalDep",
+    "authenticate",
     "bearer_token",
     "current_principal",
     "principal_from_token",
@@ -68,22 +70,33 @@ def bearer_token(request: Request) -> str | None:
 def principal_from_token(ctx: AppContext, session: Session, token: str) -> Principal:
     """Verify a token and check that its subject is still active."""
     ctx.keys.refresh_for(session, token)
-    claims = ctx.keys.verify(token, issuer=ctx.settings.token_issuer, audience=GATEWAY_AUDIENCE)
-    kind = str(claims.get("crvshub:kind", "client"))
-    subject = str(claims["sub"])
-    scope = claims.get("scope", [])
-    scopes = frozenset(scope.split() if isinstance(scope, str) else scope)
-    lookup_kind = "client" if kind == "client" else "user"
-    active, facts = active_cache(ctx).lookup(session, lookup_kind, subject)
+    claims = _claims(ctx, token)
+    kind, subject = _subject(claims)
+    active, facts = active_cache(ctx).lookup(session, kind, subject)
+    return _principal(claims, active, facts)
+
+
+def _claims(ctx: AppContext, token: str) -> dict[str, Any]:
+    return ctx.keys.verify(token, issuer=ctx.settings.token_issuer, audience=GATEWAY_AUDIENCE)
+
+
+def _subject(claims: dict[str, Any]) -> tuple[str, str]:
+    """Return the kind of record that must be active ("client" or "user") and its id."""
+    kind = "client" if claims.get("crvshub:kind", "client") == "client" else "user"
+    return kind, str(claims["sub"])
+
+
+def _principal(claims: dict[str, Any], active: bool, facts: dict[str, Any]) -> Principal:
     if not active:
         raise ClientInactive()
     if int(claims.get("iat", 0)) < int(facts.get("not_before", 0)):
         raise ClientInactive("The client secret was refreshed after this token was issued")
+    scope = claims.get("scope", [])
     return Principal(
-        kind=kind,
-        subject=subject,
+        kind=str(claims.get("crvshub:kind", "client")),
+        subject=str(claims["sub"]),
         name=str(facts.get("name", "")),
-        scopes=scopes,
+        scopes=frozenset(scope.split() if isinstance(scope, str) else scope),
         token_id=str(claims.get("jti", "")),
         role=facts.get("role"),
         office_id=facts.get("office_id"),
@@ -91,6 +104,21 @@ def principal_from_token(ctx: AppContext, session: Session, token: str) -> Princ
         client_id=facts.get("client_id"),
         record_id=claims.get("recordId"),
     )
+
+
+def _principal_without_database(ctx: AppContext, token: str) -> Principal | None:
+    """Authenticate from memory alone, or return None when the database must be read."""
+    if ctx.keys.needs_reload(token):
+        return None
+    claims = _claims(ctx, token)
+    kind, subject = _subject(claims)
+    hit = active_cache(ctx).peek(kind, subject)
+    return None if hit is None else _principal(claims, *hit)
+
+
+def _principal_with_database(ctx: AppContext, token: str) -> Principal:
+    with ctx.db.sessionmaker() as session:
+        return principal_from_token(ctx, session, token)
 
 
 def _throttle(ctx: AppContext, principal: Principal) -> None:
@@ -120,10 +148,10 @@ def current_principal(request: Request) -> Principal:
     return principal
 
 
-def require(*scopes: str) -> Callable[..., Principal]:
+def require(*scopes: str) -> Callable[..., Awaitable[Principal]]:
     """Return a dependency that authenticates and demands any one of the scopes."""
 
-    def dependency(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
+    async def dependency(principal: Annotated[Principal, Depends(authenticate)]) -> Principal:
         if not principal.has_any(scopes):
             raise Forbidden(f"This action needs one of the scopes: {', '.join(scopes)}")
         return principal
@@ -132,4 +160,25 @@ def require(*scopes: str) -> Callable[..., Principal]:
     return dependency
 
 
-PrincipalDep = Annotated[Principal, Depends(current_principal)]
+async def authenticate(request: Request) -> Principal:
+    """Authenticate like `current_principal`, off the event loop only when the database is read.
+
+    Most requests are answered from the key ring and the one-second active cache, so they skip
+    the thread pool entirely; that is most of the per-request cost of authentication.
+    """
+    cached: Principal | None = getattr(request.state, "principal", None)
+    if cached is not None:
+        return cached
+    token = bearer_token(request)
+    if not token:
+        raise AuthenticationRequired()
+    ctx = get_context(request)
+    principal = _principal_without_database(ctx, token)
+    if principal is None:
+        principal = await run_in_threadpool(_principal_with_database, ctx, token)
+    _throttle(ctx, principal)
+    request.state.principal = principal
+    return principal
+
+
+PrincipalDep = Annotated[Principal, Depends(authenticate)]

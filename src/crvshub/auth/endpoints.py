@@ -38,7 +38,7 @@ def login(
 
 
 @router.get("/api/auth/me", summary="Describe the caller of this token")
-def me(principal: PrincipalDep) -> FastJSONResponse:
+async def me(principal: PrincipalDep) -> FastJSONResponse:
     """Return who the token belongs to and what it may do (any valid token)."""
     return FastJSONResponse(service.principal_view(principal))
 
