@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import event
@@ -83,5 +84,66 @@ def forget_now_and_after_commit(session: Session, ctx: AppContext, kind: str, su
     this transaction commits and would otherwise keep it for a further second.
     """
     cache = active_cache(ctx)
-    cache.forget(kind, subject)
-    event.listen(session, "after_commit", lambda _s: cache.forget(kind, subject), once=True)
+    credentials = credential_cache(ctx)
+
+    def forget(_session: Session | None = None) -> None:
+        cache.forget(kind, subject)
+        if kind == "client":
+            credentials.forget_row(subject)
+
+    forget()
+    event.listen(session, "after_commit", forget, once=True)
+
+
+@dataclass(frozen=True)
+class ClientFacts:
+    """What the token endpoint needs to know about a client, detached from any session."""
+
+    id: str
+    client_id: str
+    type: str
+    status: str
+    secret_hash: str
+
+
+class CredentialCache:
+    """Client facts by client_id for one second, including "no such client".
+
+    Known and unknown ids are cached alike, so a cached lookup says nothing about whether the
+    id exists; a status change or new secret is seen by every process within the second.
+    """
+
+    def __init__(self, max_entries: int = 20_000) -> None:
+        self._seen: dict[str, tuple[ClientFacts | None, float]] = {}
+        self._lock = threading.Lock()
+        self._max = max_entries
+
+    def lookup(self, session: Session, client_id: str) -> ClientFacts | None:
+        """Return the facts of a client (None if unknown), from the database once a second."""
+        now = time.monotonic()
+        with self._lock:
+            hit = self._seen.get(client_id)
+        if hit and now - hit[1] < ACTIVE_CACHE_SECONDS:
+            return hit[0]
+        row = repository.client_by_client_id(session, client_id)
+        facts = None if row is None else ClientFacts(
+            row.id, row.client_id, row.type, row.status, row.secret_hash
+        )
+        with self._lock:
+            if len(self._seen) >= self._max:
+                self._seen.clear()
+            self._seen[client_id] = (facts, now)
+        return facts
+
+    def forget_row(self, row_id: str) -> None:
+        """Drop the entry of the client with this internal id."""
+        with self._lock:
+            for key, (facts, _at) in list(self._seen.items()):
+                if facts is not None and facts.id == row_id:
+                    del self._seen[key]
+
+
+def credential_cache(ctx: AppContext) -> CredentialCache:
+    """Return the client credential cache of this application."""
+    cache: CredentialCache = ctx.extras.setdefault("credential_cache", CredentialCache())
+    return cache

@@ -68,23 +68,34 @@ def issue_client_token(
     settings: Settings, keys: KeyRing, client: Client, scopes: list[str] | None = None
 ) -> tuple[str, int]:
     """Return an access token for an integration client and its lifetime in seconds."""
+    return issue_token_for_client(
+        settings, keys, row_id=client.id, client_id=client.client_id, client_type=client.type,
+        scopes=scopes,
+    )
+
+
+def issue_token_for_client(
+    settings: Settings, keys: KeyRing, *, row_id: str, client_id: str, client_type: str,
+    scopes: list[str] | None = None,
+) -> tuple[str, int]:
+    """Return a client token (all its scopes, or the subset asked for) and its lifetime."""
     ttl = settings.system_token_ttl_seconds
-    granted = client_scopes(settings, client)
+    granted = client_scopes(settings, client_type)
     claims = _claims(
         settings,
-        sub=client.id,
+        sub=row_id,
         scopes=granted if scopes is None else [s for s in granted if s in scopes],
-        audience=domain.audience_for_client(client.type),
+        audience=domain.audience_for_client(client_type),
         ttl=ttl,
         kind="client",
-        extra={"client_id": client.client_id},
+        extra={"client_id": client_id},
     )
     return keys.sign(claims), ttl
 
 
-def client_scopes(settings: Settings, client: Client) -> list[str]:
-    """Return every scope a client's tokens may carry (with `demo` in development)."""
-    scopes = domain.scopes_for_client(client.type)
+def client_scopes(settings: Settings, client_type: str) -> list[str]:
+    """Return every scope a client type's tokens may carry (with `demo` in development)."""
+    scopes = domain.scopes_for_client(client_type)
     if settings.environment == "development":
         scopes.append("demo")
     return scopes

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from crvshub.auth import service
-from crvshub.auth.clients import verify_client_secret
+from crvshub.auth import crypto, service
+from crvshub.auth.cutoff import ClientFacts, credential_cache
 from crvshub.auth.errors import (
     OAuthInvalidClient,
     OAuthInvalidRequest,
@@ -22,6 +22,7 @@ GRANT_TYPE = "client_credentials"
 # Anything longer cannot be one of ours; refuse it before touching the database.
 CLIENT_ID_MAX = 128
 CLIENT_SECRET_MAX = 512
+UNKNOWN_CLIENT = "crvshub-no-such-client"
 
 
 @dataclass(frozen=True)
@@ -61,20 +62,31 @@ def issue(session: Session, ctx: AppContext, request: TokenRequest,
     )
     if wait:
         raise OAuthThrottled(headers=retry_after_header(wait))
-    client = None
-    if len(request.client_id) <= CLIENT_ID_MAX and len(request.client_secret) <= CLIENT_SECRET_MAX:
-        client = verify_client_secret(
-            session, ctx.settings, request.client_id, request.client_secret
-        )
+    client = _verify(session, ctx, request.client_id, request.client_secret)
     if client is None:
         limits.token_failures.fail(address)
         raise OAuthInvalidClient()
     wanted = request.scope.split() if request.scope and request.scope.strip() else None
     if wanted is not None:
-        extra = set(wanted) - set(service.client_scopes(ctx.settings, client))
+        extra = set(wanted) - set(service.client_scopes(ctx.settings, client.type))
         if extra:
             raise OAuthInvalidScope(
                 f"The requested scope is not granted to this client: {' '.join(sorted(extra))}"
             )
-    token, ttl = service.issue_client_token(ctx.settings, ctx.keys, client, wanted)
+    token, ttl = service.issue_token_for_client(
+        ctx.settings, ctx.keys, row_id=client.id, client_id=client.client_id,
+        client_type=client.type, scopes=wanted,
+    )
     return IssuedToken(token, ttl)
+
+
+def _verify(session: Session, ctx: AppContext, client_id: str, secret: str) -> ClientFacts | None:
+    """Return the active client with these credentials; the same work whether or not it exists."""
+    pepper = ctx.settings.derived_key("client-secret")
+    too_long = len(client_id) > CLIENT_ID_MAX or len(secret) > CLIENT_SECRET_MAX
+    facts = None if too_long else credential_cache(ctx).lookup(session, client_id)
+    stored = facts.secret_hash if facts else crypto.hash_secret(UNKNOWN_CLIENT, pepper)
+    matches = crypto.secret_matches(secret[:CLIENT_SECRET_MAX], stored, pepper)
+    if facts is None or not matches or facts.status != "active":
+        return None
+    return facts
