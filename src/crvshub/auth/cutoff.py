@@ -135,6 +135,15 @@ class CredentialCache:
             self._seen[client_id] = (facts, now)
         return facts
 
+    def peek(self, client_id: str) -> tuple[bool, ClientFacts | None]:
+        """Return (True, facts) if known from the last second, else (False, None)."""
+        now = time.monotonic()
+        with self._lock:
+            hit = self._seen.get(client_id)
+        if hit and now - hit[1] < ACTIVE_CACHE_SECONDS:
+            return True, hit[0]
+        return False, None
+
     def forget_row(self, row_id: str) -> None:
         """Drop the entry of the client with this internal id."""
         with self._lock:

@@ -5,16 +5,15 @@ from __future__ import annotations
 import base64
 import binascii
 from dataclasses import dataclass
-from typing import Annotated
 from urllib.parse import parse_qsl, unquote_plus
 
 import orjson
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from crvshub.auth import token_service
 from crvshub.auth.errors import OAuthError, OAuthInvalidRequest
-from crvshub.deps import ContextDep, SessionDep
+from crvshub.deps import ContextDep
 from crvshub.fhir.responses import FastJSONResponse
 
 router = APIRouter(tags=["authentication"])
@@ -108,20 +107,20 @@ def oauth_error_response(error: OAuthError) -> Response:
     return FastJSONResponse(body, status_code=error.status, headers=headers)
 
 
-ParsedDep = Annotated[ParsedTokenRequest, Depends(parse_token_request)]
-
-
 @router.post("/token", summary="Get an access token with the client credentials grant")
 @router.post("/oauth2/token", summary="Get an access token (RFC 6749 path)")
 @router.post("/auth/token", summary="Get an access token (OpenCRVS v1.7+ gateway path)")
-def token(parsed: ParsedDep, request: Request, session: SessionDep, ctx: ContextDep) -> Response:
+async def token(request: Request, ctx: ContextDep) -> Response:
     """Exchange a client_id and client_secret for a short-lived Bearer token."""
+    # No SessionDep: the service reads the database (in its own short transaction) only when
+    # the client is not in the one-second credential cache, and writes nothing.
+    parsed = await parse_token_request(request)
     address = request.client.host if request.client else "unknown"
     try:
         if parsed.error is not None:
             raise parsed.error
         assert parsed.request is not None
-        issued = token_service.issue(session, ctx, parsed.request, address)
+        issued = await token_service.issue(ctx, parsed.request, address)
     except OAuthError as error:
         return oauth_error_response(error)
     return FastJSONResponse(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from crvshub.auth import crypto, service
 from crvshub.auth.cutoff import ClientFacts, credential_cache
@@ -44,9 +44,29 @@ class IssuedToken:
     expires_in: int
 
 
-def issue(session: Session, ctx: AppContext, request: TokenRequest,
-          address: str) -> IssuedToken:
-    """Answer a client-credentials token request or raise an OAuthError."""
+async def issue(ctx: AppContext, request: TokenRequest, address: str) -> IssuedToken:
+    """Answer a client-credentials token request or raise an OAuthError.
+
+    The client's facts usually come from the one-second credential cache, so the request
+    is answered on the event loop; only a cache miss reads the database, in a worker thread
+    with its own short read transaction.
+    """
+    client_id, secret = _admit(ctx, request, address)
+    too_long = len(client_id) > CLIENT_ID_MAX or len(secret) > CLIENT_SECRET_MAX
+    facts: ClientFacts | None = None
+    if not too_long:
+        cached, facts = credential_cache(ctx).peek(client_id)
+        if not cached:
+            facts = await run_in_threadpool(_load_facts, ctx, client_id)
+    client = _verify(ctx, facts, secret)
+    if client is None:
+        limits_of(ctx).token_failures.fail(address)
+        raise OAuthInvalidClient()
+    return _grant(ctx, client, request.scope)
+
+
+def _admit(ctx: AppContext, request: TokenRequest, address: str) -> tuple[str, str]:
+    """Check the parameters and the limits; return the client id and secret."""
     if not (request.grant_type and request.client_id and request.client_secret):
         raise OAuthInvalidRequest()
     if request.grant_type != GRANT_TYPE:
@@ -62,11 +82,26 @@ def issue(session: Session, ctx: AppContext, request: TokenRequest,
     )
     if wait:
         raise OAuthThrottled(headers=retry_after_header(wait))
-    client = _verify(session, ctx, request.client_id, request.client_secret)
-    if client is None:
-        limits.token_failures.fail(address)
-        raise OAuthInvalidClient()
-    wanted = request.scope.split() if request.scope and request.scope.strip() else None
+    return request.client_id, request.client_secret
+
+
+def _load_facts(ctx: AppContext, client_id: str) -> ClientFacts | None:
+    with ctx.db.transaction() as session:
+        return credential_cache(ctx).lookup(session, client_id)
+
+
+def _verify(ctx: AppContext, facts: ClientFacts | None, secret: str) -> ClientFacts | None:
+    """Return the client if active and the secret matches; the same work if it does not exist."""
+    pepper = ctx.settings.derived_key("client-secret")
+    stored = facts.secret_hash if facts else crypto.hash_secret(UNKNOWN_CLIENT, pepper)
+    matches = crypto.secret_matches(secret[:CLIENT_SECRET_MAX], stored, pepper)
+    if facts is None or not matches or facts.status != "active":
+        return None
+    return facts
+
+
+def _grant(ctx: AppContext, client: ClientFacts, scope: str | None) -> IssuedToken:
+    wanted = scope.split() if scope and scope.strip() else None
     if wanted is not None:
         extra = set(wanted) - set(service.client_scopes(ctx.settings, client.type))
         if extra:
@@ -78,15 +113,3 @@ def issue(session: Session, ctx: AppContext, request: TokenRequest,
         client_type=client.type, scopes=wanted,
     )
     return IssuedToken(token, ttl)
-
-
-def _verify(session: Session, ctx: AppContext, client_id: str, secret: str) -> ClientFacts | None:
-    """Return the active client with these credentials; the same work whether or not it exists."""
-    pepper = ctx.settings.derived_key("client-secret")
-    too_long = len(client_id) > CLIENT_ID_MAX or len(secret) > CLIENT_SECRET_MAX
-    facts = None if too_long else credential_cache(ctx).lookup(session, client_id)
-    stored = facts.secret_hash if facts else crypto.hash_secret(UNKNOWN_CLIENT, pepper)
-    matches = crypto.secret_matches(secret[:CLIENT_SECRET_MAX], stored, pepper)
-    if facts is None or not matches or facts.status != "active":
-        return None
-    return facts
