@@ -242,3 +242,23 @@ def test_oversized_token_request_is_413(client: TestClient) -> None:
     response = client.post("/token", content=b"a" * (3 * 1024 * 1024),
                            headers={"content-type": "application/x-www-form-urlencoded"})
     assert response.status_code == 413
+
+
+def test_new_tokens_use_a_key_rotated_by_another_process(client: TestClient, ctx) -> None:
+    from crvshub.auth import keys
+    from crvshub.context import AppContext
+
+    creds, _ = new_client(ctx, "HEALTH")
+    params = {"client_id": creds.client.client_id, "client_secret": creds.client_secret,
+              "grant_type": "client_credentials"}
+    before = client.post("/token", data=params).json()["access_token"]
+    other = AppContext.build(ctx.settings)  # stands for `crvshub keys rotate` elsewhere
+    with other.db.transaction() as session:
+        new_kid = keys.rotate(session, ctx.settings.derived_key("encryption")).kid
+    other.db.dispose()
+    ctx.keys._loaded_at = 0.0  # the reload interval has passed
+    after = client.post("/token", data=params).json()["access_token"]
+    assert jwt.get_unverified_header(after)["kid"] == new_kid
+    assert jwt.get_unverified_header(before)["kid"] != new_kid
+    for token in (before, after):
+        assert client.get("/api/auth/me", headers=bearer(token)).status_code == 200

@@ -58,6 +58,8 @@ async def issue(ctx: AppContext, request: TokenRequest, address: str) -> IssuedT
         cached, facts = credential_cache(ctx).peek(client_id)
         if not cached:
             facts = await run_in_threadpool(_load_facts, ctx, client_id)
+    if ctx.keys.stale():
+        await run_in_threadpool(_reload_keys, ctx)
     client = _verify(ctx, facts, secret)
     if client is None:
         limits_of(ctx).token_failures.fail(address)
@@ -83,6 +85,12 @@ def _admit(ctx: AppContext, request: TokenRequest, address: str) -> tuple[str, s
     if wait:
         raise OAuthThrottled(headers=retry_after_header(wait))
     return request.client_id, request.client_secret
+
+
+def _reload_keys(ctx: AppContext) -> None:
+    # Picks up a key rotated by another process, so new tokens use the new key.
+    with ctx.db.transaction() as session:
+        ctx.keys.load(session)
 
 
 def _load_facts(ctx: AppContext, client_id: str) -> ClientFacts | None:
