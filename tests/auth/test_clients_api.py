@@ -238,3 +238,22 @@ def test_deleting_a_client_that_sent_records_keeps_the_records(client, ctx, admi
     db.expire_all()
     record = db.scalars(select(Record).where(Record.tracking_id == "BTEST01")).one()
     assert record.source_client_id is None and record.source == "health-system"
+
+
+def test_delete_refused_while_other_data_still_points_at_the_client(client, ctx, admin) -> None:
+    from sqlalchemy import text
+
+    created = _create(client, admin, name="Hospital", type="HEALTH")
+    with ctx.db.transaction() as session:
+        row_id = session.scalars(
+            select(Client.id).where(Client.client_id == created["client_id"])).one()
+        # Stands for a table of another feature whose foreign key does not cascade.
+        session.execute(text("CREATE TABLE test_client_refs (client_ref VARCHAR(64) "
+                             "REFERENCES clients (id))"))
+        session.execute(text("INSERT INTO test_client_refs VALUES (:id)"), {"id": row_id})
+    refused = client.delete(f"/api/integrations/{created['client_id']}", headers=admin)
+    assert refused.status_code == 409 and _code(refused) == "AUTH-409-004"
+    shown = client.get(f"/api/integrations/{created['client_id']}", headers=admin)
+    assert shown.status_code == 200
+    trail = client.get(f"/api/integrations/{created['client_id']}/audit", headers=admin).json()
+    assert [e["action"] for e in trail["entries"]] == ["client.create"]
