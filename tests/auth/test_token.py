@@ -262,3 +262,17 @@ def test_new_tokens_use_a_key_rotated_by_another_process(client: TestClient, ctx
     assert jwt.get_unverified_header(before)["kid"] != new_kid
     for token in (before, after):
         assert client.get("/api/auth/me", headers=bearer(token)).status_code == 200
+
+
+def test_wrong_secrets_do_not_use_up_the_clients_rate(client: TestClient, ctx) -> None:
+    ctx.extras["auth_limits"] = AuthLimits(
+        token_requests=TokenBucket(0.01, 2), token_failures=FailureWindow(100, 60),
+        api_requests=TokenBucket(100, 100), login_user=FailureWindow(5, 60),
+        login_address=FailureWindow(20, 60),
+    )
+    creds, _ = new_client(ctx, "HEALTH")
+    params = {"client_id": creds.client.client_id, "client_secret": "guess",
+              "grant_type": "client_credentials"}
+    assert all(client.post("/token", data=params).status_code == 401 for _ in range(5))
+    params["client_secret"] = creds.client_secret
+    assert [client.post("/token", data=params).status_code for _ in range(3)] == [200, 200, 429]

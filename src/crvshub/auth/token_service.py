@@ -61,9 +61,14 @@ async def issue(ctx: AppContext, request: TokenRequest, address: str) -> IssuedT
     if ctx.keys.stale():
         await run_in_threadpool(_reload_keys, ctx)
     client = _verify(ctx, facts, secret)
+    limits = limits_of(ctx)
     if client is None:
-        limits_of(ctx).token_failures.fail(address)
+        limits.token_failures.fail(address)
         raise OAuthInvalidClient()
+    # Counted only once the secret is proven, so nobody can use up another client's rate.
+    wait = limits.token_requests.take(client.id)
+    if wait:
+        raise OAuthThrottled(headers=retry_after_header(wait))
     return _grant(ctx, client, request.scope)
 
 
@@ -78,10 +83,7 @@ def _admit(ctx: AppContext, request: TokenRequest, address: str) -> tuple[str, s
             "Send client_id and client_secret in the request body or with HTTP Basic "
             "authentication: this server does not accept secrets in the URL."
         )
-    limits = limits_of(ctx)
-    wait = limits.token_failures.blocked_for(address) or limits.token_requests.take(
-        request.client_id
-    )
+    wait = limits_of(ctx).token_failures.blocked_for(address)
     if wait:
         raise OAuthThrottled(headers=retry_after_header(wait))
     return request.client_id, request.client_secret
