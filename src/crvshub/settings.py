@@ -45,6 +45,18 @@ class Settings(BaseSettings):
     user_token_ttl_seconds: int = Field(default=28800, ge=60, le=604800)
     record_token_ttl_seconds: int = Field(default=7 * 86400, ge=60)
 
+    # Token endpoint and API limits (per process; see docs/integrations/authentication.md).
+    token_query_credentials: bool = True
+    token_rate_per_second: float = Field(default=2.0, gt=0)
+    token_rate_burst: int = Field(default=30, ge=1)
+    token_failures_per_address: int = Field(default=30, ge=1)
+    token_failure_window_seconds: int = Field(default=300, ge=1)
+    api_rate_per_second: float = Field(default=50.0, gt=0)
+    api_rate_burst: int = Field(default=200, ge=1)
+    login_failures_per_user: int = Field(default=5, ge=1)
+    login_failures_per_address: int = Field(default=20, ge=1)
+    login_failure_window_seconds: int = Field(default=900, ge=1)
+
     country_code: str = Field(default="FAR", min_length=3, max_length=3)
     country_dir: Path = BUILTIN_COUNTRY_DIR
     demo_password: str = "test"

@@ -2,22 +2,34 @@
 
 from __future__ import annotations
 
-import threading
-import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
-from crvshub.auth import repository
+from crvshub.auth.cutoff import ACTIVE_CACHE_SECONDS, ActiveCache, active_cache
+from crvshub.auth.ratelimit import limits_of, retry_after_header
 from crvshub.context import AppContext, get_context
-from crvshub.errors import AuthenticationRequired, ClientInactive, Forbidden
+from crvshub.errors import AuthenticationRequired, ClientInactive, Forbidden, RateLimited
 
 SESSION_COOKIE = "crvshub_session"
 GATEWAY_AUDIENCE = "opencrvs:gateway-user"
-ACTIVE_CACHE_SECONDS = 1.0
+
+__all__ = [
+    "ACTIVE_CACHE_SECONDS",
+    "SESSION_COOKIE",
+    "ActiveCache",
+    "Principal",
+    "PrincipalDep",
+    "authenticate",
+    "bearer_token",
+    "current_principal",
+    "principal_from_token",
+    "require",
+]
 
 
 @dataclass(frozen=True)
@@ -47,51 +59,6 @@ class Principal:
         return f"{self.name} ({self.role or self.kind})"
 
 
-class ActiveCache:
-    """Remembers for one second whether a user or client is active (immediate cut-off)."""
-
-    def __init__(self) -> None:
-        self._seen: dict[tuple[str, str], tuple[bool, float, dict[str, Any]]] = {}
-        self._lock = threading.Lock()
-
-    def lookup(self, session: Session, kind: str, subject: str) -> tuple[bool, dict[str, Any]]:
-        """Return (active, facts) for a subject, from the database at most once a second."""
-        now = time.monotonic()
-        with self._lock:
-            hit = self._seen.get((kind, subject))
-        if hit and now - hit[1] < ACTIVE_CACHE_SECONDS:
-            return hit[0], hit[2]
-        active, facts = _load_subject(session, kind, subject)
-        with self._lock:
-            self._seen[(kind, subject)] = (active, now, facts)
-        return active, facts
-
-    def forget(self, kind: str, subject: str) -> None:
-        """Drop a subject so the next request re-reads it (used after a status change)."""
-        with self._lock:
-            self._seen.pop((kind, subject), None)
-
-
-def _load_subject(session: Session, kind: str, subject: str) -> tuple[bool, dict[str, Any]]:
-    if kind == "client":
-        client = repository.client_by_id(session, subject)
-        if client is None:
-            return False, {}
-        return client.status == "active", {
-            "name": client.name,
-            "client_type": client.type,
-            "client_id": client.client_id,
-        }
-    user = repository.user_by_id(session, subject)
-    if user is None:
-        return False, {}
-    return user.status == "active", {
-        "name": f"{user.given_names} {user.family_name}",
-        "role": user.role,
-        "office_id": user.office_id,
-    }
-
-
 def bearer_token(request: Request) -> str | None:
     """Return the Bearer token of a request, or the web session cookie."""
     header = request.headers.get("authorization", "")
@@ -102,23 +69,34 @@ def bearer_token(request: Request) -> str | None:
 
 def principal_from_token(ctx: AppContext, session: Session, token: str) -> Principal:
     """Verify a token and check that its subject is still active."""
-    if ctx.keys.stale():
-        ctx.keys.load(session)
-    claims = ctx.keys.verify(token, issuer=ctx.settings.token_issuer, audience=GATEWAY_AUDIENCE)
-    kind = str(claims.get("crvshub:kind", "client"))
-    subject = str(claims["sub"])
-    scope = claims.get("scope", [])
-    scopes = frozenset(scope.split() if isinstance(scope, str) else scope)
-    lookup_kind = "client" if kind == "client" else "user"
-    cache: ActiveCache = ctx.extras.setdefault("active_cache", ActiveCache())
-    active, facts = cache.lookup(session, lookup_kind, subject)
+    ctx.keys.refresh_for(session, token)
+    claims = _claims(ctx, token)
+    kind, subject = _subject(claims)
+    active, facts = active_cache(ctx).lookup(session, kind, subject)
+    return _principal(claims, active, facts)
+
+
+def _claims(ctx: AppContext, token: str) -> dict[str, Any]:
+    return ctx.keys.verify(token, issuer=ctx.settings.token_issuer, audience=GATEWAY_AUDIENCE)
+
+
+def _subject(claims: dict[str, Any]) -> tuple[str, str]:
+    """Return the kind of record that must be active ("client" or "user") and its id."""
+    kind = "client" if claims.get("crvshub:kind", "client") == "client" else "user"
+    return kind, str(claims["sub"])
+
+
+def _principal(claims: dict[str, Any], active: bool, facts: dict[str, Any]) -> Principal:
     if not active:
         raise ClientInactive()
+    if int(claims.get("iat", 0)) < int(facts.get("not_before", 0)):
+        raise ClientInactive("The client secret was refreshed after this token was issued")
+    scope = claims.get("scope", [])
     return Principal(
-        kind=kind,
-        subject=subject,
+        kind=str(claims.get("crvshub:kind", "client")),
+        subject=str(claims["sub"]),
         name=str(facts.get("name", "")),
-        scopes=scopes,
+        scopes=frozenset(scope.split() if isinstance(scope, str) else scope),
         token_id=str(claims.get("jti", "")),
         role=facts.get("role"),
         office_id=facts.get("office_id"),
@@ -126,6 +104,32 @@ def principal_from_token(ctx: AppContext, session: Session, token: str) -> Princ
         client_id=facts.get("client_id"),
         record_id=claims.get("recordId"),
     )
+
+
+def _principal_without_database(ctx: AppContext, token: str) -> Principal | None:
+    """Authenticate from memory alone, or return None when the database must be read."""
+    if ctx.keys.needs_reload(token):
+        return None
+    claims = _claims(ctx, token)
+    kind, subject = _subject(claims)
+    hit = active_cache(ctx).peek(kind, subject)
+    return None if hit is None else _principal(claims, *hit)
+
+
+def _principal_with_database(ctx: AppContext, token: str) -> Principal:
+    with ctx.db.sessionmaker() as session:
+        return principal_from_token(ctx, session, token)
+
+
+def _throttle(ctx: AppContext, principal: Principal) -> None:
+    if principal.kind != "client":
+        return
+    wait = limits_of(ctx).api_requests.take(principal.subject)
+    if wait:
+        raise RateLimited(
+            f"This client is over {ctx.settings.api_rate_per_second:g} requests per second",
+            headers=retry_after_header(wait),
+        )
 
 
 def current_principal(request: Request) -> Principal:
@@ -139,14 +143,15 @@ def current_principal(request: Request) -> Principal:
     ctx = get_context(request)
     with ctx.db.sessionmaker() as session:
         principal = principal_from_token(ctx, session, token)
+    _throttle(ctx, principal)
     request.state.principal = principal
     return principal
 
 
-def require(*scopes: str) -> Callable[..., Principal]:
+def require(*scopes: str) -> Callable[..., Awaitable[Principal]]:
     """Return a dependency that authenticates and demands any one of the scopes."""
 
-    def dependency(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
+    async def dependency(principal: Annotated[Principal, Depends(authenticate)]) -> Principal:
         if not principal.has_any(scopes):
             raise Forbidden(f"This action needs one of the scopes: {', '.join(scopes)}")
         return principal
@@ -155,4 +160,25 @@ def require(*scopes: str) -> Callable[..., Principal]:
     return dependency
 
 
-PrincipalDep = Annotated[Principal, Depends(current_principal)]
+async def authenticate(request: Request) -> Principal:
+    """Authenticate like `current_principal`, off the event loop only when the database is read.
+
+    Most requests are answered from the key ring and the one-second active cache, so they skip
+    the thread pool entirely; that is most of the per-request cost of authentication.
+    """
+    cached: Principal | None = getattr(request.state, "principal", None)
+    if cached is not None:
+        return cached
+    token = bearer_token(request)
+    if not token:
+        raise AuthenticationRequired()
+    ctx = get_context(request)
+    principal = _principal_without_database(ctx, token)
+    if principal is None:
+        principal = await run_in_threadpool(_principal_with_database, ctx, token)
+    _throttle(ctx, principal)
+    request.state.principal = principal
+    return principal
+
+
+PrincipalDep = Annotated[Principal, Depends(authenticate)]

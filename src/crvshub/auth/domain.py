@@ -106,3 +106,84 @@ def scopes_for_client(client_type: str) -> list[str]:
 def audience_for_client(client_type: str) -> list[str]:
     """Return the JWT audience list for a client type."""
     return [*BASE_AUDIENCE, *EXTRA_AUDIENCE.get(ClientType(client_type), ())]
+
+
+class ClientStatus(StrEnum):
+    """Lifecycle of an integration client (OpenCRVS names)."""
+
+    ACTIVE = "active"
+    DEACTIVATED = "deactivated"
+
+
+class IntegratingSystemType(StrEnum):
+    """What kind of system a NATIONAL_ID client is."""
+
+    MOSIP = "MOSIP"
+    OSIA = "OSIA"
+    OTHER = "OTHER"
+
+
+# Composition section codes a WEBHOOK client may be given, per event.
+WEBHOOK_SECTIONS: dict[str, tuple[str, ...]] = {
+    "birth": (
+        "child-details",
+        "mother-details",
+        "father-details",
+        "informant-details",
+        "supporting-documents",
+    ),
+    "death": ("deceased-details", "death-encounter", "informant-details", "supporting-documents"),
+}
+
+DEFAULT_DAILY_QUOTA = 2000
+MAX_DAILY_QUOTA = 10_000_000
+
+
+def check_webhook_permissions(permissions: object) -> list[tuple[str, str]]:
+    """Return (FHIRPath-like location, problem) pairs for a webhook permissions list."""
+    if not isinstance(permissions, list):
+        return [("webhook_permissions", "must be a list of {event, permissions}")]
+    problems: list[tuple[str, str]] = []
+    seen: set[str] = set()
+    for index, item in enumerate(permissions):
+        where = f"webhook_permissions[{index}]"
+        if not isinstance(item, dict):
+            problems.append((where, "must be an object {event, permissions}"))
+            continue
+        event = item.get("event")
+        if event not in WEBHOOK_SECTIONS:
+            problems.append((f"{where}.event", f"must be one of {', '.join(WEBHOOK_SECTIONS)}"))
+            continue
+        if event in seen:
+            problems.append((f"{where}.event", f"{event!r} is listed twice"))
+        seen.add(str(event))
+        sections = item.get("permissions")
+        if not isinstance(sections, list):
+            problems.append((f"{where}.permissions", "must be a list of section codes"))
+            continue
+        allowed = WEBHOOK_SECTIONS[str(event)]
+        for pos, code in enumerate(sections):
+            if code not in allowed:
+                problems.append(
+                    (f"{where}.permissions[{pos}]", f"{code!r} is not a {event} section: "
+                     f"use {', '.join(allowed)}")
+                )
+    return problems
+
+
+def normalise_webhook_permissions(permissions: list[dict[str, object]]) -> list[dict[str, object]]:
+    """Return valid permissions with every event present, sections de-duplicated and ordered."""
+    given: dict[str, set[str]] = {}
+    for item in permissions:
+        codes = item.get("permissions")
+        given[str(item["event"])] = {str(c) for c in codes} if isinstance(codes, list) else set()
+    result: list[dict[str, object]] = []
+    for event, allowed in WEBHOOK_SECTIONS.items():
+        chosen = given.get(event, set())
+        result.append({"event": event, "permissions": [s for s in allowed if s in chosen]})
+    return result
+
+
+def client_name_key(name: str) -> str:
+    """Return the form of a client name compared for uniqueness (case and spaces folded)."""
+    return " ".join(name.split()).casefold()

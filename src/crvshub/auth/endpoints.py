@@ -1,16 +1,19 @@
-"""Staff login and the public keys that verify our tokens."""
+"""Staff login, the token endpoint, client management and the public keys of our tokens."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 from starlette.responses import PlainTextResponse
 
-from crvshub.auth import service
+from crvshub.auth import client_endpoints, service, token_endpoints
+from crvshub.auth.dependencies import PrincipalDep
 from crvshub.deps import ContextDep, SessionDep
 from crvshub.fhir.responses import FastJSONResponse
 
 router = APIRouter(tags=["authentication"])
+router.include_router(token_endpoints.router)
+router.include_router(client_endpoints.router)
 
 
 class LoginRequest(BaseModel):
@@ -21,9 +24,12 @@ class LoginRequest(BaseModel):
 
 
 @router.post("/api/auth/login", summary="Log a staff user in and return an access token")
-def login(body: LoginRequest, session: SessionDep, ctx: ContextDep) -> FastJSONResponse:
+def login(
+    body: LoginRequest, request: Request, session: SessionDep, ctx: ContextDep
+) -> FastJSONResponse:
     """Exchange a staff username and password for a Bearer token."""
-    user = service.authenticate_user(session, body.username, body.password)
+    address = request.client.host if request.client else "unknown"
+    user = service.login(session, ctx, body.username, body.password, address)
     token, ttl = service.issue_user_token(ctx.settings, ctx.keys, user)
     return FastJSONResponse(
         {"access_token": token, "token_type": "Bearer", "expires_in": ttl},
@@ -31,14 +37,21 @@ def login(body: LoginRequest, session: SessionDep, ctx: ContextDep) -> FastJSONR
     )
 
 
+@router.get("/api/auth/me", summary="Describe the caller of this token")
+async def me(principal: PrincipalDep) -> FastJSONResponse:
+    """Return who the token belongs to and what it may do (any valid token)."""
+    return FastJSONResponse(service.principal_view(principal))
+
+
 @router.get("/.well-known", summary="Public key (PEM) that verifies access tokens")
-def public_key_pem(ctx: ContextDep) -> PlainTextResponse:
+def public_key_pem(session: SessionDep, ctx: ContextDep) -> PlainTextResponse:
     """Return the active signing key's public key as PEM (OpenCRVS-compatible)."""
-    key = ctx.keys.active()
+    key = service.published_keys(session, ctx.keys).active()
     return PlainTextResponse(key.public_pem if key else "", media_type="application/x-pem-file")
 
 
 @router.get("/.well-known/jwks.json", summary="JSON Web Key Set of every published key")
-def jwks(ctx: ContextDep) -> FastJSONResponse:
+def jwks(session: SessionDep, ctx: ContextDep) -> FastJSONResponse:
     """Return the JWKS with the active key and keys retired during rotation."""
-    return FastJSONResponse(ctx.keys.jwks(), headers={"Cache-Control": "max-age=60"})
+    document = service.published_keys(session, ctx.keys).jwks()
+    return FastJSONResponse(document, headers={"Cache-Control": "max-age=60"})

@@ -20,6 +20,9 @@ from crvshub.db import utcnow
 from crvshub.errors import TokenInvalid
 
 _KEY_CONTEXT = b"crvshub:signing-key"
+# A token naming an unknown key triggers a reload at most this often, so garbage kids cannot
+# turn every request into a database read.
+UNKNOWN_KID_RELOAD_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -30,6 +33,7 @@ class LoadedKey:
     status: str
     public_pem: str
     private_key: Any
+    public_key: Any
 
 
 def _b64u(number: int) -> str:
@@ -78,7 +82,9 @@ class KeyRing:
         for row in rows:
             pem = crypto.decrypt(row.private_pem_enc, self._encryption_key, context=_KEY_CONTEXT)
             private = serialization.load_pem_private_key(pem, password=None)
-            keys[row.kid] = LoadedKey(row.kid, row.status, row.public_pem, private)
+            keys[row.kid] = LoadedKey(
+                row.kid, row.status, row.public_pem, private, private.public_key()
+            )
         with self._lock:
             self._keys = keys
             self._loaded_at = time.monotonic()
@@ -89,6 +95,22 @@ class KeyRing:
         if not self.active():
             generate_key(session, self._encryption_key)
             session.flush()
+            self.load(session)
+
+    def needs_reload(self, token: str) -> bool:
+        """Tell whether the keys are stale or the token names a key rotated in elsewhere."""
+        if self.stale():
+            return True
+        try:
+            kid = str(jwt.get_unverified_header(token).get("kid", ""))
+        except jwt.PyJWTError:
+            return False
+        recently = time.monotonic() - self._loaded_at < UNKNOWN_KID_RELOAD_SECONDS
+        return bool(kid) and kid not in self._keys and not recently
+
+    def refresh_for(self, session: Session, token: str) -> None:
+        """Reload the keys if `needs_reload` says so."""
+        if self.needs_reload(token):
             self.load(session)
 
     def stale(self) -> bool:
@@ -129,7 +151,7 @@ class KeyRing:
         try:
             claims: dict[str, Any] = jwt.decode(
                 token,
-                key.private_key.public_key(),
+                key.public_key,
                 algorithms=["RS256"],
                 issuer=issuer,
                 audience=audience,
@@ -145,7 +167,7 @@ class KeyRing:
         """Return the JWKS document of every published key."""
         keys = []
         for key in self.published():
-            numbers = key.private_key.public_key().public_numbers()
+            numbers = key.public_key.public_numbers()
             keys.append(
                 {
                     "kty": "RSA",

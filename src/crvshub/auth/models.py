@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Integer, LargeBinary, String, Text
+from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from crvshub.db import Base, JSONType, UTCDateTime, new_id, utcnow
@@ -49,6 +49,17 @@ class Client(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     secret_rotated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    # The database itself guarantees at most one active NATIONAL_ID client, even under races.
+    __table_args__ = (
+        Index(
+            "uq_clients_one_active_national_id",
+            "type",
+            unique=True,
+            sqlite_where=text("type = 'NATIONAL_ID' AND status = 'active'"),
+            postgresql_where=text("type = 'NATIONAL_ID' AND status = 'active'"),
+        ),
+    )
 
 
 class SigningKey(Base):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from crvshub.auth.models import AdminAudit, Client, SigningKey, User
@@ -56,8 +56,31 @@ def list_clients(session: Session) -> Sequence[Client]:
     return session.scalars(select(Client).order_by(Client.created_at.desc())).all()
 
 
+def client_names(session: Session) -> Sequence[tuple[str, str]]:
+    """Return (client_id, name) of every client."""
+    rows = session.execute(select(Client.client_id, Client.name)).all()
+    return [(row[0], row[1]) for row in rows]
+
+
+def active_national_id(session: Session) -> Client | None:
+    """Return the active NATIONAL_ID client, if there is one."""
+    return session.scalars(
+        select(Client).where(Client.type == "NATIONAL_ID", Client.status == "active")
+    ).first()
+
+
+def detach_records(session: Session, client_row_id: str) -> int:
+    """Clear the source client of the records a client sent; return how many."""
+    from crvshub.record.models import Record
+
+    result = session.execute(
+        update(Record).where(Record.source_client_id == client_row_id).values(source_client_id=None)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 def delete_client(session: Session, client: Client) -> None:
-    """Delete a client row."""
+    """Delete a client row (the database cascades to its webhook subscriptions)."""
     session.execute(delete(Client).where(Client.id == client.id))
 
 

@@ -9,9 +9,18 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from crvshub.auth import domain, passwords, repository
-from crvshub.auth.errors import InvalidLogin, UnknownOffice, UnknownRole, UserExists
+from crvshub.auth.dependencies import Principal
+from crvshub.auth.errors import (
+    InvalidLogin,
+    LoginThrottled,
+    UnknownOffice,
+    UnknownRole,
+    UserExists,
+)
 from crvshub.auth.keys import KeyRing
 from crvshub.auth.models import Client, User
+from crvshub.auth.ratelimit import limits_of, retry_after_header
+from crvshub.context import AppContext
 from crvshub.db import utcnow
 from crvshub.location import repository as location_repository
 from crvshub.settings import Settings
@@ -55,21 +64,41 @@ def issue_user_token(settings: Settings, keys: KeyRing, user: User) -> tuple[str
     return keys.sign(claims), ttl
 
 
-def issue_client_token(settings: Settings, keys: KeyRing, client: Client) -> tuple[str, int]:
+def issue_client_token(
+    settings: Settings, keys: KeyRing, client: Client, scopes: list[str] | None = None
+) -> tuple[str, int]:
     """Return an access token for an integration client and its lifetime in seconds."""
+    return issue_token_for_client(
+        settings, keys, row_id=client.id, client_id=client.client_id, client_type=client.type,
+        scopes=scopes,
+    )
+
+
+def issue_token_for_client(
+    settings: Settings, keys: KeyRing, *, row_id: str, client_id: str, client_type: str,
+    scopes: list[str] | None = None,
+) -> tuple[str, int]:
+    """Return a client token (all its scopes, or the subset asked for) and its lifetime."""
     ttl = settings.system_token_ttl_seconds
-    scopes = domain.scopes_for_client(client.type)
-    if settings.environment == "development":
-        scopes.append("demo")
+    granted = client_scopes(settings, client_type)
     claims = _claims(
         settings,
-        sub=client.id,
-        scopes=scopes,
-        audience=domain.audience_for_client(client.type),
+        sub=row_id,
+        scopes=granted if scopes is None else [s for s in granted if s in scopes],
+        audience=domain.audience_for_client(client_type),
         ttl=ttl,
         kind="client",
+        extra={"client_id": client_id},
     )
     return keys.sign(claims), ttl
+
+
+def client_scopes(settings: Settings, client_type: str) -> list[str]:
+    """Return every scope a client type's tokens may carry (with `demo` in development)."""
+    scopes = domain.scopes_for_client(client_type)
+    if settings.environment == "development":
+        scopes.append("demo")
+    return scopes
 
 
 def issue_record_token(settings: Settings, keys: KeyRing, *, user_id: str, record_id: str) -> str:
@@ -92,6 +121,48 @@ def authenticate_user(session: Session, username: str, password: str) -> User:
     ok = passwords.verify_password(password, user.password_hash if user else None)
     if user is None or not ok or user.status != "active":
         raise InvalidLogin()
+    return user
+
+
+def published_keys(session: Session, keys: KeyRing) -> KeyRing:
+    """Return the key ring, reloaded first if a rotation may have happened elsewhere."""
+    if keys.stale():
+        keys.load(session)
+    return keys
+
+
+def principal_view(principal: Principal) -> dict[str, Any]:
+    """Describe an authenticated caller as JSON."""
+    view: dict[str, Any] = {
+        "kind": principal.kind,
+        "id": principal.subject,
+        "name": principal.name,
+        "scope": sorted(principal.scopes),
+    }
+    if principal.kind == "client":
+        view |= {"client_id": principal.client_id, "client_type": principal.client_type}
+    else:
+        view |= {"role": principal.role, "office_id": principal.office_id}
+    if principal.record_id:
+        view["record_id"] = principal.record_id
+    return view
+
+
+def login(session: Session, ctx: AppContext, username: str, password: str,
+          address: str) -> User:
+    """Authenticate a staff user, refusing for a while after repeated failures."""
+    limits = limits_of(ctx)
+    user_key = username.casefold()
+    wait = max(limits.login_user.blocked_for(user_key), limits.login_address.blocked_for(address))
+    if wait:
+        raise LoginThrottled(headers=retry_after_header(wait))
+    try:
+        user = authenticate_user(session, username, password)
+    except InvalidLogin:
+        limits.login_user.fail(user_key)
+        limits.login_address.fail(address)
+        raise
+    limits.login_user.clear(user_key)
     return user
 
 

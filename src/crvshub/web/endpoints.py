@@ -11,7 +11,7 @@ from starlette.responses import RedirectResponse, Response
 
 from crvshub.auth import service
 from crvshub.auth.dependencies import SESSION_COOKIE, bearer_token, principal_from_token
-from crvshub.auth.errors import InvalidLogin
+from crvshub.auth.errors import InvalidLogin, LoginThrottled
 from crvshub.deps import ContextDep, SessionDep
 from crvshub.errors import AppError
 
@@ -41,14 +41,16 @@ def login(
     password: Annotated[str, Form()],
 ) -> Response:
     """Log in from the web form and set the session cookie."""
+    address = request.client.host if request.client else "unknown"
     try:
-        user = service.authenticate_user(session, username, password)
-    except InvalidLogin:
+        user = service.login(session, ctx, username, password, address)
+    except (InvalidLogin, LoginThrottled) as exc:
         return templates.TemplateResponse(
             request,
             "home.html",
-            {"principal": None, "error": "Wrong username or password"},
-            status_code=401,
+            {"principal": None, "error": exc.message},
+            status_code=exc.status,
+            headers=exc.headers,
         )
     token, ttl = service.issue_user_token(ctx.settings, ctx.keys, user)
     response = RedirectResponse("/", status_code=303)

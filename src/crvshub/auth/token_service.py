@@ -1,0 +1,125 @@
+"""The OAuth2 client-credentials grant: check the request, throttle, verify, issue a token."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from starlette.concurrency import run_in_threadpool
+
+from crvshub.auth import crypto, service
+from crvshub.auth.cutoff import ClientFacts, credential_cache
+from crvshub.auth.errors import (
+    OAuthInvalidClient,
+    OAuthInvalidRequest,
+    OAuthInvalidScope,
+    OAuthThrottled,
+    OAuthUnsupportedGrant,
+)
+from crvshub.auth.ratelimit import limits_of, retry_after_header
+from crvshub.context import AppContext
+
+GRANT_TYPE = "client_credentials"
+# Anything longer cannot be one of ours; refuse it before touching the database.
+CLIENT_ID_MAX = 128
+CLIENT_SECRET_MAX = 512
+UNKNOWN_CLIENT = "crvshub-no-such-client"
+
+
+@dataclass(frozen=True)
+class TokenRequest:
+    """The parameters of a token request, wherever the client put them."""
+
+    grant_type: str | None
+    client_id: str | None
+    client_secret: str | None
+    scope: str | None = None
+    secret_in_query: bool = False
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    """An access token and its lifetime."""
+
+    access_token: str
+    expires_in: int
+
+
+async def issue(ctx: AppContext, request: TokenRequest, address: str) -> IssuedToken:
+    """Answer a client-credentials token request or raise an OAuthError.
+
+    The client's facts usually come from the one-second credential cache, so the request
+    is answered on the event loop; only a cache miss reads the database, in a worker thread
+    with its own short read transaction.
+    """
+    client_id, secret = _admit(ctx, request, address)
+    too_long = len(client_id) > CLIENT_ID_MAX or len(secret) > CLIENT_SECRET_MAX
+    facts: ClientFacts | None = None
+    if not too_long:
+        cached, facts = credential_cache(ctx).peek(client_id)
+        if not cached:
+            facts = await run_in_threadpool(_load_facts, ctx, client_id)
+    if ctx.keys.stale():
+        await run_in_threadpool(_reload_keys, ctx)
+    client = _verify(ctx, facts, secret)
+    limits = limits_of(ctx)
+    if client is None:
+        limits.token_failures.fail(address)
+        raise OAuthInvalidClient()
+    # Counted only once the secret is proven, so nobody can use up another client's rate.
+    wait = limits.token_requests.take(client.id)
+    if wait:
+        raise OAuthThrottled(headers=retry_after_header(wait))
+    return _grant(ctx, client, request.scope)
+
+
+def _admit(ctx: AppContext, request: TokenRequest, address: str) -> tuple[str, str]:
+    """Check the parameters and the limits; return the client id and secret."""
+    if not (request.grant_type and request.client_id and request.client_secret):
+        raise OAuthInvalidRequest()
+    if request.grant_type != GRANT_TYPE:
+        raise OAuthUnsupportedGrant()
+    if request.secret_in_query and not ctx.settings.token_query_credentials:
+        raise OAuthInvalidRequest(
+            "Send client_id and client_secret in the request body or with HTTP Basic "
+            "authentication: this server does not accept secrets in the URL."
+        )
+    wait = limits_of(ctx).token_failures.blocked_for(address)
+    if wait:
+        raise OAuthThrottled(headers=retry_after_header(wait))
+    return request.client_id, request.client_secret
+
+
+def _reload_keys(ctx: AppContext) -> None:
+    # Picks up a key rotated by another process, so new tokens use the new key.
+    with ctx.db.transaction() as session:
+        ctx.keys.load(session)
+
+
+def _load_facts(ctx: AppContext, client_id: str) -> ClientFacts | None:
+    with ctx.db.transaction() as session:
+        return credential_cache(ctx).lookup(session, client_id)
+
+
+def _verify(ctx: AppContext, facts: ClientFacts | None, secret: str) -> ClientFacts | None:
+    """Return the client if active and the secret matches; the same work if it does not exist."""
+    pepper = ctx.settings.derived_key("client-secret")
+    stored = facts.secret_hash if facts else crypto.hash_secret(UNKNOWN_CLIENT, pepper)
+    matches = crypto.secret_matches(secret[:CLIENT_SECRET_MAX], stored, pepper)
+    if facts is None or not matches or facts.status != "active":
+        return None
+    return facts
+
+
+def _grant(ctx: AppContext, client: ClientFacts, scope: str | None) -> IssuedToken:
+    wanted = scope.split() if scope and scope.strip() else None
+    if wanted is not None:
+        extra = set(wanted) - set(service.client_scopes(ctx.settings, client.type))
+        if extra:
+            raise OAuthInvalidScope(
+                f"The requested scope is not granted to this client: {' '.join(sorted(extra))}"
+            )
+    token, ttl = service.issue_token_for_client(
+        ctx.settings, ctx.keys, row_id=client.id, client_id=client.client_id,
+        client_type=client.type, scopes=wanted,
+    )
+    return IssuedToken(token, ttl)
