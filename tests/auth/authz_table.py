@@ -56,6 +56,9 @@ def clients(*types: str) -> Access:
 PUBLIC = Access(public=True)
 ANY_TOKEN = roles(*ROLES) | clients(*CLIENT_TYPES)
 NATLSYSADMIN = roles("NATIONAL_SYSTEM_ADMIN")
+RECORD_STAFF = roles("FIELD_AGENT", "REGISTRATION_AGENT", "LOCAL_REGISTRAR", "NATIONAL_REGISTRAR")
+REGISTRARS = roles("LOCAL_REGISTRAR", "NATIONAL_REGISTRAR")
+SUBSCRIBERS = clients("WEBHOOK", "NATIONAL_ID")
 
 ROUTES: dict[tuple[str, str], Access] = {
     # Operations and API documentation.
@@ -85,14 +88,81 @@ ROUTES: dict[tuple[str, str], Access] = {
     ("POST", "/api/integrations/{client_id}/refresh-secret"): NATLSYSADMIN,
     ("GET", "/api/integrations/{client_id}/sha-secret"): NATLSYSADMIN,
     ("GET", "/api/integrations/{client_id}/audit"): NATLSYSADMIN,
+    # OpenCRVS Location API (reads public) and FHIR Location.
+    ("GET", "/location"): PUBLIC,
+    ("GET", "/locations"): PUBLIC,
+    ("GET", "/location/{location_id}"): PUBLIC,
+    ("GET", "/locations/{location_id}"): PUBLIC,
+    ("GET", "/location/{location_id}/hierarchy"): PUBLIC,
+    ("GET", "/locations/{location_id}/hierarchy"): PUBLIC,
+    ("GET", "/location/{location_id}/children"): PUBLIC,
+    ("GET", "/locations/{location_id}/children"): PUBLIC,
+    ("POST", "/location"): NATLSYSADMIN,
+    ("POST", "/locations"): NATLSYSADMIN,
+    ("PUT", "/location/{location_id}"): NATLSYSADMIN,
+    ("PUT", "/locations/{location_id}"): NATLSYSADMIN,
+    ("GET", "/fhir/metadata"): PUBLIC,
+    ("GET", "/fhir/Location"): PUBLIC,
+    ("GET", "/fhir/Location/{location_id}"): PUBLIC,
+    ("GET", "/fhir/Location/{location_id}/_history"): PUBLIC,
+    ("GET", "/fhir/Location/{location_id}/_history/{version_id}"): PUBLIC,
+    ("POST", "/fhir/Location"): NATLSYSADMIN,
+    ("PUT", "/fhir/Location/{location_id}"): NATLSYSADMIN,
+    # Event notification: hospital systems, and field agents as in OpenCRVS.
+    ("POST", "/notification"): clients("HEALTH") | roles("FIELD_AGENT"),
+    # Registration workflow (staff who handle records).
+    ("POST", "/api/records"): RECORD_STAFF,
+    ("GET", "/api/records/workqueues"): RECORD_STAFF,
+    ("GET", "/api/records/workqueues/{queue}"): RECORD_STAFF,
+    ("GET", "/api/records/{record_id}"): RECORD_STAFF,
+    ("GET", "/api/records/{record_id}/download"): RECORD_STAFF,
+    ("PUT", "/api/records/{record_id}"): RECORD_STAFF,
+    ("POST", "/api/records/{record_id}/actions/{action}"): RECORD_STAFF,
+    # Registration hook callbacks: record tokens (tested in tests/registration_hook) and registrars.
+    ("POST", "/confirm/registration"): REGISTRARS,
+    # GraphQL authenticates every caller; each mutation then checks its own scope and record
+    # (tested in tests/registration_hook).
+    ("POST", "/graphql"): ANY_TOKEN,
+    # Webhook subscriptions (OpenCRVS-compatible) and their delivery log.
+    ("POST", "/webhooks"): SUBSCRIBERS,
+    ("GET", "/webhooks"): SUBSCRIBERS,
+    ("GET", "/webhooks/{subscription_id}"): SUBSCRIBERS,
+    ("DELETE", "/webhooks/{subscription_id}"): SUBSCRIBERS,
+    ("GET", "/webhooks/{subscription_id}/deliveries"): SUBSCRIBERS,
+    ("GET", "/webhooks/{subscription_id}/deliveries/{delivery_id}"): SUBSCRIBERS,
+    ("POST", "/webhooks/{subscription_id}/deliveries/{delivery_id}/redeliver"): SUBSCRIBERS,
+    ("POST", "/webhooks/{subscription_id}/enable"): SUBSCRIBERS,
+    ("POST", "/webhooks/{subscription_id}/replay"): SUBSCRIBERS,
+    ("GET", "/api/webhooks/backlog"): NATLSYSADMIN,
+    ("GET", "/api/webhooks/subscriptions"): NATLSYSADMIN,
+    ("GET", "/api/webhooks/subscriptions/{subscription_id}"): NATLSYSADMIN,
+    ("GET", "/api/webhooks/subscriptions/{subscription_id}/deliveries"): NATLSYSADMIN,
+    ("GET", "/api/webhooks/subscriptions/{subscription_id}/deliveries/{delivery_id}"):
+        NATLSYSADMIN,
+    ("POST", "/api/webhooks/subscriptions/{subscription_id}/deliveries/{delivery_id}/redeliver"):
+        NATLSYSADMIN,
+    ("POST", "/api/webhooks/subscriptions/{subscription_id}/enable"): NATLSYSADMIN,
+    ("POST", "/api/webhooks/subscriptions/{subscription_id}/replay"): NATLSYSADMIN,
     # Staff web UI (pages check the session themselves).
     ("GET", "/"): PUBLIC,
     ("POST", "/login"): PUBLIC,
     ("POST", "/logout"): PUBLIC,
 }
 
+# Bodies sent with a route when it needs one to reach its authorisation check.
+BODIES: dict[tuple[str, str], object] = {
+    ("POST", "/graphql"): {"query": "{ __typename }"},
+}
+
 # Values for path parameters when the test calls a route: ids that match nothing.
 PATH_VALUES: dict[str, str] = {
     "client_id": "00000000-0000-4000-8000-000000000000",
     "id": "00000000-0000-4000-8000-000000000000",
+    "record_id": "00000000-0000-4000-8000-000000000000",
+    "location_id": "00000000-0000-4000-8000-000000000000",
+    "subscription_id": "00000000-0000-4000-8000-000000000000",
+    "delivery_id": "00000000-0000-4000-8000-000000000000",
+    "version_id": "1",
+    "queue": "ready-for-review",
+    "action": "validate",
 }

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from starlette.routing import Mount
 
 from crvshub.auth.models import User
-from tests.auth.authz_table import CLIENT_TYPES, PATH_VALUES, ROLES, ROUTES
+from tests.auth.authz_table import BODIES, CLIENT_TYPES, PATH_VALUES, ROLES, ROUTES
 from tests.conftest import bearer, new_client, user_token
 
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
@@ -71,6 +71,7 @@ def test_each_caller_gets_exactly_the_access_in_the_table(client: TestClient, ct
             continue
         for caller, headers in callers.items():
             status = client.request(method, _url(path), headers=headers,
+                                    json=BODIES.get((method, path)),
                                     follow_redirects=False).status_code
             allowed = access.allows(caller)
             if allowed and status in (401, 403):

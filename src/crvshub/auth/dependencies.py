@@ -17,6 +17,7 @@ from crvshub.errors import AuthenticationRequired, ClientInactive, Forbidden, Ra
 
 SESSION_COOKIE = "crvshub_session"
 GATEWAY_AUDIENCE = "opencrvs:gateway-user"
+KIND_LABELS = {"user": "staff users", "client": "integration clients", "record": "record tokens"}
 
 __all__ = [
     "ACTIVE_CACHE_SECONDS",
@@ -148,10 +149,19 @@ def current_principal(request: Request) -> Principal:
     return principal
 
 
-def require(*scopes: str) -> Callable[..., Awaitable[Principal]]:
-    """Return a dependency that authenticates and demands any one of the scopes."""
+def require(
+    *scopes: str, kinds: tuple[str, ...] | None = None
+) -> Callable[..., Awaitable[Principal]]:
+    """Return a dependency that authenticates and demands any one of the scopes.
+
+    `kinds` limits the caller to staff users ("user"), integration clients ("client") or
+    record tokens ("record"): OpenCRVS gives hospital systems the staff `declare` scope, so
+    staff-only endpoints must also say that only staff may call them.
+    """
 
     async def dependency(principal: Annotated[Principal, Depends(authenticate)]) -> Principal:
+        if kinds is not None and principal.kind not in kinds:
+            raise Forbidden(f"Only {' or '.join(KIND_LABELS[k] for k in kinds)} may call this")
         if not principal.has_any(scopes):
             raise Forbidden(f"This action needs one of the scopes: {', '.join(scopes)}")
         return principal

@@ -20,7 +20,10 @@ from crvshub.record.service import Change, actor_for, etag
 from crvshub.record.views import summary
 
 router = APIRouter(prefix="/api/records", tags=["records"])
-Staff = Annotated[Principal, Depends(require(*STAFF_SCOPES))]
+Staff = Annotated[Principal, Depends(require(*STAFF_SCOPES, kinds=("user",)))]
+Declarer = Annotated[
+    Principal, Depends(require("declare", "validate", "register", kinds=("user",)))
+]
 ETAG_PATTERN = re.compile(r'^\s*(?:W/)?"?(\d{1,9})"?\s*$')
 SORTS = "^-?(updated_at|created_at|event_date|tracking_id|name)$"
 # Creation, hook answers, view, download and edit have their own routes.
@@ -70,7 +73,7 @@ def _record_response(record: Record, status_code: int = 200) -> Response:
 def create_declaration(
     request: Request,
     session: SessionDep,
-    principal: Annotated[Principal, Depends(require("declare", "validate", "register"))],
+    principal: Declarer,
     bundle: Annotated[Any, Body()],
     incomplete: Annotated[bool, Query(description="Send as incomplete (in progress).")] = False,
 ) -> Response:
@@ -130,7 +133,7 @@ def download_record(
 def edit_declaration(
     record_id: str,
     session: SessionDep,
-    principal: Annotated[Principal, Depends(require("declare", "validate", "register"))],
+    principal: Declarer,
     request: Request,
     bundle: Annotated[Any, Body()],
     if_match: Annotated[str | None, Header()] = None,
