@@ -215,7 +215,9 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="crvshub-bench-"))
     url = args.database_url or f"sqlite:///{work / 'bench.sqlite3'}"
     port = free_port()
-    env = {**os.environ, "CRVSHUB_DATABASE_URL": url, "CRVSHUB_PORT": str(port)}
+    # One benchmark client stands for many hospitals: lift the per-client API rate limit.
+    env = {**os.environ, "CRVSHUB_DATABASE_URL": url, "CRVSHUB_PORT": str(port),
+           "CRVSHUB_API_RATE_PER_SECOND": "1000000", "CRVSHUB_API_RATE_BURST": "1000000"}
     server = start_server(env, port, args.workers, work)
     try:
         token = health_token(url)

@@ -10,6 +10,7 @@ from pathlib import Path
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
@@ -23,6 +24,7 @@ from crvshub.errors import (
     InvalidParameter,
     MethodNotAllowed,
     NotFound,
+    UnstorableValue,
 )
 from crvshub.fhir.outcome import outcome_json
 from crvshub.fhir.responses import FHIRResponse
@@ -95,6 +97,15 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return error_response(request, error)
 
 
+async def _data_error(request: Request, exc: Exception) -> Response:
+    # The database refused a value the request supplied (NUL in text, number out of range):
+    # a client error, and the transaction has already been rolled back.
+    log.warning("database_refused_value", path=request.url.path, error=type(exc).__name__)
+    return error_response(request, UnstorableValue(
+        "The request contains a value the database cannot store (for example a NUL "
+        "character or a number out of range): remove it and retry"))
+
+
 async def _unexpected(request: Request, exc: Exception) -> Response:
     rid = _request_id(request)
     log.error("unhandled_exception", path=request.url.path, exc_info=exc)
@@ -137,6 +148,7 @@ def create_app(settings: Settings | None = None, *, start_worker: bool | None = 
     app.add_exception_handler(AppError, _app_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(DataError, _data_error)
     app.add_exception_handler(Exception, _unexpected)
     for module_name in ROUTER_MODULES:
         app.include_router(importlib.import_module(module_name).router)

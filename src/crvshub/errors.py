@@ -117,6 +117,15 @@ class UnknownParameter(AppError):
     title = "Unsupported parameter"
 
 
+class UnstorableValue(AppError):
+    """A value the database cannot store (e.g. a NUL character in text)."""
+
+    code = "GEN-400-004"
+    status = 400
+    issue_type = "value"
+    title = "The request contains a value that cannot be stored (e.g. a NUL character)"
+
+
 class AuthenticationRequired(AppError):
     """No credentials, or credentials that are not valid."""
 

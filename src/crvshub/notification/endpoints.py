@@ -13,6 +13,7 @@ from crvshub.auth.domain import Scope
 from crvshub.deps import ContextDep, SessionDep
 from crvshub.errors import BadRequest, UnsupportedMediaType
 from crvshub.fhir.responses import FHIRResponse
+from crvshub.location.cache import cache_for
 from crvshub.notification import service
 
 router = APIRouter(tags=["Event notification"])
@@ -57,6 +58,7 @@ def post_notification(
     result = service.notify(
         session, ctx.settings, principal, body, idempotency_key=idempotency_key,
         ip=request.client.host if request.client else None,
+        snapshot=cache_for(ctx).snapshot(),
     )
     headers = {"Location": f"/api/records/{result.record_id}"}
     if result.replayed:

@@ -8,8 +8,8 @@ from typing import Any
 import orjson
 
 from crvshub.db import new_id
-from crvshub.location.models import Location
 from crvshub.notification import domain
+from crvshub.notification.places import StoredPlace
 from crvshub.notification.validation_rules import CheckedNotification
 from crvshub.record.domain import REG_STATUS_SYSTEM, Event, tracking_id_system
 
@@ -82,7 +82,7 @@ def _stamp_task(
     task["extension"] = _office_extensions(task.get("extension") or [], checked.office)
 
 
-def _office_extensions(extensions: list[Any], office: Location) -> list[Any]:
+def _office_extensions(extensions: list[Any], office: StoredPlace) -> list[Any]:
     # Stored records always name the office and its area by id, whatever form the client used.
     out = [e for e in extensions
            if not (isinstance(e, dict) and e.get("url") in (domain.REG_LAST_OFFICE,

@@ -12,9 +12,11 @@ from sqlalchemy.orm import Session
 
 from crvshub.auth.dependencies import Principal
 from crvshub.db import new_id, utcnow
+from crvshub.location.cache import Snapshot
 from crvshub.notification import fhir_mapping, repository
 from crvshub.notification.config import required_fields
 from crvshub.notification.errors import BadIdempotencyKey, IdempotencyConflict
+from crvshub.notification.places import Places
 from crvshub.notification.saved_bundle import build_saved_bundle
 from crvshub.notification.validation import parse_structure
 from crvshub.notification.validation_rules import CheckedNotification, check_rules
@@ -72,7 +74,7 @@ def _composition_key(body: dict[str, Any]) -> str | None:
 
 def notify(
     session: Session, settings: Settings, principal: Principal, body: Any, *,
-    idempotency_key: str | None, ip: str | None,
+    idempotency_key: str | None, ip: str | None, snapshot: Snapshot | None = None,
 ) -> NotificationResult:
     """Validate a notification and save it as a record, or replay the answer to a retry."""
     key = check_header_key(idempotency_key)
@@ -89,7 +91,7 @@ def notify(
         if replay:
             return replay
     now = utcnow()
-    checked = check_rules(session, parsed, home_country=settings.country_code,
+    checked = check_rules(Places(session, snapshot), parsed, home_country=settings.country_code,
                           today=(now + CLOCK_SLACK).date())
     claim = None
     if key is not None:

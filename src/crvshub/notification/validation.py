@@ -5,6 +5,7 @@ Every check records a problem and carries on, so the client sees every mistake a
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +22,8 @@ from crvshub.notification.errors import (
 from crvshub.notification.validation_people import check_resource
 
 JSON = dict[str, Any]
+# C0 controls other than tab, line feed and carriage return (FHIR string: [ \r\n\t\S]+).
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 @dataclass(frozen=True)
@@ -81,6 +84,7 @@ def parse_structure(body: Any) -> ParsedBundle:
                    "Bundle.resourceType")
         raise_issues(issues)
     _check_bundle_header(body, issues)
+    _check_characters(body, "Bundle", issues)
     raw_entries = body.get("entry")
     if not isinstance(raw_entries, list) or not raw_entries:
         issues.add(MissingElement, "Bundle.entry must be a non-empty list", "Bundle.entry")
@@ -93,6 +97,24 @@ def parse_structure(body: Any) -> ParsedBundle:
     _check_reference_types(body, issues)
     raise_issues(issues)
     return parsed
+
+
+def _check_characters(value: Any, path: str, issues: IssueCollector) -> None:
+    """Refuse control characters in any string or key (FHIR strings may not contain them)."""
+    if isinstance(value, str):
+        if _CONTROL.search(value):
+            issues.add(InvalidValue, f"{path} contains a control character (such as NUL); "
+                       "FHIR strings may only contain printable text, tabs and line breaks", path)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            if _CONTROL.search(key):
+                issues.add(InvalidValue, f"An element name under {path} contains a control "
+                           "character", path)
+            else:
+                _check_characters(item, f"{path}.{key}", issues)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _check_characters(item, f"{path}[{index}]", issues)
 
 
 def _check_bundle_header(body: JSON, issues: IssueCollector) -> None:

@@ -5,10 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy.orm import Session
-
 from crvshub.errors import IssueCollector
-from crvshub.location import repository as locations
 from crvshub.location.domain import LocationType
 from crvshub.notification import domain
 from crvshub.notification.errors import (
@@ -17,6 +14,7 @@ from crvshub.notification.errors import (
     NoEventPlace,
     UnknownCountry,
 )
+from crvshub.notification.places import Places
 
 # Address fields holding location ids, lowest level first (OpenCRVS line[10..12] convention).
 HIERARCHY_LINES = (12, 11, 10)
@@ -40,7 +38,7 @@ def _encounter(parsed: Any, sections: dict[str, list[Any]], event: str) -> Any |
 
 
 def check_event_place(
-    session: Session, parsed: Any, sections: dict[str, list[Any]], event: str,
+    places: Places, parsed: Any, sections: dict[str, list[Any]], event: str,
     issues: IssueCollector,
 ) -> EventPlace | None:
     """Check the place of the event named by the Encounter and return it."""
@@ -62,7 +60,7 @@ def check_event_place(
     if not ref.startswith("Location/"):
         return None  # reported as an unresolved reference
     location_id = ref.removeprefix("Location/")
-    stored = locations.get(session, location_id) if 0 < len(location_id) <= 64 else None
+    stored = places.get(location_id)
     if stored is None:
         return None  # reported as an unresolved reference
     if stored.type != LocationType.HEALTH_FACILITY:
@@ -100,23 +98,23 @@ def _location_type_code(resource: dict[str, Any]) -> str | None:
 
 
 def check_addresses(
-    session: Session, parsed: Any, issues: IssueCollector, *, home_country: str
+    places: Places, parsed: Any, issues: IssueCollector, *, home_country: str
 ) -> None:
     """Check every address's country and, at home, its location hierarchy."""
     for entry in parsed.entries:
         resource = entry.resource
         if entry.type == "Patient":
             for i, address in enumerate(resource.get("address") or []):
-                check_address(session, address, f"{entry.path}.address[{i}]", issues,
+                check_address(places, address, f"{entry.path}.address[{i}]", issues,
                               home_country=home_country)
             _check_nationality(resource, entry.path, issues, home_country)
         elif entry.type == "Location" and isinstance(resource.get("address"), dict):
-            check_address(session, resource["address"], f"{entry.path}.address", issues,
+            check_address(places, resource["address"], f"{entry.path}.address", issues,
                           home_country=home_country)
 
 
 def check_address(
-    session: Session, address: dict[str, Any], where: str, issues: IssueCollector,
+    places: Places, address: dict[str, Any], where: str, issues: IssueCollector,
     *, home_country: str,
 ) -> None:
     """Check one address: a known country, and at home a chain of areas up to the state."""
@@ -131,7 +129,7 @@ def check_address(
         return
     chain = _hierarchy(address, where)
     for position, (location_id, path) in enumerate(chain):
-        _check_link(session, location_id, path, chain[position + 1:], issues)
+        _check_link(places, location_id, path, chain[position + 1:], issues)
 
 
 def _hierarchy(address: dict[str, Any], where: str) -> list[tuple[str, str]]:
@@ -144,10 +142,10 @@ def _hierarchy(address: dict[str, Any], where: str) -> list[tuple[str, str]]:
 
 
 def _check_link(
-    session: Session, location_id: str, path: str, above: list[tuple[str, str]],
+    places: Places, location_id: str, path: str, above: list[tuple[str, str]],
     issues: IssueCollector,
 ) -> None:
-    area = locations.get(session, location_id) if len(location_id) <= 64 else None
+    area = places.get(location_id)
     if area is None or area.type != LocationType.ADMIN_STRUCTURE:
         issues.add(AddressHierarchy, f"{location_id!r} is not a stored administrative area; "
                    "look ids up with GET /location?type=ADMIN_STRUCTURE", path)

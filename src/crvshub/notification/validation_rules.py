@@ -6,12 +6,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy.orm import Session
-
 from crvshub.errors import IssueCollector
-from crvshub.location import repository as locations
 from crvshub.location.domain import LocationType
-from crvshub.location.models import Location
 from crvshub.notification import domain
 from crvshub.notification.errors import (
     FocusMismatch,
@@ -24,6 +20,7 @@ from crvshub.notification.errors import (
     UnknownSection,
     UnresolvedReference,
 )
+from crvshub.notification.places import Places, StoredPlace
 from crvshub.notification.validation import Entry, ParsedBundle, first_code, raise_issues
 from crvshub.notification.validation_places import EventPlace, check_addresses, check_event_place
 
@@ -36,26 +33,26 @@ class CheckedNotification:
 
     parsed: ParsedBundle
     event: str
-    office: Location
+    office: StoredPlace
     place: EventPlace
     sections: dict[str, list[Entry]]
 
 
 def check_rules(
-    session: Session, parsed: ParsedBundle, *, home_country: str, today: date
+    places: Places, parsed: ParsedBundle, *, home_country: str, today: date
 ) -> CheckedNotification:
     """Check every business rule; raise a 422 listing every problem."""
     issues = IssueCollector()
     event = _event_type(parsed, issues)
     _check_task(parsed, issues)
     sections = _sections(parsed, issues)
-    _check_references(session, parsed, issues)
-    office = _office(session, parsed, issues)
+    _check_references(places, parsed, issues)
+    office = _office(places, parsed, issues)
     if not parsed.of_type("Patient"):
         issues.add(NoPerson, "Add at least one Patient (the child, the deceased or a parent)",
                    "Bundle.entry")
-    place = check_event_place(session, parsed, sections, event or "birth", issues)
-    check_addresses(session, parsed, issues, home_country=home_country)
+    place = check_event_place(places, parsed, sections, event or "birth", issues)
+    check_addresses(places, parsed, issues, home_country=home_country)
     _check_dates(parsed, issues, today)
     raise_issues(issues)
     assert event is not None
@@ -124,23 +121,23 @@ def iter_references(value: Any, path: str) -> list[tuple[str, str]]:
     return found
 
 
-def _check_references(session: Session, parsed: ParsedBundle, issues: IssueCollector) -> None:
+def _check_references(places: Places, parsed: ParsedBundle, issues: IssueCollector) -> None:
     for entry in parsed.entries:
         for ref, where in iter_references(entry.resource, entry.path):
             if ref in parsed.by_url:
                 continue
-            if ref.startswith(LOCATION_PREFIX) and lookup(session, ref) is not None:
+            if ref.startswith(LOCATION_PREFIX) and lookup(places, ref) is not None:
                 continue
             issues.add(UnresolvedReference, f"Reference {ref!r} matches no entry fullUrl in the "
                        "bundle and no stored Location", where)
 
 
-def lookup(session: Session, reference: str) -> Location | None:
+def lookup(places: Places, reference: str) -> StoredPlace | None:
     """Return the stored location a `Location/<id>` reference names."""
     location_id = reference.removeprefix(LOCATION_PREFIX)
     if not location_id or len(location_id) > 64:
         return None
-    return locations.get(session, location_id)
+    return places.get(location_id)
 
 
 def extension(resource: dict[str, Any], url: str) -> tuple[int, dict[str, Any]] | None:
@@ -157,7 +154,7 @@ def _reference_of(ext: dict[str, Any]) -> str:
     return ref if isinstance(ref, str) else ""
 
 
-def _office(session: Session, parsed: ParsedBundle, issues: IssueCollector) -> Location | None:
+def _office(places: Places, parsed: ParsedBundle, issues: IssueCollector) -> StoredPlace | None:
     task = parsed.task
     found = extension(task.resource, domain.REG_LAST_OFFICE)
     if found is None:
@@ -168,7 +165,7 @@ def _office(session: Session, parsed: ParsedBundle, issues: IssueCollector) -> L
     index, ext = found
     where = f"{task.path}.extension[{index}].valueReference"
     ref = _reference_of(ext)
-    office = lookup(session, ref) if ref.startswith(LOCATION_PREFIX) else None
+    office = lookup(places, ref) if ref.startswith(LOCATION_PREFIX) else None
     if office is None or office.type != LocationType.CRVS_OFFICE:
         issues.add(UnknownOffice, f"regLastOffice {ref!r} is not a stored CRVS_OFFICE; list "
                    "offices with GET /location?type=CRVS_OFFICE", where)
@@ -177,7 +174,7 @@ def _office(session: Session, parsed: ParsedBundle, issues: IssueCollector) -> L
     return office
 
 
-def _check_office_area(parsed: ParsedBundle, office: Location, issues: IssueCollector) -> None:
+def _check_office_area(parsed: ParsedBundle, office: StoredPlace, issues: IssueCollector) -> None:
     found = extension(parsed.task.resource, domain.REG_LAST_LOCATION)
     if found is None:
         return

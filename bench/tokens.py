@@ -10,33 +10,27 @@ then measures, over real HTTP:
 and, as a baseline in the same run, the same token work done directly in this process (select the
 client, check the secret, sign the JWT) without HTTP.
 
-    .venv/bin/python bench/token.py [--database-url URL] [--seconds 5] [--concurrency 8]
+    .venv/bin/python bench/tokens.py [--database-url URL] [--seconds 5] [--concurrency 8]
 """
 
 from __future__ import annotations
 
+import argparse
+import asyncio
+import os
+import socket
+import statistics
+import subprocess
 import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
 
-# This file is named like the standard library's `token` module; keep its folder off the import
-# path so `import tokenize` (pulled in by asyncio and logging) finds the real one.
-_HERE = __file__.rsplit("/", 1)[0] if "/" in __file__ else "."
-sys.path[:] = [p for p in sys.path if p not in (_HERE, "")]
-
-import argparse  # noqa: E402
-import asyncio  # noqa: E402
-import os  # noqa: E402
-import socket  # noqa: E402
-import statistics  # noqa: E402
-import subprocess  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
-from collections.abc import Awaitable, Callable  # noqa: E402
-from pathlib import Path  # noqa: E402
-
-import httpx  # noqa: E402
-from rich.console import Console  # noqa: E402
-from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn  # noqa: E402
-from rich.table import Table  # noqa: E402
+import httpx
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
 
 ROOT = Path(__file__).resolve().parents[1]
 console = Console(width=140)
