@@ -11,7 +11,9 @@ is the same status update plus audit row written with plain SQL, one transaction
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -21,13 +23,11 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
-import uvicorn
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 from sqlalchemy import insert, update
 
-from crvshub.app import create_app
 from crvshub.auth import repository as auth_repository
 from crvshub.auth import service as auth_service
 from crvshub.auth.seed import load_users
@@ -115,6 +115,26 @@ def http_register(base: str, token: str) -> Callable[[str], bool]:
     return run
 
 
+def start_server(url: str, port: int, workers: int) -> subprocess.Popen[bytes]:
+    """Start `crvshub serve` the README way (its own processes, no outbox worker needed)."""
+    env = {**os.environ, "CRVSHUB_DATABASE_URL": url, "CRVSHUB_EMBEDDED_WORKER": "false",
+           "CRVSHUB_LOG_LEVEL": "WARNING"}
+    proc = subprocess.Popen(
+        [str(Path(sys.executable).parent / "crvshub"), "serve", "--port", str(port),
+         "--workers", str(workers)], env=env, stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                return proc
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    proc.terminate()
+    raise RuntimeError("the server did not start")
+
+
 def row(result: tuple[str, int, float, list[float], int]) -> list[str]:
     """Format one result line."""
     label, n, elapsed, lat, failures = result
@@ -129,26 +149,22 @@ def main() -> None:
     parser.add_argument("--database-url", default="")
     parser.add_argument("--records", type=int, default=400)
     parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=2, help="API processes of the server")
     args = parser.parse_args()
     url = args.database_url or f"sqlite:///{tempfile.mkdtemp()}/bench.sqlite3"
     console = Console(width=110)
     console.print(f"preparing {2 * args.records} declared records on {url.split(':')[0]} ...")
     ctx, http_ids, raw_ids, token = prepare(url, args.records)
     port = free_port()
-    app = create_app(ctx.settings.model_copy(update={"port": port}), start_worker=False)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.05)
+    server = start_server(url, port, args.workers)
     with Progress(console=console, transient=True) as progress:
         base = measure("raw SQL update + audit row (baseline)", raw_ids, raw_register(ctx),
                        args.concurrency, progress)
         http = measure("POST .../actions/register (HTTP)", http_ids,
                        http_register(f"http://127.0.0.1:{port}", token), args.concurrency,
                        progress)
-    server.should_exit = True
-    thread.join(10)
+    server.terminate()
+    server.wait(30)
     table = Table(title=f"Register actions, {url.split(':')[0]}, concurrency {args.concurrency}")
     for col in ("scenario", "n", "ops/s", "p50 ms", "p95 ms", "p99 ms", "failures"):
         table.add_column(col)
