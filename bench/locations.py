@@ -23,6 +23,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import httpx
+from _server import start_serve  # bench/_server.py
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
@@ -49,20 +50,8 @@ def prepare(url: str) -> None:
 
 
 def start_server(url: str, port: int) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "CRVSHUB_DATABASE_URL": url, "CRVSHUB_LOG_LEVEL": "WARNING",
-           "CRVSHUB_EMBEDDED_WORKER": "false"}
-    proc = subprocess.Popen([sys.executable, "-m", "crvshub", "serve", "--port", str(port),
-                             "--workers", "1"], env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return proc
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    proc.kill()
-    raise SystemExit("server did not start")
+    return start_serve({"CRVSHUB_DATABASE_URL": url, "CRVSHUB_LOG_LEVEL": "WARNING",
+                        "CRVSHUB_EMBEDDED_WORKER": "false"}, port, 1, timeout=30)
 
 
 def measure(call: Callable[[], None], total: int, threads: int,

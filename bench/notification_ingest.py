@@ -12,11 +12,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 import uuid
@@ -25,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from _server import start_serve  # bench/_server.py
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
@@ -32,7 +30,6 @@ from sqlalchemy import insert
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "docs" / "integrations" / "examples"
-BIN = Path(sys.executable).parent
 console = Console()
 
 
@@ -57,28 +54,6 @@ def bundles(count: int) -> list[bytes]:
         fresh["entry"][0]["resource"].pop("identifier", None)
         out.append(json.dumps(fresh).encode())
     return out
-
-
-def start_server(
-    env: dict[str, str], port: int, workers: int, cwd: Path
-) -> subprocess.Popen[bytes]:
-    """Migrate, seed and serve, as the README says; wait until it answers."""
-    for step in (["migrate"], ["seed"]):
-        subprocess.run([str(BIN / "crvshub"), *step], env=env, cwd=cwd, check=True,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    proc = subprocess.Popen(
-        [str(BIN / "crvshub"), "serve", "--port", str(port), "--workers", str(workers)],
-        env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return proc
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    proc.terminate()
-    raise SystemExit("server did not start")
 
 
 def health_token(database_url: str) -> str:
@@ -216,9 +191,9 @@ def main() -> None:
     url = args.database_url or f"sqlite:///{work / 'bench.sqlite3'}"
     port = free_port()
     # One benchmark client stands for many hospitals: lift the per-client API rate limit.
-    env = {**os.environ, "CRVSHUB_DATABASE_URL": url, "CRVSHUB_PORT": str(port),
+    env = {"CRVSHUB_DATABASE_URL": url, "CRVSHUB_PORT": str(port),
            "CRVSHUB_API_RATE_PER_SECOND": "1000000", "CRVSHUB_API_RATE_BURST": "1000000"}
-    server = start_server(env, port, args.workers, work)
+    server = start_serve(env, port, args.workers, cwd=work, prepare=True)
     try:
         token = health_token(url)
         payloads = bundles(400)

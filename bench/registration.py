@@ -11,7 +11,6 @@ is the same status update plus audit row written with plain SQL, one transaction
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import subprocess
 import sys
@@ -23,6 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
+from _server import start_serve  # bench/_server.py
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
@@ -117,22 +117,8 @@ def http_register(base: str, token: str) -> Callable[[str], bool]:
 
 def start_server(url: str, port: int, workers: int) -> subprocess.Popen[bytes]:
     """Start `crvshub serve` the README way (its own processes, no outbox worker needed)."""
-    env = {**os.environ, "CRVSHUB_DATABASE_URL": url, "CRVSHUB_EMBEDDED_WORKER": "false",
-           "CRVSHUB_LOG_LEVEL": "WARNING"}
-    proc = subprocess.Popen(
-        [str(Path(sys.executable).parent / "crvshub"), "serve", "--port", str(port),
-         "--workers", str(workers)], env=env, stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return proc
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    proc.terminate()
-    raise RuntimeError("the server did not start")
+    return start_serve({"CRVSHUB_DATABASE_URL": url, "CRVSHUB_EMBEDDED_WORKER": "false",
+                        "CRVSHUB_LOG_LEVEL": "WARNING"}, port, workers)
 
 
 def row(result: tuple[str, int, float, list[float], int]) -> list[str]:

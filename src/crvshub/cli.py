@@ -242,7 +242,7 @@ def user_create(
     from crvshub.auth import service
     from crvshub.errors import AppError
 
-    with _session() as (session, _ctx):
+    with cli_session() as (session, _ctx):
         try:
             user = service.create_user(
                 session,
@@ -263,7 +263,7 @@ def user_list(as_json: Annotated[bool, typer.Option("--json", help="Print JSON."
     """List staff users."""
     from crvshub.auth import repository
 
-    with _session() as (session, _ctx):
+    with cli_session() as (session, _ctx):
         users = repository.list_users(session)
         rows = [
             {
@@ -291,7 +291,7 @@ def user_disable(username: str) -> None:
     """Disable a staff user: their tokens stop working within a second."""
     from crvshub.auth import repository
 
-    with _session() as (session, _ctx):
+    with cli_session() as (session, _ctx):
         user = repository.user_by_username(session, username)
         if user is None:
             fail(f"no user {username!r}")
@@ -308,7 +308,7 @@ def user_token(username: str) -> None:
     """Print a short-lived access token for a staff user (for scripts)."""
     from crvshub.auth import repository, service
 
-    with _session() as (session, ctx):
+    with cli_session() as (session, ctx):
         user = repository.user_by_username(session, username)
         if user is None or user.status != "active":
             fail(f"no active user {username!r}")
@@ -322,7 +322,7 @@ def keys_rotate() -> None:
     """Create a new signing key; the old one stays published so its tokens still verify."""
     from crvshub.auth import keys
 
-    with _session() as (session, ctx):
+    with cli_session() as (session, ctx):
         new = keys.rotate(session, ctx.settings.derived_key("encryption"))
     console.print(f"new signing key {new.kid} is active; the previous key is retired")
 
@@ -332,13 +332,13 @@ def keys_list() -> None:
     """List the published signing keys."""
     from crvshub.auth import repository
 
-    with _session() as (session, _ctx):
+    with cli_session() as (session, _ctx):
         for key in repository.published_keys(session):
             typer.echo(f"{key.kid}\t{key.status}\t{key.created_at.isoformat()}")
 
 
 @contextmanager
-def _session() -> Iterator[tuple[Session, AppContext]]:
+def cli_session() -> Iterator[tuple[Session, AppContext]]:
     """Open a transaction with the application context for a CLI command."""
     settings = settings_or_fail()
     check_database(settings)

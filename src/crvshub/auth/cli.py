@@ -57,21 +57,16 @@ def _actor() -> client_admin.Actor:
 @contextmanager
 def _session() -> Iterator[tuple[Session, AppContext]]:
     """Open one transaction; print AppErrors as one line and exit 2."""
-    from crvshub.cli import check_database, settings_or_fail
+    from crvshub.cli import cli_session
 
-    settings = settings_or_fail()
-    check_database(settings)
-    ctx = AppContext.build(settings)
     try:
-        with ctx.db.transaction() as session:
+        with cli_session() as (session, ctx):
             yield session, ctx
     except AppError as exc:
         details = "; ".join(
             f"{i.expression}: {i.message}" if i.expression else i.message for i in exc.issues
         )
         _fail(details)
-    finally:
-        ctx.db.dispose()
 
 
 def _permissions(birth: str | None, death: str | None) -> list[dict[str, Any]] | None:
