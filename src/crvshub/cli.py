@@ -50,6 +50,16 @@ def settings_or_fail() -> Settings:
         raise  # unreachable
 
 
+def check_country_config(settings: Settings) -> None:
+    """Exit with a clear message when the country's configuration files are malformed."""
+    from crvshub.notification.config import RequiredFieldsError, required_fields
+
+    try:
+        required_fields(settings.country_dir)
+    except RequiredFieldsError as exc:
+        fail(f"CRVSHUB_COUNTRY_DIR: {exc}")
+
+
 def check_database(settings: Settings) -> None:
     """Exit with a clear message when the database cannot be reached."""
     from crvshub.db import make_engine
@@ -158,6 +168,7 @@ def serve(
     if port is not None and not 1 <= port <= 65535:
         fail(f"--port: {port} is not a port number (1-65535)")
     check_database(settings)
+    check_country_config(settings)
     host = host or settings.host
     port = port or settings.port
     workers = workers or settings.api_workers
