@@ -11,7 +11,7 @@ from starlette.responses import RedirectResponse, Response
 from crvshub.deps import ContextDep, SessionDep
 from crvshub.errors import AppError, VersionConflict
 from crvshub.location import service as location_service
-from crvshub.record import actions, domain, fhir_mapping, workqueues
+from crvshub.record import actions, domain, fhir_mapping, views, workqueues
 from crvshub.record.domain import Action, Event
 from crvshub.record.errors import UnknownAction
 from crvshub.record.service import Change
@@ -37,7 +37,7 @@ WEB_ACTIONS: dict[str, tuple[Action, str]] = {
     )
 }
 WITH_REASON = frozenset({Action.REJECT, Action.ARCHIVE})
-DONE = {name: label for name, (_action, label) in WEB_ACTIONS.items()}
+DONE = {name: views.VERBS[domain.AUDIT_NAMES[action]] for name, (action, _l) in WEB_ACTIONS.items()}
 
 
 @router.get("/workqueues")
@@ -96,12 +96,19 @@ def _facts(session: Session, body: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _offered(status: str, scopes: frozenset[str]) -> list[dict[str, Any]]:
+def _offered(record: dict[str, Any], page: Page) -> list[dict[str, Any]]:
+    status, scopes = record["status"], page.principal.scopes
+    holder = record["assignedUserId"]
+    # Assignment buttons only where they change something.
+    pointless = {Action.ASSIGN} if holder == page.principal.subject else set()
+    if holder is None:
+        pointless.add(Action.UNASSIGN)
     return [
         {"name": name, "label": label, "reason": action in WITH_REASON,
          "reason_required": action in domain.NEEDS_REASON}
         for name, (action, label) in WEB_ACTIONS.items()
         if domain.is_allowed(status, action) and domain.may_perform(scopes, action)
+        and action not in pointless
     ]
 
 
@@ -123,7 +130,7 @@ def record_page(
     return render(
         request, "record.html", page, error.status if error else 200,
         record=body, version=version, facts=_facts(session, body), history=history,
-        actions=_offered(body["status"], page.principal.scopes), error=error,
+        actions=_offered(body, page), error=error,
         stale=isinstance(error, VersionConflict), done=DONE.get(done or ""),
     )
 
