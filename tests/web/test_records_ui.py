@@ -91,3 +91,13 @@ def test_post_without_csrf_token_is_refused(live_server, page) -> None:
         assert "did not come from CRVS Hub" in refused.text()
     page.reload()
     assert _status(page) == "IN_PROGRESS"
+
+
+def test_errors_are_pages_with_their_code(live_server, page) -> None:
+    sign_in(page, live_server, REGISTRATION_AGENT)
+    response = page.goto(f"{live_server.url}/records/no-such-record")
+    assert response.status == 404
+    assert "REC-404-001" in page.inner_text("[role=alert]")
+    response = page.goto(f"{live_server.url}/workqueues/no-such-queue")
+    assert response.status == 404
+    assert "REC-404-002" in page.inner_text("[role=alert]")
