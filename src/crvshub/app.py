@@ -31,6 +31,7 @@ from crvshub.fhir.responses import FHIRResponse
 from crvshub.observability import ObservabilityMiddleware, configure_logging
 from crvshub.outbox.worker import Worker, load_handlers
 from crvshub.settings import Settings, get_settings
+from crvshub.web.pages import PageExit, page_exit_response
 
 log = structlog.get_logger("crvshub")
 
@@ -44,6 +45,8 @@ ROUTER_MODULES = (
     "crvshub.webhook.endpoints",
     "crvshub.registration_hook.endpoints",
     "crvshub.web.endpoints",
+    "crvshub.web.records",
+    "crvshub.web.integrations",
 )
 
 
@@ -149,6 +152,7 @@ def create_app(settings: Settings | None = None, *, start_worker: bool | None = 
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(DataError, _data_error)
+    app.add_exception_handler(PageExit, page_exit_response)
     app.add_exception_handler(Exception, _unexpected)
     for module_name in ROUTER_MODULES:
         app.include_router(importlib.import_module(module_name).router)

@@ -147,6 +147,17 @@ ROUTES: dict[tuple[str, str], Access] = {
     ("GET", "/"): PUBLIC,
     ("POST", "/login"): PUBLIC,
     ("POST", "/logout"): PUBLIC,
+    ("GET", "/workqueues"): PUBLIC,
+    ("GET", "/workqueues/{queue}"): PUBLIC,
+    ("GET", "/records/{record_id}"): PUBLIC,
+    ("POST", "/records/{record_id}/actions/{action}"): PUBLIC,
+    ("GET", "/integrations"): PUBLIC,
+    ("POST", "/integrations"): PUBLIC,
+    ("POST", "/integrations/{client_id}/deactivate"): PUBLIC,
+    ("POST", "/integrations/{client_id}/reactivate"): PUBLIC,
+    ("POST", "/integrations/{client_id}/refresh-secret"): PUBLIC,
+    ("GET", "/integrations/{client_id}/delete"): PUBLIC,
+    ("POST", "/integrations/{client_id}/delete"): PUBLIC,
 }
 
 # Bodies sent with a route when it needs one to reach its authorisation check.

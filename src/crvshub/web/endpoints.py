@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
-from fastapi.templating import Jinja2Templates
 from starlette.responses import RedirectResponse, Response
 
 from crvshub.auth import service
@@ -14,9 +12,9 @@ from crvshub.auth.dependencies import SESSION_COOKIE, bearer_token, principal_fr
 from crvshub.auth.errors import InvalidLogin, LoginThrottled
 from crvshub.deps import ContextDep, SessionDep
 from crvshub.errors import AppError
+from crvshub.web.pages import Page, check_csrf, csrf_token, session_principal, templates
 
 router = APIRouter(include_in_schema=False)
-templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 
 
 @router.get("/")
@@ -29,7 +27,10 @@ def home(request: Request, session: SessionDep, ctx: ContextDep) -> Response:
             principal = principal_from_token(ctx, session, token)
         except AppError:
             principal = None
-    return templates.TemplateResponse(request, "home.html", {"principal": principal, "error": None})
+    csrf = csrf_token(ctx, principal) if principal else ""
+    return templates.TemplateResponse(
+        request, "home.html", {"principal": principal, "error": None, "csrf": csrf}
+    )
 
 
 @router.post("/login")
@@ -66,8 +67,16 @@ def login(
 
 
 @router.post("/logout")
-def logout() -> Response:
-    """Clear the session cookie."""
+def logout(
+    request: Request,
+    session: SessionDep,
+    ctx: ContextDep,
+    csrf: Annotated[str, Form(max_length=128)] = "",
+) -> Response:
+    """Clear the session cookie (a live session must send its CSRF token)."""
+    principal = session_principal(request, session, ctx)
+    if principal is not None:
+        check_csrf(request, Page(principal, csrf_token(ctx, principal), None), csrf)
     response = RedirectResponse("/", status_code=303)
     response.delete_cookie(SESSION_COOKIE)
     return response
