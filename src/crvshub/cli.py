@@ -19,6 +19,7 @@ from rich.table import Table
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from crvshub import supervisor
 from crvshub.context import AppContext
 from crvshub.settings import Settings, SettingsError, get_settings
 
@@ -184,18 +185,19 @@ def serve(
         worker_proc = subprocess.Popen([sys.executable, "-m", "crvshub", "worker"])
         os.environ["CRVSHUB_EMBEDDED_WORKER"] = "false"
     console.print(f"CRVS Hub listening on http://{host}:{port}  (docs: /documentation)")
+    options = {"app": "crvshub.asgi:create", "factory": True, "log_level": "warning",
+               "access_log": False, "timeout_graceful_shutdown": 20, "proxy_headers": True}
     try:
-        uvicorn.run(
-            "crvshub.asgi:create",
-            factory=True,
-            host=host,
-            port=port,
-            workers=workers,
-            log_level="warning",
-            access_log=False,
-            timeout_graceful_shutdown=20,
-            proxy_headers=True,
-        )
+        if workers > 1 and port != 0 and supervisor.reuse_port_supported():
+            # One listening socket per API process, so keep-alive connections spread evenly.
+            try:
+                status = supervisor.Supervisor(options, host, port, workers).run()
+            except OSError as exc:
+                fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
+            if status:
+                raise typer.Exit(status)
+        else:
+            uvicorn.run(host=host, port=port, workers=workers, **options)  # type: ignore[arg-type]
     finally:
         if worker_proc is not None:
             worker_proc.send_signal(signal.SIGTERM)

@@ -1,0 +1,166 @@
+"""`crvshub serve --workers N`: one listening socket per API process, restarts, graceful stop."""
+
+from __future__ import annotations
+
+import http.client
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from crvshub import supervisor
+from tests.conftest import free_port
+
+CRVSHUB = str(Path(sys.executable).parent / "crvshub")
+pytestmark = pytest.mark.skipif(not supervisor.reuse_port_supported(),
+                                reason="SO_REUSEPORT is not available on this platform")
+
+
+def test_connections_spread_over_the_listening_sockets() -> None:
+    """The kernel hands new connections to every API process's socket, not to one of them."""
+    port = free_port()
+    listeners = [supervisor.bound_socket("127.0.0.1", port) for _ in range(2)]
+    for sock in listeners:
+        sock.listen(64)
+        sock.setblocking(False)
+    clients = [socket.create_connection(("127.0.0.1", port)) for _ in range(32)]
+    accepted = [0, 0]
+    deadline = time.monotonic() + 5
+    while sum(accepted) < len(clients) and time.monotonic() < deadline:
+        for index, sock in enumerate(listeners):
+            try:
+                conn, _ = sock.accept()
+            except BlockingIOError:
+                continue
+            conn.close()
+            accepted[index] += 1
+    for sock in [*clients, *listeners]:
+        sock.close()
+    assert sum(accepted) == 32
+    assert min(accepted) >= 4, accepted  # an even spread, give or take the hash
+
+
+def test_a_port_in_use_is_refused() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        with pytest.raises(OSError, match="in use"):
+            supervisor.bound_socket("127.0.0.1", taken.getsockname()[1]).close()
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(entry.name))
+    return found
+
+
+def _api_children(pid: int) -> list[int]:
+    out = []
+    for child in _children(pid):
+        try:
+            cmdline = Path(f"/proc/{child}/cmdline").read_bytes()
+        except OSError:
+            continue
+        if b"multiprocessing" in cmdline and b"resource_tracker" not in cmdline:
+            out.append(child)
+    return out
+
+
+def _wait_ready(url: str, proc: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, proc.stderr.read() if proc.stderr else b""
+        try:
+            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    raise AssertionError("server did not start")
+
+
+def _wait_for(predicate, timeout: float = 30) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.1)
+    raise AssertionError("condition not met in time")
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+@pytest.mark.slow
+def test_serve_with_two_api_processes(database_url: str, tmp_path: Path) -> None:
+    """Both processes serve; a killed one is replaced; SIGTERM stops everything in time."""
+    port = free_port()
+    env = {**os.environ, "CRVSHUB_DATABASE_URL": database_url, "CRVSHUB_LOG_LEVEL": "WARNING"}
+    proc = subprocess.Popen([CRVSHUB, "serve", "--port", str(port), "--workers", "2"], env=env,
+                            cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_ready(url, proc)
+        _wait_for(lambda: len(_api_children(proc.pid)) == 2)
+        first = _api_children(proc.pid)
+
+        # Keep-alive connections opened together land on both processes.
+        connections = [http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+                       for _ in range(24)]
+        for conn in connections:
+            conn.request("GET", "/healthz")
+            assert conn.getresponse().read() == b'{"status":"ok"}'
+        served_by = set()
+        for conn in connections:
+            assert conn.sock is not None
+            local = conn.sock.getsockname()
+            for pid in first:
+                if _owns_connection(pid, local[1], port):
+                    served_by.add(pid)
+            conn.close()
+        assert served_by == set(first)
+
+        # A dead API process is replaced and the server keeps answering.
+        os.kill(first[0], signal.SIGKILL)
+        _wait_for(lambda: len(_api_children(proc.pid)) == 2
+                  and first[0] not in _api_children(proc.pid))
+        _wait_ready(url, proc)
+
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(40) == 0
+        with pytest.raises(httpx.HTTPError):
+            httpx.get(f"{url}/healthz", timeout=1)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def _owns_connection(pid: int, client_port: int, server_port: int) -> bool:
+    """Tell whether process `pid` holds the server side of the connection from client_port."""
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            target = os.readlink(fd)
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target[8:-1])
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        local, remote, inode = fields[1], fields[2], fields[9]
+        if (int(local.split(":")[1], 16) == server_port
+                and int(remote.split(":")[1], 16) == client_port and inode in inodes):
+            return True
+    return False
