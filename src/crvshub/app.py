@@ -10,7 +10,7 @@ from pathlib import Path
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
@@ -20,6 +20,7 @@ from crvshub.context import AppContext
 from crvshub.errors import (
     AppError,
     BadRequest,
+    DatabaseUnavailable,
     InternalError,
     InvalidParameter,
     MethodNotAllowed,
@@ -109,6 +110,16 @@ async def _data_error(request: Request, exc: Exception) -> Response:
         "character or a number out of range): remove it and retry"))
 
 
+async def _database_unavailable(request: Request, exc: Exception) -> Response:
+    # Connection lost, database restarting, lock timeout: nothing was committed, and the
+    # caller can safely retry (notifications are idempotent).
+    log.error("database_unavailable", path=request.url.path, error=type(exc).__name__,
+              detail=str(exc).splitlines()[0] if str(exc) else "")
+    return error_response(request, DatabaseUnavailable(
+        "The database is unavailable for a moment; nothing was saved. Retry shortly",
+        headers={"Retry-After": "5"}))
+
+
 async def _unexpected(request: Request, exc: Exception) -> Response:
     rid = _request_id(request)
     log.error("unhandled_exception", path=request.url.path, exc_info=exc)
@@ -152,6 +163,8 @@ def create_app(settings: Settings | None = None, *, start_worker: bool | None = 
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(DataError, _data_error)
+    app.add_exception_handler(OperationalError, _database_unavailable)
+    app.add_exception_handler(InterfaceError, _database_unavailable)
     app.add_exception_handler(PageExit, page_exit_response)
     app.add_exception_handler(Exception, _unexpected)
     for module_name in ROUTER_MODULES:

@@ -216,6 +216,15 @@ class VersionConflict(AppError):
     title = "The resource changed since you read it: reload and retry"
 
 
+class DatabaseUnavailable(AppError):
+    """The database could not be reached or refused the work for a moment (nothing was saved)."""
+
+    code = "GEN-503-001"
+    status = 503
+    issue_type = "transient"
+    title = "The database is unavailable for a moment: retry shortly"
+
+
 class RateLimited(AppError):
     """Too many requests from this caller."""
 
