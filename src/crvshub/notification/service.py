@@ -41,9 +41,14 @@ class NotificationResult:
     replayed: bool
 
 
-def fingerprint(body: Any) -> str:
+def canonical(body: Any) -> bytes:
+    """Return the JSON serialisation of a payload with sorted keys."""
+    return orjson.dumps(body, option=orjson.OPT_SORT_KEYS)
+
+
+def fingerprint(body: Any, serialized: bytes | None = None) -> str:
     """Return a stable hash of a JSON payload (key order does not matter)."""
-    return hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).hexdigest()
+    return hashlib.sha256(serialized or canonical(body)).hexdigest()
 
 
 def client_ref(principal: Principal) -> str:
@@ -78,13 +83,14 @@ def notify(
 ) -> NotificationResult:
     """Validate a notification and save it as a record, or replay the answer to a retry."""
     key = check_header_key(idempotency_key)
-    digest = fingerprint(body)
+    serialized = canonical(body)
+    digest = fingerprint(body, serialized)
     ref = client_ref(principal)
     if key is not None:
         replay = _replay(session, ref, key, digest)
         if replay:
             return replay
-    parsed = parse_structure(body)
+    parsed = parse_structure(body, serialized)
     if key is None:
         key = _composition_key(parsed.bundle)
         replay = _replay(session, ref, key, digest) if key else None

@@ -24,6 +24,9 @@ from crvshub.notification.validation_people import check_resource
 JSON = dict[str, Any]
 # C0 controls other than tab, line feed and carriage return (FHIR string: [ \r\n\t\S]+).
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+# How those characters look in orjson's output (it escapes every control character); a match
+# may also be an escaped backslash followed by such text, which only costs the full check.
+_MAYBE_CONTROL = re.compile(rb"\\u00[01]|\\[bf]")
 
 
 @dataclass(frozen=True)
@@ -76,15 +79,20 @@ def raise_issues(issues: IssueCollector) -> None:
     raise klass(issues=issues.issues)
 
 
-def parse_structure(body: Any) -> ParsedBundle:
-    """Check the bundle's structure and datatypes; raise a 400 listing every problem."""
+def parse_structure(body: Any, serialized: bytes | None = None) -> ParsedBundle:
+    """Check the bundle's structure and datatypes; raise a 400 listing every problem.
+
+    `serialized` is the body as `orjson.dumps` wrote it, when the caller has it: a body whose
+    serialisation shows no escaped control character is not walked again to look for one.
+    """
     issues = IssueCollector()
     if not isinstance(body, dict) or body.get("resourceType") != "Bundle":
         issues.add(MalformedBundle, "The body must be a FHIR Bundle (resourceType 'Bundle')",
                    "Bundle.resourceType")
         raise_issues(issues)
     _check_bundle_header(body, issues)
-    _check_characters(body, "Bundle", issues)
+    if serialized is None or _MAYBE_CONTROL.search(serialized):
+        _check_characters(body, "Bundle", issues)
     raw_entries = body.get("entry")
     if not isinstance(raw_entries, list) or not raw_entries:
         issues.add(MissingElement, "Bundle.entry must be a non-empty list", "Bundle.entry")

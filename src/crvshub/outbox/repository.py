@@ -8,8 +8,13 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from crvshub.db import utcnow
-from crvshub.outbox.models import OutboxJob
+from crvshub.db import insert_now, utcnow
+from crvshub.outbox.models import DomainEvent, OutboxJob
+
+
+def add_event(session: Session, event: DomainEvent) -> None:
+    """Write a domain event row now (one cached INSERT: events are written on every change)."""
+    insert_now(session, event)
 
 
 def claim_due(

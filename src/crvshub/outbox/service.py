@@ -8,7 +8,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from crvshub.db import utcnow
+from crvshub.db import new_id, utcnow
+from crvshub.outbox import repository
 from crvshub.outbox.models import DomainEvent, OutboxJob
 
 EventListener = Callable[[Session, DomainEvent], None]
@@ -44,9 +45,10 @@ def emit(
     session: Session, topic: str, *, record_id: str | None, data: dict[str, Any] | None = None
 ) -> DomainEvent:
     """Record a domain event and let listeners (e.g. webhook fan-out) react in this transaction."""
-    event = DomainEvent(topic=topic, record_id=record_id, data=data or {}, at=utcnow())
-    session.add(event)
-    session.flush()
+    event = DomainEvent(id=new_id(), topic=topic, record_id=record_id, data=data or {},
+                        at=utcnow())
+    session.flush()  # the changes the event reports reach the database before it
+    repository.add_event(session, event)
     for listener in list(_listeners):
         listener(session, event)
     return event

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, func, insert, or_, select, update
+from sqlalchemy import Select, and_, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from crvshub.auth.models import Client
@@ -71,11 +72,25 @@ def client(session: Session, client_row_id: str) -> Client | None:
     return session.get(Client, client_row_id)
 
 
-def _live(now: datetime, statuses: tuple[str, ...] = ("active",)) -> Any:
+def _live(now: datetime | Any, statuses: tuple[str, ...] = ("active",)) -> Any:
     return and_(
         Subscription.status.in_(statuses),
         Client.status == "active",
         or_(Subscription.expires_at.is_(None), Subscription.expires_at > now),
+    )
+
+
+COLLECTING = ("active", "disabled")
+
+
+@functools.cache
+def _collecting_query() -> Select[str]:
+    return (
+        select(Subscription.id)
+        .join(Client, Client.id == Subscription.client_id)
+        .where(Subscription.topic == bindparam("topic"),
+               _live(bindparam("now", type_=Subscription.expires_at.type), COLLECTING))
+        .limit(1)
     )
 
 
@@ -85,11 +100,16 @@ def matching_subscriptions(
     """Return the subscriptions of a topic that collect events, with their (active) clients.
 
     Disabled subscriptions still collect: their deliveries wait until the owner re-enables.
+    Every change emits an event and most topics have no subscriber, so a light query asks
+    first whether there is any.
     """
+    params = {"topic": topic, "now": now}
+    if session.connection().execute(_collecting_query(), params).first() is None:
+        return []
     rows = session.execute(
         select(Subscription, Client)
         .join(Client, Client.id == Subscription.client_id)
-        .where(Subscription.topic == topic, _live(now, ("active", "disabled")))
+        .where(Subscription.topic == topic, _live(now, COLLECTING))
         .order_by(Subscription.id)
     ).all()
     return [(s, c) for s, c in rows]
