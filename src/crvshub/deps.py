@@ -2,21 +2,92 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Annotated
+from collections.abc import AsyncIterator, Callable
+from typing import Annotated, TypeVar
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from crvshub.context import AppContext, get_context
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    """Yield the request's session; commit before the response is sent, roll back on error."""
+def _finish(session: Session, *, commit: bool) -> None:
+    try:
+        if commit:
+            session.commit()
+        else:
+            session.rollback()
+    finally:
+        session.close()
+
+
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    """Yield the request's session; commit before the response is sent, roll back on error.
+
+    Opening a session does no I/O (the connection is taken at its first statement), so only
+    the commit or rollback runs in the thread pool: one hop off the event loop, not two.
+    """
     ctx: AppContext = request.app.state.ctx
-    with ctx.db.transaction() as session:
+    session = ctx.db.sessionmaker()
+    try:
         yield session
+    except BaseException:
+        await run_in_threadpool(_finish, session, commit=False)
+        raise
+    await run_in_threadpool(_finish, session, commit=True)
+
+
+T = TypeVar("T")
+
+
+class Transaction:
+    """The request's transaction, for hot endpoints: the work and its commit in one thread trip.
+
+    `SessionDep` costs a sync endpoint two trips to the thread pool (the endpoint, then the
+    commit); `await tx.run(work)` runs `work(session)` and then commits (or rolls back) in one.
+    Still one transaction per request, owned here: the work may flush, never commit.
+    """
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.used = False
+
+    async def run(self, work: Callable[[Session], T]) -> T:
+        """Run `work(session)` then commit, off the event loop; roll back if it raises."""
+        if self.used:
+            raise RuntimeError("one transaction per request: run() was already called")
+        self.used = True
+        return await run_in_threadpool(self._run, work)
+
+    def _run(self, work: Callable[[Session], T]) -> T:
+        try:
+            result = work(self.session)
+            self.session.commit()
+            return result
+        except BaseException:
+            self.session.rollback()
+            raise
+        finally:
+            self.session.close()
+
+
+async def get_transaction(request: Request) -> AsyncIterator[Transaction]:
+    """Yield the request's `Transaction` (its session does no I/O until `run`)."""
+    ctx: AppContext = request.app.state.ctx
+    transaction = Transaction(ctx.db.sessionmaker())
+    try:
+        yield transaction
+    finally:
+        if not transaction.used:
+            transaction.session.close()  # never used: nothing to roll back, no I/O
+
+
+async def context_dependency(request: Request) -> AppContext:
+    """Return the application context (without a trip to the thread pool)."""
+    return get_context(request)
 
 
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
-ContextDep = Annotated[AppContext, Depends(get_context)]
+TransactionDep = Annotated[Transaction, Depends(get_transaction, scope="function")]
+ContextDep = Annotated[AppContext, Depends(context_dependency)]

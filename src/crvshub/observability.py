@@ -65,11 +65,19 @@ def configure_logging(level: str = "INFO", *, json: bool = True) -> None:
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         structlog.processors.format_exc_info,
     ]
-    renderer: Any = structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer()
+    # JSON lines are rendered by orjson straight to bytes (a log line per request adds up).
+    binary = getattr(sys.stderr, "buffer", None)
+    renderer: Any = structlog.dev.ConsoleRenderer()
+    factory: Any = structlog.PrintLoggerFactory(file=sys.stderr)
+    if json and binary is not None:
+        renderer = structlog.processors.JSONRenderer(serializer=orjson.dumps)
+        factory = structlog.BytesLoggerFactory(file=binary)
+    elif json:
+        renderer = structlog.processors.JSONRenderer()
     structlog.configure(
         processors=[*processors, renderer],
         wrapper_class=structlog.make_filtering_bound_logger(getattr(logging, level)),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        logger_factory=factory,
         cache_logger_on_first_use=False,
     )
 

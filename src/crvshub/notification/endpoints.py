@@ -10,7 +10,7 @@ from starlette.responses import Response
 
 from crvshub.auth.dependencies import Principal, require
 from crvshub.auth.domain import Scope
-from crvshub.deps import ContextDep, SessionDep
+from crvshub.deps import ContextDep, TransactionDep
 from crvshub.errors import BadRequest, UnsupportedMediaType
 from crvshub.fhir.responses import FHIRResponse
 from crvshub.location.cache import cache_for
@@ -46,20 +46,20 @@ async def json_body(request: Request) -> Any:
         422: {"description": "The bundle breaks a rule (OperationOutcome)"},
     },
 )
-def post_notification(
+async def post_notification(
     request: Request,
-    session: SessionDep,
+    transaction: TransactionDep,
     ctx: ContextDep,
     principal: Notifier,
     body: Annotated[Any, Depends(json_body)],
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ) -> Response:
     """Save a hospital's birth or death notification; a retry returns the original record."""
-    result = service.notify(
-        session, ctx.settings, principal, body, idempotency_key=idempotency_key,
-        ip=request.client.host if request.client else None,
+    ip = request.client.host if request.client else None
+    result = await transaction.run(lambda session: service.notify(
+        session, ctx.settings, principal, body, idempotency_key=idempotency_key, ip=ip,
         snapshot=cache_for(ctx).snapshot(),
-    )
+    ))
     headers = {"Location": f"/api/records/{result.record_id}"}
     if result.replayed:
         headers["Idempotent-Replayed"] = "true"
