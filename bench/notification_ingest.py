@@ -198,6 +198,9 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=50.0, help="offered load for latency")
     parser.add_argument("--workers", type=int, default=2, help="API processes")
     parser.add_argument("--baseline", type=int, default=1000, help="raw inserts")
+    parser.add_argument("--warmup", type=float, default=5.0,
+                        help="seconds of load before measuring (connection pools, prepared "
+                        "statements and the database's statistics settle)")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="crvshub-bench-"))
     url = args.database_url or f"sqlite:///{work / 'bench.sqlite3'}"
@@ -212,7 +215,7 @@ def main() -> None:
         base_url = f"http://127.0.0.1:{port}"
         rows: dict[str, dict[str, Any]] = {}
         with Progress(console=console, transient=True) as progress:
-            asyncio.run(sustained(base_url, token, payloads, 4, 2, progress))  # warm-up
+            asyncio.run(sustained(base_url, token, payloads, args.clients, args.warmup, progress))
             rows["HTTP sustained"] = asyncio.run(sustained(
                 base_url, token, payloads, args.clients, args.duration, progress))
             rows[f"HTTP at {args.rate:.0f}/s offered"] = asyncio.run(fixed_rate(
