@@ -125,3 +125,28 @@ def test_concurrent_retries_create_one_record(live_server: LiveServer) -> None:
     assert len(ids) == 1
     assert sum(1 for r in results if "idempotent-replayed" not in r.headers) == 1
     assert _records(live_server.ctx) == 1
+
+
+def test_a_retry_gets_the_first_answer_even_after_the_record_moved_on(
+    client: TestClient, ctx: AppContext
+) -> None:
+    """A hospital retrying after a timeout sees what it would have seen, not later changes."""
+    from tests.conftest import REGISTRATION_AGENT, user_token
+
+    token = health_token(ctx)
+    bundle = example("birth-full")  # carries a Composition identifier: the retry key
+    first = post(client, token, bundle)
+    assert first.status_code == 200
+    rid = first.headers["location"].rsplit("/", 1)[1]
+    validated = client.post(f"/api/records/{rid}/actions/validate",
+                            headers=bearer(user_token(ctx, REGISTRATION_AGENT)))
+    assert validated.status_code == 200, validated.text
+    assert validated.json()["status"] == "VALIDATED"
+
+    again = post(client, token, bundle)
+    assert again.status_code == 200
+    assert again.headers["idempotent-replayed"] == "true"
+    assert again.json() == first.json()
+    task = again.json()["entry"][1]["resource"]
+    assert task["businessStatus"]["coding"][0]["code"] == "DECLARED"
+    assert _records(ctx) == 1

@@ -125,7 +125,9 @@ def _replay(session: Session, ref: str, key: str, digest: str) -> NotificationRe
     record = repository.get_record(session, row.record_id) if row.record_id else None
     if record is None:
         return None
-    return NotificationResult(record.id, record.tracking_id, record.status, record.bundle, True)
+    # The first answer, unchanged even if the record has moved on since (validated, registered).
+    bundle = row.response if row.response is not None else record.bundle
+    return NotificationResult(record.id, record.tracking_id, record.status, bundle, True)
 
 
 def _status(settings: Settings, checked: CheckedNotification) -> Status:
@@ -163,6 +165,7 @@ def _save(
     repository.insert_record(session, record, assign)
     if claim is not None:
         claim.record_id = record.id
+        claim.response = record.bundle
     repository.add_action(session, _audit(principal, record, ip))
     session.flush()
     emit(session, f"{event.name}_NOTIFIED", record_id=record.id, data={

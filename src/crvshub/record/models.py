@@ -79,5 +79,7 @@ class IdempotencyKey(Base):
     fingerprint: Mapped[str] = mapped_column(String(64))
     record_id: Mapped[str | None] = mapped_column(ForeignKey("records.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The body of the first answer (the saved record bundle as it was then), replayed as is.
+    response: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
 
     __table_args__ = (Index("uq_idempotency_client_key", "client_ref", "key", unique=True),)
