@@ -164,3 +164,18 @@ def _owns_connection(pid: int, client_port: int, server_port: int) -> bool:
                 and int(remote.split(":")[1], 16) == client_port and inode in inodes):
             return True
     return False
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_serve_on_a_taken_port_says_so_and_exits_2(database_url: str, tmp_path: Path) -> None:
+    env = {**os.environ, "CRVSHUB_DATABASE_URL": database_url}
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        done = subprocess.run([CRVSHUB, "serve", "--port", str(port), "--workers", "2"],
+                              env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60,
+                              check=False)
+    assert done.returncode == 2
+    assert f"error: cannot listen on 127.0.0.1:{port}" in done.stderr
+    assert "Traceback" not in done.stderr
