@@ -14,6 +14,7 @@ SIGINT or SIGTERM.
 from __future__ import annotations
 
 import multiprocessing
+import os
 import signal
 import socket
 import threading
@@ -59,6 +60,14 @@ def serve_one(options: dict[str, Any], host: str, port: int) -> None:
     sock = bound_socket(host, port)
     sock.listen(BACKLOG)
     uvicorn.Server(uvicorn.Config(**options)).run(sockets=[sock])
+
+
+def _forget_metrics(pid: int | None) -> None:
+    """Drop a dead process's live gauges from the merged metrics (multi-process mode)."""
+    if pid is not None and os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(pid)  # type: ignore[no-untyped-call]
 
 
 @dataclass
@@ -108,6 +117,7 @@ class Supervisor:
                     quick_deaths = quick_deaths + 1 if lived < QUICK_DEATH_SECONDS else 0
                     log.error("api_process_died", pid=child.process.pid,
                               exitcode=child.process.exitcode, lived_seconds=round(lived, 1))
+                    _forget_metrics(child.process.pid)
                     if quick_deaths >= 2:
                         log.error("api_processes_fail_at_start")
                         status = 1
