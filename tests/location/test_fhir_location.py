@@ -218,3 +218,33 @@ def test_capability_statement_lists_location_only(client) -> None:
     assert {"name", "identifier", "type", "partof", "status", "address-country",
             "_lastUpdated", "_id", "_count", "_sort"} <= names
     assert location["conditionalCreate"] is True and location["versioning"] == "versioned"
+
+
+def test_history_pages_with_next_links(client, ctx) -> None:
+    created = client.post("/fhir/Location", json=_facility("HIST1", "Clinic v1"),
+                          headers=_admin(ctx))
+    location_id = created.json()["id"]
+    for version in range(2, 6):
+        body = client.get(f"/fhir/Location/{location_id}").json() | {"name": f"Clinic v{version}"}
+        assert client.put(f"/fhir/Location/{location_id}", json=body,
+                          headers=_admin(ctx)).status_code == 200
+    url = f"/fhir/Location/{location_id}/_history?_count=2"
+    pages = []
+    while url:
+        page = client.get(url)
+        assert page.status_code == 200, page.text
+        body = page.json()
+        assert body["total"] == 5
+        pages.append([e["resource"]["meta"]["versionId"] for e in body["entry"]])
+        links = {link["relation"]: link["url"] for link in body["link"]}
+        assert links["first"].endswith(f"/fhir/Location/{location_id}/_history?_count=2")
+        url = links.get("next", "").split("://", 1)[-1].split("/", 1)[-1]
+        url = f"/{url}" if url else ""
+    assert pages == [["5", "4"], ["3", "2"], ["1"]]
+    everything = client.get(f"/fhir/Location/{location_id}/_history").json()
+    assert len(everything["entry"]) == 5
+    assert everything["entry"][0]["resource"]["name"] == "Clinic v5"
+    assert "next" not in {link["relation"] for link in everything["link"]}
+    for bad in ("_count=0", "_count=x", "_page=abc"):
+        response = client.get(f"/fhir/Location/{location_id}/_history?{bad}")
+        assert response.status_code == 400, bad

@@ -30,6 +30,7 @@ AdminDep = Annotated[Principal, Depends(require(Scope.NATLSYSADMIN))]
 JSONBody = Annotated[Any, Body()]
 _ETAG = re.compile(r'^(?:W/)?"?(\d+)"?$')
 MAX_HISTORY = 1000
+HISTORY_PAGE = 100
 
 
 def location_cache(ctx: ContextDep) -> LocationCache:
@@ -103,16 +104,19 @@ def history(
     session: SessionDep,
     base: OriginDep,
 ) -> FHIRResponse:
-    """Return the versions of a Location, newest first (`_count` limits them)."""
+    """Return the versions of a Location, newest first, a page of `_count` at a time."""
     params = list(request.query_params.multi_items())
-    count = (
-        int(dict(params).get("_count", MAX_HISTORY))
-        if dict(params).get("_count", "0").isdigit()
-        else None
+    given = dict(params)
+    count_text = given.get("_count", str(HISTORY_PAGE))
+    if not count_text.isdigit() or int(count_text) == 0:
+        raise InvalidParameter("_count must be a whole number above 0", expression="_count")
+    page_text = given.get("_page")
+    if page_text is not None and not page_text.isdigit():
+        raise InvalidParameter("_page must be a link from the previous page", expression="_page")
+    views, total, following = service.history(
+        session, location_id, min(int(count_text), MAX_HISTORY),
+        before=int(page_text) if page_text is not None else None,
     )
-    if count is None:
-        raise InvalidParameter("_count must be a whole number", expression="_count")
-    views, total = service.history(session, location_id, min(count, MAX_HISTORY))
     resources = queries.render(views, service.lookup(session))
     entries = [
         (
@@ -122,8 +126,9 @@ def history(
         )
         for v, r in zip(views, resources, strict=True)
     ]
-    self_url = bundle.page_url(f"{base}/fhir/Location/{location_id}/_history", params)
-    return FHIRResponse(bundle.history(entries, total, [{"relation": "self", "url": self_url}]))
+    links = bundle.search_links(f"{base}/fhir/Location/{location_id}/_history", params,
+                                str(following) if following is not None else None)
+    return FHIRResponse(bundle.history(entries, total, links))
 
 
 @router.get("/Location/{location_id}/_history/{version_id}", summary="Read one version")

@@ -73,14 +73,14 @@ def add_version(session: Session, version: LocationVersion) -> None:
     session.add(version)
 
 
-def versions_of(session: Session, location_id: str, limit: int) -> Sequence[LocationVersion]:
-    """Return the saved versions of a location, newest first."""
-    return session.scalars(
-        select(LocationVersion)
-        .where(LocationVersion.location_id == location_id)
-        .order_by(LocationVersion.version.desc())
-        .limit(limit)
-    ).all()
+def versions_of(
+    session: Session, location_id: str, limit: int, *, before: int | None = None
+) -> Sequence[LocationVersion]:
+    """Return the saved versions of a location, newest first (only those below `before`)."""
+    query = select(LocationVersion).where(LocationVersion.location_id == location_id)
+    if before is not None:
+        query = query.where(LocationVersion.version < before)
+    return session.scalars(query.order_by(LocationVersion.version.desc()).limit(limit)).all()
 
 
 def count_versions(session: Session, location_id: str) -> int:

@@ -239,14 +239,17 @@ def find_by_identifier(session: Session, system: str | None, value: str) -> Loca
     return None
 
 
-def history(session: Session, location_id: str, limit: int) -> tuple[list[LocationView], int]:
-    """Return the saved versions of a location (newest first) and how many there are."""
+def history(
+    session: Session, location_id: str, limit: int, *, before: int | None = None
+) -> tuple[list[LocationView], int, int | None]:
+    """Return one page of a location's saved versions (newest first, below version `before`),
+    how many versions there are in all, and where the next page starts (None on the last)."""
     if repository.get(session, location_id) is None:
         raise LocationNotFound(f"{location_id} is not a valid location")
-    rows = repository.versions_of(session, location_id, limit)
-    return [LocationView.from_snapshot(r.data) for r in rows], repository.count_versions(
-        session, location_id
-    )
+    rows = list(repository.versions_of(session, location_id, limit + 1, before=before))
+    following = rows[limit - 1].version if len(rows) > limit else None
+    views = [LocationView.from_snapshot(r.data) for r in rows[:limit]]
+    return views, repository.count_versions(session, location_id), following
 
 
 def read_version(session: Session, location_id: str, version: int) -> LocationView:
