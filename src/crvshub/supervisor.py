@@ -17,6 +17,7 @@ import multiprocessing
 import os
 import signal
 import socket
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -35,8 +36,13 @@ BACKLOG = 2048
 
 
 def reuse_port_supported() -> bool:
-    """Tell whether this platform can spread connections over several listening sockets."""
-    return hasattr(socket, "SO_REUSEPORT")
+    """Tell whether this platform spreads connections over several listening sockets.
+
+    Linux balances new connections across sockets bound with SO_REUSEPORT; macOS and the BSDs
+    accept the option but hand every connection to one socket, so they keep uvicorn's own
+    shared-socket mode.
+    """
+    return sys.platform.startswith("linux") and hasattr(socket, "SO_REUSEPORT")
 
 
 def bound_socket(host: str, port: int) -> socket.socket:
