@@ -81,17 +81,14 @@ def _row_values(row: Base) -> dict[str, Any]:
     return {column.key: getattr(row, column.key) for column in row.__table__.columns}
 
 
-def insert_now(session: Session, row: Base, *, attach: bool = False) -> None:
+def insert_now(session: Session, row: Base) -> None:
     """Insert an ORM object's row at once, with one cached INSERT and no unit of work.
 
     For rows written on hot paths (audit entries, events) where the flush machinery costs more
-    than the statement. Every column value, primary key included, must already be set. With
-    `attach`, the object joins the session as persistent (for later reads in the request).
+    than the statement. Every column value, primary key included, must already be set; the
+    object stays outside the session.
     """
     session.connection().execute(_insert_of(row.__table__), _row_values(row))
-    if attach:
-        make_transient_to_detached(row)
-        session.add(row)
 
 
 def insert_unless_taken(session: Session, row: Base) -> bool:
@@ -172,6 +169,7 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
         url, pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800,
         json_serializer=_json_dumps,
     )
+    event.listen(engine, "connect", _note_checkin)  # a new connection needs no ping
     event.listen(engine, "checkin", _note_checkin)
     event.listen(engine, "checkout", _ping_if_idle)
     return engine
