@@ -232,6 +232,17 @@ HARAMBO_DISTRICT_SID = "Td8VKqxryo1"
 HARAMBO_HOSPITAL_SID = "bSDS5mZGF2"
 
 
+def wait_for(predicate: Any, timeout: float = 15.0) -> Any:
+    """Poll until the predicate returns something truthy, then return it."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError("condition not met in time")
+
+
 def free_port() -> int:
     """Return a free TCP port on loopback."""
     with socket.socket() as sock:

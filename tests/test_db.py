@@ -9,8 +9,14 @@ from sqlalchemy.engine import make_url
 
 from crvshub import db
 from crvshub.context import AppContext
-from crvshub.notification.service import record_count
-from tests.notification.helpers import codes, example, fresh_ids, health_token, post
+from tests.notification.helpers import (
+    codes,
+    example,
+    fresh_ids,
+    health_token,
+    post,
+    records,
+)
 
 pytestmark = pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
 
@@ -27,10 +33,6 @@ def _terminate_other_connections(database_url: str) -> int:
     return len(rows)
 
 
-def _records(ctx: AppContext) -> int:
-    with ctx.db.transaction() as session:
-        return record_count(session)
-
 
 def test_lost_connection_is_503_and_the_retry_is_saved_once(
     client: TestClient, ctx: AppContext, database_url: str, monkeypatch: pytest.MonkeyPatch
@@ -38,7 +40,7 @@ def test_lost_connection_is_503_and_the_retry_is_saved_once(
     monkeypatch.setattr(db, "IDLE_PING_SECONDS", 3600.0)  # busy pool: no ping before use
     token = health_token(ctx)
     assert post(client, token, fresh_ids(example("birth-minimal"))).status_code == 200
-    before = _records(ctx)
+    before = records(ctx)
     assert _terminate_other_connections(database_url) >= 1
 
     bundle = fresh_ids(example("death-minimal"))
@@ -52,7 +54,7 @@ def test_lost_connection_is_503_and_the_retry_is_saved_once(
     assert retried.status_code == 200
     again = post(client, token, bundle, **{"Idempotency-Key": "restart-1"})
     assert again.headers["idempotent-replayed"] == "true"
-    assert _records(ctx) == before + 1
+    assert records(ctx) == before + 1
 
 
 def test_idle_connection_is_checked_and_replaced_before_use(

@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from crvshub import supervisor
-from tests.conftest import free_port
+from tests.conftest import free_port, wait_for
 
 CRVSHUB = str(Path(sys.executable).parent / "crvshub")
 pytestmark = pytest.mark.skipif(not supervisor.reuse_port_supported(),
@@ -92,15 +92,6 @@ def _wait_ready(url: str, proc: subprocess.Popen[bytes]) -> None:
     raise AssertionError("server did not start")
 
 
-def _wait_for(predicate, timeout: float = 30) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.1)
-    raise AssertionError("condition not met in time")
-
-
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 @pytest.mark.slow
 def test_serve_with_two_api_processes(database_url: str, tmp_path: Path) -> None:
@@ -112,7 +103,7 @@ def test_serve_with_two_api_processes(database_url: str, tmp_path: Path) -> None
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_ready(url, proc)
-        _wait_for(lambda: len(_api_children(proc.pid)) == 2)
+        wait_for(lambda: len(_api_children(proc.pid)) == 2, timeout=30)
         first = _api_children(proc.pid)
 
         # Keep-alive connections opened together land on both processes.
@@ -133,8 +124,8 @@ def test_serve_with_two_api_processes(database_url: str, tmp_path: Path) -> None
 
         # A dead API process is replaced and the server keeps answering.
         os.kill(first[0], signal.SIGKILL)
-        _wait_for(lambda: len(_api_children(proc.pid)) == 2
-                  and first[0] not in _api_children(proc.pid))
+        wait_for(lambda: len(_api_children(proc.pid)) == 2
+                 and first[0] not in _api_children(proc.pid), timeout=30)
         _wait_ready(url, proc)
 
         proc.send_signal(signal.SIGTERM)

@@ -11,6 +11,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from crvshub.context import AppContext
+from crvshub.notification.service import record_count
 from tests.conftest import bearer, new_client
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "docs" / "integrations" / "examples"
@@ -36,6 +37,12 @@ def fresh_ids(bundle: dict[str, Any]) -> dict[str, Any]:
     fresh: dict[str, Any] = json.loads(text)
     fresh["entry"][0]["resource"].pop("identifier", None)
     return fresh
+
+
+def records(ctx: AppContext) -> int:
+    """Return how many records are stored."""
+    with ctx.db.transaction() as session:
+        return record_count(session)
 
 
 def health_token(ctx: AppContext, name: str = "Harambo District Hospital HIS") -> str:

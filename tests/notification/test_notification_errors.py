@@ -7,7 +7,6 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from crvshub.context import AppContext
-from crvshub.notification.service import record_count
 from tests.conftest import bearer, new_client
 from tests.notification.helpers import (
     DISTRICT_ID,
@@ -19,12 +18,8 @@ from tests.notification.helpers import (
     expressions,
     health_token,
     post,
+    records,
 )
-
-
-def _records(ctx: AppContext) -> int:
-    with ctx.db.transaction() as session:
-        return record_count(session)
 
 
 def test_missing_token_is_401(client: TestClient) -> None:
@@ -65,7 +60,7 @@ def test_body_over_limit_is_413(client: TestClient, ctx: AppContext) -> None:
     response = post(client, health_token(ctx), bundle)
     assert response.status_code == 413
     assert codes(response) == ["GEN-413-001"]
-    assert _records(ctx) == 0
+    assert records(ctx) == 0
 
 
 def test_not_a_bundle_is_400(client: TestClient, ctx: AppContext) -> None:
@@ -135,7 +130,7 @@ def test_every_rule_problem_is_reported_with_its_expression(client: TestClient, 
         ("Bundle.entry[2].resource.birthDate", "NOTIF-422-012"),
         ("Bundle.entry[0].resource.section[0].code.coding[0].code", "NOTIF-422-013"),
     }
-    assert _records(ctx) == 0
+    assert records(ctx) == 0
 
 
 def test_unknown_event_type(client: TestClient, ctx: AppContext) -> None:

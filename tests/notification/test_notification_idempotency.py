@@ -12,15 +12,16 @@ from sqlalchemy import select
 
 from crvshub.context import AppContext
 from crvshub.notification import service
-from crvshub.notification.service import record_count
 from crvshub.record.models import IdempotencyKey, Record
 from tests.conftest import LiveServer, bearer
-from tests.notification.helpers import codes, example, fresh_ids, health_token, post
-
-
-def _records(ctx: AppContext) -> int:
-    with ctx.db.transaction() as session:
-        return record_count(session)
+from tests.notification.helpers import (
+    codes,
+    example,
+    fresh_ids,
+    health_token,
+    post,
+    records,
+)
 
 
 def test_retry_with_idempotency_key_returns_the_original(client: TestClient, ctx: AppContext):
@@ -33,7 +34,7 @@ def test_retry_with_idempotency_key_returns_the_original(client: TestClient, ctx
     assert again.headers["location"] == first.headers["location"]
     assert again.headers["idempotent-replayed"] == "true"
     assert "idempotent-replayed" not in first.headers
-    assert _records(ctx) == 1
+    assert records(ctx) == 1
 
 
 def test_same_key_different_payload_is_409(client: TestClient, ctx: AppContext) -> None:
@@ -43,7 +44,7 @@ def test_same_key_different_payload_is_409(client: TestClient, ctx: AppContext) 
     response = post(client, token, example("death-minimal"), **{"Idempotency-Key": "k1"})
     assert response.status_code == 409
     assert codes(response) == ["NOTIF-409-001"]
-    assert _records(ctx) == 1
+    assert records(ctx) == 1
 
 
 def test_composition_identifier_is_the_implicit_key(client: TestClient, ctx: AppContext):
@@ -52,7 +53,7 @@ def test_composition_identifier_is_the_implicit_key(client: TestClient, ctx: App
     first = post(client, token, bundle)
     again = post(client, token, bundle)
     assert again.status_code == 200 and again.json() == first.json()
-    assert _records(ctx) == 1
+    assert records(ctx) == 1
     changed = example("birth-full")
     changed["entry"][2]["resource"]["gender"] = "female"
     conflict = post(client, token, changed)
@@ -66,14 +67,14 @@ def test_keys_are_per_client(client: TestClient, ctx: AppContext) -> None:
     second = post(client, health_token(ctx, "Hospital B"), bundle)
     assert first.status_code == second.status_code == 200
     assert first.json()["entry"][0]["resource"]["id"] != second.json()["entry"][0]["resource"]["id"]
-    assert _records(ctx) == 2
+    assert records(ctx) == 2
 
 
 def test_bundles_without_identifier_or_key_are_distinct(client: TestClient, ctx: AppContext):
     token = health_token(ctx)
     for _ in range(2):
         assert post(client, token, example("birth-minimal")).status_code == 200
-    assert _records(ctx) == 2
+    assert records(ctx) == 2
 
 
 def test_a_failed_request_leaves_no_key_behind(client: TestClient, ctx: AppContext) -> None:
@@ -124,7 +125,7 @@ def test_concurrent_retries_create_one_record(live_server: LiveServer) -> None:
     ids = {r.json()["entry"][0]["resource"]["id"] for r in results}
     assert len(ids) == 1
     assert sum(1 for r in results if "idempotent-replayed" not in r.headers) == 1
-    assert _records(live_server.ctx) == 1
+    assert records(live_server.ctx) == 1
 
 
 def test_a_retry_gets_the_first_answer_even_after_the_record_moved_on(
@@ -149,4 +150,4 @@ def test_a_retry_gets_the_first_answer_even_after_the_record_moved_on(
     assert again.json() == first.json()
     task = again.json()["entry"][1]["resource"]
     assert task["businessStatus"]["coding"][0]["code"] == "DECLARED"
-    assert _records(ctx) == 1
+    assert records(ctx) == 1

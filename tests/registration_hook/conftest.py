@@ -53,14 +53,3 @@ def nid_sim(live_server: LiveServer, sim_port: int) -> Iterator[NidSimulator]:
     yield simulator
     server.should_exit = True
     thread.join(10)
-
-
-def wait_for(predicate: Any, timeout: float = 15.0) -> Any:
-    """Poll until the predicate returns something truthy, then return it."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError("condition not met in time")

@@ -14,9 +14,9 @@ from tests.conftest import (
     LiveServer,
     bearer,
     user_token,
+    wait_for,
 )
 from tests.record.helpers import birth_bundle
-from tests.registration_hook.conftest import wait_for
 
 
 def _declare_and_register(live: LiveServer, bundle: dict[str, Any]) -> tuple[str, str, str]:

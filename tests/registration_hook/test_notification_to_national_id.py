@@ -17,8 +17,8 @@ from tests.conftest import (
     bearer,
     new_client,
     user_token,
+    wait_for,
 )
-from tests.registration_hook.conftest import wait_for
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "docs" / "integrations" / "examples"
 
