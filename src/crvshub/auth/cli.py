@@ -80,6 +80,17 @@ def _permissions(birth: str | None, death: str | None) -> list[dict[str, Any]] |
     return result
 
 
+def _changes(
+    name: str | None, daily_quota: int | None, birth: str | None, death: str | None,
+    *, integrating_system_type: str | None = None,
+) -> client_admin.ClientChanges:
+    """Return the client fields given on the command line."""
+    return client_admin.ClientChanges(
+        name=name, daily_quota=daily_quota, webhook_permissions=_permissions(birth, death),
+        integrating_system_type=integrating_system_type,
+    )
+
+
 def _print_credentials(creds: IssuedCredentials, as_json: bool) -> None:
     data = {
         "client_id": creds.client.client_id,
@@ -121,11 +132,8 @@ def create(
     as_json: JsonOpt = False,
 ) -> None:
     """Register a client and print its client_id, client_secret and sha_secret (shown once)."""
-    changes = client_admin.ClientChanges(
-        name=name, daily_quota=daily_quota,
-        webhook_permissions=_permissions(webhook_birth, webhook_death),
-        integrating_system_type=integrating_system_type,
-    )
+    changes = _changes(name, daily_quota, webhook_birth, webhook_death,
+                       integrating_system_type=integrating_system_type)
     with _session() as (session, ctx):
         creds = client_admin.register(session, ctx, _actor(), client_type.upper(), changes)
     _print_credentials(creds, as_json)
@@ -174,10 +182,7 @@ def update(
     as_json: JsonOpt = False,
 ) -> None:
     """Change a client's name, daily quota or webhook permissions."""
-    changes = client_admin.ClientChanges(
-        name=name, daily_quota=daily_quota,
-        webhook_permissions=_permissions(webhook_birth, webhook_death),
-    )
+    changes = _changes(name, daily_quota, webhook_birth, webhook_death)
     with _session() as (session, _ctx):
         view = client_admin.client_view(client_admin.update(session, _actor(), client_id, changes))
     _print_client(view, as_json)

@@ -133,20 +133,33 @@ def _throttle(ctx: AppContext, principal: Principal) -> None:
         )
 
 
-def current_principal(request: Request) -> Principal:
-    """Authenticate the request; 401 if there is no valid token."""
+def _already_or_token(request: Request) -> tuple[Principal | None, str]:
+    """Return the request's principal if it is already known, else its token (401 if none)."""
     cached: Principal | None = getattr(request.state, "principal", None)
     if cached is not None:
-        return cached
+        return cached, ""
     token = bearer_token(request)
     if not token:
         raise AuthenticationRequired()
-    ctx = get_context(request)
-    with ctx.db.sessionmaker() as session:
-        principal = principal_from_token(ctx, session, token)
+    return None, token
+
+
+def _accept(request: Request, ctx: AppContext, principal: Principal) -> Principal:
+    """Apply the caller's rate limit and remember the principal for the rest of the request."""
     _throttle(ctx, principal)
     request.state.principal = principal
     return principal
+
+
+def current_principal(request: Request) -> Principal:
+    """Authenticate the request; 401 if there is no valid token."""
+    cached, token = _already_or_token(request)
+    if cached is not None:
+        return cached
+    ctx = get_context(request)
+    with ctx.db.sessionmaker() as session:
+        principal = principal_from_token(ctx, session, token)
+    return _accept(request, ctx, principal)
 
 
 def require(
@@ -176,19 +189,14 @@ async def authenticate(request: Request) -> Principal:
     Most requests are answered from the key ring and the one-second active cache, so they skip
     the thread pool entirely; that is most of the per-request cost of authentication.
     """
-    cached: Principal | None = getattr(request.state, "principal", None)
+    cached, token = _already_or_token(request)
     if cached is not None:
         return cached
-    token = bearer_token(request)
-    if not token:
-        raise AuthenticationRequired()
     ctx = get_context(request)
     principal = _principal_without_database(ctx, token)
     if principal is None:
         principal = await run_in_threadpool(_principal_with_database, ctx, token)
-    _throttle(ctx, principal)
-    request.state.principal = principal
-    return principal
+    return _accept(request, ctx, principal)
 
 
 PrincipalDep = Annotated[Principal, Depends(authenticate)]
