@@ -29,7 +29,7 @@ def test_run_commits_the_work(ctx: AppContext) -> None:
         session.add(_event("T_COMMITTED"))
         return "done"
 
-    assert asyncio.run(Transaction(ctx.db.sessionmaker()).run(work)) == "done"
+    assert asyncio.run(Transaction(ctx.db).run(work)) == "done"
     assert _count(ctx, "T_COMMITTED") == 1
 
 
@@ -40,13 +40,13 @@ def test_run_rolls_back_when_the_work_fails(ctx: AppContext) -> None:
         raise ValueError("refused")
 
     with pytest.raises(ValueError, match="refused"):
-        asyncio.run(Transaction(ctx.db.sessionmaker()).run(work))
+        asyncio.run(Transaction(ctx.db).run(work))
     assert _count(ctx, "T_ROLLED_BACK") == 0
 
 
 def test_one_run_per_request(ctx: AppContext) -> None:
     async def twice() -> None:
-        transaction = Transaction(ctx.db.sessionmaker())
+        transaction = Transaction(ctx.db)
         await transaction.run(lambda session: None)
         await transaction.run(lambda session: None)
 

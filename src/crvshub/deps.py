@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from crvshub.context import AppContext, get_context
+from crvshub.db import Database
 
 
 def _finish(session: Session, *, commit: bool) -> None:
@@ -49,8 +50,8 @@ class Transaction:
     Still one transaction per request, owned here: the work may flush, never commit.
     """
 
-    def __init__(self, session: Session) -> None:
-        self.session = session
+    def __init__(self, db: Database) -> None:
+        self.db = db
         self.used = False
 
     async def run(self, work: Callable[[Session], T]) -> T:
@@ -61,26 +62,14 @@ class Transaction:
         return await run_in_threadpool(self._run, work)
 
     def _run(self, work: Callable[[Session], T]) -> T:
-        try:
-            result = work(self.session)
-            self.session.commit()
-            return result
-        except BaseException:
-            self.session.rollback()
-            raise
-        finally:
-            self.session.close()
+        with self.db.transaction() as session:
+            return work(session)
 
 
-async def get_transaction(request: Request) -> AsyncIterator[Transaction]:
-    """Yield the request's `Transaction` (its session does no I/O until `run`)."""
+async def get_transaction(request: Request) -> Transaction:
+    """Return the request's `Transaction` (no session exists until `run`)."""
     ctx: AppContext = request.app.state.ctx
-    transaction = Transaction(ctx.db.sessionmaker())
-    try:
-        yield transaction
-    finally:
-        if not transaction.used:
-            transaction.session.close()  # never used: nothing to roll back, no I/O
+    return Transaction(ctx.db)
 
 
 async def context_dependency(request: Request) -> AppContext:
@@ -89,5 +78,5 @@ async def context_dependency(request: Request) -> AppContext:
 
 
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
-TransactionDep = Annotated[Transaction, Depends(get_transaction, scope="function")]
+TransactionDep = Annotated[Transaction, Depends(get_transaction)]
 ContextDep = Annotated[AppContext, Depends(context_dependency)]

@@ -46,9 +46,9 @@ def canonical(body: Any) -> bytes:
     return orjson.dumps(body, option=orjson.OPT_SORT_KEYS)
 
 
-def fingerprint(body: Any, serialized: bytes | None = None) -> str:
-    """Return a stable hash of a JSON payload (key order does not matter)."""
-    return hashlib.sha256(serialized or canonical(body)).hexdigest()
+def fingerprint(serialized: bytes) -> str:
+    """Return a stable hash of a payload's `canonical` serialisation."""
+    return hashlib.sha256(serialized).hexdigest()
 
 
 def client_ref(principal: Principal) -> str:
@@ -84,7 +84,7 @@ def notify(
     """Validate a notification and save it as a record, or replay the answer to a retry."""
     key = check_header_key(idempotency_key)
     serialized = canonical(body)
-    digest = fingerprint(body, serialized)
+    digest = fingerprint(serialized)
     ref = client_ref(principal)
     if key is not None:
         replay = _replay(session, ref, key, digest)
