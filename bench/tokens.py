@@ -65,10 +65,10 @@ def prepare(database_url: str, workdir: Path) -> None:
 
 def make_clients(database_url: str, count: int) -> list[tuple[str, str]]:
     from crvshub.auth.clients import create_client
-    from crvshub.context import AppContext
+    from crvshub.composition import build_context
     from crvshub.settings import Settings
 
-    ctx = AppContext.build(Settings(database_url=database_url, environment="production"))
+    ctx = build_context(Settings(database_url=database_url, environment="production"))
     with ctx.db.transaction() as session:
         made = [create_client(session, ctx.settings, name=f"bench {i} {time.time_ns()}",
                               client_type="HEALTH", created_by="bench") for i in range(count)]
@@ -82,10 +82,10 @@ def direct_baseline(database_url: str, pairs: list[tuple[str, str]], seconds: fl
     """Do the token work in-process: select the client, check the secret, sign a JWT."""
     from crvshub.auth import service
     from crvshub.auth.clients import verify_client_secret
-    from crvshub.context import AppContext
+    from crvshub.composition import build_context
     from crvshub.settings import Settings
 
-    ctx = AppContext.build(Settings(database_url=database_url, environment="production"))
+    ctx = build_context(Settings(database_url=database_url, environment="production"))
     with ctx.db.transaction() as session:
         ctx.keys.ensure(session)
     task = progress.add_task("baseline (no HTTP)", total=seconds)

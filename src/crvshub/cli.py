@@ -20,6 +20,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from crvshub import supervisor
+from crvshub.composition import build_context
 from crvshub.context import AppContext
 from crvshub.settings import Settings, SettingsError, get_settings
 
@@ -104,7 +105,7 @@ def seed(
     check_database(settings)
     folder = country_dir or settings.country_dir
     with_users = settings.seed_demo_users if demo_users is None else demo_users
-    ctx = AppContext.build(settings)
+    ctx = build_context(settings)
     try:
         with ctx.db.transaction() as session, _progress() as progress:
             task = progress.add_task("locations", total=None)
@@ -210,15 +211,14 @@ def worker() -> None:
     import threading
 
     from crvshub.observability import configure_logging
-    from crvshub.outbox.worker import Worker, load_handlers
+    from crvshub.outbox.worker import Worker
 
     settings = settings_or_fail()
     check_database(settings)
     configure_logging(settings.log_level, json=settings.log_json)
-    ctx = AppContext.build(settings)
+    ctx = build_context(settings)
     with ctx.db.transaction() as session:
         ctx.keys.ensure(session)
-    load_handlers()
     runner = Worker(ctx)
     stopped = threading.Event()
 
@@ -230,6 +230,7 @@ def worker() -> None:
     signal.signal(signal.SIGINT, _stop)
     console.print("outbox worker running (Ctrl-C to stop)")
     runner.run_forever()
+    runner.close()
     ctx.db.dispose()
 
 
@@ -355,7 +356,7 @@ def cli_session() -> Iterator[tuple[Session, AppContext]]:
     """Open a transaction with the application context for a CLI command."""
     settings = settings_or_fail()
     check_database(settings)
-    ctx = AppContext.build(settings)
+    ctx = build_context(settings)
     try:
         with ctx.db.transaction() as session:
             ctx.keys.ensure(session)
@@ -365,24 +366,12 @@ def cli_session() -> Iterator[tuple[Session, AppContext]]:
 
 
 def register_feature_commands() -> None:
-    """Attach the command groups of feature packages that provide one."""
-    import importlib
+    """Attach the command groups of feature packages."""
+    from crvshub.auth.cli import cli as client_cli
+    from crvshub.registration_hook.nid_sim import cli as nid_sim_cli
 
-    for module_name, name in (
-        ("crvshub.auth.cli", "client"),
-        ("crvshub.registration_hook.nid_sim", "nid-sim"),
-    ):
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name != module_name:
-                raise
-            continue
-        command = getattr(module, "cli", None)
-        if isinstance(command, typer.Typer):
-            app.add_typer(command, name=name)
-        elif command is not None:
-            app.command(name)(command)
+    app.add_typer(client_cli, name="client")
+    app.command("nid-sim")(nid_sim_cli)
 
 
 def main() -> None:
