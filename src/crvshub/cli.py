@@ -20,7 +20,6 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from crvshub import supervisor
-from crvshub.composition import build_context
 from crvshub.context import AppContext
 from crvshub.settings import Settings, SettingsError, get_settings
 
@@ -99,6 +98,7 @@ def seed(
 ) -> None:
     """Load the country's locations, statistics and demo users (safe to run again)."""
     from crvshub.auth.seed import load_users
+    from crvshub.composition import build_context
     from crvshub.location.seed import CountryDataError, load_country
 
     settings = settings_or_fail()
@@ -210,6 +210,7 @@ def worker() -> None:
     """Run the outbox worker alone (webhook deliveries, registration hook calls)."""
     import threading
 
+    from crvshub.composition import build_context
     from crvshub.observability import configure_logging
     from crvshub.outbox.worker import Worker
 
@@ -354,6 +355,8 @@ def keys_list() -> None:
 @contextmanager
 def cli_session() -> Iterator[tuple[Session, AppContext]]:
     """Open a transaction with the application context for a CLI command."""
+    from crvshub.composition import build_context
+
     settings = settings_or_fail()
     check_database(settings)
     ctx = build_context(settings)
