@@ -62,14 +62,3 @@ def get_record(session: Session, record_id: str) -> Record | None:
 def count_records(session: Session) -> int:
     """Return the number of records."""
     return int(session.scalar(select(func.count()).select_from(Record)) or 0)
-
-
-def actions_of(session: Session, record_id: str) -> list[RecordAction]:
-    """Return a record's audit entries, oldest first."""
-    return list(
-        session.scalars(
-            select(RecordAction).where(RecordAction.record_id == record_id).order_by(
-                RecordAction.at
-            )
-        ).all()
-    )
