@@ -124,10 +124,10 @@ class Throttle:
             return None
         return hit[0]
 
-    def read(self, session: Session, key: Key) -> Counts:
+    def read(self, session: Session, key: Key, *, stamp: float | None = None) -> Counts:
         """Read the pair's counts and its principal's (one indexed read) and remember them."""
         counts = repository.failure_counts(session, key.subject, (key.address, ALL_ADDRESSES))
-        self._remember(key, counts)
+        self._remember(key, counts, stamp)
         return counts
 
     def fail(self, key: Key) -> float:
@@ -168,11 +168,11 @@ class Throttle:
         with self._lock:
             self._memo.pop(key, None)
 
-    def _remember(self, key: Key, counts: Counts) -> None:
+    def _remember(self, key: Key, counts: Counts, stamp: float | None = None) -> None:
         with self._lock:
             if len(self._memo) >= MEMO_MAX:
                 self._memo.clear()
-            self._memo[key] = (counts, time.monotonic())
+            self._memo[key] = (counts, time.monotonic() if stamp is None else stamp)
 
 
 def throttle_of(ctx: AppContext) -> Throttle:
