@@ -149,7 +149,8 @@ def login(ctx: AppContext, username: str, password: str, address: str | None) ->
     throttle = throttle_of(ctx)
     key = key_for("user", username, address)
     with ctx.db.transaction() as session:
-        wait = throttle.wait(throttle.read(session, key), key)
+        counts = throttle.read(session, key)
+        wait = throttle.wait(counts, key)
         user = None if wait > 0 else repository.user_by_username(session, username)
     if wait > 0:
         raise LoginThrottled(headers=retry_after_header(wait))
@@ -159,7 +160,7 @@ def login(ctx: AppContext, username: str, password: str, address: str | None) ->
         if too_early > 0:
             raise LoginThrottled(headers=retry_after_header(too_early))
         raise InvalidLogin()
-    if throttle.had_failures(key):
+    if throttle.had_failures(counts, key):
         throttle.succeed(key)
     return user
 

@@ -156,10 +156,10 @@ class Throttle:
         self._remember(key, counts)
         return too_early
 
-    def had_failures(self, key: Key) -> bool:
-        """Tell whether the pair had failures when last read (so a success must clear them)."""
-        counts = self.remembered(key)
-        return counts is None or counts.get(key.address, (0, EPOCH))[0] > 0
+    @staticmethod
+    def had_failures(counts: Counts, key: Key) -> bool:
+        """Tell whether the pair had failures when read (so a success must clear them)."""
+        return counts.get(key.address, (0, EPOCH))[0] > 0
 
     def succeed(self, key: Key) -> None:
         """Clear the pair's failures after a success (its own short transaction)."""

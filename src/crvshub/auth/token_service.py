@@ -51,7 +51,8 @@ async def issue(ctx: AppContext, request: TokenRequest, address: str | None) -> 
 
     The client's facts and the failures of its (client_id, address) pair usually come from
     one-second memories, so the request is answered on the event loop; otherwise they are read
-    in a worker thread with one short read transaction. Only failures write.
+    in a worker thread with one short read transaction. Only failures (and the first success
+    after them) write, each in its own short transaction.
     """
     client_id, secret = _admit(ctx, request)
     throttle = throttle_of(ctx)
@@ -68,7 +69,7 @@ async def issue(ctx: AppContext, request: TokenRequest, address: str | None) -> 
         if too_early > 0:
             raise OAuthThrottled(headers=retry_after_header(too_early))
         raise OAuthInvalidClient()
-    if throttle.had_failures(key):
+    if throttle.had_failures(counts, key):
         await run_in_threadpool(throttle.succeed, key)
     # Counted only once the secret is proven, so nobody can use up another client's rate.
     wait = limits_of(ctx).token_requests.take(client.id)
