@@ -186,8 +186,9 @@ def serve(
         worker_proc = subprocess.Popen([sys.executable, "-m", "crvshub", "worker"])
         os.environ["CRVSHUB_EMBEDDED_WORKER"] = "false"
     console.print(f"CRVS Hub listening on http://{host}:{port}  (docs: /documentation)")
+    # Forwarding headers are read by the application itself (CRVSHUB_TRUSTED_PROXIES).
     options = {"app": "crvshub.asgi:create", "factory": True, "log_level": "warning",
-               "access_log": False, "timeout_graceful_shutdown": 20, "proxy_headers": True}
+               "access_log": False, "timeout_graceful_shutdown": 20, "proxy_headers": False}
     try:
         if workers > 1 and port != 0 and supervisor.reuse_port_supported():
             # One listening socket per API process, so keep-alive connections spread evenly.

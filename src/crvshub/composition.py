@@ -18,6 +18,7 @@ from crvshub.auth import endpoints as auth_endpoints
 from crvshub.auth.cutoff import ActiveCache, CredentialCache
 from crvshub.auth.keys import KeyRing
 from crvshub.auth.ratelimit import AuthLimits
+from crvshub.auth.throttle import Policy, Throttle
 from crvshub.context import AppContext
 from crvshub.db import Database
 from crvshub.fhir.capability import ResourceCapability
@@ -97,4 +98,5 @@ def build_context(settings: Settings) -> AppContext:
         active_cache=ActiveCache(),
         credential_cache=CredentialCache(),
         auth_limits=AuthLimits.from_settings(settings),
+        auth_throttle=Throttle(db, Policy.from_settings(settings)),
     )

@@ -19,6 +19,7 @@ from crvshub.settings import Settings
 if TYPE_CHECKING:
     from crvshub.auth.cutoff import ActiveCache, CredentialCache
     from crvshub.auth.ratelimit import AuthLimits
+    from crvshub.auth.throttle import Throttle
     from crvshub.composition import Wiring
     from crvshub.location.cache import LocationCache
 
@@ -35,6 +36,7 @@ class AppContext:
     active_cache: ActiveCache
     credential_cache: CredentialCache
     auth_limits: AuthLimits
+    auth_throttle: Throttle
 
 
 def get_context(request: Request) -> AppContext:

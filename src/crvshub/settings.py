@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import ipaddress
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -49,13 +50,16 @@ class Settings(BaseSettings):
     token_query_credentials: bool = True
     token_rate_per_second: float = Field(default=2.0, gt=0)
     token_rate_burst: int = Field(default=30, ge=1)
-    token_failures_per_address: int = Field(default=30, ge=1)
-    token_failure_window_seconds: int = Field(default=300, ge=1)
     api_rate_per_second: float = Field(default=50.0, gt=0)
     api_rate_burst: int = Field(default=200, ge=1)
-    login_failures_per_user: int = Field(default=5, ge=1)
-    login_failures_per_address: int = Field(default=20, ge=1)
-    login_failure_window_seconds: int = Field(default=900, ge=1)
+    # Failed logins and token requests, counted in the database per (username or client_id,
+    # address) pair: free failures, then delays doubling from 1 s up to the cap.
+    auth_free_failures: int = Field(default=5, ge=1)
+    auth_free_failures_per_principal: int = Field(default=100, ge=1)
+    auth_max_delay_seconds: int = Field(default=60, ge=1, le=3600)
+    auth_failure_memory_seconds: int = Field(default=900, ge=60)
+    # Reverse proxies whose X-Forwarded-For/-Proto are believed (IPs or CIDRs, comma-separated).
+    trusted_proxies: str = ""
 
     country_code: str = Field(default="FAR", min_length=3, max_length=3)
     country_dir: Path = BUILTIN_COUNTRY_DIR
@@ -88,6 +92,16 @@ class Settings(BaseSettings):
     def _known_driver(cls, value: str) -> str:
         if not value.startswith(("sqlite", "postgresql")):
             raise ValueError("must start with sqlite:/// or postgresql+psycopg://")
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        for part in filter(None, (p.strip() for p in value.split(","))):
+            try:
+                ipaddress.ip_network(part, strict=False)
+            except ValueError:
+                raise ValueError(f"{part!r} is not an IP address or CIDR network") from None
         return value
 
     @property

@@ -5,9 +5,11 @@ from __future__ import annotations
 import time
 
 import jwt
+import pytest
 from fastapi import APIRouter, Depends
 from fastapi.testclient import TestClient
 
+from crvshub.app import create_app
 from crvshub.auth import repository
 from crvshub.auth.dependencies import Principal, require
 from tests.conftest import FIELD_AGENT, NATLSYSADMIN, bearer, new_client, user_token
@@ -93,3 +95,48 @@ def test_key_rotation_keeps_old_tokens_valid(app, client: TestClient, ctx) -> No
     assert len(client.get("/.well-known/jwks.json").json()["keys"]) == 2
     for token in (old, new):
         assert client.get("/scoped-for-test", headers=bearer(token)).status_code == 200
+
+
+def _behind(settings, peer: str) -> TestClient:
+    """Return a client whose requests come from `peer`, to an app that trusts 10.0.0.0/8."""
+    app = create_app(settings.model_copy(update={"trusted_proxies": "10.0.0.0/8, ::1"}),
+                     start_worker=False)
+    return TestClient(app, raise_server_exceptions=False, client=(peer, 40000))
+
+
+def test_behind_a_trusted_proxy_each_forwarded_address_is_its_own_pair(settings) -> None:
+    proxy = _behind(settings, "10.0.0.2")
+    wrong = {"username": NATLSYSADMIN, "password": "guess"}
+    attacker = {"X-Forwarded-For": "1.2.3.4, 198.51.100.9"}  # the left part is made up
+    with proxy:
+        for _ in range(6):
+            assert proxy.post("/api/auth/login", json=wrong, headers=attacker).status_code == 401
+        assert proxy.post("/api/auth/login", json=wrong, headers=attacker).status_code == 429
+        spoofed = {"X-Forwarded-For": "9.9.9.9, 198.51.100.9"}
+        assert proxy.post("/api/auth/login", json=wrong, headers=spoofed).status_code == 429
+        victim = {"X-Forwarded-For": "203.0.113.5, 10.0.0.7"}  # through two of our proxies
+        right = {"username": NATLSYSADMIN, "password": "test"}
+        assert proxy.post("/api/auth/login", json=right, headers=victim).status_code == 200
+
+
+def test_an_untrusted_peer_cannot_pick_its_address(settings) -> None:
+    direct = _behind(settings, "198.51.100.9")
+    wrong = {"username": NATLSYSADMIN, "password": "guess"}
+    with direct:
+        statuses = [direct.post("/api/auth/login", json=wrong,
+                                headers={"X-Forwarded-For": f"203.0.113.{i}"}).status_code
+                    for i in range(7)]
+    assert statuses == [401] * 6 + [429]
+
+
+@pytest.mark.parametrize(("peer", "secure"), [("10.0.0.2", True), ("198.51.100.9", False)])
+def test_forwarded_proto_is_believed_from_trusted_proxies_only(
+    settings, peer: str, secure: bool
+) -> None:
+    browser = _behind(settings, peer)
+    right = {"username": NATLSYSADMIN, "password": "test"}
+    with browser:
+        response = browser.post("/login", data=right, follow_redirects=False,
+                                headers={"X-Forwarded-Proto": "https"})
+    assert response.status_code == 303
+    assert ("secure" in response.headers["set-cookie"].lower()) is secure

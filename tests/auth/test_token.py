@@ -3,14 +3,30 @@
 from __future__ import annotations
 
 import base64
+from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
 
 import jwt
 import pytest
 from fastapi.testclient import TestClient
 
-from crvshub.auth.ratelimit import AuthLimits, FailureWindow, TokenBucket
+from crvshub.auth.ratelimit import AuthLimits, TokenBucket
+from crvshub.auth.throttle import throttle_of
 from tests.conftest import bearer, new_client
+
+
+class FakeTime:
+    """A wall clock for the failure throttle that only moves when the test says so."""
+
+    def __init__(self) -> None:
+        self.now = datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
 
 OPENCRVS_MISSING = (
     "Invalid request. Check that all required parameters "
@@ -204,11 +220,7 @@ def test_query_secrets_can_be_switched_off(settings) -> None:
 
 
 def test_token_requests_are_rate_limited_per_client(client: TestClient, ctx) -> None:
-    ctx.auth_limits = AuthLimits(
-        token_requests=TokenBucket(0.01, 3), token_failures=FailureWindow(100, 60),
-        api_requests=TokenBucket(100, 100), login_user=FailureWindow(5, 60),
-        login_address=FailureWindow(20, 60),
-    )
+    ctx.auth_limits = AuthLimits(TokenBucket(0.01, 3), TokenBucket(100, 100))
     creds, _ = new_client(ctx, "HEALTH")
     other, _ = new_client(ctx, "HEALTH", name="Other hospital")
     params = {"client_id": creds.client.client_id, "client_secret": creds.client_secret,
@@ -222,20 +234,61 @@ def test_token_requests_are_rate_limited_per_client(client: TestClient, ctx) -> 
                                        "client_secret": other.client_secret}).status_code == 200
 
 
-def test_repeated_failures_from_one_address_are_blocked(client: TestClient, ctx) -> None:
-    ctx.auth_limits = AuthLimits(
-        token_requests=TokenBucket(100, 100), token_failures=FailureWindow(3, 60),
-        api_requests=TokenBucket(100, 100), login_user=FailureWindow(5, 60),
-        login_address=FailureWindow(20, 60),
-    )
+def _from(app, address: str) -> TestClient:
+    return TestClient(app, raise_server_exceptions=False, client=(address, 40000))
+
+
+def test_repeated_failures_slow_down_the_pair_only(app, client: TestClient, ctx) -> None:
+    clock = FakeTime()
+    throttle_of(ctx).clock = clock
     creds, _ = new_client(ctx, "HEALTH")
     wrong = {"client_id": creds.client.client_id, "client_secret": "guess",
              "grant_type": "client_credentials"}
-    assert [client.post("/token", data=wrong).status_code for _ in range(3)] == [401] * 3
     right = {**wrong, "client_secret": creds.client_secret}
-    blocked = client.post("/token", data=right)
+    attacker = _from(app, "198.51.100.9")
+    assert [attacker.post("/token", data=wrong).status_code for _ in range(6)] == [401] * 6
+    blocked = attacker.post("/token", data=right)
     _error(blocked, 429, "slow_down")
-    assert int(blocked.headers["retry-after"]) > 50
+    assert blocked.headers["retry-after"] == "1"
+    assert blocked.headers["x-error-code"] == "AUTH-429-002"
+    assert _from(app, "203.0.113.5").post("/token", data=right).status_code == 200
+    clock.advance(1)
+    assert attacker.post("/token", data=wrong).status_code == 401
+    assert attacker.post("/token", data=wrong).headers["retry-after"] == "2"
+    clock.advance(2)
+    assert attacker.post("/token", data=right).status_code == 200
+    assert attacker.post("/token", data=wrong).status_code == 401  # the success reset the pair
+
+
+def test_bad_token_calls_behind_one_address_do_not_block_other_clients(
+    app, client: TestClient, ctx
+) -> None:
+    creds, _ = new_client(ctx, "HEALTH")
+    shared = _from(app, "10.1.2.3")  # a proxy that every client goes through
+    for index in range(50):
+        shared.post("/token", data={"client_id": f"made-up-{index}", "client_secret": "x",
+                                    "grant_type": "client_credentials"})
+    right = {"client_id": creds.client.client_id, "client_secret": creds.client_secret,
+             "grant_type": "client_credentials"}
+    assert shared.post("/token", data=right).status_code == 200
+
+
+def test_two_api_processes_share_the_failures(app, client: TestClient, ctx, settings) -> None:
+    from crvshub.app import create_app
+
+    other_app = create_app(settings, start_worker=False)
+    clock = FakeTime()
+    creds, _ = new_client(ctx, "HEALTH")
+    wrong = {"client_id": creds.client.client_id, "client_secret": "guess",
+             "grant_type": "client_credentials"}
+    with TestClient(other_app, raise_server_exceptions=False) as other:
+        for each in (ctx, other_app.state.ctx):
+            throttle_of(each).clock = clock
+        statuses = [(client if i % 2 else other).post("/token", data=wrong).status_code
+                    for i in range(6)]
+        assert statuses == [401] * 6
+        _error(other.post("/token", data=wrong), 429, "slow_down")
+        _error(client.post("/token", data=wrong), 429, "slow_down")
 
 
 def test_oversized_token_request_is_413(client: TestClient) -> None:
@@ -265,11 +318,7 @@ def test_new_tokens_use_a_key_rotated_by_another_process(client: TestClient, ctx
 
 
 def test_wrong_secrets_do_not_use_up_the_clients_rate(client: TestClient, ctx) -> None:
-    ctx.auth_limits = AuthLimits(
-        token_requests=TokenBucket(0.01, 2), token_failures=FailureWindow(100, 60),
-        api_requests=TokenBucket(100, 100), login_user=FailureWindow(5, 60),
-        login_address=FailureWindow(20, 60),
-    )
+    ctx.auth_limits = AuthLimits(TokenBucket(0.01, 2), TokenBucket(100, 100))
     creds, _ = new_client(ctx, "HEALTH")
     params = {"client_id": creds.client.client_id, "client_secret": "guess",
               "grant_type": "client_credentials"}

@@ -14,6 +14,7 @@ from crvshub.auth.dependencies import Principal, require
 from crvshub.auth.domain import Scope
 from crvshub.deps import ContextDep, SessionDep
 from crvshub.fhir.responses import FastJSONResponse
+from crvshub.net import client_address
 
 router = APIRouter(prefix="/api/integrations", tags=["integration clients"])
 
@@ -64,7 +65,7 @@ def _changes(body: ClientCreate | ClientUpdate) -> client_admin.ClientChanges:
 def _actor(session: Session, principal: Principal, request: Request) -> client_admin.Actor:
     user = repository.user_by_id(session, principal.subject)
     who = f"user:{user.username}" if user else f"{principal.kind}:{principal.subject}"
-    return client_admin.Actor(who, request.client.host if request.client else None)
+    return client_admin.Actor(who, client_address(request))
 
 
 def _credentials(creds: IssuedCredentials) -> dict[str, Any]:

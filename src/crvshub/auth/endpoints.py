@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from pydantic import BaseModel, Field
 from starlette.responses import PlainTextResponse
 
@@ -10,6 +10,7 @@ from crvshub.auth import client_endpoints, service, token_endpoints
 from crvshub.auth.dependencies import PrincipalDep
 from crvshub.deps import ContextDep, SessionDep
 from crvshub.fhir.responses import FastJSONResponse
+from crvshub.net import ClientAddressDep
 
 router = APIRouter(tags=["authentication"])
 router.include_router(token_endpoints.router)
@@ -24,12 +25,9 @@ class LoginRequest(BaseModel):
 
 
 @router.post("/api/auth/login", summary="Log a staff user in and return an access token")
-def login(
-    body: LoginRequest, request: Request, session: SessionDep, ctx: ContextDep
-) -> FastJSONResponse:
+def login(body: LoginRequest, address: ClientAddressDep, ctx: ContextDep) -> FastJSONResponse:
     """Exchange a staff username and password for a Bearer token."""
-    address = request.client.host if request.client else "unknown"
-    user = service.login(session, ctx, body.username, body.password, address)
+    user = service.login(ctx, body.username, body.password, address)
     token, ttl = service.issue_user_token(ctx.settings, ctx.keys, user)
     return FastJSONResponse(
         {"access_token": token, "token_type": "Bearer", "expires_in": ttl},

@@ -87,7 +87,7 @@ class ClientStillReferenced(AppError):
 
 
 class LoginThrottled(AppError):
-    """Too many failed logins for this user or from this address."""
+    """Repeated failed logins for this username from this address: wait before trying again."""
 
     code = "AUTH-429-001"
     status = 429
@@ -145,7 +145,7 @@ class OAuthInvalidClient(OAuthError):
 
 
 class OAuthThrottled(OAuthError):
-    """Too many token requests for this client, or too many failures from this address."""
+    """Too many token requests for this client, or repeated failures of its id from this address."""
 
     code = "AUTH-429-002"
     status = 429

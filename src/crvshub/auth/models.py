@@ -88,3 +88,14 @@ class AdminAudit(Base):
     target_id: Mapped[str] = mapped_column(String(128), index=True)
     ip: Mapped[str | None] = mapped_column(String(64))
     details: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+
+
+class AuthFailure(Base):
+    """Failed logins or token requests of one principal from one address ("*": all addresses)."""
+
+    __tablename__ = "auth_failures"
+
+    subject: Mapped[str] = mapped_column(String(160), primary_key=True)
+    address: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_failure_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

@@ -1,14 +1,16 @@
-"""SQL for users, clients, keys and the management audit."""
+"""SQL for users, clients, keys, failed sign-ins and the management audit."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from crvshub.auth.models import AdminAudit, Client, SigningKey, User
+from crvshub.auth.models import AdminAudit, AuthFailure, Client, SigningKey, User
 from crvshub.db import Base, utcnow
 
 
@@ -113,3 +115,42 @@ def audit_for(session: Session, target_id: str) -> Sequence[AdminAudit]:
     return session.scalars(
         select(AdminAudit).where(AdminAudit.target_id == target_id).order_by(AdminAudit.at)
     ).all()
+
+
+def failure_counts(
+    session: Session, subject: str, addresses: Sequence[str]
+) -> dict[str, tuple[int, datetime]]:
+    """Return the failures and last failure time of a subject, by address (one indexed read)."""
+    rows = session.execute(
+        select(AuthFailure.address, AuthFailure.failures, AuthFailure.last_failure_at)
+        .where(AuthFailure.subject == subject, AuthFailure.address.in_(addresses))
+    )
+    return {address: (failures, at) for address, failures, at in rows}
+
+
+def locked_failures(
+    session: Session, subject: str, addresses: Sequence[str], epoch: datetime
+) -> dict[str, AuthFailure]:
+    """Return the failure rows of a subject, created if missing and locked until commit."""
+    builder = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    fresh = [{"subject": subject, "address": a, "failures": 0, "last_failure_at": epoch}
+             for a in addresses]
+    session.execute(builder(AuthFailure).values(fresh).on_conflict_do_nothing())
+    rows = session.scalars(
+        select(AuthFailure)
+        .where(AuthFailure.subject == subject, AuthFailure.address.in_(addresses))
+        .with_for_update()
+    )
+    return {row.address: row for row in rows}
+
+
+def clear_failures(session: Session, subject: str, address: str) -> None:
+    """Forget the failures of a subject from one address."""
+    session.execute(
+        delete(AuthFailure).where(AuthFailure.subject == subject, AuthFailure.address == address)
+    )
+
+
+def drop_failures_before(session: Session, cutoff: datetime) -> None:
+    """Delete failure rows whose last failure is older than the cutoff."""
+    session.execute(delete(AuthFailure).where(AuthFailure.last_failure_at < cutoff))

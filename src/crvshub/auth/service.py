@@ -19,7 +19,8 @@ from crvshub.auth.errors import (
 )
 from crvshub.auth.keys import KeyRing
 from crvshub.auth.models import Client, User
-from crvshub.auth.ratelimit import limits_of, retry_after_header
+from crvshub.auth.ratelimit import retry_after_header
+from crvshub.auth.throttle import key_for, throttle_of
 from crvshub.context import AppContext
 from crvshub.db import utcnow
 from crvshub.location import repository as location_repository
@@ -115,15 +116,6 @@ def issue_record_token(settings: Settings, keys: KeyRing, *, user_id: str, recor
     return keys.sign(claims)
 
 
-def authenticate_user(session: Session, username: str, password: str) -> User:
-    """Return the active user with these credentials, or raise InvalidLogin."""
-    user = repository.user_by_username(session, username)
-    ok = passwords.verify_password(password, user.password_hash if user else None)
-    if user is None or not ok or user.status != "active":
-        raise InvalidLogin()
-    return user
-
-
 def published_keys(session: Session, keys: KeyRing) -> KeyRing:
     """Return the key ring, reloaded first if a rotation may have happened elsewhere."""
     if keys.stale():
@@ -148,21 +140,28 @@ def principal_view(principal: Principal) -> dict[str, Any]:
     return view
 
 
-def login(session: Session, ctx: AppContext, username: str, password: str,
-          address: str) -> User:
-    """Authenticate a staff user, refusing for a while after repeated failures."""
-    limits = limits_of(ctx)
-    user_key = username.casefold()
-    wait = max(limits.login_user.blocked_for(user_key), limits.login_address.blocked_for(address))
-    if wait:
+def login(ctx: AppContext, username: str, password: str, address: str | None) -> User:
+    """Authenticate a staff user; a pair that failed repeatedly must wait before trying again.
+
+    Reads run in one short transaction, the password hash outside any, and a failure is
+    recorded in its own transaction so that it stays although the request answers an error.
+    """
+    throttle = throttle_of(ctx)
+    key = key_for("user", username, address)
+    with ctx.db.transaction() as session:
+        counts = throttle.read(session, key)
+        wait = throttle.wait(counts, key)
+        user = None if wait > 0 else repository.user_by_username(session, username)
+    if wait > 0:
         raise LoginThrottled(headers=retry_after_header(wait))
-    try:
-        user = authenticate_user(session, username, password)
-    except InvalidLogin:
-        limits.login_user.fail(user_key)
-        limits.login_address.fail(address)
-        raise
-    limits.login_user.clear(user_key)
+    ok = passwords.verify_password(password, user.password_hash if user else None)
+    if user is None or not ok or user.status != "active":
+        too_early = throttle.fail(key)
+        if too_early > 0:
+            raise LoginThrottled(headers=retry_after_header(too_early))
+        raise InvalidLogin()
+    if throttle.had_failures(counts, key):
+        throttle.succeed(key)
     return user
 
 

@@ -15,6 +15,7 @@ from crvshub.auth import token_service
 from crvshub.auth.errors import OAuthError, OAuthInvalidRequest
 from crvshub.deps import ContextDep
 from crvshub.fhir.responses import FastJSONResponse
+from crvshub.net import client_address
 
 router = APIRouter(tags=["authentication"])
 
@@ -113,9 +114,9 @@ def oauth_error_response(error: OAuthError) -> Response:
 async def token(request: Request, ctx: ContextDep) -> Response:
     """Exchange a client_id and client_secret for a short-lived Bearer token."""
     # No SessionDep: the service reads the database (in its own short transaction) only when
-    # the client is not in the one-second credential cache, and writes nothing.
+    # the client is not in its one-second memories, and writes only failures (in their own).
     parsed = await parse_token_request(request)
-    address = request.client.host if request.client else "unknown"
+    address = client_address(request)
     try:
         if parsed.error is not None:
             raise parsed.error

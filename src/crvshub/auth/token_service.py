@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 from starlette.concurrency import run_in_threadpool
@@ -16,6 +17,7 @@ from crvshub.auth.errors import (
     OAuthUnsupportedGrant,
 )
 from crvshub.auth.ratelimit import limits_of, retry_after_header
+from crvshub.auth.throttle import Counts, Key, key_for, throttle_of
 from crvshub.context import AppContext
 
 GRANT_TYPE = "client_credentials"
@@ -44,36 +46,64 @@ class IssuedToken:
     expires_in: int
 
 
-async def issue(ctx: AppContext, request: TokenRequest, address: str) -> IssuedToken:
+async def issue(ctx: AppContext, request: TokenRequest, address: str | None) -> IssuedToken:
     """Answer a client-credentials token request or raise an OAuthError.
 
-    The client's facts usually come from the one-second credential cache, so the request
-    is answered on the event loop; only a cache miss reads the database, in a worker thread
-    with its own short read transaction.
+    The client's facts and the failures of its (client_id, address) pair usually come from
+    one-second memories, so the request is answered on the event loop; otherwise they are read
+    in a worker thread with one short read transaction. Only failures (and the first success
+    after them) write, each in its own short transaction.
     """
-    client_id, secret = _admit(ctx, request, address)
-    too_long = len(client_id) > CLIENT_ID_MAX or len(secret) > CLIENT_SECRET_MAX
-    facts: ClientFacts | None = None
-    if not too_long:
-        cached, facts = credential_cache(ctx).peek(client_id)
-        if not cached:
-            facts = await run_in_threadpool(_load_facts, ctx, client_id)
+    client_id, secret = _admit(ctx, request)
+    throttle = throttle_of(ctx)
+    key = key_for("client", client_id, address)
+    facts, counts = await _facts_and_failures(ctx, client_id, secret, key)
+    wait = throttle.wait(counts, key)
+    if wait > 0:
+        raise OAuthThrottled(headers=retry_after_header(wait))
     if ctx.keys.stale():
         await run_in_threadpool(_reload_keys, ctx)
     client = _verify(ctx, facts, secret)
-    limits = limits_of(ctx)
     if client is None:
-        limits.token_failures.fail(address)
+        too_early = await run_in_threadpool(throttle.fail, key)
+        if too_early > 0:
+            raise OAuthThrottled(headers=retry_after_header(too_early))
         raise OAuthInvalidClient()
+    if throttle.had_failures(counts, key):
+        await run_in_threadpool(throttle.succeed, key)
     # Counted only once the secret is proven, so nobody can use up another client's rate.
-    wait = limits.token_requests.take(client.id)
+    wait = limits_of(ctx).token_requests.take(client.id)
     if wait:
         raise OAuthThrottled(headers=retry_after_header(wait))
     return _grant(ctx, client, request.scope)
 
 
-def _admit(ctx: AppContext, request: TokenRequest, address: str) -> tuple[str, str]:
-    """Check the parameters and the limits; return the client id and secret."""
+async def _facts_and_failures(
+    ctx: AppContext, client_id: str, secret: str, key: Key
+) -> tuple[ClientFacts | None, Counts]:
+    """Return the client's facts and its pair's failures, from memory when both are fresh.
+
+    Both memories are filled in the same trip to the database, so a busy client costs one trip
+    a second, not two.
+    """
+    too_long = len(client_id) > CLIENT_ID_MAX or len(secret) > CLIENT_SECRET_MAX
+    cached, facts = (True, None) if too_long else credential_cache(ctx).peek(client_id)
+    counts = throttle_of(ctx).remembered(key)
+    if cached and counts is not None:
+        return facts, counts
+    return await run_in_threadpool(_load, ctx, None if too_long else client_id, key)
+
+
+def _load(ctx: AppContext, client_id: str | None, key: Key) -> tuple[ClientFacts | None, Counts]:
+    with ctx.db.transaction() as session:
+        # Both memories get (almost) the same timestamp, so they go stale together.
+        stamp = time.monotonic()
+        facts = None if client_id is None else credential_cache(ctx).lookup(session, client_id)
+        return facts, throttle_of(ctx).read(session, key, stamp=stamp)
+
+
+def _admit(ctx: AppContext, request: TokenRequest) -> tuple[str, str]:
+    """Check the parameters; return the client id and secret."""
     if not (request.grant_type and request.client_id and request.client_secret):
         raise OAuthInvalidRequest()
     if request.grant_type != GRANT_TYPE:
@@ -83,9 +113,6 @@ def _admit(ctx: AppContext, request: TokenRequest, address: str) -> tuple[str, s
             "Send client_id and client_secret in the request body or with HTTP Basic "
             "authentication: this server does not accept secrets in the URL."
         )
-    wait = limits_of(ctx).token_failures.blocked_for(address)
-    if wait:
-        raise OAuthThrottled(headers=retry_after_header(wait))
     return request.client_id, request.client_secret
 
 

@@ -14,6 +14,7 @@ from crvshub.deps import ContextDep, TransactionDep
 from crvshub.errors import BadRequest, UnsupportedMediaType
 from crvshub.fhir.responses import FHIRResponse
 from crvshub.location.cache import cache_for
+from crvshub.net import client_address
 from crvshub.notification import service
 
 router = APIRouter(tags=["Event notification"])
@@ -55,7 +56,7 @@ async def post_notification(
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ) -> Response:
     """Save a hospital's birth or death notification; a retry returns the original record."""
-    ip = request.client.host if request.client else None
+    ip = client_address(request)
     result = await transaction.run(lambda session: service.notify(
         session, ctx.settings, principal, body, idempotency_key=idempotency_key, ip=ip,
         snapshot=cache_for(ctx).snapshot(),

@@ -12,6 +12,7 @@ from starlette.responses import Response
 from crvshub.auth.dependencies import Principal, require
 from crvshub.deps import ContextDep, SessionDep
 from crvshub.fhir.responses import FastJSONResponse, FHIRResponse
+from crvshub.net import client_address as _ip
 from crvshub.record import actions, declarations, workqueues
 from crvshub.record.domain import STAFF_SCOPES, Action
 from crvshub.record.errors import BadIfMatch, UnknownAction
@@ -57,10 +58,6 @@ def parse_if_match(value: str | None) -> int | None:
     if not match:
         raise BadIfMatch(f"Bad If-Match {value!r}", expression="If-Match")
     return int(match.group(1))
-
-
-def _ip(request: Request) -> str | None:
-    return request.client.host if request.client else None
 
 
 def _record_response(record: Record, status_code: int = 200) -> Response:

@@ -13,15 +13,12 @@ from crvshub.auth.dependencies import Principal, current_principal, require
 from crvshub.deps import ContextDep, SessionDep
 from crvshub.errors import AppError, InvalidParameter
 from crvshub.fhir.responses import FastJSONResponse, FHIRResponse
+from crvshub.net import client_address
 from crvshub.registration_hook import service
 from crvshub.registration_hook.errors import GraphQLSyntax
 from crvshub.registration_hook.graphql import GraphQLContext, schema
 
 router = APIRouter(tags=["registration hook"])
-
-
-def _ip(request: Request) -> str | None:
-    return request.client.host if request.client else None
 
 
 @router.post("/confirm/registration")
@@ -35,7 +32,7 @@ def confirm_registration(
     """Confirm (or, with `error`, reject) a registration; answer with the record bundle."""
     if not isinstance(body, dict):
         raise InvalidParameter("The body must be a JSON object", expression="$")
-    record = service.confirm_legacy(session, ctx.settings, principal, _ip(request), body)
+    record = service.confirm_legacy(session, ctx.settings, principal, client_address(request), body)
     return FHIRResponse(record.bundle)
 
 
@@ -75,7 +72,7 @@ def graphql_endpoint(
         principal = current_principal(request)
     except AppError as exc:
         return _errors_only(exc)
-    context = GraphQLContext(session, ctx.settings, principal, _ip(request))
+    context = GraphQLContext(session, ctx.settings, principal, client_address(request))
     result = graphql_sync(
         schema(),
         body.query,

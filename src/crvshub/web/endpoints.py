@@ -12,6 +12,7 @@ from crvshub.auth.dependencies import SESSION_COOKIE, bearer_token, principal_fr
 from crvshub.auth.errors import InvalidLogin, LoginThrottled
 from crvshub.deps import ContextDep, SessionDep
 from crvshub.errors import AppError
+from crvshub.net import client_address
 from crvshub.web.pages import Page, check_csrf, csrf_token, session_principal, templates
 
 router = APIRouter(include_in_schema=False)
@@ -36,15 +37,13 @@ def home(request: Request, session: SessionDep, ctx: ContextDep) -> Response:
 @router.post("/login")
 def login(
     request: Request,
-    session: SessionDep,
     ctx: ContextDep,
     username: Annotated[str, Form()],
     password: Annotated[str, Form()],
 ) -> Response:
     """Log in from the web form and set the session cookie."""
-    address = request.client.host if request.client else "unknown"
     try:
-        user = service.login(session, ctx, username, password, address)
+        user = service.login(ctx, username, password, client_address(request))
     except (InvalidLogin, LoginThrottled) as exc:
         return templates.TemplateResponse(
             request,
@@ -61,7 +60,7 @@ def login(
         max_age=ttl,
         httponly=True,
         samesite="strict",
-        secure=ctx.settings.base_url.startswith("https"),
+        secure=ctx.settings.base_url.startswith("https") or request.url.scheme == "https",
     )
     return response
 

@@ -19,6 +19,7 @@ from crvshub.auth.domain import Scope
 from crvshub.context import AppContext
 from crvshub.deps import ContextDep, SessionDep
 from crvshub.errors import AppError
+from crvshub.net import client_address
 from crvshub.record.domain import STAFF_SCOPES
 from crvshub.record.service import Actor, actor_for
 
@@ -128,8 +129,7 @@ def page_for(*scopes: str) -> Callable[..., Page]:
         principal = session_principal(request, session, ctx)
         if principal is None:
             raise PageExit(RedirectResponse("/", status_code=303))
-        page = Page(principal, csrf_token(ctx, principal),
-                    request.client.host if request.client else None)
+        page = Page(principal, csrf_token(ctx, principal), client_address(request))
         if principal.kind != "user" or not principal.has_any(scopes):
             raise PageExit(render(request, "forbidden.html", page, 403))
         return page
