@@ -1,0 +1,84 @@
+"""SQL of the search index: write a record's entry, find records by terms and identifiers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from sqlalchemy import Select, delete, insert, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from crvshub.search.indexing import IndexEntry
+from crvshub.search.models import SearchIdentifier, SearchPerson, SearchTerm, SearchVocabulary
+
+
+def _insert_ignore(session: Session, model: type[SearchVocabulary]) -> object:
+    builder = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    return builder(model).on_conflict_do_nothing()
+
+
+def write_entry(session: Session, record_id: str, entry: IndexEntry, *, replace: bool) -> None:
+    """Store a record's index entry (replacing the previous one when asked)."""
+    conn = session.connection()
+    if replace:
+        for model in (SearchPerson, SearchTerm, SearchIdentifier):
+            conn.execute(delete(model).where(model.record_id == record_id))
+    if entry.persons:
+        conn.execute(insert(SearchPerson), [
+            {"record_id": record_id, "role": p.role, "given": p.given, "family": p.family,
+             "birth_date": p.birth_date, "gender": p.gender} for p in entry.persons])
+    postings = entry.term_rows()
+    if postings:
+        conn.execute(insert(SearchTerm), [
+            {"term": t, "role": r, "record_id": record_id} for t, r in sorted(postings)])
+    identifiers = entry.identifier_rows()
+    if identifiers:
+        conn.execute(insert(SearchIdentifier), [
+            {"value": v, "role": r, "kind": k, "record_id": record_id}
+            for v, r, k in sorted(identifiers)])
+    words = entry.vocabulary()
+    if words:
+        conn.execute(_insert_ignore(session, SearchVocabulary), [  # type: ignore[arg-type]
+            {"term": t, "phonetic": p, "skeleton": s} for t, (p, s) in sorted(words.items())])
+
+
+def vocabulary_since(session: Session, last_id: int) -> list[tuple[int, str]]:
+    """Return the terms added after a vocabulary id, in order."""
+    rows = session.execute(
+        select(SearchVocabulary.id, SearchVocabulary.term)
+        .where(SearchVocabulary.id > last_id).order_by(SearchVocabulary.id))
+    return [(int(i), str(t)) for i, t in rows]
+
+
+def sound_alikes(session: Session, codes: Iterable[str], skeletons: Iterable[str]) -> set[str]:
+    """Return the known terms with one of these phonetic codes or consonant skeletons."""
+    code_list, bone_list = sorted(set(codes)), sorted(set(skeletons))
+    found: set[str] = set()
+    if code_list:
+        found.update(session.scalars(
+            select(SearchVocabulary.term).where(SearchVocabulary.phonetic.in_(code_list))))
+    if bone_list:
+        found.update(session.scalars(
+            select(SearchVocabulary.term).where(SearchVocabulary.skeleton.in_(bone_list))))
+    return found
+
+
+def records_with_terms(roles: Sequence[str], options: set[str]) -> Select[tuple[str]]:
+    """Return a query of the records where one of these terms names a person of these roles."""
+    return select(SearchTerm.record_id).where(
+        SearchTerm.term.in_(sorted(options)), SearchTerm.role.in_(list(roles)))
+
+
+def records_with_identifier(value: str, roles: Sequence[str]) -> Select[tuple[str]]:
+    """Return a query of the records where a person of these roles has this identifier."""
+    return select(SearchIdentifier.record_id).where(
+        SearchIdentifier.value == value.strip(), SearchIdentifier.role.in_(list(roles)))
+
+
+def persons_of(session: Session, record_ids: Sequence[str]) -> list[SearchPerson]:
+    """Return the indexed persons of some records."""
+    if not record_ids:
+        return []
+    return list(session.scalars(
+        select(SearchPerson).where(SearchPerson.record_id.in_(list(record_ids)))))
