@@ -76,7 +76,7 @@ def rank(session: Session, record_ids: Sequence[str], names: Sequence[NameQuery]
          ) -> dict[str, float]:
     """Score how well each record's people match the names asked for (1 = every name exact)."""
     if not names:
-        return {rid: 1.0 for rid in record_ids}
+        return dict.fromkeys(record_ids, 1.0)
     people: dict[str, dict[str, list[str]]] = {}
     for person in repository.persons_of(session, record_ids):
         people.setdefault(person.record_id, {})[person.role] = (

@@ -66,7 +66,7 @@ class Generator:
 
     def __init__(self, seed: int, places: Sequence[Place], *, first_year: int = 2016,
                  last_year: int = 2025) -> None:
-        self.rnd = random.Random(seed)
+        self.rnd = random.Random(seed)  # noqa: S311 (reproducible test data, not secrets)
         self.places = places
         self.start = date(first_year, 1, 1)
         self.end = date(last_year, 12, 31)
