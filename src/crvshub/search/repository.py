@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import Select, delete, insert, select
+from sqlalchemy import Insert, Select, delete, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -13,7 +13,7 @@ from crvshub.search.indexing import IndexEntry
 from crvshub.search.models import SearchIdentifier, SearchPerson, SearchTerm, SearchVocabulary
 
 
-def _insert_ignore(session: Session, model: type[SearchVocabulary]) -> object:
+def _insert_ignore(session: Session, model: type[SearchVocabulary]) -> Insert:
     builder = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     return builder(model).on_conflict_do_nothing()
 
@@ -39,7 +39,7 @@ def write_entry(session: Session, record_id: str, entry: IndexEntry, *, replace:
             for v, r, k in sorted(identifiers)])
     words = entry.vocabulary()
     if words:
-        conn.execute(_insert_ignore(session, SearchVocabulary), [  # type: ignore[arg-type]
+        conn.execute(_insert_ignore(session, SearchVocabulary), [
             {"term": t, "phonetic": p, "skeleton": s} for t, (p, s) in sorted(words.items())])
 
 
@@ -64,13 +64,13 @@ def sound_alikes(session: Session, codes: Iterable[str], skeletons: Iterable[str
     return found
 
 
-def records_with_terms(roles: Sequence[str], options: set[str]) -> Select[tuple[str]]:
+def records_with_terms(roles: Sequence[str], options: set[str]) -> Select[str]:
     """Return a query of the records where one of these terms names a person of these roles."""
     return select(SearchTerm.record_id).where(
         SearchTerm.term.in_(sorted(options)), SearchTerm.role.in_(list(roles)))
 
 
-def records_with_identifier(value: str, roles: Sequence[str]) -> Select[tuple[str]]:
+def records_with_identifier(value: str, roles: Sequence[str]) -> Select[str]:
     """Return a query of the records where a person of these roles has this identifier."""
     return select(SearchIdentifier.record_id).where(
         SearchIdentifier.value == value.strip(), SearchIdentifier.role.in_(list(roles)))

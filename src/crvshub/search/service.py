@@ -61,13 +61,13 @@ class NameQuery:
 
 
 def name_filters(session: Session, cache: VocabularyCache, query: NameQuery,
-                 ) -> list[Select[tuple[str]]]:
+                 ) -> list[Select[str]]:
     """Return one record-id query per term of the name (a record must satisfy them all)."""
     return [repository.records_with_terms(query.roles, cache.expand(session, term))
             for term in query.terms]
 
 
-def identifier_filter(value: str, roles: Sequence[str] = ROLES) -> Select[tuple[str]]:
+def identifier_filter(value: str, roles: Sequence[str] = ROLES) -> Select[str]:
     """Return the record-id query of records where someone of these roles has this id."""
     return repository.records_with_identifier(value, roles)
 

@@ -106,7 +106,7 @@ class Generator:
                 days=self.rnd.randint(0, 3650)), family=mother.family) \
                 if self.rnd.random() < 0.7 else None
             place = self.rnd.choice(self.places)
-            when, names = first, set()
+            when, names = first, set[str]()
             for _ in range(self.rnd.choice((1, 1, 2, 2, 3, 4))):
                 if made >= count or when > self.end:
                     break
@@ -207,7 +207,9 @@ def _respell(rnd: random.Random, person: Person) -> Person:
             options = list(variants_of(word)) + ([SCRIPTS[word]] if word in SCRIPTS else [])
             if options:
                 words[i] = rnd.choice(options)
-                return replace(person, **{part: " ".join(words)})
+                if part == "given":
+                    return replace(person, given=" ".join(words))
+                return replace(person, family=" ".join(words))
     return replace(person, given=_typo(rnd, person.given))
 
 
