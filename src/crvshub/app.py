@@ -45,6 +45,7 @@ ROUTER_MODULES = (
     "crvshub.record.endpoints",
     "crvshub.webhook.endpoints",
     "crvshub.registration_hook.endpoints",
+    "crvshub.graphql.endpoints",
     "crvshub.web.endpoints",
     "crvshub.web.records",
     "crvshub.web.integrations",

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
+from crvshub.db import insert_now, insert_unless_taken
 from crvshub.record.models import Record, RecordAction
+
+TRACKING_ID_ATTEMPTS = 20
 
 SORT_COLUMNS = {
     "updated_at": Record.updated_at,
@@ -38,6 +41,31 @@ def get_for_update(session: Session, record_id: str) -> Record | None:
 def by_tracking_id(session: Session, tracking_id: str) -> Record | None:
     """Return a record by tracking ID."""
     return session.scalars(select(Record).where(Record.tracking_id == tracking_id)).first()
+
+
+class TrackingIdExhausted(RuntimeError):
+    """No free tracking ID was found after many attempts (the ID space is nearly full)."""
+
+
+def insert_new(session: Session, record: Record, assign: Callable[[Record], None]) -> None:
+    """Insert a new record; `assign` draws its tracking ID, again whenever one is already taken.
+
+    The unique index on the tracking ID decides (INSERT ... ON CONFLICT DO NOTHING), so two
+    requests drawing the same ID at once cannot both keep it; the lookup after a refused
+    insert only tells a taken tracking ID from a clash on the record id.
+    """
+    for _ in range(TRACKING_ID_ATTEMPTS):
+        assign(record)
+        if insert_unless_taken(session, record):
+            return
+        if not tracking_id_taken(session, record.tracking_id):
+            raise RuntimeError(f"record {record.id} conflicts with a stored record")
+    raise TrackingIdExhausted(f"no free tracking ID after {TRACKING_ID_ATTEMPTS} attempts")
+
+
+def add_action_now(session: Session, action: RecordAction) -> None:
+    """Write an audit entry at once (its id and time set by the caller)."""
+    insert_now(session, action)
 
 
 def tracking_id_taken(session: Session, tracking_id: str) -> bool:

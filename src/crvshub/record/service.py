@@ -23,6 +23,7 @@ from crvshub.record.errors import (
     RecordNotFound,
 )
 from crvshub.record.models import Record, RecordAction
+from crvshub.record.search_columns import search_columns
 
 # Changes the record row and its (copied) bundle before the status is written.
 BundleChange = Callable[[Record, dict[str, Any]], None]
@@ -236,7 +237,7 @@ def _write(record: Record, status: Status, change: Change, edit: BundleChange | 
     record.status_reason = reason
     record.version = record.version + 1
     record.updated_at = now
-    for key, value in fhir_mapping.search_columns(bundle, Event(record.event)).items():
+    for key, value in search_columns(bundle, Event(record.event)).items():
         setattr(record, key, value)
 
 
