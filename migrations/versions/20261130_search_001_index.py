@@ -36,23 +36,13 @@ def upgrade() -> None:
     op.create_index("ix_search_persons_role_birth_date", "search_persons", ["role", "birth_date"])
     op.create_table(
         "search_terms",
-        sa.Column("term", sa.String(64), nullable=False),
+        sa.Column("term", sa.String(128), nullable=False),
         sa.Column("role", sa.String(16), nullable=False),
         sa.Column("record_id", sa.String(64), nullable=False),
         _record_fk("search_terms"),
         sa.PrimaryKeyConstraint("term", "role", "record_id", name="pk_search_terms"),
     )
     op.create_index("ix_search_terms_record_id", "search_terms", ["record_id"])
-    op.create_table(
-        "search_identifiers",
-        sa.Column("value", sa.String(128), nullable=False),
-        sa.Column("role", sa.String(16), nullable=False),
-        sa.Column("record_id", sa.String(64), nullable=False),
-        sa.Column("kind", sa.String(48), nullable=False),
-        _record_fk("search_identifiers"),
-        sa.PrimaryKeyConstraint("value", "role", "record_id", name="pk_search_identifiers"),
-    )
-    op.create_index("ix_search_identifiers_record_id", "search_identifiers", ["record_id"])
     op.create_table(
         "search_vocabulary",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
@@ -67,5 +57,5 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for table in ("search_vocabulary", "search_identifiers", "search_terms", "search_persons"):
+    for table in ("search_vocabulary", "search_terms", "search_persons"):
         op.drop_table(table)

@@ -3,7 +3,8 @@
 A new record is written by one INSERT that also allocates its tracking ID (the unique index
 decides, see `repository.insert_new`), then its first audit entry, then its domain event
 (`BIRTH_NOTIFIED`, `DEATH_DECLARED`, ...) through the outbox, in the caller's transaction.
-Its search columns come from `search_columns`, like after every later change.
+Its search columns come from `search_columns`, like after every later change, and its people
+enter the search index (`search.service.index_record`) in the same transaction.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from crvshub.record.domain import Action, Event, Status, new_tracking_id
 from crvshub.record.models import Record, RecordAction
 from crvshub.record.search_columns import search_columns
 from crvshub.record.service import Actor, emit_status
+from crvshub.search import service as search
 
 # Returns the bundle to store for a record id and tracking ID (called again if the ID is taken).
 BundleBuilder = Callable[[str, str], dict[str, Any]]
@@ -63,6 +65,7 @@ def create_record(
             setattr(row, column, value)
 
     repository.insert_new(session, record, assign)
+    search.index_record(session, record.id, record.bundle, replace=False)
     repository.add_action_now(session, _first_action(record, actor, new.action))
     emit_status(session, record, domain.event_topic(record.event, new.action, record.status))
     return record

@@ -24,6 +24,7 @@ from crvshub.record.errors import (
 )
 from crvshub.record.models import Record, RecordAction
 from crvshub.record.search_columns import search_columns
+from crvshub.search import service as search
 
 # Changes the record row and its (copied) bundle before the status is written.
 BundleChange = Callable[[Record, dict[str, Any]], None]
@@ -214,6 +215,8 @@ def apply(
     moves = new_status != record.status or edit is not None
     if moves:
         _write(record, new_status, change, edit)
+    if edit is not None:  # the people may have changed: re-index them with the change
+        search.index_record(session, record.id, record.bundle)
     if new_status != before[0]:
         record.assigned_user_id = None
     audit(session, record, actor, domain.audit_name(change.action, new_status), change, before)

@@ -22,7 +22,13 @@ ROLE_OF_SECTION = {
 ROLES = tuple(ROLE_OF_SECTION.values())
 MAX_TERM = 64
 MAX_NAME = 255
-MAX_IDENTIFIER = 128
+MAX_IDENTIFIER = 127
+IDENTIFIER_PREFIX = "="
+
+
+def identifier_key(value: str) -> str:
+    """Return the index term of an identifier: "=" and the value, trimmed, upper case."""
+    return IDENTIFIER_PREFIX + value.strip().upper()[:MAX_IDENTIFIER]
 
 
 @dataclass(frozen=True)
@@ -48,9 +54,10 @@ class IndexEntry:
         """Return the distinct (term, role) postings."""
         return {(t, p.role) for p in self.persons for t in p.terms}
 
-    def identifier_rows(self) -> set[tuple[str, str, str]]:
-        """Return the distinct (value, role, kind) identifiers."""
-        return {(value, p.role, kind) for p in self.persons for kind, value in p.identifiers}
+    def identifier_rows(self) -> set[tuple[str, str]]:
+        """Return the distinct (identifier key, role) postings (see `identifier_key`)."""
+        return {(identifier_key(value), p.role) for p in self.persons
+                for _, value in p.identifiers if value}
 
     def vocabulary(self) -> dict[str, tuple[str, str]]:
         """Return each term with its phonetic code and consonant skeleton."""

@@ -31,26 +31,18 @@ class SearchPerson(Base):
 
 
 class SearchTerm(Base):
-    """A posting: this name term appears in the name of this person of this record."""
+    """A posting: this term names (or, prefixed "=", identifies) this person of this record.
+
+    Identifiers share the table with name terms (a name term never starts with "="), so
+    indexing a record costs one statement for both and looks both up by the same index.
+    """
 
     __tablename__ = "search_terms"
 
-    term: Mapped[str] = mapped_column(String(64), primary_key=True)
+    term: Mapped[str] = mapped_column(String(128), primary_key=True)
     role: Mapped[str] = mapped_column(String(16), primary_key=True)
     record_id: Mapped[str] = mapped_column(
         ForeignKey("records.id", ondelete="CASCADE"), primary_key=True, index=True)
-
-
-class SearchIdentifier(Base):
-    """An identifier (national id, birth registration number...) of a person of a record."""
-
-    __tablename__ = "search_identifiers"
-
-    value: Mapped[str] = mapped_column(String(128), primary_key=True)
-    role: Mapped[str] = mapped_column(String(16), primary_key=True)
-    record_id: Mapped[str] = mapped_column(
-        ForeignKey("records.id", ondelete="CASCADE"), primary_key=True, index=True)
-    kind: Mapped[str] = mapped_column(String(48))
 
 
 class SearchVocabulary(Base):

@@ -9,8 +9,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from crvshub.search.indexing import IndexEntry
-from crvshub.search.models import SearchIdentifier, SearchPerson, SearchTerm, SearchVocabulary
+from crvshub.search.indexing import IndexEntry, identifier_key
+from crvshub.search.models import SearchPerson, SearchTerm, SearchVocabulary
 
 
 def _insert_ignore(session: Session, model: type[SearchVocabulary]) -> Insert:
@@ -22,21 +22,16 @@ def write_entry(session: Session, record_id: str, entry: IndexEntry, *, replace:
     """Store a record's index entry (replacing the previous one when asked)."""
     conn = session.connection()
     if replace:
-        for model in (SearchPerson, SearchTerm, SearchIdentifier):
-            conn.execute(delete(model).where(model.record_id == record_id))
+        conn.execute(delete(SearchPerson).where(SearchPerson.record_id == record_id))
+        conn.execute(delete(SearchTerm).where(SearchTerm.record_id == record_id))
     if entry.persons:
         conn.execute(insert(SearchPerson), [
             {"record_id": record_id, "role": p.role, "given": p.given, "family": p.family,
              "birth_date": p.birth_date, "gender": p.gender} for p in entry.persons])
-    postings = entry.term_rows()
+    postings = entry.term_rows() | entry.identifier_rows()
     if postings:
         conn.execute(insert(SearchTerm), [
             {"term": t, "role": r, "record_id": record_id} for t, r in sorted(postings)])
-    identifiers = entry.identifier_rows()
-    if identifiers:
-        conn.execute(insert(SearchIdentifier), [
-            {"value": v, "role": r, "kind": k, "record_id": record_id}
-            for v, r, k in sorted(identifiers)])
     words = entry.vocabulary()
     if words:
         conn.execute(_insert_ignore(session, SearchVocabulary), [
@@ -72,8 +67,8 @@ def records_with_terms(roles: Sequence[str], options: set[str]) -> Select[str]:
 
 def records_with_identifier(value: str, roles: Sequence[str]) -> Select[str]:
     """Return a query of the records where a person of these roles has this identifier."""
-    return select(SearchIdentifier.record_id).where(
-        SearchIdentifier.value == value.strip(), SearchIdentifier.role.in_(list(roles)))
+    return select(SearchTerm.record_id).where(
+        SearchTerm.term == identifier_key(value), SearchTerm.role.in_(list(roles)))
 
 
 def persons_of(session: Session, record_ids: Sequence[str]) -> list[SearchPerson]:
