@@ -22,6 +22,10 @@ def _record_fk(name: str) -> sa.ForeignKeyConstraint:
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("records", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("contact_email", sa.String(255), nullable=True))
+        batch_op.create_index("ix_records_contact_email", ["contact_email"])
+        batch_op.create_index("ix_records_contact_number", ["contact_number"])
     op.create_table(
         "search_persons",
         sa.Column("record_id", sa.String(64), nullable=False),
@@ -57,5 +61,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("records", schema=None) as batch_op:
+        batch_op.drop_index("ix_records_contact_number")
+        batch_op.drop_index("ix_records_contact_email")
+        batch_op.drop_column("contact_email")
     for table in ("search_vocabulary", "search_terms", "search_persons"):
         op.drop_table(table)

@@ -39,7 +39,8 @@ class Record(Base):
     event_location_id: Mapped[str | None] = mapped_column(
         String(columns.LOCATION_ID_MAX), index=True
     )
-    contact_number: Mapped[str | None] = mapped_column(String(columns.CONTACT_MAX))
+    contact_number: Mapped[str | None] = mapped_column(String(columns.CONTACT_MAX), index=True)
+    contact_email: Mapped[str | None] = mapped_column(String(columns.EMAIL_MAX), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     registered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -23,6 +23,8 @@ NAME_KEY_MAX = 512  # subject_name_norm (indexed: kept well under PostgreSQL's i
 GENDER_MAX = 16
 LOCATION_ID_MAX = 64
 CONTACT_MAX = 32
+EMAIL_MAX = 255
+CONTACT_EMAIL_EXT = "http://opencrvs.org/specs/extension/contact-person-email"
 _FULL_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
@@ -39,7 +41,8 @@ def search_columns(bundle: dict[str, Any], event: Event) -> dict[str, Any]:
         "subject_gender": _cut(gender if isinstance(gender, str) else None, GENDER_MAX),
         "event_date": _event_date(patient, event),
         "event_location_id": _event_location(bundle, event),
-        "contact_number": _cut(_contact_number(bundle), CONTACT_MAX),
+        "contact_number": _cut(_task_string(bundle, CONTACT_PHONE_EXT), CONTACT_MAX),
+        "contact_email": _cut(_task_string(bundle, CONTACT_EMAIL_EXT), EMAIL_MAX),
     }
 
 
@@ -90,10 +93,10 @@ def _event_location(bundle: dict[str, Any], event: Event) -> str | None:
     return None
 
 
-def _contact_number(bundle: dict[str, Any]) -> str | None:
+def _task_string(bundle: dict[str, Any], url: str) -> str | None:
     extensions = task_of(bundle).get("extension")
     for ext in extensions if isinstance(extensions, list) else []:
-        if isinstance(ext, dict) and ext.get("url") == CONTACT_PHONE_EXT:
+        if isinstance(ext, dict) and ext.get("url") == url:
             value = ext.get("valueString")
             return (value.strip() or None) if isinstance(value, str) else None
     return None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import date
 
 from sqlalchemy import Insert, Select, delete, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -69,6 +70,16 @@ def records_with_identifier(value: str, roles: Sequence[str]) -> Select[str]:
     """Return a query of the records where a person of these roles has this identifier."""
     return select(SearchTerm.record_id).where(
         SearchTerm.term == identifier_key(value), SearchTerm.role.in_(list(roles)))
+
+
+def born_between(role: str, start: date | None, end: date | None) -> Select[str]:
+    """Return the record-id query of records whose person of a role was born in a range."""
+    query = select(SearchPerson.record_id).where(SearchPerson.role == role)
+    if start is not None:
+        query = query.where(SearchPerson.birth_date >= start)
+    if end is not None:
+        query = query.where(SearchPerson.birth_date <= end)
+    return query
 
 
 def persons_of(session: Session, record_ids: Sequence[str]) -> list[SearchPerson]:

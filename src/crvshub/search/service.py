@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from sqlalchemy import Select
@@ -70,6 +71,11 @@ def name_filters(session: Session, cache: VocabularyCache, query: NameQuery,
 def identifier_filter(value: str, roles: Sequence[str] = ROLES) -> Select[str]:
     """Return the record-id query of records where someone of these roles has this id."""
     return repository.records_with_identifier(value, roles)
+
+
+def born_between(role: str, start: date | None, end: date | None) -> Select[str]:
+    """Return the record-id query of records whose person of a role was born in a range."""
+    return repository.born_between(role, start, end)
 
 
 def rank(session: Session, record_ids: Sequence[str], names: Sequence[NameQuery],
