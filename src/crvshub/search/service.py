@@ -12,7 +12,7 @@ from sqlalchemy import Select
 from sqlalchemy.orm import Session
 
 from crvshub.search import repository
-from crvshub.search.indexing import ROLES, index_entry
+from crvshub.search.indexing import MAX_TERM, ROLES, index_entry
 from crvshub.search.names import Vocabulary, name_similarity, terms
 
 
@@ -57,8 +57,8 @@ class NameQuery:
 
     @property
     def terms(self) -> list[str]:
-        """Return the search terms of the name."""
-        return terms(self.text)
+        """Return the search terms of the name, cut like the index cuts them."""
+        return [t[:MAX_TERM] for t in terms(self.text)]
 
 
 def name_filters(session: Session, cache: VocabularyCache, query: NameQuery,
