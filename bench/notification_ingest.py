@@ -60,10 +60,10 @@ def health_token(database_url: str) -> str:
     """Create a HEALTH client in the benchmark database and return its token."""
     from crvshub.auth import service as auth_service
     from crvshub.auth.clients import create_client
-    from crvshub.context import AppContext
+    from crvshub.composition import build_context
     from crvshub.settings import Settings
 
-    ctx = AppContext.build(Settings(database_url=database_url))
+    ctx = build_context(Settings(database_url=database_url))
     with ctx.db.transaction() as session:
         ctx.keys.ensure(session)
         creds = create_client(session, ctx.settings, name="Bench hospital", client_type="HEALTH",

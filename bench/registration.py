@@ -31,6 +31,7 @@ from sqlalchemy import insert, update
 from crvshub.auth import repository as auth_repository
 from crvshub.auth import service as auth_service
 from crvshub.auth.seed import load_users
+from crvshub.composition import build_context
 from crvshub.context import AppContext
 from crvshub.db import new_id, utcnow
 from crvshub.location.seed import load_country
@@ -53,7 +54,7 @@ def prepare(url: str, count: int) -> tuple[AppContext, list[str], list[str], str
     upgrade(url)
     settings = Settings(database_url=url, environment="test", embedded_worker=False,
                         log_level="WARNING")
-    ctx = AppContext.build(settings)
+    ctx = build_context(settings)
     with ctx.db.transaction() as session:
         load_country(session, BUILTIN_COUNTRY_DIR, "FAR")
         load_users(session, BUILTIN_COUNTRY_DIR, "test")

@@ -65,10 +65,10 @@ def prepare(database_url: str, workdir: Path) -> None:
 
 def make_clients(database_url: str, count: int) -> list[tuple[str, str]]:
     from crvshub.auth.clients import create_client
-    from crvshub.context import AppContext
+    from crvshub.composition import build_context
     from crvshub.settings import Settings
 
-    ctx = AppContext.build(Settings(database_url=database_url, environment="production"))
+    ctx = build_context(Settings(database_url=database_url, environment="production"))
     with ctx.db.transaction() as session:
         made = [create_client(session, ctx.settings, name=f"bench {i} {time.time_ns()}",
                               client_type="HEALTH", created_by="bench") for i in range(count)]
@@ -80,22 +80,23 @@ def make_clients(database_url: str, count: int) -> list[tuple[str, str]]:
 def direct_baseline(database_url: str, pairs: list[tuple[str, str]], seconds: float,
                     progress: Progress) -> list[float]:
     """Do the token work in-process: select the client, check the secret, sign a JWT."""
-    from crvshub.auth import service
-    from crvshub.auth.clients import verify_client_secret
-    from crvshub.context import AppContext
+    from crvshub.auth import crypto, repository, service
+    from crvshub.composition import build_context
     from crvshub.settings import Settings
 
-    ctx = AppContext.build(Settings(database_url=database_url, environment="production"))
+    ctx = build_context(Settings(database_url=database_url, environment="production"))
     with ctx.db.transaction() as session:
         ctx.keys.ensure(session)
+    pepper = ctx.settings.derived_key("client-secret")
     task = progress.add_task("baseline (no HTTP)", total=seconds)
     latencies: list[float] = []
     start = time.perf_counter()
     while (now := time.perf_counter()) - start < seconds:
         client_id, secret = pairs[len(latencies) % len(pairs)]
         with ctx.db.transaction() as session:
-            client = verify_client_secret(session, ctx.settings, client_id, secret)
+            client = repository.client_by_client_id(session, client_id)
             assert client is not None
+            assert crypto.secret_matches(secret, client.secret_hash, pepper)
             service.issue_client_token(ctx.settings, ctx.keys, client)
         latencies.append(time.perf_counter() - now)
         progress.update(task, completed=min(seconds, now - start))

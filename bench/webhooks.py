@@ -33,16 +33,16 @@ from tests.webhook.factories import emit_event, make_record
 from crvshub.auth import crypto
 from crvshub.auth.clients import create_client
 from crvshub.auth.seed import load_users
+from crvshub.composition import build_context
 from crvshub.context import AppContext
 from crvshub.db import new_id, utcnow
 from crvshub.location.seed import load_country
 from crvshub.migrate import upgrade
 from crvshub.settings import BUILTIN_COUNTRY_DIR, Settings
-from crvshub.webhook import domain, fanout
+from crvshub.webhook import domain
 from crvshub.webhook.models import Attempt, Delivery, Subscription
 
 console = Console(width=140)
-assert fanout  # registers the fan-out listener in this process
 
 
 async def receiver_app(scope, receive, send) -> None:  # type: ignore[no-untyped-def]
@@ -72,7 +72,7 @@ def start_receiver() -> str:
 def prepare(url: str, subscribers: int, callback: str) -> AppContext:
     upgrade(url)
     settings = Settings(database_url=url, environment="test", log_level="WARNING")
-    ctx = AppContext.build(settings)
+    ctx = build_context(settings)
     with ctx.db.transaction() as session:
         load_country(session, BUILTIN_COUNTRY_DIR, "FAR")
         load_users(session, BUILTIN_COUNTRY_DIR, "test")

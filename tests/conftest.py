@@ -31,6 +31,7 @@ from crvshub.auth import repository as auth_repository
 from crvshub.auth import service as auth_service
 from crvshub.auth.clients import IssuedCredentials, create_client
 from crvshub.auth.seed import load_users
+from crvshub.composition import build_context
 from crvshub.context import AppContext
 from crvshub.location.seed import load_country
 from crvshub.migrate import upgrade
@@ -91,7 +92,7 @@ def _pg_url(name: str) -> str:
 def _seed(url: str) -> None:
     upgrade(url)
     settings = Settings(database_url=url, environment="test")
-    ctx = AppContext.build(settings)
+    ctx = build_context(settings)
     with ctx.db.transaction() as session:
         load_country(session, BUILTIN_COUNTRY_DIR, "FAR")
         load_users(session, BUILTIN_COUNTRY_DIR, "test")

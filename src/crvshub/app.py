@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -16,7 +15,7 @@ from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
 
 from crvshub import __version__
-from crvshub.context import AppContext
+from crvshub.composition import build_context, routers
 from crvshub.errors import (
     AppError,
     BadRequest,
@@ -30,26 +29,11 @@ from crvshub.errors import (
 from crvshub.fhir.outcome import outcome_json
 from crvshub.fhir.responses import FHIRResponse
 from crvshub.observability import ObservabilityMiddleware, configure_logging
-from crvshub.outbox.worker import Worker, load_handlers
+from crvshub.outbox.worker import Worker
 from crvshub.settings import Settings, get_settings
 from crvshub.web.pages import PageExit, page_exit_response
 
 log = structlog.get_logger("crvshub")
-
-# Every feature router, in the order they are mounted. Each module exposes `router`.
-ROUTER_MODULES = (
-    "crvshub.ops",
-    "crvshub.auth.endpoints",
-    "crvshub.location.endpoints",
-    "crvshub.notification.endpoints",
-    "crvshub.record.endpoints",
-    "crvshub.webhook.endpoints",
-    "crvshub.registration_hook.endpoints",
-    "crvshub.graphql.endpoints",
-    "crvshub.web.endpoints",
-    "crvshub.web.records",
-    "crvshub.web.integrations",
-)
 
 
 def _request_id(request: Request) -> str:
@@ -131,14 +115,13 @@ def create_app(settings: Settings | None = None, *, start_worker: bool | None = 
     """Create the CRVS Hub application for the given settings."""
     settings = settings or get_settings()
     configure_logging(settings.log_level, json=settings.log_json)
-    ctx = AppContext.build(settings)
+    ctx = build_context(settings)
     run_worker = settings.embedded_worker if start_worker is None else start_worker
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         with ctx.db.transaction() as session:
             ctx.keys.ensure(session)
-        load_handlers()
         worker = Worker(ctx) if run_worker else None
         if worker:
             worker.start()
@@ -168,8 +151,8 @@ def create_app(settings: Settings | None = None, *, start_worker: bool | None = 
     app.add_exception_handler(InterfaceError, _database_unavailable)
     app.add_exception_handler(PageExit, page_exit_response)
     app.add_exception_handler(Exception, _unexpected)
-    for module_name in ROUTER_MODULES:
-        app.include_router(importlib.import_module(module_name).router)
+    for router in routers():
+        app.include_router(router)
     static_dir = Path(__file__).parent / "web" / "static"
     app.mount("/static", StaticFiles(directory=str(static_dir)), name="static")
     app.add_middleware(ObservabilityMiddleware, max_body_bytes=settings.max_body_bytes)

@@ -98,13 +98,14 @@ def seed(
 ) -> None:
     """Load the country's locations, statistics and demo users (safe to run again)."""
     from crvshub.auth.seed import load_users
+    from crvshub.composition import build_context
     from crvshub.location.seed import CountryDataError, load_country
 
     settings = settings_or_fail()
     check_database(settings)
     folder = country_dir or settings.country_dir
     with_users = settings.seed_demo_users if demo_users is None else demo_users
-    ctx = AppContext.build(settings)
+    ctx = build_context(settings)
     try:
         with ctx.db.transaction() as session, _progress() as progress:
             task = progress.add_task("locations", total=None)
@@ -209,16 +210,16 @@ def worker() -> None:
     """Run the outbox worker alone (webhook deliveries, registration hook calls)."""
     import threading
 
+    from crvshub.composition import build_context
     from crvshub.observability import configure_logging
-    from crvshub.outbox.worker import Worker, load_handlers
+    from crvshub.outbox.worker import Worker
 
     settings = settings_or_fail()
     check_database(settings)
     configure_logging(settings.log_level, json=settings.log_json)
-    ctx = AppContext.build(settings)
+    ctx = build_context(settings)
     with ctx.db.transaction() as session:
         ctx.keys.ensure(session)
-    load_handlers()
     runner = Worker(ctx)
     stopped = threading.Event()
 
@@ -230,6 +231,7 @@ def worker() -> None:
     signal.signal(signal.SIGINT, _stop)
     console.print("outbox worker running (Ctrl-C to stop)")
     runner.run_forever()
+    runner.close()
     ctx.db.dispose()
 
 
@@ -353,9 +355,11 @@ def keys_list() -> None:
 @contextmanager
 def cli_session() -> Iterator[tuple[Session, AppContext]]:
     """Open a transaction with the application context for a CLI command."""
+    from crvshub.composition import build_context
+
     settings = settings_or_fail()
     check_database(settings)
-    ctx = AppContext.build(settings)
+    ctx = build_context(settings)
     try:
         with ctx.db.transaction() as session:
             ctx.keys.ensure(session)
@@ -365,24 +369,12 @@ def cli_session() -> Iterator[tuple[Session, AppContext]]:
 
 
 def register_feature_commands() -> None:
-    """Attach the command groups of feature packages that provide one."""
-    import importlib
+    """Attach the command groups of feature packages."""
+    from crvshub.auth.cli import cli as client_cli
+    from crvshub.registration_hook.nid_sim import cli as nid_sim_cli
 
-    for module_name, name in (
-        ("crvshub.auth.cli", "client"),
-        ("crvshub.registration_hook.nid_sim", "nid-sim"),
-    ):
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name != module_name:
-                raise
-            continue
-        command = getattr(module, "cli", None)
-        if isinstance(command, typer.Typer):
-            app.add_typer(command, name=name)
-        elif command is not None:
-            app.command(name)(command)
+    app.add_typer(client_cli, name="client")
+    app.command("nid-sim")(nid_sim_cli)
 
 
 def main() -> None:

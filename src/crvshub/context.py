@@ -1,9 +1,13 @@
-"""Process-wide objects shared by requests and workers: settings, database, key ring."""
+"""Process-wide objects shared by requests and workers: settings, database, keys, caches, wiring.
+
+An `AppContext` is built only by `crvshub.composition.build_context`, which wires the listeners,
+job handlers and pollers the process needs and creates its caches.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from fastapi import Request
 
@@ -11,6 +15,13 @@ from crvshub import models as _all_models  # noqa: F401  (complete metadata for 
 from crvshub.auth.keys import KeyRing
 from crvshub.db import Database
 from crvshub.settings import Settings
+
+if TYPE_CHECKING:
+    from crvshub.auth.cutoff import ActiveCache, CredentialCache
+    from crvshub.auth.ratelimit import AuthLimits
+    from crvshub.composition import Wiring
+    from crvshub.location.cache import LocationCache
+    from crvshub.search.service import VocabularyCache
 
 
 @dataclass
@@ -20,17 +31,12 @@ class AppContext:
     settings: Settings
     db: Database
     keys: KeyRing
-    extras: dict[str, Any] = field(default_factory=dict)
-
-    @classmethod
-    def build(cls, settings: Settings) -> AppContext:
-        """Create the context for the given settings (does not touch the database)."""
-        pool = 10 if not settings.is_sqlite else 5
-        return cls(
-            settings=settings,
-            db=Database(settings.database_url, pool_size=pool),
-            keys=KeyRing(settings.derived_key("encryption")),
-        )
+    wiring: Wiring
+    location_cache: LocationCache
+    active_cache: ActiveCache
+    credential_cache: CredentialCache
+    auth_limits: AuthLimits
+    vocabulary: VocabularyCache
 
 
 def get_context(request: Request) -> AppContext:

@@ -58,7 +58,7 @@ def _limits(**overrides) -> AuthLimits:
 
 
 def test_api_calls_are_limited_per_client_with_retry_after(client: TestClient, ctx) -> None:
-    ctx.extras["auth_limits"] = _limits(api_requests=TokenBucket(0.5, 2))
+    ctx.auth_limits = _limits(api_requests=TokenBucket(0.5, 2))
     _creds, token = new_client(ctx, "HEALTH")
     _other, other_token = new_client(ctx, "WEBHOOK")
     statuses = [client.get("/api/auth/me", headers=bearer(token)).status_code for _ in range(2)]
@@ -73,7 +73,7 @@ def test_api_calls_are_limited_per_client_with_retry_after(client: TestClient, c
 
 
 def test_failed_logins_are_throttled_per_user(client: TestClient, ctx) -> None:
-    ctx.extras["auth_limits"] = _limits(login_user=FailureWindow(3, 900))
+    ctx.auth_limits = _limits(login_user=FailureWindow(3, 900))
     wrong = {"username": NATLSYSADMIN, "password": "guess"}
     assert [client.post("/api/auth/login", json=wrong).status_code for _ in range(3)] == [401] * 3
     blocked = client.post("/api/auth/login", json={"username": NATLSYSADMIN, "password": "test"})
@@ -85,7 +85,7 @@ def test_failed_logins_are_throttled_per_user(client: TestClient, ctx) -> None:
 
 
 def test_success_resets_the_user_count(client: TestClient, ctx) -> None:
-    ctx.extras["auth_limits"] = _limits(login_user=FailureWindow(3, 900))
+    ctx.auth_limits = _limits(login_user=FailureWindow(3, 900))
     wrong = {"username": NATLSYSADMIN, "password": "guess"}
     right = {"username": NATLSYSADMIN, "password": "test"}
     for _ in range(3):
@@ -95,7 +95,7 @@ def test_success_resets_the_user_count(client: TestClient, ctx) -> None:
 
 
 def test_failed_logins_are_throttled_per_address(client: TestClient, ctx) -> None:
-    ctx.extras["auth_limits"] = _limits(login_address=FailureWindow(4, 900))
+    ctx.auth_limits = _limits(login_address=FailureWindow(4, 900))
     for index in range(4):
         response = client.post("/api/auth/login",
                                json={"username": f"nobody{index}", "password": "x"})
@@ -105,7 +105,7 @@ def test_failed_logins_are_throttled_per_address(client: TestClient, ctx) -> Non
 
 
 def test_web_login_form_is_throttled_too(client: TestClient, ctx) -> None:
-    ctx.extras["auth_limits"] = _limits(login_user=FailureWindow(2, 900))
+    ctx.auth_limits = _limits(login_user=FailureWindow(2, 900))
     for _ in range(2):
         assert client.post("/login", data={"username": NATLSYSADMIN, "password": "no"},
                            follow_redirects=False).status_code == 401

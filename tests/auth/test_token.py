@@ -204,7 +204,7 @@ def test_query_secrets_can_be_switched_off(settings) -> None:
 
 
 def test_token_requests_are_rate_limited_per_client(client: TestClient, ctx) -> None:
-    ctx.extras["auth_limits"] = AuthLimits(
+    ctx.auth_limits = AuthLimits(
         token_requests=TokenBucket(0.01, 3), token_failures=FailureWindow(100, 60),
         api_requests=TokenBucket(100, 100), login_user=FailureWindow(5, 60),
         login_address=FailureWindow(20, 60),
@@ -223,7 +223,7 @@ def test_token_requests_are_rate_limited_per_client(client: TestClient, ctx) -> 
 
 
 def test_repeated_failures_from_one_address_are_blocked(client: TestClient, ctx) -> None:
-    ctx.extras["auth_limits"] = AuthLimits(
+    ctx.auth_limits = AuthLimits(
         token_requests=TokenBucket(100, 100), token_failures=FailureWindow(3, 60),
         api_requests=TokenBucket(100, 100), login_user=FailureWindow(5, 60),
         login_address=FailureWindow(20, 60),
@@ -246,13 +246,13 @@ def test_oversized_token_request_is_413(client: TestClient) -> None:
 
 def test_new_tokens_use_a_key_rotated_by_another_process(client: TestClient, ctx) -> None:
     from crvshub.auth import keys
-    from crvshub.context import AppContext
+    from crvshub.composition import build_context
 
     creds, _ = new_client(ctx, "HEALTH")
     params = {"client_id": creds.client.client_id, "client_secret": creds.client_secret,
               "grant_type": "client_credentials"}
     before = client.post("/token", data=params).json()["access_token"]
-    other = AppContext.build(ctx.settings)  # stands for `crvshub keys rotate` elsewhere
+    other = build_context(ctx.settings)  # stands for `crvshub keys rotate` elsewhere
     with other.db.transaction() as session:
         new_kid = keys.rotate(session, ctx.settings.derived_key("encryption")).kid
     other.db.dispose()
@@ -265,7 +265,7 @@ def test_new_tokens_use_a_key_rotated_by_another_process(client: TestClient, ctx
 
 
 def test_wrong_secrets_do_not_use_up_the_clients_rate(client: TestClient, ctx) -> None:
-    ctx.extras["auth_limits"] = AuthLimits(
+    ctx.auth_limits = AuthLimits(
         token_requests=TokenBucket(0.01, 2), token_failures=FailureWindow(100, 60),
         api_requests=TokenBucket(100, 100), login_user=FailureWindow(5, 60),
         login_address=FailureWindow(20, 60),

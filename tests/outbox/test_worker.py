@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.orm import sessionmaker
 
+from crvshub.context import AppContext
 from crvshub.db import utcnow
 from crvshub.outbox import service, worker
 from crvshub.outbox.models import DomainEvent, OutboxJob
@@ -16,27 +19,31 @@ from crvshub.outbox.worker import Dead, Done, Retry, Worker
 CALLS: list[tuple[str, dict]] = []
 
 
-@worker.handler("test.ok")
 def _ok(ctx, job) -> worker.Outcome:
     CALLS.append(("ok", job.payload))
     return Done()
 
 
-@worker.handler("test.flaky")
 def _flaky(ctx, job) -> worker.Outcome:
     if job.attempts < 2:
         return Retry(utcnow() - timedelta(seconds=1), f"attempt {job.attempts} failed")
     return Done()
 
 
-@worker.handler("test.dead")
 def _dead(ctx, job) -> worker.Outcome:
     return Dead("receiver said no")
 
 
-@worker.handler("test.crash")
 def _crash(ctx, job) -> worker.Outcome:
     raise RuntimeError("bug in handler")
+
+
+@pytest.fixture
+def ctx(ctx: AppContext) -> AppContext:
+    """The test app's context, wired with the test job handlers and no pollers."""
+    handlers = {"test.ok": _ok, "test.flaky": _flaky, "test.dead": _dead, "test.crash": _crash}
+    wiring = dataclasses.replace(ctx.wiring, handlers=handlers, pollers=())
+    return dataclasses.replace(ctx, wiring=wiring)
 
 
 def _job(ctx, kind: str, **payload) -> int:
@@ -133,15 +140,22 @@ def test_emit_records_event_and_calls_listeners(ctx) -> None:
     def listener(session, event: DomainEvent) -> None:
         seen.append(event.topic)
 
-    service.on_event(listener)
-    try:
-        with ctx.db.transaction() as session:
-            service.emit(session, "BIRTH_TESTED", record_id=None, data={"x": 1})
-    finally:
-        service._listeners.remove(listener)
+    sessions = sessionmaker(ctx.db.engine)
+    service.EventListeners((listener,)).attach(sessions)
+    with sessions() as session, session.begin():
+        service.emit(session, "BIRTH_TESTED", record_id=None, data={"x": 1})
     assert seen == ["BIRTH_TESTED"]
     with ctx.db.transaction() as session:
         assert session.scalars(select(DomainEvent).where(DomainEvent.topic == "BIRTH_TESTED")).one()
+
+
+def test_emit_without_wired_listeners_fails_and_writes_nothing(ctx) -> None:
+    unwired = sessionmaker(ctx.db.engine)
+    with pytest.raises(service.ListenersNotWired), unwired() as session, session.begin():
+        service.emit(session, "BIRTH_UNWIRED", record_id=None)
+    with ctx.db.transaction() as session:
+        found = session.scalars(select(DomainEvent).where(DomainEvent.topic == "BIRTH_UNWIRED"))
+        assert found.all() == []
 
 
 def test_backlog_metric(ctx, client) -> None:

@@ -17,7 +17,7 @@ from crvshub.auth.service import issue_record_token
 from crvshub.context import AppContext
 from crvshub.db import utcnow
 from crvshub.outbox.models import DomainEvent, OutboxJob
-from crvshub.outbox.worker import Worker, load_handlers
+from crvshub.outbox.worker import Worker
 from tests.conftest import LOCAL_REGISTRAR, REGISTRATION_AGENT, bearer, free_port, user_token
 from tests.record.helpers import act, declare, issue_code
 
@@ -68,7 +68,6 @@ def _waiting(client: TestClient, ctx: AppContext) -> tuple[str, str]:
 
 
 def _run_worker(ctx: AppContext) -> None:
-    load_handlers()
     with ctx.db.transaction() as session:  # make retried jobs due now
         session.execute(update(OutboxJob).values(available_at=utcnow()))
     Worker(ctx).run_once()

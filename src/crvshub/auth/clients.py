@@ -56,14 +56,3 @@ def create_client(
     return IssuedCredentials(client, secret, sha_secret)
 
 
-def verify_client_secret(
-    session: Session, settings: Settings, client_id: str, secret: str
-) -> Client | None:
-    """Return the active client with these credentials, in constant time either way."""
-    pepper = settings.derived_key("client-secret")
-    client = repository.client_by_client_id(session, client_id)
-    stored = client.secret_hash if client else crypto.hash_secret("no-such-client", pepper)
-    ok = crypto.secret_matches(secret, stored, pepper)
-    if client is None or not ok or client.status != "active":
-        return None
-    return client

@@ -73,8 +73,7 @@ def _load_subject(session: Session, kind: str, subject: str) -> tuple[bool, dict
 
 def active_cache(ctx: AppContext) -> ActiveCache:
     """Return the active-status cache of this application."""
-    cache: ActiveCache = ctx.extras.setdefault("active_cache", ActiveCache())
-    return cache
+    return ctx.active_cache
 
 
 def forget_now_and_after_commit(session: Session, ctx: AppContext, kind: str, subject: str) -> None:
@@ -154,5 +153,4 @@ class CredentialCache:
 
 def credential_cache(ctx: AppContext) -> CredentialCache:
     """Return the client credential cache of this application."""
-    cache: CredentialCache = ctx.extras.setdefault("credential_cache", CredentialCache())
-    return cache
+    return ctx.credential_cache

@@ -14,15 +14,6 @@ class InvalidLogin(AppError):
     title = "Wrong username or password"
 
 
-class UserNotFound(AppError):
-    """No staff user with that username or id."""
-
-    code = "AUTH-404-001"
-    status = 404
-    issue_type = "not-found"
-    title = "No such user"
-
-
 class UserExists(AppError):
     """The username is taken."""
 

@@ -150,10 +150,6 @@ class KeyRing:
             raise RuntimeError("no active signing key: run `crvshub migrate` and start the server")
         return jwt.encode(claims, key.private_key, algorithm="RS256", headers={"kid": key.kid})
 
-    def has_kid(self, kid: str) -> bool:
-        """Tell whether a key id is known."""
-        return kid in self._keys
-
     def verify(self, token: str, *, issuer: str, audience: str) -> dict[str, Any]:
         """Verify a JWT signed by any published key and return its claims."""
         known = self._verified.get(token)

@@ -127,8 +127,5 @@ class AuthLimits:
 
 
 def limits_of(ctx: AppContext) -> AuthLimits:
-    """Return the limits of this application, creating them on first use."""
-    found: AuthLimits | None = ctx.extras.get("auth_limits")
-    if found is None:
-        found = ctx.extras.setdefault("auth_limits", AuthLimits.from_settings(ctx.settings))
-    return found
+    """Return the limits of this application."""
+    return ctx.auth_limits

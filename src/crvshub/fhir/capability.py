@@ -1,7 +1,8 @@
-"""The CapabilityStatement: built from what each feature registers, so it never over-promises."""
+"""The CapabilityStatement: built from what each feature declares, so it never over-promises."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,14 +38,6 @@ class ResourceCapability:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-_registry: dict[str, ResourceCapability] = {}
-
-
-def register(capability: ResourceCapability) -> None:
-    """Declare the support of one resource type (called at import by its feature)."""
-    _registry[capability.type] = capability
-
-
 def _resource(cap: ResourceCapability) -> dict[str, Any]:
     body: dict[str, Any] = {
         "type": cap.type,
@@ -66,8 +59,10 @@ def _resource(cap: ResourceCapability) -> dict[str, Any]:
     return {**body, **cap.extra}
 
 
-def capability_statement(base_url: str, software_version: str) -> dict[str, Any]:
-    """Return the server's CapabilityStatement (FHIR R4, JSON only)."""
+def capability_statement(
+    base_url: str, software_version: str, resources: Iterable[ResourceCapability]
+) -> dict[str, Any]:
+    """Return the server's CapabilityStatement (FHIR R4, JSON only) for these resource types."""
     return {
         "resourceType": "CapabilityStatement",
         "status": "active",
@@ -81,7 +76,7 @@ def capability_statement(base_url: str, software_version: str) -> dict[str, Any]
         "rest": [
             {
                 "mode": "server",
-                "resource": [_resource(_registry[name]) for name in sorted(_registry)],
+                "resource": [_resource(cap) for cap in sorted(resources, key=lambda c: c.type)],
             }
         ],
     }

@@ -2,32 +2,33 @@
 
 Every write bumps the `locations` row of `cache_versions` in its own transaction. Each process
 re-reads that counter at most every `CRVSHUB_LOCATION_CACHE_SECONDS` (1 s by default) and
-reloads the tree when it changed; a process that commits a write re-checks at once.
+reloads the tree when it changed; a process that commits a write re-checks at once (the
+composition hooks `LocationCache.watch` on the session factory of the process's database).
 """
 
 from __future__ import annotations
 
 import threading
 import time
-import weakref
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
-from crvshub.context import AppContext
 from crvshub.db import Database
 from crvshub.location import repository
 from crvshub.location.domain import LocationView
 from crvshub.location.fhir_mapping import identifiers, to_resource
 from crvshub.text import normalize
 
+if TYPE_CHECKING:
+    from crvshub.context import AppContext
+
 CACHE_KEY = "locations"
 _CHANGED = "crvshub.locations_changed"
 MEMO_SIZE = 512
-_caches: weakref.WeakSet[LocationCache] = weakref.WeakSet()
 
 
 @dataclass(frozen=True)
@@ -97,7 +98,6 @@ class LocationCache:
         self._checked_at = float("-inf")
         self._lock = threading.Lock()
         self._memo: dict[tuple[object, ...], bytes] = {}
-        _caches.add(self)
 
     def snapshot(self) -> Snapshot:
         """Return the current snapshot, re-checking the version counter when due."""
@@ -126,6 +126,15 @@ class LocationCache:
         """Make the next read re-check the version counter."""
         self._checked_at = float("-inf")
 
+    def watch(self, sessions: sessionmaker[Session]) -> None:
+        """Re-check after every commit of these sessions that changed a location."""
+        event.listen(sessions, "after_commit", self._after_commit)
+        event.listen(sessions, "after_soft_rollback", _after_rollback)
+
+    def _after_commit(self, session: Session) -> None:
+        if session.info.pop(_CHANGED, False):
+            self.invalidate()
+
     def _refresh(self) -> None:
         checked = time.monotonic()
         with self._reader() as session:
@@ -151,13 +160,7 @@ def _read_sessions(db: Database) -> sessionmaker[Session]:
 
 def cache_for(ctx: AppContext) -> LocationCache:
     """Return the location cache of an application context."""
-    cache = ctx.extras.get("location_cache")
-    if cache is None:
-        cache = ctx.extras.setdefault(
-            "location_cache", LocationCache(ctx.db, ctx.settings.location_cache_seconds)
-        )
-    assert isinstance(cache, LocationCache)
-    return cache
+    return ctx.location_cache
 
 
 def mark_changed(session: Session) -> None:
@@ -166,16 +169,5 @@ def mark_changed(session: Session) -> None:
     session.info[_CHANGED] = True
 
 
-@event.listens_for(Session, "after_commit")
-def _after_commit(session: Session) -> None:
-    if not session.info.pop(_CHANGED, False):
-        return
-    bind = session.get_bind()
-    for cache in list(_caches):
-        if cache.db.engine is bind:
-            cache.invalidate()
-
-
-@event.listens_for(Session, "after_soft_rollback")
 def _after_rollback(session: Session, *_args: Any) -> None:
     session.info.pop(_CHANGED, None)

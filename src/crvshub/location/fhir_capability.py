@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from crvshub.fhir.capability import ResourceCapability, SearchParam, register
+from crvshub.fhir.capability import ResourceCapability, SearchParam
 
 LOCATION_SEARCH = (
     SearchParam(
@@ -32,19 +32,15 @@ LOCATION_SEARCH = (
 )
 
 
-def register_location() -> None:
-    """Declare FHIR Location support."""
-    register(
-        ResourceCapability(
-            type="Location",
-            interactions=("read", "vread", "update", "history-instance", "create", "search-type"),
-            search_params=LOCATION_SEARCH,
-            versioning="versioned",
-            read_history=True,
-            update_create=False,
-            conditional_create=True,
-            documentation="Administrative areas, CRVS offices and health facilities. Reads are "
-            "public; create and update need the natlsysadmin scope. Conditional create "
-            "(If-None-Exist) supports identifier only. Updates accept If-Match.",
-        )
-    )
+LOCATION = ResourceCapability(
+    type="Location",
+    interactions=("read", "vread", "update", "history-instance", "create", "search-type"),
+    search_params=LOCATION_SEARCH,
+    versioning="versioned",
+    read_history=True,
+    update_create=False,
+    conditional_create=True,
+    documentation="Administrative areas, CRVS offices and health facilities. Reads are "
+    "public; create and update need the natlsysadmin scope. Conditional create "
+    "(If-None-Exist) supports identifier only. Updates accept If-Match.",
+)

@@ -18,13 +18,12 @@ from crvshub.errors import InvalidParameter
 from crvshub.fhir import bundle
 from crvshub.fhir.capability import capability_statement
 from crvshub.fhir.responses import FHIR_JSON, FHIRResponse
-from crvshub.location import fhir_capability, fhir_mapping, queries, service
-from crvshub.location.cache import LocationCache, cache_for
+from crvshub.location import fhir_mapping, queries, service
+from crvshub.location.cache import LocationCache
 from crvshub.location.domain import LocationView
 from crvshub.location.errors import IdMismatch, InvalidLocationPayload
 
 router = APIRouter(prefix="/fhir", tags=["FHIR"])
-fhir_capability.register_location()
 
 AdminDep = Annotated[Principal, Depends(require(Scope.NATLSYSADMIN))]
 JSONBody = Annotated[Any, Body()]
@@ -35,7 +34,7 @@ HISTORY_PAGE = 100
 
 def location_cache(ctx: ContextDep) -> LocationCache:
     """Return the process's location cache."""
-    return cache_for(ctx)
+    return ctx.location_cache
 
 
 def origin(request: Request, ctx: ContextDep) -> str:
@@ -64,9 +63,9 @@ def _if_match(value: str | None) -> int | None:
 
 
 @router.get("/metadata", summary="CapabilityStatement")
-def metadata(base: OriginDep) -> FHIRResponse:
+def metadata(base: OriginDep, ctx: ContextDep) -> FHIRResponse:
     """Return the CapabilityStatement listing exactly what this server supports."""
-    return FHIRResponse(capability_statement(base, __version__))
+    return FHIRResponse(capability_statement(base, __version__, ctx.wiring.capabilities))
 
 
 @router.get("/Location", summary="Search FHIR Locations")

@@ -1,7 +1,8 @@
 """The background worker: claims due outbox jobs and runs their handlers outside any transaction.
 
-Handlers are registered per job kind by feature packages (webhook delivery, registration hook).
-A handler returns `Done`, `Retry(at, error)` or `Dead(error)`; an exception counts as a retry.
+The handler of each job kind and the pollers come from the context's wiring
+(`crvshub.composition`). A handler returns `Done`, `Retry(at, error)` or `Dead(error)`; an
+exception counts as a retry.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Protocol
 
 import structlog
 
@@ -49,36 +50,22 @@ class Dead:
 
 Outcome = Done | Retry | Dead
 Handler = Callable[[AppContext, OutboxJob], Outcome]
-_handlers: dict[str, Handler] = {}
-# A poller drains a feature's own queue table (e.g. webhook deliveries) once per cycle and
-# returns how many items it handled.
-Poller = Callable[[AppContext], int]
-_pollers: dict[str, Poller] = {}
 
 
-def handler(kind: str) -> Callable[[Handler], Handler]:
-    """Register the handler of one job kind."""
+class Poller(Protocol):
+    """Drains a feature's own queue table (e.g. webhook deliveries) once per worker cycle."""
 
-    def register(func: Handler) -> Handler:
-        _handlers[kind] = func
-        return func
+    def run_once(self) -> int:
+        """Handle one batch; return how many items were handled."""
+        ...
 
-    return register
-
-
-def poller(name: str) -> Callable[[Poller], Poller]:
-    """Register a function the worker calls on every cycle, beside the outbox jobs."""
-
-    def register(func: Poller) -> Poller:
-        _pollers[name] = func
-        return func
-
-    return register
+    def close(self) -> None:
+        """Release threads and connections."""
+        ...
 
 
-def registered_kinds() -> list[str]:
-    """Return the job kinds that have a handler."""
-    return sorted(_handlers)
+# Builds a process's poller from its context (one per worker).
+PollerFactory = Callable[[AppContext], Poller]
 
 
 def backoff(attempt: int, *, base: float = 5.0, cap: float = 6 * 3600.0) -> timedelta:
@@ -95,13 +82,15 @@ class Worker:
         self.batch = batch
         self.lease_seconds = lease_seconds
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
+        self.handlers: dict[str, Handler] = dict(ctx.wiring.handlers)
+        self.pollers: list[Poller] = [make(ctx) for make in ctx.wiring.pollers]
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
     def run_once(self) -> int:
         """Claim and run one batch of due jobs; return how many ran."""
-        polled = sum(poll(self.ctx) for poll in list(_pollers.values()))
-        kinds = registered_kinds()
+        polled = sum(poller.run_once() for poller in self.pollers)
+        kinds = sorted(self.handlers)
         if not kinds:
             return polled
         with self.ctx.db.transaction() as session:
@@ -122,7 +111,7 @@ class Worker:
         if job.attempts == 0:
             OUTBOX_LATENCY.labels(job.kind).observe((utcnow() - job.created_at).total_seconds())
         try:
-            outcome = _handlers[job.kind](self.ctx, job)
+            outcome = self.handlers[job.kind](self.ctx, job)
         except Exception as exc:  # a handler bug must not stop the worker
             log.exception("outbox_handler_failed", job_id=job.id, kind=job.kind)
             outcome = Retry(utcnow() + backoff(job.attempts), f"{type(exc).__name__}: {exc}")
@@ -148,7 +137,7 @@ class Worker:
         """Publish the pending-job count per kind."""
         with self.ctx.db.transaction() as session:
             counts = repository.backlog(session)
-        for kind in registered_kinds():
+        for kind in sorted(self.handlers):
             OUTBOX_BACKLOG.labels(kind).set(counts.get(kind, 0))
 
     def run_forever(self) -> None:
@@ -176,17 +165,11 @@ class Worker:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout)
+            if not self._thread.is_alive():
+                self.close()
 
-
-def load_handlers() -> dict[str, Any]:
-    """Import the feature modules that register outbox handlers."""
-    import importlib
-
-    loaded = {}
-    for module in ("crvshub.webhook.delivery", "crvshub.registration_hook.worker"):
-        try:
-            loaded[module] = importlib.import_module(module)
-        except ModuleNotFoundError as exc:
-            if exc.name != module:
-                raise
-    return loaded
+    def close(self) -> None:
+        """Close the pollers (call once the loop has ended)."""
+        for poller in self.pollers:
+            poller.close()
+        self.pollers = []

@@ -19,7 +19,7 @@ from crvshub.context import AppContext
 from crvshub.db import utcnow
 from crvshub.errors import AppError
 from crvshub.outbox.models import OutboxJob
-from crvshub.outbox.worker import Dead, Done, Outcome, Retry, backoff, handler
+from crvshub.outbox.worker import Dead, Done, Outcome, Retry, backoff
 from crvshub.record import repository as record_repository
 from crvshub.record.domain import Status
 from crvshub.registration_hook import repository, service
@@ -73,7 +73,6 @@ def reason_from(response: httpx.Response) -> str:
     return response.text.strip()[:1000] or response.reason_phrase
 
 
-@handler(service.JOB_KIND)
 def call_hook(ctx: AppContext, job: OutboxJob) -> Outcome:
     """Send one record to the registration hook and record the answer."""
     prepared = _prepare(ctx, job.payload)

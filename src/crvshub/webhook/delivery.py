@@ -1,6 +1,7 @@
 """The delivery worker: lease due deliveries, POST them outside any transaction, log each attempt.
 
-Registered as a poller of the outbox worker, so `crvshub worker` and `crvshub serve` run it.
+Wired as a poller of the outbox worker (`crvshub.composition`), so `crvshub worker` and
+`crvshub serve` run it.
 Several workers may run on PostgreSQL: leases are taken with `FOR UPDATE SKIP LOCKED`, and a
 crashed worker's leases expire after `CRVSHUB_WEBHOOK_LEASE_SECONDS`, so nothing is lost.
 """
@@ -27,16 +28,12 @@ from crvshub.observability import (
     WEBHOOK_OLDEST_PENDING,
     WEBHOOK_RESPONSE_SECONDS,
 )
-from crvshub.outbox.worker import poller
-from crvshub.webhook import domain, fanout, recording, repository
+from crvshub.webhook import domain, recording, repository
 from crvshub.webhook.callbacks import USER_AGENT, AddressPolicy
 
 log = structlog.get_logger("crvshub.webhook")
 METRICS_INTERVAL = 5.0
 GONE = 410
-
-assert fanout  # the fan-out listener must be registered wherever deliveries are processed
-
 
 @dataclass(frozen=True)
 class Job:
@@ -214,18 +211,3 @@ def _reason(status: int | None, error: str | None) -> str:
     if error and error.startswith("network"):
         return "network"
     return "refused"
-
-
-def engine_for(ctx: AppContext) -> DeliveryEngine:
-    """Return the delivery engine of a process's context, creating it once."""
-    engine = ctx.extras.get("webhook_engine")
-    if not isinstance(engine, DeliveryEngine):
-        engine = DeliveryEngine(ctx)
-        ctx.extras["webhook_engine"] = engine
-    return engine
-
-
-@poller("webhook")
-def deliver_due(ctx: AppContext) -> int:
-    """Deliver one batch of due webhook deliveries."""
-    return engine_for(ctx).run_once()

@@ -121,11 +121,6 @@ def websub_signature(body: str, secret: str) -> str:
     return f"sha256={digest}"
 
 
-def standard_webhooks_secret(secret: str) -> str:
-    """Return the `whsec_` form of a subscription secret, for Standard Webhooks libraries."""
-    return "whsec_" + base64.b64encode(secret.encode()).decode()
-
-
 def standard_signature(msg_id: str, timestamp: int, body: str, secret: str) -> str:
     """Return the Standard Webhooks `webhook-signature` value (`v1,<base64>`)."""
     content = f"{msg_id}.{timestamp}.{body}".encode()

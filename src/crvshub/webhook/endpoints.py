@@ -14,11 +14,9 @@ from crvshub.auth.dependencies import Principal, require
 from crvshub.deps import ContextDep, SessionDep
 from crvshub.fhir.outcome import outcome_json
 from crvshub.fhir.responses import FastJSONResponse
-from crvshub.webhook import admin_endpoints, delivery, operations, render, service
+from crvshub.webhook import admin_endpoints, operations, render, service
 from crvshub.webhook.errors import SubscriptionDenied
 from crvshub.webhook.parsing import hub_topic, parse_subscribe
-
-assert delivery  # registers the fan-out listener and the delivery poller at app start
 
 router = APIRouter(tags=["webhooks"])
 Subscriber = Annotated[Principal, Depends(require("webhook", "nationalId"))]

@@ -10,7 +10,6 @@ from sqlalchemy.orm import Session
 from crvshub.auth.models import Client
 from crvshub.db import new_id, utcnow
 from crvshub.outbox.models import DomainEvent
-from crvshub.outbox.service import on_event
 from crvshub.record.models import Record
 from crvshub.webhook import domain, repository
 from crvshub.webhook.models import Subscription
@@ -49,7 +48,6 @@ def build_payload(
     return payload
 
 
-@on_event
 def fan_out(session: Session, event: DomainEvent) -> None:
     """Write a delivery (with its payload snapshot) for every live subscription of the topic."""
     now = utcnow()

@@ -1,0 +1,104 @@
+"""The one place that wires a process: routers, event listeners, job handlers, pollers, caches.
+
+Every process (API, `crvshub worker`, CLI commands) builds its context with `build_context`,
+so they all run the same listeners and handlers: nothing depends on which modules happened
+to be imported.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+
+from fastapi import APIRouter
+
+from crvshub import ops
+from crvshub.auth import endpoints as auth_endpoints
+from crvshub.auth.cutoff import ActiveCache, CredentialCache
+from crvshub.auth.keys import KeyRing
+from crvshub.auth.ratelimit import AuthLimits
+from crvshub.context import AppContext
+from crvshub.db import Database
+from crvshub.graphql import endpoints as graphql_endpoints
+from crvshub.fhir.capability import ResourceCapability
+from crvshub.location import endpoints as location_endpoints
+from crvshub.location.cache import LocationCache
+from crvshub.location.fhir_capability import LOCATION
+from crvshub.notification import endpoints as notification_endpoints
+from crvshub.outbox.service import EventListeners
+from crvshub.outbox.worker import Handler, PollerFactory
+from crvshub.record import endpoints as record_endpoints
+from crvshub.registration_hook import endpoints as registration_hook_endpoints
+from crvshub.registration_hook import service as registration_hook_service
+from crvshub.registration_hook import worker as registration_hook_worker
+from crvshub.search.service import VocabularyCache
+from crvshub.settings import Settings
+from crvshub.web import endpoints as web_endpoints
+from crvshub.web import integrations as web_integrations
+from crvshub.web import records as web_records
+from crvshub.webhook import endpoints as webhook_endpoints
+from crvshub.webhook import fanout
+from crvshub.webhook.delivery import DeliveryEngine
+
+
+@dataclass(frozen=True)
+class Wiring:
+    """What runs in a process besides its routes, named once for every process kind."""
+
+    listeners: EventListeners
+    handlers: Mapping[str, Handler]
+    pollers: tuple[PollerFactory, ...]
+    capabilities: tuple[ResourceCapability, ...]
+
+
+def wiring() -> Wiring:
+    """Name every domain-event listener, outbox job handler, worker poller and FHIR resource."""
+    return Wiring(
+        # In the emitting transaction: every event becomes a delivery per matching subscription.
+        listeners=EventListeners((fanout.fan_out,)),
+        handlers=MappingProxyType({
+            registration_hook_service.JOB_KIND: registration_hook_worker.call_hook,
+        }),
+        # Drained by the worker loop beside the outbox jobs.
+        pollers=(DeliveryEngine,),
+        # What /fhir/metadata declares.
+        capabilities=(LOCATION,),
+    )
+
+
+def routers() -> tuple[APIRouter, ...]:
+    """Return every feature router, in the order the API mounts them."""
+    return (
+        ops.router,
+        auth_endpoints.router,
+        location_endpoints.router,
+        notification_endpoints.router,
+        record_endpoints.router,
+        webhook_endpoints.router,
+        registration_hook_endpoints.router,
+        graphql_endpoints.router,
+        web_endpoints.router,
+        web_records.router,
+        web_integrations.router,
+    )
+
+
+def build_context(settings: Settings) -> AppContext:
+    """Create a process's context: database, keys, caches and wiring (no database I/O)."""
+    db = Database(settings.database_url, pool_size=5 if settings.is_sqlite else 10)
+    wired = wiring()
+    wired.listeners.attach(db.sessionmaker)
+    location_cache = LocationCache(db, settings.location_cache_seconds)
+    location_cache.watch(db.sessionmaker)
+    return AppContext(
+        settings=settings,
+        db=db,
+        keys=KeyRing(settings.derived_key("encryption")),
+        wiring=wired,
+        location_cache=location_cache,
+        active_cache=ActiveCache(),
+        credential_cache=CredentialCache(),
+        auth_limits=AuthLimits.from_settings(settings),
+        vocabulary=VocabularyCache(),
+    )
