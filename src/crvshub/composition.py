@@ -20,8 +20,8 @@ from crvshub.auth.keys import KeyRing
 from crvshub.auth.ratelimit import AuthLimits
 from crvshub.context import AppContext
 from crvshub.db import Database
-from crvshub.graphql import endpoints as graphql_endpoints
 from crvshub.fhir.capability import ResourceCapability
+from crvshub.graphql import endpoints as graphql_endpoints
 from crvshub.location import endpoints as location_endpoints
 from crvshub.location.cache import LocationCache
 from crvshub.location.fhir_capability import LOCATION

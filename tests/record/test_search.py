@@ -10,7 +10,14 @@ from fastapi.testclient import TestClient
 from crvshub.context import AppContext
 from crvshub.record.search import Order, PersonCriteria, RecordQuery, Scope, find
 from crvshub.search.service import VocabularyCache
-from tests.notification.helpers import HQ_OFFICE_ID, OFFICE_ID, example, fresh_ids, health_token, post
+from tests.notification.helpers import (
+    HQ_OFFICE_ID,
+    OFFICE_ID,
+    example,
+    fresh_ids,
+    health_token,
+    post,
+)
 
 
 def _birth(child: tuple[list[str], str], mother: tuple[list[str], str], born: str,
@@ -94,3 +101,37 @@ def _span(start: date, end: date) -> Any:
     from crvshub.record.search import DateRange
 
     return DateRange(start, end)
+
+
+def _staff_search(client: TestClient, ctx: AppContext, user: str, **params: Any) -> Any:
+    from tests.conftest import bearer, user_token
+
+    return client.get("/api/records/search", params=params,
+                      headers=bearer(user_token(ctx, user)))
+
+
+def test_staff_search_box_over_http(client: TestClient, ctx: AppContext) -> None:
+    ids = _notify(client, ctx)
+    answer = _staff_search(client, ctx, "r.olusinde", q="jon banda")
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body["total"] == 1 and body["results"][0]["id"] == ids["john"]
+    tracking = body["results"][0]["trackingId"]
+    by_tracking = _staff_search(client, ctx, "r.olusinde", q=tracking.lower()).json()
+    assert [r["id"] for r in by_tracking["results"]] == [ids["john"]]
+    by_nid = _staff_search(client, ctx, "r.olusinde", q="2222222222").json()
+    assert [r["id"] for r in by_nid["results"]] == [ids["mohammed"]]
+    dated = _staff_search(client, ctx, "r.olusinde", q="Phiri", **{"from": "2026-01-01"}).json()
+    assert [r["id"] for r in dated["results"]] == [ids["mary"]]
+    assert _staff_search(client, ctx, "g.lwendeza", q="jon banda").json()["total"] == 0, \
+        "another office's registrar finds nothing of this office"
+    assert _staff_search(client, ctx, "j.ndekwa", q="jon banda").json()["total"] == 1
+    assert _staff_search(client, ctx, "r.olusinde", count=2).json()["total"] == 5
+
+
+def test_staff_search_refuses_bad_input(client: TestClient, ctx: AppContext) -> None:
+    for params in ({"count": 0}, {"count": 1000}, {"skip": -1}, {"from": "yesterday"},
+                   {"event": "marriage"}, {"q": "x" * 201}):
+        answer = _staff_search(client, ctx, "r.olusinde", **params)
+        assert answer.status_code == 400, (params, answer.text)
+    assert client.get("/api/records/search").status_code == 401
