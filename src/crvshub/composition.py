@@ -22,6 +22,7 @@ from crvshub.auth.throttle import Policy, Throttle
 from crvshub.context import AppContext
 from crvshub.db import Database
 from crvshub.fhir.capability import ResourceCapability
+from crvshub.graphql import endpoints as graphql_endpoints
 from crvshub.location import endpoints as location_endpoints
 from crvshub.location.cache import LocationCache
 from crvshub.location.fhir_capability import LOCATION
@@ -32,6 +33,7 @@ from crvshub.record import endpoints as record_endpoints
 from crvshub.registration_hook import endpoints as registration_hook_endpoints
 from crvshub.registration_hook import service as registration_hook_service
 from crvshub.registration_hook import worker as registration_hook_worker
+from crvshub.search.service import VocabularyCache
 from crvshub.settings import Settings
 from crvshub.web import endpoints as web_endpoints
 from crvshub.web import integrations as web_integrations
@@ -76,6 +78,7 @@ def routers() -> tuple[APIRouter, ...]:
         record_endpoints.router,
         webhook_endpoints.router,
         registration_hook_endpoints.router,
+        graphql_endpoints.router,
         web_endpoints.router,
         web_records.router,
         web_integrations.router,
@@ -99,4 +102,5 @@ def build_context(settings: Settings) -> AppContext:
         credential_cache=CredentialCache(),
         auth_limits=AuthLimits.from_settings(settings),
         auth_throttle=Throttle(db, Policy.from_settings(settings)),
+        vocabulary=VocabularyCache(),
     )

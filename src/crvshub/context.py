@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from crvshub.auth.throttle import Throttle
     from crvshub.composition import Wiring
     from crvshub.location.cache import LocationCache
+    from crvshub.search.service import VocabularyCache
 
 
 @dataclass
@@ -37,6 +38,7 @@ class AppContext:
     credential_cache: CredentialCache
     auth_limits: AuthLimits
     auth_throttle: Throttle
+    vocabulary: VocabularyCache
 
 
 def get_context(request: Request) -> AppContext:

@@ -6,6 +6,7 @@ from crvshub.location import models as location_models
 from crvshub.outbox import models as outbox_models
 from crvshub.record import models as record_models
 from crvshub.registration_hook import models as registration_hook_models
+from crvshub.search import models as search_models
 from crvshub.webhook import models as webhook_models
 
 __all__ = [
@@ -15,5 +16,6 @@ __all__ = [
     "outbox_models",
     "record_models",
     "registration_hook_models",
+    "search_models",
     "webhook_models",
 ]

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from crvshub.context import AppContext
-from crvshub.notification import service
+from crvshub.record import creation
 from crvshub.record.models import IdempotencyKey, Record
 from tests.conftest import LiveServer, bearer
 from tests.notification.helpers import (
@@ -95,7 +95,7 @@ def test_tracking_id_collision_draws_a_new_one(
     taken = post(client, token, example("birth-minimal")).json()
     taken_id = taken["entry"][0]["resource"]["identifier"]["value"]
     draws = iter([taken_id, taken_id, "BZZZZZ9"])
-    monkeypatch.setattr(service, "new_tracking_id", lambda event: next(draws))
+    monkeypatch.setattr(creation, "new_tracking_id", lambda event: next(draws))
     response = post(client, token, example("birth-minimal"))
     assert response.status_code == 200, response.text
     assert response.json()["entry"][0]["resource"]["identifier"]["value"] == "BZZZZZ9"

@@ -1,14 +1,13 @@
-"""FHIR -> CRVS Hub: who is who in a notification, search columns and field completeness."""
+"""FHIR -> CRVS Hub: who is who in a notification and which declaration fields it fills."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from crvshub.notification import domain
 from crvshub.notification.validation import Entry, first_code
 from crvshub.notification.validation_rules import CheckedNotification, extension
-from crvshub.text import normalize
+from crvshub.record.search_columns import name_parts
 
 JSON = dict[str, Any]
 ROLE_SECTIONS = {
@@ -56,19 +55,6 @@ def _informant_relation(checked: CheckedNotification) -> Entry | None:
         if entry.type in ("RelatedPerson", "Patient"):
             return entry
     return None
-
-
-def name_parts(patient: JSON) -> tuple[str | None, str | None]:
-    """Return (given names, family name) of a Patient's first name."""
-    names = patient.get("name") or []
-    if not names:
-        return None, None
-    name = names[0]
-    given = " ".join(g for g in name.get("given") or [] if g.strip()) or None
-    family = name.get("family")
-    if isinstance(family, list):
-        family = " ".join(f for f in family if f.strip())
-    return given, (family or None)
 
 
 def _phone(patient: JSON) -> str | None:
@@ -135,25 +121,3 @@ def missing_fields(checked: CheckedNotification, required: tuple[str, ...]) -> l
     """Return the required fields this notification leaves empty, in configured order."""
     present = present_fields(checked)
     return [name for name in required if name not in present]
-
-
-def search_columns(checked: CheckedNotification) -> dict[str, Any]:
-    """Return the record's denormalised search columns (child or deceased)."""
-    subject = people(checked).get("child" if checked.event == "birth" else "deceased") or {}
-    given, family = name_parts(subject)
-    full = " ".join(p for p in (given, family) if p)
-    event_date: date | None
-    if checked.event == "birth":
-        event_date = domain.parse_fhir_date(subject.get("birthDate") or "")
-    else:
-        event_date = domain.parse_fhir_date(subject.get("deceasedDateTime") or "")
-    gender = subject.get("gender")
-    return {
-        "subject_given": given[:255] if given else None,
-        "subject_family": family[:255] if family else None,
-        "subject_name_norm": normalize(full)[:512] or None,
-        "subject_gender": gender if isinstance(gender, str) else None,
-        "event_date": event_date,
-        "event_location_id": checked.place.location_id,
-        "contact_number": (task_string(checked, domain.CONTACT_PHONE) or "")[:32] or None,
-    }

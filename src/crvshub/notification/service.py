@@ -1,4 +1,4 @@
-"""Turn a hospital's notification bundle into a record, once, with its audit entry and event."""
+"""Turn a hospital's notification bundle into a record, once (record.creation writes it)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import orjson
 from sqlalchemy.orm import Session
 
 from crvshub.auth.dependencies import Principal
-from crvshub.db import new_id, utcnow
+from crvshub.db import utcnow
 from crvshub.location.cache import Snapshot
 from crvshub.notification import fhir_mapping, repository
 from crvshub.notification.config import required_fields
@@ -20,9 +20,10 @@ from crvshub.notification.places import Places
 from crvshub.notification.saved_bundle import build_saved_bundle
 from crvshub.notification.validation import parse_structure
 from crvshub.notification.validation_rules import CheckedNotification, check_rules
-from crvshub.outbox.service import emit
-from crvshub.record.domain import Event, Status, new_tracking_id
-from crvshub.record.models import IdempotencyKey, Record, RecordAction
+from crvshub.record.creation import NewRecord, create_record
+from crvshub.record.domain import Action, Event, Status
+from crvshub.record.models import IdempotencyKey
+from crvshub.record.service import actor_for
 from crvshub.settings import Settings
 
 # Dates up to this far ahead of UTC are "today" somewhere on Earth (UTC+14).
@@ -148,45 +149,24 @@ def _save(
     event = Event(checked.event)
     status = _status(settings, checked)
     now = utcnow()
-    record = Record(
-        id=new_id(), event=event.value, status=status.value, office_id=checked.office.id,
-        composition_type=f"{event.value}-notification", bundle={}, version=1,
-        source="health-system" if principal.kind == "client" else "staff",
-        source_client_id=principal.subject if principal.kind == "client" else None,
-        created_at=now, updated_at=now, **fhir_mapping.search_columns(checked),
-    )
     system = _system_identity(principal)
+    is_client = principal.kind == "client"
+    new = NewRecord(
+        event=event, status=status, action=Action.NOTIFY, office_id=checked.office.id,
+        composition_type=f"{event.value}-notification",
+        source="health-system" if is_client else "staff",
+        source_client_id=principal.subject if is_client else None,
+    )
 
-    def assign(row: Record) -> None:
-        row.tracking_id = new_tracking_id(event)
-        row.bundle = build_saved_bundle(checked, record_id=row.id, tracking_id=row.tracking_id,
-                                        status=status.value, system=system, now=now)
+    def build(record_id: str, tracking_id: str) -> dict[str, Any]:
+        return build_saved_bundle(checked, record_id=record_id, tracking_id=tracking_id,
+                                  status=status.value, system=system, now=now)
 
-    repository.insert_record(session, record, assign)
+    record = create_record(session, new, build, actor_for(principal, ip), now=now)
     if claim is not None:
         claim.record_id = record.id
         claim.response = record.bundle
-    repository.add_action(session, _audit(principal, record, ip))
-    session.flush()
-    emit(session, f"{event.name}_NOTIFIED", record_id=record.id, data={
-        "event": event.value, "tracking_id": record.tracking_id, "status": status.value,
-        "registration_number": None,
-    })
     return NotificationResult(record.id, record.tracking_id, status.value, record.bundle, False)
-
-
-def _audit(principal: Principal, record: Record, ip: str | None) -> RecordAction:
-    is_client = principal.kind == "client"
-    data = ({"client_id": principal.client_id, "client_type": principal.client_type}
-            if is_client else {})
-    return RecordAction(
-        id=new_id(), record_id=record.id, action="sent-notification", at=record.created_at,
-        actor_type="client" if is_client else "user", actor_id=principal.subject,
-        actor_name=principal.name, actor_role=principal.client_type if is_client else
-        principal.role, office_id=None if is_client else principal.office_id, ip=ip,
-        status_before=None, status_after=record.status, version_before=None, version_after=1,
-        data=data,
-    )
 
 
 def record_count(session: Session) -> int:

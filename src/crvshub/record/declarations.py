@@ -7,30 +7,16 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from crvshub.db import new_id, utcnow
+from crvshub.db import utcnow
 from crvshub.errors import Forbidden, IssueCollector
 from crvshub.location import repository as location_repository
-from crvshub.record import declaration_input, domain, fhir_mapping, repository
+from crvshub.record import declaration_input, domain, fhir_mapping
 from crvshub.record.actions import replace_declaration
-from crvshub.record.domain import Action, Event
+from crvshub.record.creation import NewRecord, create_record
+from crvshub.record.domain import Action
 from crvshub.record.errors import InvalidDeclaration, PreconditionRequired
 from crvshub.record.models import Record
-from crvshub.record.service import (
-    Actor,
-    Change,
-    apply,
-    audit,
-    check_access,
-    emit_status,
-    load,
-)
-
-
-def _unique_tracking_id(session: Session, event: Event) -> str:
-    while True:
-        candidate = domain.new_tracking_id(event)
-        if not repository.tracking_id_taken(session, candidate):
-            return candidate
+from crvshub.record.service import Actor, Change, apply, check_access, load
 
 
 def _check_locations(session: Session, bundle: dict[str, Any]) -> None:
@@ -56,39 +42,29 @@ def _check_locations(session: Session, bundle: dict[str, Any]) -> None:
 def create(session: Session, payload: Any, actor: Actor, *, incomplete: bool) -> Record:
     """Create a record from a staff declaration: in progress if incomplete, else declared."""
     event = declaration_input.check(payload)
-    if not domain.may_perform(actor.scopes, Action.DECLARE) or actor.office_id is None:
+    office_id = actor.office_id
+    if not domain.may_perform(actor.scopes, Action.DECLARE) or office_id is None:
         raise Forbidden("Declaring needs a staff user with the declare, validate or register scope")
     _check_locations(session, payload)
     complete = not incomplete and declaration_input.has_subject(payload, event)
     status = domain.creation_status(complete=complete)
-    record_id, tracking_id, now = new_id(), _unique_tracking_id(session, event), utcnow()
     doc_type = declaration_input.doc_type_of(payload, event)
-    bundle = declaration_input.assign_ids(payload, record_id)
-    declaration_input.stamp_identity(
-        bundle, event=event, tracking_id=tracking_id, office_id=actor.office_id, doc_type=doc_type
+    now = utcnow()
+
+    def build(record_id: str, tracking_id: str) -> dict[str, Any]:
+        bundle = declaration_input.assign_ids(payload, record_id)
+        declaration_input.stamp_identity(
+            bundle, event=event, tracking_id=tracking_id, office_id=office_id, doc_type=doc_type
+        )
+        bundle.setdefault("meta", {})["lastUpdated"] = now.isoformat()
+        fhir_mapping.set_status(bundle, status, reason=None, at=now)
+        return bundle
+
+    new = NewRecord(
+        event=event, status=status, action=Action.DECLARE if complete else Action.NOTIFY,
+        office_id=office_id, composition_type=doc_type, source="staff",
     )
-    bundle.setdefault("meta", {})["lastUpdated"] = now.isoformat()
-    fhir_mapping.set_status(bundle, status, reason=None, at=now)
-    record = Record(
-        id=record_id,
-        tracking_id=tracking_id,
-        event=event.value,
-        status=status,
-        office_id=actor.office_id,
-        composition_type=doc_type,
-        bundle=bundle,
-        version=1,
-        source="staff",
-        created_at=now,
-        updated_at=now,
-        **fhir_mapping.search_columns(bundle, event),
-    )
-    repository.add(session, record)
-    session.flush()
-    action = Action.DECLARE if complete else Action.NOTIFY
-    audit(session, record, actor, domain.AUDIT_NAMES[action], Change(action), (None, None))
-    emit_status(session, record, domain.event_topic(event.value, action, status))
-    return record
+    return create_record(session, new, build, actor, now=now)
 
 
 def edit(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Header, Query, Request
@@ -13,7 +14,7 @@ from crvshub.auth.dependencies import Principal, require
 from crvshub.deps import ContextDep, SessionDep
 from crvshub.fhir.responses import FastJSONResponse, FHIRResponse
 from crvshub.net import client_address as _ip
-from crvshub.record import actions, declarations, workqueues
+from crvshub.record import actions, declarations, staff_search, workqueues
 from crvshub.record.domain import STAFF_SCOPES, Action
 from crvshub.record.errors import BadIfMatch, UnknownAction
 from crvshub.record.models import Record
@@ -106,6 +107,32 @@ def workqueue(
     actor = actor_for(principal, _ip(request))
     body = workqueues.page(session, actor, queue, office=office, number=page, size=count, sort=sort)
     return FastJSONResponse(body)
+
+
+@router.get("/search")
+def search_records(
+    session: SessionDep,
+    ctx: ContextDep,
+    principal: Staff,
+    request: Request,
+    q: Annotated[str, Query(max_length=200, description="Name, tracking ID, registration "
+                            "number, national ID or phone number")] = "",
+    event: Annotated[str | None, Query(pattern="^(birth|death)$")] = None,
+    status: Annotated[list[str] | None, Query(max_length=20)] = None,
+    date_from: Annotated[date | None, Query(alias="from")] = None,
+    date_to: Annotated[date | None, Query(alias="to")] = None,
+    place: Annotated[str | None, Query(max_length=64)] = None,
+    office: Annotated[str | None, Query(max_length=64)] = None,
+    count: Annotated[int, Query(ge=1, le=staff_search.MAX_COUNT)] = 10,
+    skip: Annotated[int, Query(ge=0, le=100000)] = 0,
+) -> Response:
+    """Search the records of your jurisdiction by name, number or date, best matches first."""
+    filters = staff_search.StaffFilters(event, tuple(status or ()), date_from, date_to, place,
+                                        office)
+    page = staff_search.search(
+        session, ctx.vocabulary, ctx.location_cache.snapshot(),
+        actor_for(principal, _ip(request)), q, filters, count=count, skip=skip)
+    return FastJSONResponse(staff_search.page_json(page, count=count, skip=skip))
 
 
 @router.get("/{record_id}")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from crvshub.record.domain import (
@@ -14,7 +14,6 @@ from crvshub.record.domain import (
     registration_identifier_type,
     registration_number_system,
 )
-from crvshub.text import normalize
 
 Resource = dict[str, Any]
 CONTACT_PHONE_EXT = "http://opencrvs.org/specs/extension/contact-person-phone-number"
@@ -120,56 +119,6 @@ def add_subject_identifiers(
         return
     for code, value in identifiers:
         set_patient_identifier(patient, code, value)
-
-
-def _name(patient: Resource) -> tuple[str | None, str | None]:
-    names = patient.get("name") or [{}]
-    first = names[0] if isinstance(names[0], dict) else {}
-    given = " ".join(str(g) for g in first.get("given", []) if g) or None
-    family_raw = first.get("family")
-    if isinstance(family_raw, list):
-        family_raw = " ".join(str(f) for f in family_raw if f)
-    return given, (str(family_raw) if family_raw else None)
-
-
-def _event_date(patient: Resource, event: Event) -> date | None:
-    raw = patient.get("birthDate") if event is Event.BIRTH else patient.get("deceasedDateTime")
-    try:
-        return date.fromisoformat(str(raw)[:10]) if raw else None
-    except ValueError:
-        return None
-
-
-def _event_location(bundle: dict[str, Any], event: Event) -> str | None:
-    encounter = section_resource(bundle, f"{event.value}-encounter")
-    for item in (encounter or {}).get("location", []):
-        ref = str(item.get("location", {}).get("reference", ""))
-        if ref.startswith("Location/"):
-            return ref.removeprefix("Location/")
-    return None
-
-
-def _contact_number(bundle: dict[str, Any]) -> str | None:
-    for ext in task(bundle).get("extension", []):
-        if ext.get("url") == CONTACT_PHONE_EXT and ext.get("valueString"):
-            return str(ext["valueString"])[:32]
-    return None
-
-
-def search_columns(bundle: dict[str, Any], event: Event) -> dict[str, Any]:
-    """Return the denormalised search columns of a record describing its subject."""
-    patient = subject(bundle, event) or {}
-    given, family = _name(patient)
-    full = " ".join(p for p in (given, family) if p)
-    return {
-        "subject_given": given,
-        "subject_family": family,
-        "subject_name_norm": normalize(full) if full else None,
-        "subject_gender": str(patient["gender"])[:16] if patient.get("gender") else None,
-        "event_date": _event_date(patient, event),
-        "event_location_id": _event_location(bundle, event),
-        "contact_number": _contact_number(bundle),
-    }
 
 
 def merge_declaration(current: dict[str, Any], edited: dict[str, Any]) -> dict[str, Any]:

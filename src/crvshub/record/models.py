@@ -9,6 +9,7 @@ from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from crvshub.db import Base, JSONType, UTCDateTime, new_id, utcnow
+from crvshub.record import search_columns as columns
 
 
 class Record(Base):
@@ -29,14 +30,17 @@ class Record(Base):
     source_client_id: Mapped[str | None] = mapped_column(ForeignKey("clients.id"))
     assigned_user_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
     status_reason: Mapped[str | None] = mapped_column(Text)
-    # Denormalised search columns.
-    subject_given: Mapped[str | None] = mapped_column(String(255))
-    subject_family: Mapped[str | None] = mapped_column(String(255))
-    subject_name_norm: Mapped[str | None] = mapped_column(String(512), index=True)
-    subject_gender: Mapped[str | None] = mapped_column(String(16))
+    # Denormalised search columns, all from record.search_columns (which keeps to these sizes).
+    subject_given: Mapped[str | None] = mapped_column(String(columns.NAME_MAX))
+    subject_family: Mapped[str | None] = mapped_column(String(columns.NAME_MAX))
+    subject_name_norm: Mapped[str | None] = mapped_column(String(columns.NAME_KEY_MAX), index=True)
+    subject_gender: Mapped[str | None] = mapped_column(String(columns.GENDER_MAX))
     event_date: Mapped[date | None] = mapped_column(Date, index=True)
-    event_location_id: Mapped[str | None] = mapped_column(String(64), index=True)
-    contact_number: Mapped[str | None] = mapped_column(String(32))
+    event_location_id: Mapped[str | None] = mapped_column(
+        String(columns.LOCATION_ID_MAX), index=True
+    )
+    contact_number: Mapped[str | None] = mapped_column(String(columns.CONTACT_MAX), index=True)
+    contact_email: Mapped[str | None] = mapped_column(String(columns.EMAIL_MAX), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     registered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, date, datetime, time
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
+from crvshub.db import insert_now, insert_unless_taken
 from crvshub.record.models import Record, RecordAction
+
+if TYPE_CHECKING:
+    from crvshub.record.search import DateRange, RecordQuery, Scope
+
+TRACKING_ID_ATTEMPTS = 20
 
 SORT_COLUMNS = {
     "updated_at": Record.updated_at,
@@ -15,6 +23,7 @@ SORT_COLUMNS = {
     "event_date": Record.event_date,
     "tracking_id": Record.tracking_id,
     "name": Record.subject_name_norm,
+    "registration_number": Record.registration_number,
 }
 
 
@@ -38,6 +47,31 @@ def get_for_update(session: Session, record_id: str) -> Record | None:
 def by_tracking_id(session: Session, tracking_id: str) -> Record | None:
     """Return a record by tracking ID."""
     return session.scalars(select(Record).where(Record.tracking_id == tracking_id)).first()
+
+
+class TrackingIdExhausted(RuntimeError):
+    """No free tracking ID was found after many attempts (the ID space is nearly full)."""
+
+
+def insert_new(session: Session, record: Record, assign: Callable[[Record], None]) -> None:
+    """Insert a new record; `assign` draws its tracking ID, again whenever one is already taken.
+
+    The unique index on the tracking ID decides (INSERT ... ON CONFLICT DO NOTHING), so two
+    requests drawing the same ID at once cannot both keep it; the lookup after a refused
+    insert only tells a taken tracking ID from a clash on the record id.
+    """
+    for _ in range(TRACKING_ID_ATTEMPTS):
+        assign(record)
+        if insert_unless_taken(session, record):
+            return
+        if not tracking_id_taken(session, record.tracking_id):
+            raise RuntimeError(f"record {record.id} conflicts with a stored record")
+    raise TrackingIdExhausted(f"no free tracking ID after {TRACKING_ID_ATTEMPTS} attempts")
+
+
+def add_action_now(session: Session, action: RecordAction) -> None:
+    """Write an audit entry at once (its id and time set by the caller)."""
+    insert_now(session, action)
 
 
 def tracking_id_taken(session: Session, tracking_id: str) -> bool:
@@ -109,3 +143,86 @@ def queue_page(
         select(Record).where(*where).order_by(order, Record.id).offset(offset).limit(limit)
     ).all()
     return rows, total
+
+
+def _instant(value: date | datetime, *, end: bool) -> datetime:
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    return datetime.combine(value, time.max if end else time.min, tzinfo=UTC)
+
+
+def _day(value: date | datetime) -> date:
+    return value.date() if isinstance(value, datetime) else value
+
+
+def _between_instants(column: Any, span: DateRange,
+                      ) -> list[ColumnElement[bool]]:
+    found = []
+    if span.start is not None:
+        found.append(column >= _instant(span.start, end=False))
+    if span.end is not None:
+        found.append(column <= _instant(span.end, end=True))
+    return found
+
+
+def _record_level(query: RecordQuery) -> list[ColumnElement[bool]]:
+    found: list[ColumnElement[bool]] = []
+    if query.events:
+        found.append(Record.event.in_(query.events))
+    if query.statuses:
+        found.append(Record.status.in_(query.statuses))
+    if query.event_date.start is not None:
+        found.append(Record.event_date >= _day(query.event_date.start))
+    if query.event_date.end is not None:
+        found.append(Record.event_date <= _day(query.event_date.end))
+    found += _between_instants(Record.created_at, query.declared)
+    found += _between_instants(Record.registered_at, query.registered)
+    if query.changed_since is not None:
+        found.append(Record.updated_at >= _instant(query.changed_since, end=False))
+    exact = ((Record.tracking_id, query.tracking_id),
+             (Record.registration_number, query.registration_number),
+             (Record.id, query.record_id), (Record.contact_number, query.contact_number),
+             (Record.contact_email, query.contact_email))
+    found += [column == value.strip() for column, value in exact if value and value.strip()]
+    if query.composition_types:
+        found.append(Record.composition_type.in_(query.composition_types))
+    return found
+
+
+def record_conditions(query: RecordQuery, scope: Scope) -> list[ColumnElement[bool]] | None:
+    """Return the record-level SQL conditions of a search, or None if it can match nothing."""
+    found = _record_level(query)
+    for person in query.people:
+        if person.gender and person.role in ("child", "deceased"):
+            found.append(Record.subject_gender == person.gender)
+    if query.office_ids is not None:
+        if not query.office_ids:
+            return None
+        found.append(Record.office_id.in_(query.office_ids))
+    if query.event_location_ids is not None:
+        if not query.event_location_ids:
+            return None
+        found.append(Record.event_location_id.in_(query.event_location_ids))
+    if query.created_by:
+        found.append(Record.id.in_(select(RecordAction.record_id).where(
+            RecordAction.actor_id == query.created_by, RecordAction.status_before.is_(None))))
+    if scope.statuses is not None:
+        found.append(Record.status.in_(sorted(scope.statuses)))
+    if scope.office_ids is not None:
+        found.append(Record.office_id.in_(sorted(scope.office_ids)))
+    return found
+
+
+def count_matching(session: Session, conditions: Sequence[ColumnElement[bool]]) -> int:
+    """Return how many records meet every condition."""
+    return int(session.scalar(select(func.count(Record.id)).where(*conditions)) or 0)
+
+
+def matching(session: Session, conditions: Sequence[ColumnElement[bool]],
+             order: Sequence[tuple[str, bool]], limit: int, offset: int) -> list[Record]:
+    """Return records meeting every condition, sorted (newest first by default), one page."""
+    keys: list[Any] = [SORT_COLUMNS[c].desc() if desc else SORT_COLUMNS[c].asc()
+                       for c, desc in order]
+    keys += [Record.created_at.desc(), Record.id.desc()]
+    query = select(Record).where(*conditions).order_by(*keys).limit(limit).offset(offset)
+    return list(session.scalars(query))

@@ -23,6 +23,8 @@ from crvshub.record.errors import (
     RecordNotFound,
 )
 from crvshub.record.models import Record, RecordAction
+from crvshub.record.search_columns import search_columns
+from crvshub.search import service as search
 
 # Changes the record row and its (copied) bundle before the status is written.
 BundleChange = Callable[[Record, dict[str, Any]], None]
@@ -213,6 +215,8 @@ def apply(
     moves = new_status != record.status or edit is not None
     if moves:
         _write(record, new_status, change, edit)
+    if edit is not None:  # the people may have changed: re-index them with the change
+        search.index_record(session, record.id, record.bundle)
     if new_status != before[0]:
         record.assigned_user_id = None
     audit(session, record, actor, domain.audit_name(change.action, new_status), change, before)
@@ -236,7 +240,7 @@ def _write(record: Record, status: Status, change: Change, edit: BundleChange | 
     record.status_reason = reason
     record.version = record.version + 1
     record.updated_at = now
-    for key, value in fhir_mapping.search_columns(bundle, Event(record.event)).items():
+    for key, value in search_columns(bundle, Event(record.event)).items():
         setattr(record, key, value)
 
 

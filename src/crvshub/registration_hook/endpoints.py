@@ -1,22 +1,18 @@
-"""Callbacks of the registration hook: legacy `POST /confirm/registration` and `/graphql`."""
+"""Callback of the registration hook: legacy `POST /confirm/registration`."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Request
-from graphql import GraphQLError, graphql_sync
-from pydantic import BaseModel, Field
 from starlette.responses import Response
 
-from crvshub.auth.dependencies import Principal, current_principal, require
+from crvshub.auth.dependencies import Principal, require
 from crvshub.deps import ContextDep, SessionDep
-from crvshub.errors import AppError, InvalidParameter
-from crvshub.fhir.responses import FastJSONResponse, FHIRResponse
+from crvshub.errors import InvalidParameter
+from crvshub.fhir.responses import FHIRResponse
 from crvshub.net import client_address
 from crvshub.registration_hook import service
-from crvshub.registration_hook.errors import GraphQLSyntax
-from crvshub.registration_hook.graphql import GraphQLContext, schema
 
 router = APIRouter(tags=["registration hook"])
 
@@ -34,58 +30,3 @@ def confirm_registration(
         raise InvalidParameter("The body must be a JSON object", expression="$")
     record = service.confirm_legacy(session, ctx.settings, principal, client_address(request), body)
     return FHIRResponse(record.bundle)
-
-
-class GraphQLBody(BaseModel):
-    """A GraphQL request."""
-
-    query: str = Field(max_length=100_000)
-    variables: dict[str, Any] | None = None
-    operation_name: str | None = Field(default=None, alias="operationName")
-
-
-def error_json(error: GraphQLError) -> dict[str, Any]:
-    """Return one GraphQL error with the stable code in `extensions.code`."""
-    original = error.original_error
-    item: dict[str, Any] = dict(error.formatted)
-    if isinstance(original, AppError):
-        item["message"] = original.message
-        item["extensions"] = {"code": original.code, "status": original.status}
-    elif original is None:
-        item["extensions"] = {"code": GraphQLSyntax.code, "status": GraphQLSyntax.status}
-    else:
-        raise original
-    return item
-
-
-def _errors_only(error: AppError) -> Response:
-    body = {"errors": [{"message": error.message, "extensions": {"code": error.code}}]}
-    return FastJSONResponse(body, status_code=error.status, headers=error.headers)
-
-
-@router.post("/graphql")
-def graphql_endpoint(
-    request: Request, session: SessionDep, ctx: ContextDep, body: GraphQLBody
-) -> Response:
-    """Run a GraphQL query or mutation (confirmRegistration, rejectRegistration, ...)."""
-    try:
-        principal = current_principal(request)
-    except AppError as exc:
-        return _errors_only(exc)
-    context = GraphQLContext(session, ctx.settings, principal, client_address(request))
-    result = graphql_sync(
-        schema(),
-        body.query,
-        variable_values=body.variables,
-        operation_name=body.operation_name,
-        context_value=context,
-    )
-    if not result.errors:
-        return FastJSONResponse({"data": result.data})
-    errors = [error_json(e) for e in result.errors]
-    # A failed mutation must leave nothing behind, like any failed request.
-    session.rollback()
-    status = (
-        400 if result.data is None and all(e.original_error is None for e in result.errors) else 200
-    )
-    return FastJSONResponse({"data": result.data, "errors": errors}, status_code=status)

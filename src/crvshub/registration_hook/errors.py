@@ -30,12 +30,3 @@ class BadIdentifier(AppError):
     status = 400
     issue_type = "value"
     title = "Each identifier needs a type and a value"
-
-
-class GraphQLSyntax(AppError):
-    """The GraphQL document could not be parsed or validated."""
-
-    code = "HOOK-400-003"
-    status = 400
-    issue_type = "invalid"
-    title = "The GraphQL query is invalid"

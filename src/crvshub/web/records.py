@@ -11,9 +11,10 @@ from starlette.responses import RedirectResponse, Response
 from crvshub.deps import ContextDep, SessionDep
 from crvshub.errors import AppError, VersionConflict
 from crvshub.location import service as location_service
-from crvshub.record import actions, domain, fhir_mapping, views, workqueues
+from crvshub.record import actions, domain, views, workqueues
 from crvshub.record.domain import Action, Event
 from crvshub.record.errors import UnknownAction
+from crvshub.record.search_columns import search_columns
 from crvshub.record.service import Change
 from crvshub.web.pages import RECORD_SCOPES, Page, check_csrf, error_page, page_for, render
 
@@ -85,7 +86,7 @@ def readable_line(item: dict[str, Any]) -> str:
 
 
 def _facts(session: Session, body: dict[str, Any]) -> dict[str, Any]:
-    columns = fhir_mapping.search_columns(body["bundle"], Event(body["event"]))
+    columns = search_columns(body["bundle"], Event(body["event"]))
     find = location_service.lookup(session)
     place = find(columns["event_location_id"]) if columns["event_location_id"] else None
     office = find(body["officeId"]) if body["officeId"] else None

@@ -1,14 +1,11 @@
-"""The `/graphql` schema: registration confirm / reject mutations (OpenCRVS v1.7+ shapes).
+"""The registration hook's GraphQL fields: confirm / reject mutations (OpenCRVS v1.7+ shapes).
 
-Fields live in two registries, `QUERY_FIELDS` and `MUTATION_FIELDS`, so another feature can
-add its own (e.g. `searchEvents`) with `QUERY_FIELDS["searchEvents"] = ...` before the schema
-is first built. Resolvers get a `GraphQLContext` with the request's session and caller.
+Contributed to the one /graphql schema (`crvshub.graphql.schema`); the resolvers only parse
+their arguments and call the registration hook service.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 from graphql import (
@@ -19,42 +16,19 @@ from graphql import (
     GraphQLInputObjectType,
     GraphQLList,
     GraphQLNonNull,
-    GraphQLObjectType,
-    GraphQLResolveInfo,
-    GraphQLSchema,
     GraphQLString,
 )
-from sqlalchemy.orm import Session
 
-from crvshub.auth.dependencies import Principal
 from crvshub.errors import Forbidden
+from crvshub.graphql.auth import require_scope
+from crvshub.graphql.context import Fields, GraphQLContext, Info, context_of
 from crvshub.record.service import actor_for, check_access, load
 from crvshub.registration_hook import service
 from crvshub.registration_hook.service import Answer
-from crvshub.settings import Settings
-
-
-@dataclass(frozen=True)
-class GraphQLContext:
-    """What resolvers need: the request's session, settings and authenticated caller."""
-
-    session: Session
-    settings: Settings
-    principal: Principal
-    ip: str | None
-
-
-Info = GraphQLResolveInfo[GraphQLContext]
-
-
-def _context(info: Info) -> GraphQLContext:
-    context: GraphQLContext = info.context
-    return context
 
 
 def _require(context: GraphQLContext, scope: str, record_id: str) -> None:
-    if scope not in context.principal.scopes:
-        raise Forbidden(f"This mutation needs the scope {scope}")
+    require_scope(context, scope)
     service.check_record_token(context.principal, record_id)
 
 
@@ -84,7 +58,7 @@ RejectRegistrationInput = GraphQLInputObjectType(
 
 def resolve_confirm(_root: Any, info: Info, id: str, details: dict[str, Any]) -> str:
     """Confirm a registration; return the Task id."""
-    context = _context(info)
+    context = context_of(info)
     _require(context, "record.confirm-registration", id)
     answer = Answer(
         registration_number=str(details["registrationNumber"])[:64],
@@ -98,7 +72,7 @@ def resolve_confirm(_root: Any, info: Info, id: str, details: dict[str, Any]) ->
 
 def resolve_reject(_root: Any, info: Info, id: str, details: dict[str, Any]) -> str:
     """Reject a registration with a reason; return the Task id."""
-    context = _context(info)
+    context = context_of(info)
     _require(context, "record.reject-registration", id)
     answer = Answer(reason=str(details["reason"])[:2000], comment=details.get("comment"))
     record = service.reject(context.session, id, actor_for(context.principal, context.ip), answer)
@@ -107,7 +81,7 @@ def resolve_reject(_root: Any, info: Info, id: str, details: dict[str, Any]) -> 
 
 def resolve_status(_root: Any, info: Info, id: str) -> str:
     """Return the registration status of a record the caller may see."""
-    context = _context(info)
+    context = context_of(info)
     service.check_record_token(context.principal, id)
     record = load(context.session, id)
     if context.principal.kind == "user":
@@ -144,10 +118,6 @@ MUTATION_FIELDS: dict[str, GraphQLField] = {
 }
 
 
-@lru_cache(maxsize=1)
-def schema() -> GraphQLSchema:
-    """Build the schema once from the field registries."""
-    return GraphQLSchema(
-        query=GraphQLObjectType("Query", lambda: dict(QUERY_FIELDS)),
-        mutation=GraphQLObjectType("Mutation", lambda: dict(MUTATION_FIELDS)),
-    )
+def graphql_fields() -> Fields:
+    """Return the registration hook's query and mutation fields."""
+    return Fields(query=QUERY_FIELDS, mutation=MUTATION_FIELDS)

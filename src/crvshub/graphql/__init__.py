@@ -1,0 +1,1 @@
+"""graphql feature package: one /graphql schema built from the fields each feature contributes."""

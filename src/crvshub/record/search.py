@@ -1,0 +1,158 @@
+"""Find records: one query model for OpenCRVS `searchEvents`, the staff search and later DCI.
+
+Record-level criteria (status, dates, offices, places, numbers) filter the `records` table;
+names and identifiers of people are matched through the search index (`crvshub.search`),
+which expands each name term to its sound-alikes and typos. When names are asked for and no
+sort is, results are ranked by how well the names match, then newest first.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement
+from sqlalchemy.orm import Session
+
+from crvshub.record import repository
+from crvshub.record.models import Record
+from crvshub.search import service as search
+from crvshub.search.service import NameQuery, VocabularyCache
+
+RANK_WINDOW = 1000  # candidates ranked by name similarity when results are ranked
+SORT_KEYS = {
+    "dateOfDeclaration": "created_at", "createdAt": "created_at",
+    "modifiedAt": "updated_at", "lastStatusChangedAt": "updated_at",
+    "dateOfBirth": "event_date", "dateOfDeath": "event_date", "dateOfEvent": "event_date",
+    "trackingId": "tracking_id", "registrationNumber": "registration_number",
+    "name": "name",
+}
+
+
+@dataclass(frozen=True)
+class PersonCriteria:
+    """What is asked about one person of a record (child, mother, deceased...)."""
+
+    role: str
+    name: str | None = None
+    birth_from: date | None = None
+    birth_to: date | None = None
+    identifier: str | None = None
+    gender: str | None = None
+
+
+@dataclass(frozen=True)
+class DateRange:
+    """An inclusive range of days or instants (either end may be open)."""
+
+    start: date | datetime | None = None
+    end: date | datetime | None = None
+
+
+@dataclass(frozen=True)
+class RecordQuery:
+    """Every criterion a record search may use; empty fields do not filter."""
+
+    events: tuple[str, ...] = ()
+    statuses: tuple[str, ...] = ()
+    event_date: DateRange = DateRange()
+    declared: DateRange = DateRange()
+    registered: DateRange = DateRange()
+    changed_since: datetime | None = None
+    tracking_id: str | None = None
+    registration_number: str | None = None
+    record_id: str | None = None
+    national_id: str | None = None
+    contact_number: str | None = None
+    contact_email: str | None = None
+    office_ids: tuple[str, ...] | None = None  # None: any office
+    event_location_ids: tuple[str, ...] | None = None
+    composition_types: tuple[str, ...] = ()
+    created_by: str | None = None
+    any_name: str | None = None
+    people: tuple[PersonCriteria, ...] = ()
+
+    def is_empty(self) -> bool:
+        """Tell whether nothing at all is asked for."""
+        return self == RecordQuery()
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a caller may find: forced statuses and offices (None = no limit)."""
+
+    statuses: frozenset[str] | None = None
+    office_ids: frozenset[str] | None = None
+
+
+@dataclass(frozen=True)
+class Order:
+    """Sort columns (`SORT_KEYS` values) with their direction; empty = rank, then newest."""
+
+    columns: tuple[tuple[str, bool], ...] = ()  # (column, descending)
+
+
+@dataclass
+class Page:
+    """One page of found records, with how many there are in all and their name scores."""
+
+    total: int
+    records: list[Record]
+    scores: dict[str, float] = field(default_factory=dict)
+
+
+def _name_queries(query: RecordQuery) -> list[NameQuery]:
+    names = [NameQuery(p.name, (p.role,)) for p in query.people if p.name and p.name.strip()]
+    if query.any_name and query.any_name.strip():
+        names.append(NameQuery(query.any_name))
+    return [n for n in names if n.terms]
+
+
+def _conditions(session: Session, cache: VocabularyCache, query: RecordQuery, scope: Scope,
+                ) -> list[ColumnElement[bool]] | None:
+    """Return the SQL conditions, or None when the query can match nothing."""
+    conditions = repository.record_conditions(query, scope)
+    if conditions is None:
+        return None
+    for name in _name_queries(query):
+        conditions.extend(Record.id.in_(f) for f in search.name_filters(session, cache, name))
+    if query.national_id:
+        conditions.append(Record.id.in_(search.identifier_filter(query.national_id)))
+    for person in query.people:
+        if person.identifier:
+            conditions.append(Record.id.in_(
+                search.identifier_filter(person.identifier, (person.role,))))
+        if person.birth_from or person.birth_to:
+            conditions.append(Record.id.in_(search.born_between(
+                person.role, person.birth_from, person.birth_to)))
+    return conditions
+
+
+def find(session: Session, cache: VocabularyCache, query: RecordQuery, scope: Scope,
+         order: Order, *, count: int, skip: int) -> Page:
+    """Return one page of the records matching a query within a caller's scope."""
+    conditions = _conditions(session, cache, query, scope)
+    if conditions is None:
+        return Page(0, [])
+    total = repository.count_matching(session, conditions)
+    names = _name_queries(query)
+    if not names or order.columns or total == 0:
+        records = repository.matching(session, conditions, order.columns, count, skip)
+        return Page(total, records, search.rank(session, [r.id for r in records], names))
+    window = repository.matching(session, conditions, (), RANK_WINDOW, 0)
+    scores = search.rank(session, [r.id for r in window], names)
+    ranked = sorted(window, key=lambda r: (-scores.get(r.id, 0.0), -r.created_at.timestamp(),
+                                           r.id))
+    return Page(total, ranked[skip:skip + count], scores)
+
+
+def summary_of(record: Record) -> dict[str, Any]:
+    """Return the search columns of a record (for JSON answers and tests)."""
+    return {
+        "id": record.id, "trackingId": record.tracking_id, "event": record.event,
+        "status": record.status, "registrationNumber": record.registration_number,
+        "name": " ".join(p for p in (record.subject_given, record.subject_family) if p),
+        "eventDate": record.event_date.isoformat() if record.event_date else None,
+        "officeId": record.office_id, "eventLocationId": record.event_location_id,
+    }

@@ -1,0 +1,149 @@
+"""Read the people of a record's FHIR bundle into search index entries (no database)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from crvshub.search.names import phonetic, skeleton, terms
+
+Resource = dict[str, Any]
+
+# Composition section code -> the role of the person it holds.
+ROLE_OF_SECTION = {
+    "child-details": "child",
+    "deceased-details": "deceased",
+    "mother-details": "mother",
+    "father-details": "father",
+    "informant-details": "informant",
+    "spouse-details": "spouse",
+}
+ROLES = tuple(ROLE_OF_SECTION.values())
+MAX_TERM = 64
+MAX_NAME = 255
+MAX_IDENTIFIER = 127
+IDENTIFIER_PREFIX = "="
+
+
+def identifier_key(value: str) -> str:
+    """Return the index term of an identifier: "=" and the value, trimmed, upper case."""
+    return IDENTIFIER_PREFIX + value.strip().upper()[:MAX_IDENTIFIER]
+
+
+@dataclass(frozen=True)
+class IndexedPerson:
+    """One person of a record as the index stores it."""
+
+    role: str
+    given: str | None
+    family: str | None
+    birth_date: date | None
+    gender: str | None
+    terms: tuple[str, ...]
+    identifiers: tuple[tuple[str, str], ...]  # (kind, value)
+
+
+@dataclass
+class IndexEntry:
+    """Everything the index holds about one record."""
+
+    persons: list[IndexedPerson] = field(default_factory=list)
+
+    def term_rows(self) -> set[tuple[str, str]]:
+        """Return the distinct (term, role) postings."""
+        return {(t, p.role) for p in self.persons for t in p.terms}
+
+    def identifier_rows(self) -> set[tuple[str, str]]:
+        """Return the distinct (identifier key, role) postings (see `identifier_key`)."""
+        return {(identifier_key(value), p.role) for p in self.persons
+                for _, value in p.identifiers if value}
+
+    def vocabulary(self) -> dict[str, tuple[str, str]]:
+        """Return each term with its phonetic code and consonant skeleton."""
+        return {t: (phonetic(t)[:MAX_TERM], skeleton(t)[:MAX_TERM])
+                for p in self.persons for t in p.terms}
+
+
+def _entries(bundle: dict[str, Any]) -> dict[str, Resource]:
+    found: dict[str, Resource] = {}
+    for entry in bundle.get("entry") or []:
+        if isinstance(entry, dict) and isinstance(entry.get("resource"), dict):
+            found[str(entry.get("fullUrl", ""))] = entry["resource"]
+    return found
+
+
+def _sections(bundle: dict[str, Any]) -> list[tuple[str, str]]:
+    first = (bundle.get("entry") or [{}])[0]
+    comp = first.get("resource", {}) if isinstance(first, dict) else {}
+    pairs = []
+    for section in comp.get("section") or []:
+        if not isinstance(section, dict):
+            continue
+        codes = [c.get("code") for c in (section.get("code") or {}).get("coding") or []
+                 if isinstance(c, dict)]
+        for item in section.get("entry") or []:
+            if isinstance(item, dict):
+                for code in codes:
+                    if code in ROLE_OF_SECTION:
+                        pairs.append((ROLE_OF_SECTION[code], str(item.get("reference", ""))))
+    return pairs
+
+
+def _name(resource: Resource) -> tuple[str | None, str | None]:
+    names = resource.get("name") or []
+    first = names[0] if names and isinstance(names[0], dict) else {}
+    given = " ".join(str(g) for g in first.get("given") or [] if g) or None
+    family = first.get("family")
+    if isinstance(family, list):
+        family = " ".join(str(f) for f in family if f)
+    return given, (str(family) if family else None)
+
+
+def _date(raw: Any) -> date | None:
+    try:
+        return date.fromisoformat(str(raw)[:10]) if raw else None
+    except ValueError:
+        return None
+
+
+def _identifiers(resource: Resource) -> tuple[tuple[str, str], ...]:
+    found = []
+    for ident in resource.get("identifier") or []:
+        if not isinstance(ident, dict) or not ident.get("value"):
+            continue
+        kind = ident.get("type")
+        if isinstance(kind, dict):
+            codes = [c.get("code") for c in kind.get("coding") or [] if isinstance(c, dict)]
+            kind = next((c for c in codes if c), None)
+        found.append((str(kind or "OTHER")[:48], str(ident["value"]).strip()[:MAX_IDENTIFIER]))
+    return tuple(found)
+
+
+def _person(role: str, resource: Resource) -> IndexedPerson:
+    given, family = _name(resource)
+    name_terms = tuple(dict.fromkeys(t[:MAX_TERM] for t in terms(given) + terms(family)))
+    born = _date(resource.get("birthDate"))
+    return IndexedPerson(
+        role, given[:MAX_NAME] if given else None, family[:MAX_NAME] if family else None,
+        born, str(resource["gender"])[:16] if resource.get("gender") else None,
+        name_terms, _identifiers(resource))
+
+
+def index_entry(bundle: dict[str, Any]) -> IndexEntry:
+    """Return the index entry of a record's bundle: every named person, once per role."""
+    resources = _entries(bundle)
+    entry = IndexEntry()
+    seen: set[str] = set()
+    for role, reference in _sections(bundle):
+        resource = resources.get(reference)
+        if resource is None or role in seen:
+            continue
+        if resource.get("resourceType") == "RelatedPerson":
+            patient_ref = str((resource.get("patient") or {}).get("reference", ""))
+            resource = resources.get(patient_ref, {})
+        if not resource:
+            continue
+        seen.add(role)
+        entry.persons.append(_person(role, resource))
+    return entry

@@ -1,0 +1,90 @@
+"""SQL of the search index: write a record's entry, find records by terms and identifiers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date
+
+from sqlalchemy import Insert, Select, delete, insert, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from crvshub.search.indexing import IndexEntry, identifier_key
+from crvshub.search.models import SearchPerson, SearchTerm, SearchVocabulary
+
+
+def _insert_ignore(session: Session, model: type[SearchVocabulary]) -> Insert:
+    builder = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    return builder(model).on_conflict_do_nothing()
+
+
+def write_entry(session: Session, record_id: str, entry: IndexEntry, *, replace: bool) -> None:
+    """Store a record's index entry (replacing the previous one when asked)."""
+    conn = session.connection()
+    if replace:
+        conn.execute(delete(SearchPerson).where(SearchPerson.record_id == record_id))
+        conn.execute(delete(SearchTerm).where(SearchTerm.record_id == record_id))
+    if entry.persons:
+        conn.execute(insert(SearchPerson), [
+            {"record_id": record_id, "role": p.role, "given": p.given, "family": p.family,
+             "birth_date": p.birth_date, "gender": p.gender} for p in entry.persons])
+    postings = entry.term_rows() | entry.identifier_rows()
+    if postings:
+        conn.execute(insert(SearchTerm), [
+            {"term": t, "role": r, "record_id": record_id} for t, r in sorted(postings)])
+    words = entry.vocabulary()
+    if words:
+        conn.execute(_insert_ignore(session, SearchVocabulary), [
+            {"term": t, "phonetic": p, "skeleton": s} for t, (p, s) in sorted(words.items())])
+
+
+def vocabulary_since(session: Session, last_id: int) -> list[tuple[int, str]]:
+    """Return the terms added after a vocabulary id, in order."""
+    rows = session.execute(
+        select(SearchVocabulary.id, SearchVocabulary.term)
+        .where(SearchVocabulary.id > last_id).order_by(SearchVocabulary.id))
+    return [(int(i), str(t)) for i, t in rows]
+
+
+def sound_alikes(session: Session, codes: Iterable[str], skeletons: Iterable[str]) -> set[str]:
+    """Return the known terms with one of these phonetic codes or consonant skeletons."""
+    code_list, bone_list = sorted(set(codes)), sorted(set(skeletons))
+    found: set[str] = set()
+    if code_list:
+        found.update(session.scalars(
+            select(SearchVocabulary.term).where(SearchVocabulary.phonetic.in_(code_list))))
+    if bone_list:
+        found.update(session.scalars(
+            select(SearchVocabulary.term).where(SearchVocabulary.skeleton.in_(bone_list))))
+    return found
+
+
+def records_with_terms(roles: Sequence[str], options: set[str]) -> Select[str]:
+    """Return a query of the records where one of these terms names a person of these roles."""
+    return select(SearchTerm.record_id).where(
+        SearchTerm.term.in_(sorted(options)), SearchTerm.role.in_(list(roles)))
+
+
+def records_with_identifier(value: str, roles: Sequence[str]) -> Select[str]:
+    """Return a query of the records where a person of these roles has this identifier."""
+    return select(SearchTerm.record_id).where(
+        SearchTerm.term == identifier_key(value), SearchTerm.role.in_(list(roles)))
+
+
+def born_between(role: str, start: date | None, end: date | None) -> Select[str]:
+    """Return the record-id query of records whose person of a role was born in a range."""
+    query = select(SearchPerson.record_id).where(SearchPerson.role == role)
+    if start is not None:
+        query = query.where(SearchPerson.birth_date >= start)
+    if end is not None:
+        query = query.where(SearchPerson.birth_date <= end)
+    return query
+
+
+def persons_of(session: Session, record_ids: Sequence[str]) -> list[SearchPerson]:
+    """Return the indexed persons of some records."""
+    if not record_ids:
+        return []
+    return list(session.scalars(
+        select(SearchPerson).where(SearchPerson.record_id.in_(list(record_ids)))))
