@@ -29,6 +29,9 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 # How those characters look in orjson's output (it escapes every control character); a match
 # may also be an escaped backslash followed by such text, which only costs the full check.
 _MAYBE_CONTROL = re.compile(rb"\\u00[01]|\\[bf]")
+# A "reference" element whose value is not a string (orjson writes keys as `"key":` and never
+# writes that sequence inside a string, where the quotes are escaped).
+_NON_STRING_REFERENCE = re.compile(rb'"reference":[^"]')
 
 
 @dataclass(frozen=True)
@@ -87,8 +90,8 @@ def parse_structure(
     """Check the bundle's structure and datatypes; raise a 400 listing every problem.
 
     `serialized` is the body as `orjson.dumps` wrote it, when the caller has it: a body whose
-    serialisation shows no escaped control character is not walked again to look for one.
-    A bundle over a size limit is refused before any other check.
+    serialisation shows no escaped control character (or reference that is not a string) is not
+    walked again to look for one. A bundle over a size limit is refused before any other check.
     """
     issues = IssueCollector()
     if not isinstance(body, dict) or body.get("resourceType") != "Bundle":
@@ -97,7 +100,7 @@ def parse_structure(
         raise_issues(issues)
     raw_entries = body.get("entry")
     if isinstance(raw_entries, list):
-        check_limits(raw_entries, limits or Limits(), issues)
+        check_limits(raw_entries, limits or Limits(), issues, serialized)
         raise_issues(issues)
     _check_bundle_header(body, issues)
     if serialized is None or _MAYBE_CONTROL.search(serialized):
@@ -110,7 +113,8 @@ def parse_structure(
     _check_order(parsed, raw_entries, issues)
     for entry in parsed.entries:
         check_resource(entry.resource, entry.path, issues)
-    _check_reference_types(body, issues)
+    if serialized is None or _NON_STRING_REFERENCE.search(serialized):
+        _check_reference_types(body, issues)
     raise_issues(issues)
     return parsed
 

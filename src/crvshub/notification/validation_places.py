@@ -117,7 +117,7 @@ def address_location_ids(parsed: Any, home_country: str) -> list[str]:
 
 
 def _addresses(parsed: Any) -> list[tuple[dict[str, Any], str]]:
-    found = []
+    found: list[tuple[dict[str, Any], str]] = []
     for entry in parsed.entries:
         resource = entry.resource
         if entry.type == "Patient":
