@@ -209,3 +209,12 @@ def test_limits_follow_the_settings(settings: Settings) -> None:
     assert caught.value.code == LIMIT
     assert [i.expression for i in caught.value.issues] == ["Bundle.entry"]
     parse_structure(example("birth-full"))  # the defaults accept it
+
+
+def test_a_long_unknown_reference_is_not_echoed_whole(client: TestClient, ctx: AppContext) -> None:
+    bundle = fresh_ids(example("birth-full"))
+    _encounter(bundle)["location"].append({"location": {"reference": "Location/" + "y" * 9000}})
+    response = post(client, health_token(ctx), bundle)
+    assert response.status_code == 422
+    assert codes(response) == ["NOTIF-422-003"]
+    assert len(response.json()["issue"][0]["details"]["text"]) < 200

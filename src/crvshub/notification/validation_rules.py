@@ -144,8 +144,13 @@ def _check_references(
             continue
         if ref.startswith(LOCATION_PREFIX) and lookup(places, ref) is not None:
             continue
-        issues.add(UnresolvedReference, f"Reference {ref!r} matches no entry fullUrl in the "
-                   "bundle and no stored Location", where)
+        issues.add(UnresolvedReference, f"Reference {shorten(ref)!r} matches no entry fullUrl "
+                   "in the bundle and no stored Location", where)
+
+
+def shorten(text: str, limit: int = 100) -> str:
+    """Return a text cut to `limit` characters, so that echoing input keeps answers small."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def lookup(places: Places, reference: str) -> StoredPlace | None:
