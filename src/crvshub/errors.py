@@ -126,6 +126,15 @@ class UnstorableValue(AppError):
     title = "The request contains a value that cannot be stored (e.g. a NUL character)"
 
 
+class MoreIssues(AppError):
+    """Not raised: the last issue of an answer with too many problems counts those not shown."""
+
+    code = "GEN-400-005"
+    status = 400
+    issue_type = "too-costly"
+    title = "More problems were found than one answer shows"
+
+
 class AuthenticationRequired(AppError):
     """No credentials, or credentials that are not valid."""
 

@@ -67,6 +67,13 @@ class Settings(BaseSettings):
     seed_demo_users: bool = True
 
     max_body_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)
+    # Caps of one notification bundle (see docs/integrations/event-notification.md).
+    notification_max_entries: int = Field(default=200, ge=2)
+    notification_max_sections: int = Field(default=50, ge=1)
+    notification_max_extensions_per_resource: int = Field(default=100, ge=1)
+    notification_max_extensions: int = Field(default=1000, ge=1)
+    notification_max_repeats: int = Field(default=20, ge=1)
+    notification_max_string_length: int = Field(default=10_000, ge=100)
     registration_hook_url: str = ""
     registration_number_pattern: str = "{year}{tracking_id}"
     registration_hook_max_attempts: int = Field(default=10, ge=1, le=100)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Collection, Sequence
 
-from sqlalchemy import func, select, update
+from sqlalchemy import String, any_, bindparam, column, func, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from crvshub.db import utcnow
@@ -15,6 +17,20 @@ from crvshub.location.models import CacheVersion, Location, LocationVersion
 def get(session: Session, location_id: str) -> Location | None:
     """Return a location by id."""
     return session.get(Location, location_id)
+
+
+def by_ids(session: Session, ids: Collection[str]) -> Sequence[Location]:
+    """Return the locations holding any of these ids, in one statement whatever their number."""
+    if not ids:
+        return []
+    # One bound parameter for the whole list: an IN list of bound values would hit the driver's
+    # parameter limit (65,535 on PostgreSQL) for a large bundle.
+    if session.get_bind().dialect.name == "postgresql":
+        wanted = Location.id == any_(bindparam("ids", list(ids), type_=ARRAY(String)))
+    else:
+        listed = func.json_each(bindparam("ids", json.dumps(list(ids))))
+        wanted = Location.id.in_(select(column("value")).select_from(listed))
+    return session.scalars(select(Location).where(wanted)).all()
 
 
 def by_statistical_id(session: Session, statistical_id: str) -> Location | None:

@@ -68,6 +68,24 @@ class BadIdempotencyKey(AppError):
     title = "The Idempotency-Key header must be 1 to 255 visible characters"
 
 
+class LimitExceeded(AppError):
+    """The bundle goes over a size cap (entries, sections, extensions, repeats, string length)."""
+
+    code = "NOTIF-400-008"
+    status = 400
+    issue_type = "too-costly"
+    title = "The notification goes over a size limit"
+
+
+class DuplicateSection(AppError):
+    """Two Composition sections have the same code."""
+
+    code = "NOTIF-400-009"
+    status = 400
+    issue_type = "structure"
+    title = "Each Composition section code may appear once"
+
+
 class IdempotencyConflict(AppError):
     """The idempotency key was already used with a different payload."""
 

@@ -19,6 +19,7 @@ from crvshub.notification.errors import BadIdempotencyKey, IdempotencyConflict
 from crvshub.notification.places import Places
 from crvshub.notification.saved_bundle import build_saved_bundle
 from crvshub.notification.validation import parse_structure
+from crvshub.notification.validation_limits import Limits
 from crvshub.notification.validation_rules import CheckedNotification, check_rules
 from crvshub.record.creation import NewRecord, create_record
 from crvshub.record.domain import Action, Event, Status
@@ -91,7 +92,7 @@ def notify(
         replay = _replay(session, ref, key, digest)
         if replay:
             return replay
-    parsed = parse_structure(body, serialized)
+    parsed = parse_structure(body, serialized, Limits.from_settings(settings))
     if key is None:
         key = _composition_key(parsed.bundle)
         replay = _replay(session, ref, key, digest) if key else None

@@ -13,12 +13,14 @@ from crvshub.errors import AppError, IssueCollector
 from crvshub.notification import domain
 from crvshub.notification.errors import (
     DuplicateFullUrl,
+    DuplicateSection,
     EntryOrder,
     InvalidValue,
     MalformedBundle,
     MissingElement,
     UnsupportedResource,
 )
+from crvshub.notification.validation_limits import Limits, check_limits
 from crvshub.notification.validation_people import check_resource
 
 JSON = dict[str, Any]
@@ -27,6 +29,9 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 # How those characters look in orjson's output (it escapes every control character); a match
 # may also be an escaped backslash followed by such text, which only costs the full check.
 _MAYBE_CONTROL = re.compile(rb"\\u00[01]|\\[bf]")
+# A "reference" element whose value is not a string (orjson writes keys as `"key":` and never
+# writes that sequence inside a string, where the quotes are escaped).
+_NON_STRING_REFERENCE = re.compile(rb'"reference":[^"]')
 
 
 @dataclass(frozen=True)
@@ -79,21 +84,27 @@ def raise_issues(issues: IssueCollector) -> None:
     raise klass(issues=issues.issues)
 
 
-def parse_structure(body: Any, serialized: bytes | None = None) -> ParsedBundle:
+def parse_structure(
+    body: Any, serialized: bytes | None = None, limits: Limits | None = None
+) -> ParsedBundle:
     """Check the bundle's structure and datatypes; raise a 400 listing every problem.
 
     `serialized` is the body as `orjson.dumps` wrote it, when the caller has it: a body whose
-    serialisation shows no escaped control character is not walked again to look for one.
+    serialisation shows no escaped control character (or reference that is not a string) is not
+    walked again to look for one. A bundle over a size limit is refused before any other check.
     """
     issues = IssueCollector()
     if not isinstance(body, dict) or body.get("resourceType") != "Bundle":
         issues.add(MalformedBundle, "The body must be a FHIR Bundle (resourceType 'Bundle')",
                    "Bundle.resourceType")
         raise_issues(issues)
+    raw_entries = body.get("entry")
+    if isinstance(raw_entries, list):
+        check_limits(raw_entries, limits or Limits(), issues, serialized)
+        raise_issues(issues)
     _check_bundle_header(body, issues)
     if serialized is None or _MAYBE_CONTROL.search(serialized):
         _check_characters(body, "Bundle", issues)
-    raw_entries = body.get("entry")
     if not isinstance(raw_entries, list) or not raw_entries:
         issues.add(MissingElement, "Bundle.entry must be a non-empty list", "Bundle.entry")
         raise_issues(issues)
@@ -102,7 +113,8 @@ def parse_structure(body: Any, serialized: bytes | None = None) -> ParsedBundle:
     _check_order(parsed, raw_entries, issues)
     for entry in parsed.entries:
         check_resource(entry.resource, entry.path, issues)
-    _check_reference_types(body, issues)
+    if serialized is None or _NON_STRING_REFERENCE.search(serialized):
+        _check_reference_types(body, issues)
     raise_issues(issues)
     return parsed
 
@@ -206,11 +218,17 @@ def _check_composition_shape(parsed: ParsedBundle, issues: IssueCollector) -> No
     if not isinstance(sections, list):
         issues.add(InvalidValue, "Composition.section must be a list", f"{comp.path}.section")
         return
+    seen: set[str] = set()
     for i, section in enumerate(sections):
         where = f"{comp.path}.section[{i}]"
-        if not isinstance(section, dict) or first_code(section.get("code")) is None:
+        code = first_code(section.get("code")) if isinstance(section, dict) else None
+        if code is None:
             issues.add(MissingElement, "Each section needs code.coding[0].code", f"{where}.code")
             continue
+        if code in seen:
+            issues.add(DuplicateSection, f"Section code {code!r} is already used by an earlier "
+                       "section: list all its entries in one section", f"{where}.code")
+        seen.add(code)
         refs = section.get("entry", [])
         if not isinstance(refs, list) or not all(
             isinstance(r, dict) and isinstance(r.get("reference"), str) for r in refs

@@ -101,16 +101,31 @@ def check_addresses(
     places: Places, parsed: Any, issues: IssueCollector, *, home_country: str
 ) -> None:
     """Check every address's country and, at home, its location hierarchy."""
+    for address, where in _addresses(parsed):
+        check_address(places, address, where, issues, home_country=home_country)
+    for entry in parsed.of_type("Patient"):
+        _check_nationality(entry.resource, entry.path, issues, home_country)
+
+
+def address_location_ids(parsed: Any, home_country: str) -> list[str]:
+    """Return the area ids that `check_addresses` will look up."""
+    found: list[str] = []
+    for address, where in _addresses(parsed):
+        if address.get("country") == home_country:
+            found.extend(location_id for location_id, _ in _hierarchy(address, where))
+    return found
+
+
+def _addresses(parsed: Any) -> list[tuple[dict[str, Any], str]]:
+    found: list[tuple[dict[str, Any], str]] = []
     for entry in parsed.entries:
         resource = entry.resource
         if entry.type == "Patient":
-            for i, address in enumerate(resource.get("address") or []):
-                check_address(places, address, f"{entry.path}.address[{i}]", issues,
-                              home_country=home_country)
-            _check_nationality(resource, entry.path, issues, home_country)
+            found.extend((address, f"{entry.path}.address[{i}]")
+                         for i, address in enumerate(resource.get("address") or []))
         elif entry.type == "Location" and isinstance(resource.get("address"), dict):
-            check_address(places, resource["address"], f"{entry.path}.address", issues,
-                          home_country=home_country)
+            found.append((resource["address"], f"{entry.path}.address"))
+    return found
 
 
 def check_address(

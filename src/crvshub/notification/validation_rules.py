@@ -22,7 +22,12 @@ from crvshub.notification.errors import (
 )
 from crvshub.notification.places import Places, StoredPlace
 from crvshub.notification.validation import Entry, ParsedBundle, first_code, raise_issues
-from crvshub.notification.validation_places import EventPlace, check_addresses, check_event_place
+from crvshub.notification.validation_places import (
+    EventPlace,
+    address_location_ids,
+    check_addresses,
+    check_event_place,
+)
 
 LOCATION_PREFIX = "Location/"
 
@@ -43,10 +48,19 @@ def check_rules(
 ) -> CheckedNotification:
     """Check every business rule; raise a 422 listing every problem."""
     issues = IssueCollector()
+    references = [
+        found for entry in parsed.entries for found in iter_references(entry.resource, entry.path)
+    ]
+    # Every stored id the bundle names, resolved in one query before the checks read them.
+    places.prefetch([
+        *(ref.removeprefix(LOCATION_PREFIX) for ref, _ in references
+          if ref.startswith(LOCATION_PREFIX) and ref not in parsed.by_url),
+        *address_location_ids(parsed, home_country),
+    ])
     event = _event_type(parsed, issues)
     _check_task(parsed, issues)
     sections = _sections(parsed, issues)
-    _check_references(places, parsed, issues)
+    _check_references(places, parsed, references, issues)
     office = _office(places, parsed, issues)
     if not parsed.of_type("Patient"):
         issues.add(NoPerson, "Add at least one Patient (the child, the deceased or a parent)",
@@ -121,15 +135,22 @@ def iter_references(value: Any, path: str) -> list[tuple[str, str]]:
     return found
 
 
-def _check_references(places: Places, parsed: ParsedBundle, issues: IssueCollector) -> None:
-    for entry in parsed.entries:
-        for ref, where in iter_references(entry.resource, entry.path):
-            if ref in parsed.by_url:
-                continue
-            if ref.startswith(LOCATION_PREFIX) and lookup(places, ref) is not None:
-                continue
-            issues.add(UnresolvedReference, f"Reference {ref!r} matches no entry fullUrl in the "
-                       "bundle and no stored Location", where)
+def _check_references(
+    places: Places, parsed: ParsedBundle, references: list[tuple[str, str]],
+    issues: IssueCollector,
+) -> None:
+    for ref, where in references:
+        if ref in parsed.by_url:
+            continue
+        if ref.startswith(LOCATION_PREFIX) and lookup(places, ref) is not None:
+            continue
+        issues.add(UnresolvedReference, f"Reference {shorten(ref)!r} matches no entry fullUrl "
+                   "in the bundle and no stored Location", where)
+
+
+def shorten(text: str, limit: int = 100) -> str:
+    """Return a text cut to `limit` characters, so that echoing input keeps answers small."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def lookup(places: Places, reference: str) -> StoredPlace | None:
