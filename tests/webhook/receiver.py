@@ -39,6 +39,7 @@ class Receiver:
     host: str = "127.0.0.1"
     verify_delay: float = 0.0  # seconds before answering an intent check
     verify_status: int | None = None  # answer intent checks with this status, no echo
+    verify_location: str | None = None  # with verify_status, a Location header (redirects)
     verify_headers: list[dict[str, str]] = field(default_factory=list)
     server: ThreadingHTTPServer | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -86,6 +87,9 @@ class Receiver:
 class _Server(ThreadingHTTPServer):
     request_queue_size = 128  # many intent checks may arrive at once
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        pass  # a client that gave up waiting (a time limit under test) is not a failure
+
 
 def _handler_for(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
@@ -111,7 +115,9 @@ def _handler_for(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
             if receiver.verify_delay:
                 time.sleep(receiver.verify_delay)
             if receiver.verify_status is not None:
-                self._answer(receiver.verify_status, b"{}")
+                location = receiver.verify_location
+                self._answer(receiver.verify_status, b"{}",
+                             {"Location": location} if location else None)
             elif not receiver.echo:
                 self._answer(404, b"{}")
             elif "hub.challenge" in query:
