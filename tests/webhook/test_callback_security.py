@@ -7,11 +7,12 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
 from crvshub.context import AppContext
-from crvshub.webhook import domain
+from crvshub.webhook import delivery, domain
 from crvshub.webhook.callbacks import VERIFICATION_FAILED
 from crvshub.webhook.delivery import DeliveryEngine
 from tests.conftest import free_port
@@ -211,3 +212,24 @@ def test_delivery_errors_are_categories_without_internal_detail(
     attempt = page["entries"][0]["attempts"][0]
     assert attempt["error"] == "network error: could not connect"
     assert attempt["response"] is None
+
+
+class _Stream:
+    """What httpcore tells about a connection: here, only the peer address."""
+
+    def __init__(self, peer: str) -> None:
+        self.peer = peer
+
+    def get_extra_info(self, info: str) -> Any:
+        return (self.peer, 443) if info == "server_addr" else None
+
+
+def test_the_log_keeps_256_bytes_of_public_answers_and_nothing_of_private_ones() -> None:
+    body = b"\x1b[2Jsecret" + b"x" * 5000
+    public = httpx.Response(200, content=body, extensions={"network_stream": _Stream("8.8.8.8")})
+    excerpt = delivery._excerpt(public)
+    assert excerpt is not None
+    assert len(excerpt.encode()) == domain.RESPONSE_EXCERPT_BYTES == 256
+    assert excerpt.startswith(" [2Jsecret")
+    private = httpx.Response(200, content=body, extensions={"network_stream": _Stream("10.0.0.1")})
+    assert delivery._excerpt(private) is None

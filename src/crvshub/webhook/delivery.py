@@ -33,6 +33,7 @@ from crvshub.webhook.callbacks import USER_AGENT, AddressPolicy
 log = structlog.get_logger("crvshub.webhook")
 METRICS_INTERVAL = 5.0
 GONE = 410
+READ_LIMIT = 4096
 REFUSED = ("refused: the callback host resolves to a private, loopback or link-local address "
            "this server may not call")
 
@@ -202,14 +203,15 @@ class DeliveryEngine:
 
 def _excerpt(response: httpx.Response) -> str | None:
     """Return the start of a public receiver's answer (none for private or loopback peers)."""
-    peer = pinning.peer_address(response)
-    if peer is None or not domain.address_is_public(peer):
-        return None
+    peer = pinning.peer_address(response)  # before reading: the peer may close then
     received = b""
+    # Short answers are read to the end so that the connection can be used again.
     for chunk in response.iter_bytes():
         received += chunk
-        if len(received) >= domain.RESPONSE_EXCERPT_BYTES:
+        if len(received) >= READ_LIMIT:
             break
+    if peer is None or not domain.address_is_public(peer):
+        return None
     text = received[: domain.RESPONSE_EXCERPT_BYTES].decode("utf-8", errors="replace")
     return "".join(c if c.isprintable() else " " for c in text)
 

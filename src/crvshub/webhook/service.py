@@ -103,9 +103,9 @@ async def subscribe(ctx: AppContext, in_transaction: InTransaction, principal: P
     client, outside any transaction: a slow callback holds neither a worker thread nor (on
     SQLite) the write lock. The checks run again in the request's transaction, which stores.
     """
-    callbacks.parse_callback(req.callback)
     with slots_for(ctx).hold(principal.subject, ctx.settings):
         checked = await run_in_threadpool(_check_alone, ctx, principal, req)
+        callbacks.parse_callback(req.callback)
         if req.style == domain.STYLE_OPENCRVS:
             await callbacks.verify_opencrvs(ctx.settings, req.callback, checked.topic)
         else:
