@@ -28,7 +28,7 @@ def test_slow_callbacks_leave_the_other_requests_fast(
     live_server.ctx.settings.webhook_verify_timeout = 15  # room for a loaded test machine
     creds, token = new_client(live_server.ctx, "WEBHOOK", webhook_permissions=BIRTH_PERMISSIONS)
     headers = bearer(token)
-    receiver.verify_delay = 3.5
+    receiver.verify_delay = 6
     body = _hub(creds.sha_secret, receiver.url)
 
     def post(_: int) -> int:
@@ -37,7 +37,8 @@ def test_slow_callbacks_leave_the_other_requests_fast(
 
     with ThreadPoolExecutor(45) as pool:
         posts = [pool.submit(post, i) for i in range(45)]
-        deadline = time.monotonic() + 10
+        # Measured while the first checks still wait (they answer after 6 s).
+        deadline = time.monotonic() + 2.5
         while len(receiver.verifications) < 45 and time.monotonic() < deadline:
             time.sleep(0.05)
         waiting = len(receiver.verifications)
@@ -47,7 +48,7 @@ def test_slow_callbacks_leave_the_other_requests_fast(
         elapsed = time.perf_counter() - start
         statuses = [p.result() for p in posts]
     assert other.status_code == 200
-    assert elapsed < 1.5, f"GET /webhooks took {elapsed:.2f} s while {waiting} checks waited"
+    assert elapsed < 2, f"GET /webhooks took {elapsed:.2f} s while {waiting} checks waited"
     assert statuses == [202] * 45
 
 
