@@ -41,6 +41,7 @@ from crvshub.web import records as web_records
 from crvshub.webhook import endpoints as webhook_endpoints
 from crvshub.webhook import fanout
 from crvshub.webhook.delivery import DeliveryEngine
+from crvshub.webhook.service import VerifySlots
 
 
 @dataclass(frozen=True)
@@ -103,4 +104,5 @@ def build_context(settings: Settings) -> AppContext:
         auth_limits=AuthLimits.from_settings(settings),
         auth_throttle=Throttle(db, Policy.from_settings(settings)),
         vocabulary=VocabularyCache(),
+        webhook_verify_slots=VerifySlots(),
     )

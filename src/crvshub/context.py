@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from crvshub.composition import Wiring
     from crvshub.location.cache import LocationCache
     from crvshub.search.service import VocabularyCache
+    from crvshub.webhook.service import VerifySlots
 
 
 @dataclass
@@ -39,6 +40,7 @@ class AppContext:
     auth_limits: AuthLimits
     auth_throttle: Throttle
     vocabulary: VocabularyCache
+    webhook_verify_slots: VerifySlots
 
 
 def get_context(request: Request) -> AppContext:

@@ -90,7 +90,9 @@ class Settings(BaseSettings):
     webhook_concurrency: int = Field(default=16, ge=1, le=256)
     webhook_batch_size: int = Field(default=200, ge=1, le=5000)
     webhook_lease_seconds: float = Field(default=180.0, gt=0)
-    webhook_retry_schedule: str = "5,300,1800,7200,18000,36000,50400,72000,86400"
+    webhook_retry_schedule: str = "5,30,120,300,1800,7200,18000,36000,50400,72000,86400"
+    webhook_verify_timeout: float = Field(default=5.0, gt=0, le=30)
+    webhook_verify_per_client: int = Field(default=2, ge=1, le=100)
     webhook_disable_after_failures: int = Field(default=20, ge=1)
     webhook_disable_after_hours: float = Field(default=72.0, ge=0)
 

@@ -36,16 +36,21 @@ class Receiver:
     script: list[Any] = field(default_factory=list)
     delay: float = 0.0
     echo: bool = True
+    host: str = "127.0.0.1"
+    verify_delay: float = 0.0  # seconds before answering an intent check
+    verify_status: int | None = None  # answer intent checks with this status, no echo
+    verify_location: str | None = None  # with verify_status, a Location header (redirects)
+    verify_headers: list[dict[str, str]] = field(default_factory=list)
     server: ThreadingHTTPServer | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/hook"
+        return f"http://{self.host}:{self.port}/hook"
 
     def start(self) -> Receiver:
         handler = _handler_for(self)
-        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), handler)
+        self.server = _Server((self.host, self.port), handler)
         self.server.daemon_threads = True
         self.port = self.server.server_address[1]
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
@@ -79,6 +84,13 @@ class Receiver:
             return {r.headers["webhook-id"] for r in self.received}
 
 
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 128  # many intent checks may arrive at once
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        pass  # a client that gave up waiting (a time limit under test) is not a failure
+
+
 def _handler_for(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -99,7 +111,14 @@ def _handler_for(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
         def do_GET(self) -> None:
             query = parse_qs(urlsplit(self.path).query)
             receiver.verifications.append(query)
-            if not receiver.echo:
+            receiver.verify_headers.append({k.lower(): v for k, v in self.headers.items()})
+            if receiver.verify_delay:
+                time.sleep(receiver.verify_delay)
+            if receiver.verify_status is not None:
+                location = receiver.verify_location
+                self._answer(receiver.verify_status, b"{}",
+                             {"Location": location} if location else None)
+            elif not receiver.echo:
                 self._answer(404, b"{}")
             elif "hub.challenge" in query:
                 self._answer(200, query["hub.challenge"][0].encode(), content_type="text/plain")

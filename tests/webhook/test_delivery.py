@@ -166,7 +166,8 @@ def test_500_then_200_is_retried_and_every_attempt_logged(
     assert [a["statusCode"] for a in delivery["attempts"]] == [500, 503, 200]
     assert [a["outcome"] for a in delivery["attempts"]] == ["failed", "failed", "delivered"]
     assert all(a["latencyMs"] > 0 for a in delivery["attempts"])
-    assert '"status": 500' in delivery["attempts"][0]["response"]
+    # A receiver on a private or loopback address (allowed by the operator): no answer kept.
+    assert all(a["response"] is None for a in delivery["attempts"])
 
 
 def test_retry_after_is_honoured(

@@ -20,7 +20,6 @@ import structlog
 from crvshub.auth import crypto
 from crvshub.context import AppContext
 from crvshub.db import utcnow
-from crvshub.errors import AppError
 from crvshub.observability import (
     WEBHOOK_BACKLOG,
     WEBHOOK_FAILURES,
@@ -28,12 +27,15 @@ from crvshub.observability import (
     WEBHOOK_OLDEST_PENDING,
     WEBHOOK_RESPONSE_SECONDS,
 )
-from crvshub.webhook import domain, recording, repository
+from crvshub.webhook import domain, pinning, recording, repository
 from crvshub.webhook.callbacks import USER_AGENT, AddressPolicy
 
 log = structlog.get_logger("crvshub.webhook")
 METRICS_INTERVAL = 5.0
 GONE = 410
+READ_LIMIT = 4096
+REFUSED = ("refused: the callback host resolves to a private, loopback or link-local address "
+           "this server may not call")
 
 @dataclass(frozen=True)
 class Job:
@@ -92,16 +94,16 @@ class DeliveryEngine:
     def __init__(self, ctx: AppContext) -> None:
         settings = ctx.settings
         self.ctx = ctx
-        self.policy = AddressPolicy(settings)
         self.schedule = domain.parse_schedule(settings.webhook_retry_schedule)
         self.batch = settings.webhook_batch_size
         self.lease = settings.webhook_lease_seconds
         timeout = httpx.Timeout(settings.webhook_read_timeout,
                                 connect=settings.webhook_connect_timeout)
         conns = settings.webhook_concurrency * 2
-        self.http = httpx.Client(
-            timeout=timeout, follow_redirects=False,
-            limits=httpx.Limits(max_connections=conns, max_keepalive_connections=conns),
+        # Every new connection resolves the host once and connects only to a checked address.
+        self.http = pinning.client(
+            AddressPolicy(settings), timeout,
+            httpx.Limits(max_connections=conns, max_keepalive_connections=conns),
         )
         self.pool = ThreadPoolExecutor(settings.webhook_concurrency, "webhook-send")
         self._key = settings.derived_key("encryption")
@@ -139,17 +141,16 @@ class DeliveryEngine:
             ]
 
     def _send_group(self, jobs: list[Job]) -> list[Result]:
-        try:
-            # Checked before every send, not only at subscription: DNS answers change.
-            self.policy.check(jobs[0].callback)
-        except AppError as exc:
-            now = utcnow()
-            return [Result(j, now, None, 0.0, None, exc.message, None) for j in jobs]
-        results = []
+        results: list[Result] = []
         for job in jobs:
             results.append(self.send(job))
             if results[-1].status_code == GONE:
                 break  # the receiver ended the subscription: the rest are cancelled
+            if results[-1].error == REFUSED:
+                # The host resolves to a refused address: the rest would be refused too.
+                results += [Result(j, results[-1].at, None, 0.0, None, REFUSED, None)
+                            for j in jobs[len(results):]]
+                break
         return results
 
     def send(self, job: Job) -> Result:
@@ -169,10 +170,13 @@ class DeliveryEngine:
                 status = response.status_code
                 excerpt = _excerpt(response)
                 retry_after = domain.parse_retry_after(response.headers.get("retry-after"), at)
-        except httpx.TimeoutException as exc:
-            error = f"timeout: {type(exc).__name__}"
+        except pinning.AddressRefused:
+            error = REFUSED
+        except httpx.TimeoutException:
+            error = "timeout: no answer in time"
         except httpx.HTTPError as exc:
-            error = f"network error: {type(exc).__name__}: {exc}"[:500]
+            # A category only: exception texts can describe hosts inside the network.
+            error = f"network error: {_network_failure(exc)}"
         elapsed = time.perf_counter() - start
         WEBHOOK_RESPONSE_SECONDS.observe(elapsed)
         if status is None or not 200 <= status < 300:
@@ -194,13 +198,27 @@ class DeliveryEngine:
         self.http.close()
 
 
-def _excerpt(response: httpx.Response) -> str:
+def _excerpt(response: httpx.Response) -> str | None:
+    """Return the start of a public receiver's answer (none for private or loopback peers)."""
+    peer = pinning.peer_address(response)  # before reading: the peer may close then
     received = b""
+    # Short answers are read to the end so that the connection can be used again.
     for chunk in response.iter_bytes():
         received += chunk
-        if len(received) >= domain.RESPONSE_EXCERPT_BYTES:
+        if len(received) >= READ_LIMIT:
             break
-    return received[: domain.RESPONSE_EXCERPT_BYTES].decode("utf-8", errors="replace")
+    if peer is None or not domain.address_is_public(peer):
+        return None
+    text = received[: domain.RESPONSE_EXCERPT_BYTES].decode("utf-8", errors="replace")
+    return "".join(c if c.isprintable() else " " for c in text)
+
+
+def _network_failure(exc: httpx.HTTPError) -> str:
+    if isinstance(exc, httpx.ConnectError):
+        return "could not connect"
+    if isinstance(exc, httpx.TransportError):
+        return "the connection failed during the request"
+    return "the request failed"
 
 
 def _reason(status: int | None, error: str | None) -> str:

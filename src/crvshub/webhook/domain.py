@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 EVENTS = ("BIRTH", "DEATH")
 ACTIONS = (
@@ -34,11 +34,13 @@ NATIONAL_ID_SECTIONS = {
     "death": ("deceased-details", "supporting-documents", "informant-details", "death-encounter"),
 }
 
-# Delay before each retry: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h, 24 h (~75.6 h).
-DEFAULT_RETRY_SCHEDULE = (5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400)
+# Delay before each retry: 5 s, 30 s, 2 min, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h, 24 h
+# (~75.7 h). The early steps are short so that a receiver back after a minute's outage is
+# caught up within seconds, not after five minutes.
+DEFAULT_RETRY_SCHEDULE = (5, 30, 120, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400)
 RETRY_AFTER_CAP = 86400.0
 JITTER = 0.1
-RESPONSE_EXCERPT_BYTES = 2048
+RESPONSE_EXCERPT_BYTES = 256
 
 WEBSUB_DEFAULT_LEASE = 10 * 86400
 WEBSUB_MIN_LEASE = 300
@@ -46,6 +48,24 @@ WEBSUB_MAX_LEASE = 365 * 86400
 
 # encodeURIComponent leaves these unescaped besides letters and digits.
 _URI_COMPONENT_SAFE = "-_.!~*'()"
+
+
+def callback_origin(url: str) -> str:
+    """Return the origin of a callback URL (scheme, lower-case host, port), for grouping."""
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    scheme = parts.scheme.lower()
+    port = port or (443 if scheme == "https" else 80)
+    return f"{scheme}://{(parts.hostname or '').lower()}:{port}"
+
+
+def origin_prefix(url: str) -> str:
+    """Return the callback URL up to its path, as stored (a prefix of same-origin callbacks)."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def topic_event(topic: str) -> str:
@@ -198,30 +218,57 @@ def iso_millis(at: datetime) -> str:
 
 
 LOOPBACK_NETWORKS = (ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1/128"))
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+# IPv6 prefixes that carry an IPv4 address: calling them reaches that IPv4 host.
+NAT64_WELL_KNOWN = ipaddress.IPv6Network("64:ff9b::/96")
+# Local-use NAT64 (RFC 8215) and Teredo hide where they lead: never public.
+OPAQUE_WRAPPERS = (ipaddress.IPv6Network("64:ff9b:1::/48"), ipaddress.IPv6Network("2001::/32"))
+
+
+def unwrap_address(address: str) -> IPAddress | None:
+    """Return the address a host really reaches (the IPv4 inside mapped, NAT64 and 6to4 forms).
+
+    None means an address whose destination cannot be told (local NAT64, Teredo).
+    """
+    ip = ipaddress.ip_address(address)
+    if not isinstance(ip, ipaddress.IPv6Address):
+        return ip
+    if any(ip in net for net in OPAQUE_WRAPPERS):
+        return None
+    if ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    if ip in NAT64_WELL_KNOWN:
+        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    if ip.sixtofour is not None:
+        return ip.sixtofour
+    return ip
 
 
 def address_is_public(address: str) -> bool:
     """Tell whether an IP address is globally routable (not private, loopback, link-local...)."""
-    ip = ipaddress.ip_address(address)
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
-        ip = ip.ipv4_mapped
-    return ip.is_global and not ip.is_multicast
+    ip = unwrap_address(address)
+    if ip is None:
+        return False
+    return ip.is_global and not (ip.is_multicast or ip.is_reserved or ip.is_unspecified)
 
 
 def address_is_loopback(address: str) -> bool:
-    """Tell whether an IP address is a loopback address."""
-    ip = ipaddress.ip_address(address)
-    return any(ip in net for net in LOOPBACK_NETWORKS if net.version == ip.version)
+    """Tell whether an IP address is a loopback address (also inside an IPv6 wrapper)."""
+    ip = unwrap_address(address)
+    return ip is not None and any(ip in net for net in LOOPBACK_NETWORKS
+                                  if net.version == ip.version)
 
 
 def address_in(address: str, allowlist: Iterable[str]) -> bool:
     """Tell whether an IP address is in one of the allowlisted addresses or networks."""
     ip = ipaddress.ip_address(address)
+    inner = unwrap_address(address)
     for item in allowlist:
         try:
             network = ipaddress.ip_network(item, strict=False)
         except ValueError:
             continue
-        if network.version == ip.version and ip in network:
+        if any(a is not None and a.version == network.version and a in network
+               for a in (ip, inner)):
             return True
     return False

@@ -7,11 +7,10 @@ from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Depends, Query, Request
-from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from crvshub.auth.dependencies import Principal, require
-from crvshub.deps import ContextDep, SessionDep
+from crvshub.deps import ContextDep, SessionDep, TransactionDep
 from crvshub.fhir.outcome import outcome_json
 from crvshub.fhir.responses import FastJSONResponse
 from crvshub.webhook import admin_endpoints, operations, render, service
@@ -31,13 +30,14 @@ def denied(request: Request, error: SubscriptionDenied, topic: str | None) -> Re
 
 
 @router.post("/webhooks", status_code=202, summary="Subscribe a callback URL to a topic")
-async def subscribe(request: Request, principal: Subscriber, ctx: ContextDep) -> Response:
+async def subscribe(request: Request, principal: Subscriber, ctx: ContextDep,
+                    transaction: TransactionDep) -> Response:
     """Subscribe (JSON `{"hub": {...}}` or WebSub form); the callback must echo a challenge."""
     body = await request.body()
     content_type = request.headers.get("content-type", "application/json")
     try:
         parsed = parse_subscribe(content_type, body)
-        await run_in_threadpool(service.subscribe, ctx, principal, parsed)
+        await service.subscribe(ctx, transaction.run, principal, parsed)
     except SubscriptionDenied as exc:
         return denied(request, exc, hub_topic(content_type, body))
     return Response(status_code=202)

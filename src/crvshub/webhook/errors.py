@@ -89,3 +89,13 @@ class DeliveryNotFound(AppError):
     status = 404
     issue_type = "not-found"
     title = "No such webhook delivery"
+
+
+class SubscriptionBusy(AppError):
+    """The client already has as many subscription checks in flight as allowed."""
+
+    code = "WH-429-001"
+    status = 429
+    issue_type = "throttled"
+    title = ("Too many subscription requests of this client are waiting for their callback: "
+             "retry after Retry-After seconds")

@@ -32,12 +32,31 @@ def record(ctx: AppContext, results: Sequence[Result], schedule: Sequence[float]
             outcome = _apply(session, result, schedule)
             WEBHOOK_ATTEMPTS.labels(outcome).inc()
             by_sub[result.job.subscription_id].append(result)
+        _expedite_recovered(session, results)
         # Subscription rows are locked in id order, as the fan-out does, so the two never
         # deadlock.
         for sub_id, sub_results in sorted(by_sub.items()):
             _update_health(session, sub_id, sub_results,
                            settings.webhook_disable_after_failures,
                            settings.webhook_disable_after_hours)
+
+
+def _expedite_recovered(session: Session, results: Sequence[Result]) -> None:
+    """Make due now what waits for a receiver that just accepted a delivery.
+
+    The retry schedule cannot know when a receiver comes back; a success tells, so the other
+    deliveries waiting for the same origin are sent at the next poll instead of hours later.
+    """
+    now = utcnow()
+    recovered = {domain.callback_origin(r.job.callback): r.job.callback
+                 for r in results if r.ok}
+    # This batch's own failures were just scheduled on purpose.
+    tried = [r.job.delivery_id for r in results]
+    for origin, callback in sorted(recovered.items()):
+        count = repository.expedite_waiting(session, domain.origin_prefix(callback), origin, now,
+                                            skip=tried)
+        if count:
+            log.info("webhook_receiver_recovered", origin=origin, brought_forward=count)
 
 
 def _attempt_row(result: Result) -> dict[str, Any]:

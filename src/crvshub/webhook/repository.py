@@ -11,12 +11,14 @@ from sqlalchemy import Select, and_, bindparam, delete, func, insert, or_, selec
 from sqlalchemy.orm import Session
 
 from crvshub.auth.models import Client
+from crvshub.webhook.domain import callback_origin
 from crvshub.webhook.models import Attempt, Delivery, Subscription
 
 PENDING = "pending"
 DELIVERED = "delivered"
 FAILED = "failed"
 CANCELLED = "cancelled"
+RECEIVER_AWAY = (502, 503, 504)  # answers of a proxy whose receiver is down
 
 
 def add(session: Session, row: Subscription | Delivery) -> None:
@@ -155,6 +157,39 @@ def claim_due(
             .values(locked_until=now + timedelta(seconds=lease_seconds))
         )
     return rows
+
+
+def expedite_waiting(session: Session, origin_prefix: str, origin: str, now: datetime,
+                     *, skip: Sequence[str] = ()) -> int:
+    """Make due now the deliveries waiting because the receiver at `origin` was unreachable.
+
+    Only deliveries whose last attempt found the receiver away (no answer, 502, 503, 504) are
+    brought forward: one the receiver refused (4xx, 500) keeps its schedule. Rows another
+    worker holds (leased, or locked on PostgreSQL) are left alone: no waits, so no deadlocks
+    with concurrent workers. Returns how many deliveries were brought forward.
+    """
+    subs = session.execute(
+        select(Subscription.id, Subscription.callback)
+        .where(Subscription.callback.startswith(origin_prefix, autoescape=True))
+    ).all()
+    sub_ids = [sub_id for sub_id, callback in subs if callback_origin(callback) == origin]
+    if not sub_ids:
+        return 0
+    query = (
+        select(Delivery.id)
+        .where(Delivery.subscription_id.in_(sub_ids), Delivery.status == PENDING,
+               Delivery.next_attempt_at > now, Delivery.id.not_in(skip))
+        .where(or_(Delivery.last_status_code.is_(None),
+                   Delivery.last_status_code.in_(RECEIVER_AWAY)))
+        .where(or_(Delivery.locked_until.is_(None), Delivery.locked_until < now))
+        .order_by(Delivery.id)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    ids = list(session.scalars(query).all())
+    if ids:
+        session.execute(update(Delivery).where(Delivery.id.in_(ids)).values(next_attempt_at=now))
+    return len(ids)
 
 
 def add_attempts(session: Session, rows: list[dict[str, Any]]) -> None:

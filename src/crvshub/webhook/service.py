@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import hmac
+import math
+from collections import Counter
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from crvshub.auth import crypto
 from crvshub.auth.clients import sha_secret_of
@@ -15,11 +20,13 @@ from crvshub.auth.models import Client
 from crvshub.context import AppContext
 from crvshub.db import utcnow
 from crvshub.errors import ClientInactive
+from crvshub.settings import Settings
 from crvshub.webhook import callbacks, domain, repository
 from crvshub.webhook.errors import (
     BadMode,
     InvalidSubscription,
     SecretMismatch,
+    SubscriptionBusy,
     SubscriptionNotFound,
     UnsupportedTopic,
 )
@@ -51,21 +58,62 @@ class Checked:
     lease: int | None
 
 
-def subscribe(ctx: AppContext, principal: Principal, req: SubscribeRequest) -> str | None:
+class VerifySlots:
+    """Intent checks in flight per client: a client's slow callback holds only a few at once.
+
+    Used on the event loop only (no lock needed); over the limit the caller gets a 429.
+    """
+
+    def __init__(self) -> None:
+        self.busy: Counter[str] = Counter()
+
+    @contextlib.contextmanager
+    def hold(self, client_id: str, settings: Settings) -> Iterator[None]:
+        """Take one of the client's slots for the duration of the block, or raise."""
+        if self.busy[client_id] >= settings.webhook_verify_per_client:
+            wait = str(math.ceil(settings.webhook_verify_timeout))
+            raise SubscriptionBusy(headers={"Retry-After": wait})
+        self.busy[client_id] += 1
+        try:
+            yield
+        finally:
+            self.busy[client_id] -= 1
+            if self.busy[client_id] <= 0:
+                del self.busy[client_id]
+
+
+def slots_for(ctx: AppContext) -> VerifySlots:
+    """Return the process's intent-check slots (built by the composition)."""
+    return ctx.webhook_verify_slots
+
+
+# Runs work in the request's transaction (the endpoint passes `TransactionDep.run`).
+InTransaction = Callable[[Callable[[Session], str | None]], Awaitable[str | None]]
+
+
+async def subscribe(ctx: AppContext, in_transaction: InTransaction, principal: Principal,
+                    req: SubscribeRequest) -> str | None:
     """Check, verify intent with the callback, then store (or remove) a subscription.
 
-    Runs its own short transactions: the intent check calls the subscriber and must not hold
-    a database transaction (on SQLite, the write lock) open while it waits.
+    The intent check is awaited on the event loop, with a time limit and a few slots per
+    client, outside any transaction: a slow callback holds neither a worker thread nor (on
+    SQLite) the write lock. The checks run again in the request's transaction, which stores.
     """
+    with slots_for(ctx).hold(principal.subject, ctx.settings):
+        checked = await run_in_threadpool(_check_alone, ctx, principal, req)
+        callbacks.parse_callback(req.callback)
+        if req.style == domain.STYLE_OPENCRVS:
+            await callbacks.verify_opencrvs(ctx.settings, req.callback, checked.topic)
+        else:
+            await callbacks.verify_websub(ctx.settings, req.callback, req.mode, checked.topic,
+                                          checked.lease)
+    return await in_transaction(
+        lambda session: _store(ctx, session, principal, _check(ctx, session, principal, req)))
+
+
+def _check_alone(ctx: AppContext, principal: Principal, req: SubscribeRequest) -> Checked:
     with ctx.db.transaction() as session:
-        checked = _check(ctx, session, principal, req)
-    callbacks.AddressPolicy(ctx.settings).check(req.callback)
-    if req.style == domain.STYLE_OPENCRVS:
-        callbacks.verify_opencrvs(ctx.settings, req.callback, checked.topic)
-    else:
-        callbacks.verify_websub(ctx.settings, req.callback, req.mode, checked.topic, checked.lease)
-    with ctx.db.transaction() as session:
-        return _store(ctx, session, principal, checked)
+        return _check(ctx, session, principal, req)
 
 
 def _check(ctx: AppContext, session: Session, principal: Principal,
