@@ -29,6 +29,7 @@ from crvshub.errors import (
 )
 from crvshub.fhir.outcome import outcome_json
 from crvshub.fhir.responses import FHIRResponse
+from crvshub.head import HeadAsGet
 from crvshub.observability import ObservabilityMiddleware, configure_logging
 from crvshub.outbox.worker import Worker, load_handlers
 from crvshub.settings import Settings, get_settings
@@ -171,5 +172,6 @@ def create_app(settings: Settings | None = None, *, start_worker: bool | None = 
         app.include_router(importlib.import_module(module_name).router)
     static_dir = Path(__file__).parent / "web" / "static"
     app.mount("/static", StaticFiles(directory=str(static_dir)), name="static")
+    app.add_middleware(HeadAsGet)
     app.add_middleware(ObservabilityMiddleware, max_body_bytes=settings.max_body_bytes)
     return app

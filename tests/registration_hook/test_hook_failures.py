@@ -188,7 +188,7 @@ def test_graphql_errors(client: TestClient, ctx: AppContext) -> None:
     assert client.post("/graphql", json={"query": query, "variables": {"id": rid}}).status_code == 401
     staff = client.post("/graphql", json={"query": query, "variables": {"id": rid}},
                         headers=bearer(registrar))
-    assert staff.json()["errors"][0]["extensions"]["code"] == "AUTH-403-001"
+    assert staff.json()["errors"][0]["extensions"]["code"] == "HOOK-403-002"
     syntax = client.post("/graphql", json={"query": "mutation {"}, headers=bearer(registrar))
     assert syntax.status_code == 400
     token = _record_token(ctx, rid)

@@ -23,6 +23,7 @@ from crvshub.notification.validation_rules import CheckedNotification, check_rul
 from crvshub.outbox.service import emit
 from crvshub.record.domain import Event, Status, new_tracking_id
 from crvshub.record.models import IdempotencyKey, Record, RecordAction
+from crvshub.record.service import actor_for, check_access
 from crvshub.settings import Settings
 
 # Dates up to this far ahead of UTC are "today" somewhere on Earth (UTC+14).
@@ -155,6 +156,9 @@ def _save(
         source_client_id=principal.subject if principal.kind == "client" else None,
         created_at=now, updated_at=now, **fhir_mapping.search_columns(checked),
     )
+    if principal.kind == "user":
+        # Staff notify only into their own jurisdiction, by the same rule as /api/records.
+        check_access(record, actor_for(principal, ip))
     system = _system_identity(principal)
 
     def assign(row: Record) -> None:

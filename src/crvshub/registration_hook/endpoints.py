@@ -9,7 +9,7 @@ from graphql import GraphQLError, graphql_sync
 from pydantic import BaseModel, Field
 from starlette.responses import Response
 
-from crvshub.auth.dependencies import Principal, current_principal, require
+from crvshub.auth.dependencies import Principal, PrincipalDep, current_principal
 from crvshub.deps import ContextDep, SessionDep
 from crvshub.errors import AppError, InvalidParameter
 from crvshub.fhir.responses import FastJSONResponse, FHIRResponse
@@ -24,12 +24,18 @@ def _ip(request: Request) -> str | None:
     return request.client.host if request.client else None
 
 
+async def hook_caller(principal: PrincipalDep) -> Principal:
+    """Authenticate a callback: the hook's record token or a national ID client (else 403)."""
+    service.check_callback_caller(principal)
+    return principal
+
+
 @router.post("/confirm/registration")
 def confirm_registration(
     request: Request,
     session: SessionDep,
     ctx: ContextDep,
-    principal: Annotated[Principal, Depends(require("record.confirm-registration", "register"))],
+    principal: Annotated[Principal, Depends(hook_caller)],
     body: Annotated[Any, Body()],
 ) -> Response:
     """Confirm (or, with `error`, reject) a registration; answer with the record bundle."""

@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from crvshub.auth.dependencies import Principal
 from crvshub.errors import Forbidden
-from crvshub.record.service import actor_for, check_access, load
+from crvshub.record.service import Actor, actor_for, check_access, load
 from crvshub.registration_hook import service
 from crvshub.registration_hook.service import Answer
 from crvshub.settings import Settings
@@ -52,10 +52,8 @@ def _context(info: Info) -> GraphQLContext:
     return context
 
 
-def _require(context: GraphQLContext, scope: str, record_id: str) -> None:
-    if scope not in context.principal.scopes:
-        raise Forbidden(f"This mutation needs the scope {scope}")
-    service.check_record_token(context.principal, record_id)
+def _require(context: GraphQLContext, scope: str, record_id: str) -> Actor:
+    return service.callback_actor(context.principal, record_id, scope, context.ip)
 
 
 IdentifierInput = GraphQLInputObjectType(
@@ -85,13 +83,12 @@ RejectRegistrationInput = GraphQLInputObjectType(
 def resolve_confirm(_root: Any, info: Info, id: str, details: dict[str, Any]) -> str:
     """Confirm a registration; return the Task id."""
     context = _context(info)
-    _require(context, "record.confirm-registration", id)
+    actor = _require(context, "record.confirm-registration", id)
     answer = Answer(
         registration_number=str(details["registrationNumber"])[:64],
         identifiers=service.parse_identifiers(details.get("identifiers"), "details.identifiers"),
         comment=details.get("comment"),
     )
-    actor = actor_for(context.principal, context.ip)
     record = service.confirm(context.session, context.settings, id, actor, answer)
     return service.task_id(record)
 
@@ -99,9 +96,9 @@ def resolve_confirm(_root: Any, info: Info, id: str, details: dict[str, Any]) ->
 def resolve_reject(_root: Any, info: Info, id: str, details: dict[str, Any]) -> str:
     """Reject a registration with a reason; return the Task id."""
     context = _context(info)
-    _require(context, "record.reject-registration", id)
+    actor = _require(context, "record.reject-registration", id)
     answer = Answer(reason=str(details["reason"])[:2000], comment=details.get("comment"))
-    record = service.reject(context.session, id, actor_for(context.principal, context.ip), answer)
+    record = service.reject(context.session, id, actor, answer)
     return service.task_id(record)
 
 
