@@ -51,6 +51,7 @@ def test_sign_in_needs_the_forms_csrf_token(client: TestClient) -> None:
                             follow_redirects=False)
     assert signed_in.status_code == 303
     assert "crvshub_session=" in signed_in.headers["set-cookie"]
+    assert not client.cookies.get(LOGIN_CSRF_COOKIE)  # used once; the next form gets a new one
     assert "Welcome" in client.get("/").text
 
 

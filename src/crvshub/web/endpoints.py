@@ -16,6 +16,7 @@ from crvshub.errors import AppError
 from crvshub.web.errors import LoginFormExpired
 from crvshub.web.pages import Page, check_csrf, csrf_token, session_principal, templates
 from crvshub.web.security import (
+    LOGIN_CSRF_COOKIE,
     WebRoute,
     login_csrf,
     login_csrf_ok,
@@ -81,6 +82,7 @@ def login(
         samesite="strict",
         secure=ctx.settings.base_url.startswith("https"),
     )
+    response.delete_cookie(LOGIN_CSRF_COOKIE)  # the next sign-in form gets a fresh nonce
     return response
 
 
