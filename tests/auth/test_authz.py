@@ -11,9 +11,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from starlette.routing import Mount
 
+from crvshub.auth.dependencies import principal_from_token
 from crvshub.auth.models import User
 from crvshub.auth.service import issue_record_token
 from crvshub.location.domain import stable_location_id
+from crvshub.web.pages import csrf_token
 from tests.auth.authz_table import (
     BODIES,
     CLIENT_TYPES,
@@ -186,9 +188,6 @@ def _call_on_other_office(client: TestClient, ctx, route: tuple[str, str], token
 
 
 def _csrf(ctx, token: str) -> str:
-    from crvshub.auth.dependencies import principal_from_token
-    from crvshub.web.pages import csrf_token
-
     with ctx.db.sessionmaker() as session:
         return csrf_token(ctx, principal_from_token(ctx, session, token))
 

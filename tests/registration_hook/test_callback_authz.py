@@ -22,7 +22,7 @@ from tests.conftest import (
     user_token,
 )
 from tests.record.helpers import act, declare
-from tests.registration_hook.test_hook_failures import _record_token
+from tests.registration_hook.conftest import record_token
 
 CONFIRM = ("mutation($id: ID!, $n: String!) { confirmRegistration(id: $id, "
            "details: {registrationNumber: $n}) }")
@@ -78,14 +78,14 @@ def test_only_the_hook_token_or_national_id_client_answers(
                                         "HOOK-403-002"),
         "registrar of the record's office": (user_token(ctx, LOCAL_REGISTRAR), "HOOK-403-002"),
         "national registrar": (user_token(ctx, NATIONAL_REGISTRAR), "HOOK-403-002"),
-        "record token of another record": (_record_token(ctx, other_rid), "HOOK-403-001"),
+        "record token of another record": (record_token(ctx, other_rid), "HOOK-403-001"),
         "HEALTH client": (health, "HOOK-403-002"),
     }
     for who, (token, code) in refused.items():
         assert _call(client, token, way, outcome, rid, tracking) == (403, code), who
         assert _state(client, ctx, rid) == ("WAITING_VALIDATION", None), who
     expected = ("REGISTERED", f"2026{tracking}") if outcome == "confirm" else ("REJECTED", None)
-    assert _call(client, _record_token(ctx, rid), way, outcome, rid, tracking)[0] == 200
+    assert _call(client, record_token(ctx, rid), way, outcome, rid, tracking)[0] == 200
     assert _state(client, ctx, rid) == expected
     _c, national_id = new_client(ctx, "NATIONAL_ID")
     assert _call(client, national_id, way, outcome, other_rid, other_tracking)[0] == 200
