@@ -28,6 +28,7 @@ from crvshub.errors import (
 )
 from crvshub.fhir.outcome import outcome_json
 from crvshub.fhir.responses import FHIRResponse
+from crvshub.head import HeadAsGet
 from crvshub.net import ProxyHeadersMiddleware
 from crvshub.observability import ObservabilityMiddleware, configure_logging
 from crvshub.outbox.worker import Worker
@@ -156,6 +157,7 @@ def create_app(settings: Settings | None = None, *, start_worker: bool | None = 
         app.include_router(router)
     static_dir = Path(__file__).parent / "web" / "static"
     app.mount("/static", StaticFiles(directory=str(static_dir)), name="static")
+    app.add_middleware(HeadAsGet)
     app.add_middleware(ObservabilityMiddleware, max_body_bytes=settings.max_body_bytes)
     # Outermost, so logs, limits and links all see the caller behind a trusted proxy.
     app.add_middleware(ProxyHeadersMiddleware, trusted=settings.trusted_proxies)

@@ -11,9 +11,29 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from starlette.routing import Mount
 
+from crvshub.auth.dependencies import principal_from_token
 from crvshub.auth.models import User
-from tests.auth.authz_table import BODIES, CLIENT_TYPES, PATH_VALUES, ROLES, ROUTES
-from tests.conftest import bearer, new_client, user_token
+from crvshub.auth.service import issue_record_token
+from crvshub.location.domain import stable_location_id
+from crvshub.web.pages import csrf_token
+from tests.auth.authz_table import (
+    BODIES,
+    CLIENT_TYPES,
+    HOME_USERS,
+    OTHER_OFFICE,
+    PATH_VALUES,
+    ROLES,
+    ROUTES,
+)
+from tests.conftest import (
+    DORONGO_OFFICE_SID,
+    LOCAL_REGISTRAR_OTHER_OFFICE,
+    bearer,
+    new_client,
+    user_token,
+)
+from tests.notification.helpers import example, fresh_ids
+from tests.record.helpers import act, birth_bundle, declare
 
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
 
@@ -56,7 +76,15 @@ def _callers(ctx) -> dict[str, dict[str, str]]:
     for client_type in CLIENT_TYPES:
         _creds, token = new_client(ctx, client_type, name=f"authz {client_type}")
         headers[client_type] = bearer(token)
+    headers["RECORD_TOKEN"] = bearer(_record_token(ctx, PATH_VALUES["record_id"]))
     return headers
+
+
+def _record_token(ctx, record_id: str) -> str:
+    with ctx.db.transaction() as session:
+        user = session.scalars(select(User).where(User.role == "LOCAL_REGISTRAR")).first()
+        assert user
+        return issue_record_token(ctx.settings, ctx.keys, user_id=user.id, record_id=record_id)
 
 
 def _url(path: str) -> str:
@@ -88,3 +116,94 @@ def test_table_helpers_refuse_typos() -> None:
         roles("REGISTRAR")
     with pytest.raises(AssertionError):
         clients("HOSPITAL")
+
+
+RECORD_CHANGING_EXTRA = {("POST", "/notification"), ("POST", "/confirm/registration"),
+                         ("POST", "/graphql")}
+
+
+def test_every_record_changing_route_is_checked_on_another_office() -> None:
+    changing = {(m, p) for m, p in ROUTES if m in ("POST", "PUT", "PATCH", "DELETE")
+                and "{record_id}" in p} | RECORD_CHANGING_EXTRA
+    missing = sorted(changing - set(OTHER_OFFICE))
+    assert not missing, f"add these routes to OTHER_OFFICE in tests/auth/authz_table.py: {missing}"
+
+
+def _dorongo_records(client: TestClient, ctx) -> tuple[str, str, str]:
+    """Return (declared record, record waiting for validation, its tracking ID) of Dorongo."""
+    clerk = user_token(ctx, "s.okerindi")
+    registrar = user_token(ctx, LOCAL_REGISTRAR_OTHER_OFFICE)
+    declared = declare(client, clerk)["id"]
+    ctx.settings.registration_hook_url = "http://127.0.0.1:9/event-registration"
+    waiting = declare(client, clerk)["id"]
+    response = act(client, registrar, waiting, "register")
+    assert response.json()["status"] == "WAITING_VALIDATION", response.text
+    return declared, waiting, response.json()["trackingId"]
+
+
+def _other_office_callers(ctx, waiting: str, declared: str) -> dict[str, str]:
+    tokens = {role: user_token(ctx, username) for role, username in HOME_USERS.items()}
+    for client_type in CLIENT_TYPES:
+        tokens[client_type] = new_client(ctx, client_type, name=f"other {client_type}")[1]
+    tokens["RECORD_TOKEN"] = _record_token(ctx, waiting)
+    tokens["OTHER_RECORD_TOKEN"] = _record_token(ctx, declared)
+    return tokens
+
+
+def _notification_to_dorongo() -> dict:
+    bundle = fresh_ids(example("birth-minimal"))
+    office = f"Location/{stable_location_id('FAR', DORONGO_OFFICE_SID)}"
+    for entry in bundle["entry"]:
+        for ext in entry["resource"].get("extension", []):
+            if ext["url"].endswith("/regLastOffice"):
+                ext["valueReference"]["reference"] = office
+    return bundle
+
+
+def _call_on_other_office(client: TestClient, ctx, route: tuple[str, str], token: str,
+                          ids: tuple[str, str, str]) -> int:
+    """Call one route on Dorongo's record; return the status (a GraphQL error's own status)."""
+    declared, waiting, tracking = ids
+    method, path = route
+    url = path.replace("{record_id}", declared).replace("{action}", "assign")
+    headers, body, form = bearer(token), None, None
+    if path in ("/records/{record_id}", "/records/{record_id}/actions/{action}"):
+        headers = {"Cookie": f"crvshub_session={token}"}
+        form = {"csrf": _csrf(ctx, token)}
+    elif route == ("PUT", "/api/records/{record_id}"):
+        body = birth_bundle()
+    elif path == "/confirm/registration":
+        body = {"compositionId": waiting, "registrationNumber": f"2026{tracking}"}
+    elif path == "/graphql":
+        body = {"query": "mutation($id: ID!, $n: String!) { confirmRegistration(id: $id, "
+                         "details: {registrationNumber: $n}) }",
+                "variables": {"id": waiting, "n": f"2026{tracking}"}}
+    elif path == "/notification":
+        body = _notification_to_dorongo()
+    response = client.request(method, url, headers=headers, json=body, data=form,
+                              follow_redirects=False)
+    if path == "/graphql" and response.status_code == 200 and response.json().get("errors"):
+        return int(response.json()["errors"][0]["extensions"]["status"])
+    return response.status_code
+
+
+def _csrf(ctx, token: str) -> str:
+    with ctx.db.sessionmaker() as session:
+        return csrf_token(ctx, principal_from_token(ctx, session, token))
+
+
+def test_records_of_another_office_only_for_national_staff_and_the_hook(
+    client: TestClient, ctx
+) -> None:
+    ids = _dorongo_records(client, ctx)
+    callers = _other_office_callers(ctx, ids[1], ids[0])
+    problems = []
+    for route, access in sorted(OTHER_OFFICE.items()):
+        for caller, token in callers.items():
+            status = _call_on_other_office(client, ctx, route, token, ids)
+            allowed = access.allows(caller)
+            if allowed and status in (401, 403):
+                problems.append(f"{route}: {caller} should be allowed, got {status}")
+            if not allowed and status != 403:
+                problems.append(f"{route}: {caller} should be refused (403), got {status}")
+    assert not problems, "\n".join(problems)

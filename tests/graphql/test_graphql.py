@@ -64,8 +64,8 @@ def test_app_errors_of_resolvers_carry_their_catalogue_code(
     confirm = ('mutation { confirmRegistration(id: "x", '
                'details: {registrationNumber: "2026B1"}) }')
     denied = _post(client, {"query": confirm}, hospital)
-    assert denied.status_code == 200 and _code(denied) == "AUTH-403-001"
-    assert "record.confirm-registration" in denied.json()["errors"][0]["message"]
+    assert denied.status_code == 200 and _code(denied) == "HOOK-403-002"
+    assert "registration hook" in denied.json()["errors"][0]["message"]
 
 
 def test_the_schema_has_every_contributed_field(client: TestClient, ctx: AppContext) -> None:

@@ -11,9 +11,12 @@ import httpx
 import pytest
 import uvicorn
 
+from crvshub.auth import repository as auth_repository
+from crvshub.auth.service import issue_record_token
+from crvshub.context import AppContext
 from crvshub.registration_hook.nid_sim import NidSimulator, SimConfig
 from crvshub.settings import Settings
-from tests.conftest import LiveServer, free_port
+from tests.conftest import LOCAL_REGISTRAR, LiveServer, free_port
 
 
 @pytest.fixture
@@ -53,3 +56,11 @@ def nid_sim(live_server: LiveServer, sim_port: int) -> Iterator[NidSimulator]:
     yield simulator
     server.should_exit = True
     thread.join(10)
+
+
+def record_token(ctx: AppContext, rid: str) -> str:
+    """Return the record token the hook worker would hand over for this record."""
+    with ctx.db.transaction() as session:
+        user = auth_repository.user_by_username(session, LOCAL_REGISTRAR)
+        assert user
+        return issue_record_token(ctx.settings, ctx.keys, user_id=user.id, record_id=rid)

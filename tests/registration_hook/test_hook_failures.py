@@ -12,14 +12,13 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
-from crvshub.auth import repository as auth_repository
-from crvshub.auth.service import issue_record_token
 from crvshub.context import AppContext
 from crvshub.db import utcnow
 from crvshub.outbox.models import DomainEvent, OutboxJob
 from crvshub.outbox.worker import Worker
 from tests.conftest import LOCAL_REGISTRAR, REGISTRATION_AGENT, bearer, free_port, user_token
 from tests.record.helpers import act, declare, issue_code
+from tests.registration_hook.conftest import record_token
 
 
 class Receiver:
@@ -138,16 +137,9 @@ def test_synchronous_answer_registers_at_once(
     assert "9988776655" in json.dumps(view["bundle"])
 
 
-def _record_token(ctx: AppContext, rid: str) -> str:
-    with ctx.db.transaction() as session:
-        user = auth_repository.user_by_username(session, LOCAL_REGISTRAR)
-        assert user
-        return issue_record_token(ctx.settings, ctx.keys, user_id=user.id, record_id=rid)
-
-
 def test_legacy_confirm_and_error_callback(client: TestClient, ctx: AppContext) -> None:
     rid, registrar = _waiting(client, ctx)
-    token = _record_token(ctx, rid)
+    token = record_token(ctx, rid)
     assert client.post("/confirm/registration", json={"compositionId": rid}).status_code == 401
     missing = client.post("/confirm/registration", json={}, headers=bearer(token))
     assert missing.status_code == 400 and issue_code(missing) == "HOOK-400-001"
@@ -167,7 +159,7 @@ def test_legacy_confirm_and_error_callback(client: TestClient, ctx: AppContext) 
 def test_legacy_confirm_with_child_identifiers(client: TestClient, ctx: AppContext) -> None:
     rid, registrar = _waiting(client, ctx)
     tracking = client.get(f"/api/records/{rid}", headers=bearer(registrar)).json()["trackingId"]
-    token = _record_token(ctx, rid)
+    token = record_token(ctx, rid)
     body = {"trackingId": tracking, "registrationNumber": f"2026{tracking}",
             "childIdentifiers": [{"type": "BIRTH_CONFIGURABLE_IDENTIFIER_1", "value": "X1"}]}
     response = client.post("/confirm/registration", json=body, headers=bearer(token))
@@ -187,10 +179,10 @@ def test_graphql_errors(client: TestClient, ctx: AppContext) -> None:
     assert client.post("/graphql", json={"query": query, "variables": {"id": rid}}).status_code == 401
     staff = client.post("/graphql", json={"query": query, "variables": {"id": rid}},
                         headers=bearer(registrar))
-    assert staff.json()["errors"][0]["extensions"]["code"] == "AUTH-403-001"
+    assert staff.json()["errors"][0]["extensions"]["code"] == "HOOK-403-002"
     syntax = client.post("/graphql", json={"query": "mutation {"}, headers=bearer(registrar))
     assert syntax.status_code == 400
-    token = _record_token(ctx, rid)
+    token = record_token(ctx, rid)
     status = client.post("/graphql", headers=bearer(token),
                          json={"query": "query($id: ID!) { registrationStatus(id: $id) }",
                                "variables": {"id": rid}})

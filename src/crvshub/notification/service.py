@@ -24,7 +24,7 @@ from crvshub.notification.validation_rules import CheckedNotification, check_rul
 from crvshub.record.creation import NewRecord, create_record
 from crvshub.record.domain import Action, Event, Status
 from crvshub.record.models import IdempotencyKey
-from crvshub.record.service import actor_for
+from crvshub.record.service import actor_for, check_office
 from crvshub.settings import Settings
 
 # Dates up to this far ahead of UTC are "today" somewhere on Earth (UTC+14).
@@ -150,6 +150,10 @@ def _save(
     event = Event(checked.event)
     status = _status(settings, checked)
     now = utcnow()
+    actor = actor_for(principal, ip)
+    if principal.kind == "user":
+        # Staff notify only into their own jurisdiction, by the same rule as /api/records.
+        check_office(checked.office.id, actor)
     system = _system_identity(principal)
     is_client = principal.kind == "client"
     new = NewRecord(
@@ -163,7 +167,7 @@ def _save(
         return build_saved_bundle(checked, record_id=record_id, tracking_id=tracking_id,
                                   status=status.value, system=system, now=now)
 
-    record = create_record(session, new, build, actor_for(principal, ip), now=now)
+    record = create_record(session, new, build, actor, now=now)
     if claim is not None:
         claim.record_id = record.id
         claim.response = record.bundle

@@ -108,7 +108,12 @@ def check_access(record: Record, actor: Actor) -> None:
     """Raise unless the actor may act on this record (own office, or a national role)."""
     if actor.type == "client":
         raise Forbidden("Staff record actions are for staff users, not integration clients")
-    if actor.type == "user" and not actor.national and record.office_id != actor.office_id:
+    check_office(record.office_id, actor)
+
+
+def check_office(office_id: str, actor: Actor) -> None:
+    """Raise unless a staff actor's jurisdiction covers an office (own office, or national)."""
+    if actor.type == "user" and not actor.national and office_id != actor.office_id:
         raise OutOfJurisdiction("This record belongs to another office")
 
 

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends, Request
 from starlette.responses import Response
 
-from crvshub.auth.dependencies import Principal, require
+from crvshub.auth.dependencies import Principal, PrincipalDep
 from crvshub.deps import ContextDep, SessionDep
 from crvshub.errors import InvalidParameter
 from crvshub.fhir.responses import FHIRResponse
@@ -17,12 +17,18 @@ from crvshub.registration_hook import service
 router = APIRouter(tags=["registration hook"])
 
 
+async def hook_caller(principal: PrincipalDep) -> Principal:
+    """Authenticate a callback: the hook's record token or a national ID client (else 403)."""
+    service.check_callback_caller(principal)
+    return principal
+
+
 @router.post("/confirm/registration")
 def confirm_registration(
     request: Request,
     session: SessionDep,
     ctx: ContextDep,
-    principal: Annotated[Principal, Depends(require("record.confirm-registration", "register"))],
+    principal: Annotated[Principal, Depends(hook_caller)],
     body: Annotated[Any, Body()],
 ) -> Response:
     """Confirm (or, with `error`, reject) a registration; answer with the record bundle."""

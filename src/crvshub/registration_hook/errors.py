@@ -30,3 +30,15 @@ class BadIdentifier(AppError):
     status = 400
     issue_type = "value"
     title = "Each identifier needs a type and a value"
+
+
+class NotHookCaller(AppError):
+    """A caller other than the hook (record token) or a national ID client sent a callback."""
+
+    code = "HOOK-403-002"
+    status = 403
+    issue_type = "forbidden"
+    title = (
+        "Only the registration hook, with the record token it was given, or a national ID "
+        "client may confirm or reject a registration"
+    )

@@ -20,16 +20,14 @@ from graphql import (
 )
 
 from crvshub.errors import Forbidden
-from crvshub.graphql.auth import require_scope
 from crvshub.graphql.context import Fields, GraphQLContext, Info, context_of
-from crvshub.record.service import actor_for, check_access, load
+from crvshub.record.service import Actor, actor_for, check_access, load
 from crvshub.registration_hook import service
 from crvshub.registration_hook.service import Answer
 
 
-def _require(context: GraphQLContext, scope: str, record_id: str) -> None:
-    require_scope(context, scope)
-    service.check_record_token(context.principal, record_id)
+def _require(context: GraphQLContext, scope: str, record_id: str) -> Actor:
+    return service.callback_actor(context.principal, record_id, scope, context.ip)
 
 
 IdentifierInput = GraphQLInputObjectType(
@@ -59,13 +57,12 @@ RejectRegistrationInput = GraphQLInputObjectType(
 def resolve_confirm(_root: Any, info: Info, id: str, details: dict[str, Any]) -> str:
     """Confirm a registration; return the Task id."""
     context = context_of(info)
-    _require(context, "record.confirm-registration", id)
+    actor = _require(context, "record.confirm-registration", id)
     answer = Answer(
         registration_number=str(details["registrationNumber"])[:64],
         identifiers=service.parse_identifiers(details.get("identifiers"), "details.identifiers"),
         comment=details.get("comment"),
     )
-    actor = actor_for(context.principal, context.ip)
     record = service.confirm(context.session, context.settings, id, actor, answer)
     return service.task_id(record)
 
@@ -73,9 +70,9 @@ def resolve_confirm(_root: Any, info: Info, id: str, details: dict[str, Any]) ->
 def resolve_reject(_root: Any, info: Info, id: str, details: dict[str, Any]) -> str:
     """Reject a registration with a reason; return the Task id."""
     context = context_of(info)
-    _require(context, "record.reject-registration", id)
+    actor = _require(context, "record.reject-registration", id)
     answer = Answer(reason=str(details["reason"])[:2000], comment=details.get("comment"))
-    record = service.reject(context.session, id, actor_for(context.principal, context.ip), answer)
+    record = service.reject(context.session, id, actor, answer)
     return service.task_id(record)
 
 

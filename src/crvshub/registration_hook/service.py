@@ -8,7 +8,9 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from crvshub.auth.dependencies import Principal
+from crvshub.auth.domain import ClientType, Scope
 from crvshub.db import utcnow
+from crvshub.errors import Forbidden
 from crvshub.outbox.service import enqueue
 from crvshub.record import actions, fhir_mapping
 from crvshub.record import repository as record_repository
@@ -17,12 +19,20 @@ from crvshub.record.errors import RecordNotFound
 from crvshub.record.models import Record
 from crvshub.record.service import Actor, Change, actor_for, apply, load
 from crvshub.registration_hook import repository
-from crvshub.registration_hook.errors import BadIdentifier, ConfirmTargetMissing, NotThisRecord
+from crvshub.registration_hook.errors import (
+    BadIdentifier,
+    ConfirmTargetMissing,
+    NotHookCaller,
+    NotThisRecord,
+)
 from crvshub.registration_hook.models import HookCall
 from crvshub.settings import Settings
 
 JOB_KIND = "registration-hook"
-HOOK_SCOPES = frozenset({"record.confirm-registration", "record.reject-registration"})
+CONFIRM_SCOPE = str(Scope.CONFIRM_REGISTRATION)
+REJECT_SCOPE = str(Scope.REJECT_REGISTRATION)
+HOOK_SCOPES = frozenset({CONFIRM_SCOPE, REJECT_SCOPE})
+NATIONAL_ID = str(ClientType.NATIONAL_ID)
 
 
 def hook_actor(url: str) -> Actor:
@@ -71,6 +81,33 @@ def check_record_token(principal: Principal, record_id: str) -> None:
     """Raise unless a record token names this record (other tokens are checked by scope)."""
     if principal.kind == "record" and principal.record_id != record_id:
         raise NotThisRecord()
+
+
+def check_callback_caller(principal: Principal) -> None:
+    """Raise unless the caller is a record token or a national ID client.
+
+    Staff never answer for the hook: CRVS Hub hands the hook a record token (OpenCRVS v1.7+
+    does the same; v1.3-v1.6 hooks echo back whatever token they were given), so a staff
+    token on a callback can only mean someone skipping the national ID check.
+    """
+    if principal.kind == "record":
+        return
+    if principal.kind == "client" and principal.client_type == NATIONAL_ID:
+        return
+    raise NotHookCaller()
+
+
+def callback_actor(principal: Principal, record_id: str, scope: str, ip: str | None) -> Actor:
+    """Authorise a confirm or reject callback for one record; return its audit actor."""
+    check_callback_caller(principal)
+    if principal.kind == "record":
+        check_record_token(principal, record_id)
+        if scope not in principal.scopes:
+            raise Forbidden(f"This callback needs the scope {scope}")
+        return actor_for(principal, ip)
+    # A national ID client is the hook system itself; its token carries `nationalId` only.
+    actor = actor_for(principal, ip)
+    return replace(actor, scopes=actor.scopes | HOOK_SCOPES)
 
 
 @dataclass(frozen=True)
@@ -151,13 +188,11 @@ def confirm_legacy(
     body: dict[str, Any],
 ) -> Record:
     """Handle the v1.3-v1.6 `POST /confirm/registration` callback: confirm, or reject on error."""
+    check_callback_caller(principal)
     record = _legacy_target(session, body)
-    check_record_token(principal, record.id)
-    actor = actor_for(principal, ip)
-    if principal.kind == "user":
-        # OpenCRVS v1.3-v1.6 hooks called back with the registrar's own token.
-        actor = replace(actor, scopes=actor.scopes | HOOK_SCOPES)
     error = body.get("error")
+    scope = REJECT_SCOPE if error else CONFIRM_SCOPE
+    actor = callback_actor(principal, record.id, scope, ip)
     if error:
         return reject(session, record.id, actor, Answer(reason=str(error)[:2000]))
     number = body.get("registrationNumber")

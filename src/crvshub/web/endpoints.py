@@ -8,29 +8,50 @@ from fastapi import APIRouter, Form, Request
 from starlette.responses import RedirectResponse, Response
 
 from crvshub.auth import service
-from crvshub.auth.dependencies import SESSION_COOKIE, bearer_token, principal_from_token
+from crvshub.auth.dependencies import SESSION_COOKIE
 from crvshub.auth.errors import InvalidLogin, LoginThrottled
+from crvshub.context import AppContext
 from crvshub.deps import ContextDep, SessionDep
 from crvshub.errors import AppError
 from crvshub.net import client_address
+from crvshub.web.errors import LoginFormExpired
 from crvshub.web.pages import Page, check_csrf, csrf_token, session_principal, templates
+from crvshub.web.security import (
+    LOGIN_CSRF_COOKIE,
+    WebRoute,
+    login_csrf,
+    login_csrf_ok,
+    set_login_csrf_cookie,
+)
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=WebRoute)
+
+
+def _sign_in_form(
+    request: Request, ctx: AppContext, error: AppError | None = None
+) -> Response:
+    """Render the sign-in form with its CSRF token (and the cookie it is tied to)."""
+    nonce, token = login_csrf(request, ctx)
+    response = templates.TemplateResponse(
+        request,
+        "home.html",
+        {"principal": None, "error": error.message if error else None, "login_csrf": token},
+        status_code=error.status if error else 200,
+        headers=error.headers if error else None,
+    )
+    return set_login_csrf_cookie(response, ctx, nonce)
 
 
 @router.get("/")
 def home(request: Request, session: SessionDep, ctx: ContextDep) -> Response:
-    """Show the staff home page, or the login form."""
-    token = bearer_token(request)
-    principal = None
-    if token:
-        try:
-            principal = principal_from_token(ctx, session, token)
-        except AppError:
-            principal = None
-    csrf = csrf_token(ctx, principal) if principal else ""
+    """Show the staff home page, or the sign-in form (session cookie only, never a bearer)."""
+    principal = session_principal(request, session, ctx)
+    if principal is None:
+        return _sign_in_form(request, ctx)
     return templates.TemplateResponse(
-        request, "home.html", {"principal": principal, "error": None, "csrf": csrf}
+        request,
+        "home.html",
+        {"principal": principal, "error": None, "csrf": csrf_token(ctx, principal)},
     )
 
 
@@ -40,18 +61,16 @@ def login(
     ctx: ContextDep,
     username: Annotated[str, Form()],
     password: Annotated[str, Form()],
+    csrf: Annotated[str, Form(max_length=128)] = "",
 ) -> Response:
     """Log in from the web form and set the session cookie."""
     try:
         user = service.login(ctx, username, password, client_address(request))
     except (InvalidLogin, LoginThrottled) as exc:
-        return templates.TemplateResponse(
-            request,
-            "home.html",
-            {"principal": None, "error": exc.message},
-            status_code=exc.status,
-            headers=exc.headers,
-        )
+        return _sign_in_form(request, ctx, exc)
+    if not login_csrf_ok(request, ctx, csrf):
+        # Login CSRF: another site must not sign this browser in to an account of its choice.
+        return _sign_in_form(request, ctx, LoginFormExpired())
     token, ttl = service.issue_user_token(ctx.settings, ctx.keys, user)
     response = RedirectResponse("/", status_code=303)
     response.set_cookie(
@@ -62,6 +81,7 @@ def login(
         samesite="strict",
         secure=ctx.settings.base_url.startswith("https") or request.url.scheme == "https",
     )
+    response.delete_cookie(LOGIN_CSRF_COOKIE)  # the next sign-in form gets a fresh nonce
     return response
 
 

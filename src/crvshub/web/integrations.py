@@ -14,8 +14,9 @@ from crvshub.auth.domain import WEBHOOK_SECTIONS, ClientType
 from crvshub.deps import ContextDep, SessionDep
 from crvshub.errors import AppError
 from crvshub.web.pages import ADMIN_SCOPES, Page, check_csrf, error_page, page_for, render
+from crvshub.web.security import WebRoute
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=WebRoute)
 AdminPage = Annotated[Page, Depends(page_for(*ADMIN_SCOPES))]
 ClientId = Annotated[str, Path(min_length=1, max_length=128)]
 Csrf = Annotated[str, Form(max_length=128)]

@@ -17,8 +17,9 @@ from crvshub.record.errors import UnknownAction
 from crvshub.record.search_columns import search_columns
 from crvshub.record.service import Change
 from crvshub.web.pages import RECORD_SCOPES, Page, check_csrf, error_page, page_for, render
+from crvshub.web.security import WebRoute
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=WebRoute)
 RecordPage = Annotated[Page, Depends(page_for(*RECORD_SCOPES))]
 PAGE_SIZE = 20
 # Actions offered as buttons, in this order, with their labels.

@@ -72,9 +72,10 @@ def redeliver(
 def replay(session: Session, subscription_id: str, since: datetime | None,
            owner: str | None) -> int:
     """Queue again every delivery of a subscription created since a time."""
+    # Ownership first: another client's subscription is 404 whatever the body says.
+    sub = owned(session, subscription_id, owner)
     if since is None or since.tzinfo is None:
         raise InvalidReplay(expression="since")
-    sub = owned(session, subscription_id, owner)
     return repository.requeue(session, sub.id, since, utcnow())
 
 
