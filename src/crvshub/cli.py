@@ -238,19 +238,15 @@ def _share_metrics_between_processes() -> None:
 def worker(
     parent_pid: Annotated[int | None, typer.Option(
         hidden=True, help="Stop when this process (the `serve` that started it) dies.")] = None,
-    restarted: Annotated[bool, typer.Option(
-        hidden=True, help="Count this start as a restart in the metrics.")] = False,
 ) -> None:
     """Run the outbox worker alone (webhook deliveries, registration hook calls)."""
     import threading
 
-    from crvshub.observability import PROCESS_RESTARTS, configure_logging
+    from crvshub.observability import configure_logging
     from crvshub.outbox.worker import Worker, load_handlers
 
     if parent_pid is not None:
         supervisor.watch_parent(parent_pid)
-    if restarted:
-        PROCESS_RESTARTS.labels("worker").inc()
     settings = settings_or_fail()
     check_database(settings)
     configure_logging(settings.log_level, json=settings.log_json)

@@ -114,19 +114,23 @@ def watch_parent(parent_pid: int) -> None:
 
 
 def _count_restart(kind: str) -> None:
+    """Count a restart in the metrics the API processes publish (merged through files)."""
+    from prometheus_client import values
+
     from crvshub.observability import PROCESS_RESTARTS
 
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR") and values.ValueClass is values.MutexValue:
+        # The metrics module was imported before `serve` chose the folder: write there from now.
+        values.ValueClass = values.MultiProcessValue()  # type: ignore[no-untyped-call]
     PROCESS_RESTARTS.labels(kind).inc()
 
 
-def serve_one(options: dict[str, Any], host: str, port: int, parent_pid: int, restarted: bool,
+def serve_one(options: dict[str, Any], host: str, port: int, parent_pid: int,
               shared: socket.socket | None = None) -> None:
     """Run one API process on its own listening socket (the target of each child process)."""
     import uvicorn
 
     watch_parent(parent_pid)
-    if restarted:
-        _count_restart("api")
     sock = shared
     if sock is None:
         sock = bound_socket(host, port)
@@ -208,15 +212,15 @@ class Supervisor:
         self._shared: socket.socket | None = None
 
     def _start(self, slot: _Slot) -> None:
-        restarted = slot.starts > 0
+        if slot.starts > 0:
+            _count_restart(slot.kind)
         if slot.kind == "worker":
             command = [sys.executable, "-m", "crvshub", "worker", "--parent-pid", str(os.getpid())]
-            command += ["--restarted"] if restarted else []
             handle = _Handle(subprocess.Popen(command))  # noqa: S603 (our own interpreter)
         else:
             process = self._context.Process(
                 target=serve_one, name="crvshub-api",
-                args=(self.options, self.host, self.port, os.getpid(), restarted, self._shared),
+                args=(self.options, self.host, self.port, os.getpid(), self._shared),
             )
             process.start()
             handle = _Handle(process)
