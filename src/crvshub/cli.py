@@ -15,13 +15,12 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
-from sqlalchemy import text
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from crvshub import supervisor
 from crvshub.context import AppContext
+from crvshub.preflight import check_country_config, check_country_dir, check_database, fail
 from crvshub.settings import Settings, SettingsError, get_settings
 
 console = Console(stderr=True, soft_wrap=True)
@@ -37,12 +36,6 @@ app.add_typer(user_app, name="user")
 app.add_typer(keys_app, name="keys")
 
 
-def fail(message: str) -> None:
-    """Print a one-line error and exit with status 2."""
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(2)
-
-
 def settings_or_fail() -> Settings:
     """Load settings, exiting with a one-line message naming a bad setting."""
     try:
@@ -50,54 +43,6 @@ def settings_or_fail() -> Settings:
     except SettingsError as exc:
         fail(str(exc))
         raise  # unreachable
-
-
-def check_country_config(settings: Settings) -> None:
-    """Exit with a clear message when the country folder is missing or its files are malformed."""
-    from crvshub.notification.config import RequiredFieldsError, required_fields
-
-    check_country_dir(settings.country_dir)
-    try:
-        required_fields(settings.country_dir)
-    except RequiredFieldsError as exc:
-        fail(f"CRVSHUB_COUNTRY_DIR: {exc}")
-
-
-def check_country_dir(folder: Path) -> None:
-    """Exit with a clear message when the country folder does not exist."""
-    if not folder.is_dir():
-        fail(f"CRVSHUB_COUNTRY_DIR: {folder} is not a folder (set it to the country's "
-             "configuration folder, or unset it for the built-in one)")
-
-
-def _url_without_password(url: str) -> str:
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
-        return "(unparsable URL)"
-
-
-def check_database(settings: Settings, *, schema: bool = True) -> None:
-    """Exit with a clear message when the database cannot be reached or is not migrated."""
-    from crvshub.db import make_engine
-    from crvshub.migrate import schema_problem
-
-    where = _url_without_password(settings.database_url)
-    problem = None
-    engine = None
-    try:
-        engine = make_engine(settings.database_url)
-        with engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
-            problem = schema_problem(conn) if schema else None
-    except Exception as exc:
-        reason = (str(getattr(exc, "orig", exc)).strip().splitlines() or [type(exc).__name__])
-        fail(f"CRVSHUB_DATABASE_URL: cannot connect to {where}: {reason[0][:200]}")
-    finally:
-        if engine is not None:
-            engine.dispose()
-    if problem:
-        fail(f"the database at {where} {problem}; run: crvshub migrate")
 
 
 @app.command()
