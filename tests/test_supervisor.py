@@ -170,3 +170,143 @@ def test_serve_on_a_taken_port_says_so_and_exits_2(database_url: str, tmp_path: 
     assert done.returncode == 2
     assert f"error: cannot listen on 127.0.0.1:{port}" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def _worker_children(pid: int) -> list[int]:
+    out = []
+    for child in _children(pid):
+        try:
+            cmdline = Path(f"/proc/{child}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"worker" in cmdline and b"--parent-pid" in cmdline:
+            out.append(child)
+    return out
+
+
+def _state(pid: int) -> str | None:
+    """Return the process state letter (R, S, Z, ...), None once the process is gone."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return None
+
+
+def _start_serve(database_url: str, tmp_path: Path, port: int,
+                 **extra: str) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "CRVSHUB_DATABASE_URL": database_url, "CRVSHUB_LOG_LEVEL": "WARNING",
+           "CRVSHUB_WORKER_HEARTBEAT_SECONDS": "0.5", "CRVSHUB_WORKER_STALE_SECONDS": "3",
+           **extra}
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    proc = subprocess.Popen([CRVSHUB, "serve", "--port", str(port), "--workers", "2"], env=env,
+                            cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _wait_ready(f"http://127.0.0.1:{port}", proc)
+    return proc
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        proc.kill()
+        proc.wait()
+
+
+def _ready_worker(url: str) -> int:
+    try:
+        return httpx.get(f"{url}/readyz?worker=1", timeout=2).status_code
+    except httpx.HTTPError:
+        return 0
+
+
+@pytest.mark.slow
+def test_a_stalled_or_killed_worker_shows_in_readyz_and_is_restarted(
+    database_url: str, tmp_path: Path
+) -> None:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    proc = _start_serve(database_url, tmp_path, port)
+    try:
+        wait_for(lambda: len(_worker_children(proc.pid)) == 1, timeout=30)
+        (first,) = _worker_children(proc.pid)
+        wait_for(lambda: _ready_worker(url) == 200, timeout=30)
+
+        os.kill(first, signal.SIGSTOP)  # stalled: alive but no longer working
+        wait_for(lambda: _ready_worker(url) == 503, timeout=30)
+        body = httpx.get(f"{url}/readyz?worker=1", timeout=2).json()
+        assert "no outbox worker heartbeat" in body["worker"]["problems"][0]
+        assert httpx.get(f"{url}/readyz", timeout=2).status_code == 200  # API-only readiness
+
+        os.kill(first, signal.SIGKILL)  # dead: reaped and replaced
+        wait_for(lambda: _state(first) is None, timeout=30)
+        wait_for(lambda: len(_worker_children(proc.pid)) == 1, timeout=30)
+        wait_for(lambda: _ready_worker(url) == 200, timeout=30)
+        metrics = httpx.get(f"{url}/metrics", timeout=5).text
+        assert 'crvshub_process_restarts_total{kind="worker"} 1.0' in metrics
+        assert proc.poll() is None
+    finally:
+        _stop(proc)
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+@pytest.mark.slow
+def test_api_processes_that_keep_dying_are_restarted_with_backoff(
+    database_url: str, tmp_path: Path
+) -> None:
+    """Three deaths right after start (OOM kills) no longer stop the server for good."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    proc = _start_serve(database_url, tmp_path, port, CRVSHUB_LOG_LEVEL="INFO")
+    try:
+        wait_for(lambda: len(_api_children(proc.pid)) == 2, timeout=30)
+        seen = set(_api_children(proc.pid))
+        victim = min(seen)
+        for _ in range(3):  # kill a process, then its replacement as soon as it appears
+            os.kill(victim, signal.SIGKILL)
+            fresh = wait_for(lambda s=frozenset(seen): set(_api_children(proc.pid)) - s,
+                             timeout=30)
+            seen |= fresh
+            (victim,) = fresh
+        wait_for(lambda: len(_api_children(proc.pid)) == 2, timeout=30)
+        assert proc.poll() is None
+        _wait_ready(url, proc)
+        wait_for(lambda: 'crvshub_process_restarts_total{kind="api"} 3.0'
+                 in httpx.get(f"{url}/metrics", timeout=5).text, timeout=30)
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(40) == 0
+        assert proc.stderr is not None
+        log = proc.stderr.read().decode()
+        assert log.count('"process_died_restarting"') >= 3
+        assert '"restart_in_seconds":2.0' in log  # the second quick death waited longer
+    finally:
+        _stop(proc)
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+@pytest.mark.slow
+def test_children_die_with_a_killed_serve_and_free_the_port(
+    database_url: str, tmp_path: Path
+) -> None:
+    port = free_port()
+    proc = _start_serve(database_url, tmp_path, port)
+    try:
+        wait_for(lambda: len(_api_children(proc.pid)) == 2
+                 and len(_worker_children(proc.pid)) == 1, timeout=30)
+        children = _children(proc.pid)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        # Zombies count as gone: whoever adopts them may reap them late.
+        wait_for(lambda: all(_state(pid) in (None, "Z") for pid in children), timeout=40)
+        supervisor.check_port_free("127.0.0.1", port)
+        with pytest.raises(ConnectionRefusedError):
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+    finally:
+        _stop(proc)
+
+
+@pytest.mark.slow
+def test_api_processes_that_cannot_start_at_all_stop_the_supervisor() -> None:
+    """A fatal start (every API process exits by itself at once) is not retried forever."""
+    options = {"app": "crvshub.no_such_module:create", "factory": True, "log_level": "critical"}
+    runner = supervisor.Supervisor(options, "127.0.0.1", free_port(), 2)
+    started = time.monotonic()
+    assert runner.run() == 2
+    assert time.monotonic() - started < 30

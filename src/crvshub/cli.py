@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,11 +15,12 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
-from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from crvshub import supervisor
 from crvshub.context import AppContext
+from crvshub.preflight import check_country_config, check_country_dir, check_database, fail
 from crvshub.settings import Settings, SettingsError, get_settings
 
 console = Console(stderr=True, soft_wrap=True)
@@ -36,12 +36,6 @@ app.add_typer(user_app, name="user")
 app.add_typer(keys_app, name="keys")
 
 
-def fail(message: str) -> None:
-    """Print a one-line error and exit with status 2."""
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(2)
-
-
 def settings_or_fail() -> Settings:
     """Load settings, exiting with a one-line message naming a bad setting."""
     try:
@@ -51,38 +45,13 @@ def settings_or_fail() -> Settings:
         raise  # unreachable
 
 
-def check_country_config(settings: Settings) -> None:
-    """Exit with a clear message when the country's configuration files are malformed."""
-    from crvshub.notification.config import RequiredFieldsError, required_fields
-
-    try:
-        required_fields(settings.country_dir)
-    except RequiredFieldsError as exc:
-        fail(f"CRVSHUB_COUNTRY_DIR: {exc}")
-
-
-def check_database(settings: Settings) -> None:
-    """Exit with a clear message when the database cannot be reached."""
-    from crvshub.db import make_engine
-
-    engine = make_engine(settings.database_url)
-    try:
-        with engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
-    except Exception as exc:
-        reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0][:200]
-        fail(f"CRVSHUB_DATABASE_URL: cannot connect to {engine.url!r}: {reason}")
-    finally:
-        engine.dispose()
-
-
 @app.command()
 def migrate() -> None:
     """Create or upgrade the database schema to the newest version."""
     from crvshub.migrate import upgrade
 
     settings = settings_or_fail()
-    check_database(settings)
+    check_database(settings, schema=False)
     upgrade(settings.database_url)
     console.print("database schema is up to date")
 
@@ -104,6 +73,7 @@ def seed(
     settings = settings_or_fail()
     check_database(settings)
     folder = country_dir or settings.country_dir
+    check_country_dir(folder)
     with_users = settings.seed_demo_users if demo_users is None else demo_users
     ctx = build_context(settings)
     try:
@@ -166,6 +136,8 @@ def serve(
     """Start the API, the staff web UI and the embedded outbox worker."""
     import uvicorn
 
+    from crvshub.observability import configure_logging
+
     settings = settings_or_fail()
     if port is not None and not 1 <= port <= 65535:
         fail(f"--port: {port} is not a port number (1-65535)")
@@ -174,40 +146,46 @@ def serve(
     host = host or settings.host
     port = port or settings.port
     workers = workers or settings.api_workers
-    worker_proc = None
-    if workers > 1 and settings.embedded_worker:
-        # Metrics of every process are merged through files in one folder.
-        prom_dir = Path("var/prometheus").resolve()
-        prom_dir.mkdir(parents=True, exist_ok=True)
-        for stale in prom_dir.glob("*.db"):
-            stale.unlink()
-        os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", str(prom_dir))
-        # One outbox worker process beside the API processes, stopped with them.
-        worker_proc = subprocess.Popen([sys.executable, "-m", "crvshub", "worker"])
-        os.environ["CRVSHUB_EMBEDDED_WORKER"] = "false"
-    console.print(f"CRVS Hub listening on http://{host}:{port}  (docs: /documentation)")
+    try:
+        supervisor.check_port_free(host, port)
+    except OSError as exc:
+        fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
+    configure_logging(settings.log_level, json=settings.log_json)
     # Forwarding headers are read by the application itself (CRVSHUB_TRUSTED_PROXIES).
     options = {"app": "crvshub.asgi:create", "factory": True, "log_level": "warning",
                "access_log": False, "timeout_graceful_shutdown": 20, "proxy_headers": False}
+    if workers == 1:
+        console.print(f"CRVS Hub listening on http://{host}:{port}  (docs: /documentation)")
+        uvicorn.run(host=host, port=port, **options)  # type: ignore[arg-type]
+        return
+    _share_metrics_between_processes()
+    with_worker = settings.embedded_worker
+    # The API processes leave the outbox to the worker process the supervisor runs beside them.
+    os.environ["CRVSHUB_EMBEDDED_WORKER"] = "false"
+    console.print(f"CRVS Hub listening on http://{host}:{port}  (docs: /documentation)")
     try:
-        if workers > 1 and port != 0 and supervisor.reuse_port_supported():
-            # One listening socket per API process, so keep-alive connections spread evenly.
-            try:
-                status = supervisor.Supervisor(options, host, port, workers).run()
-            except OSError as exc:
-                fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
-            if status:
-                raise typer.Exit(status)
-        else:
-            uvicorn.run(host=host, port=port, workers=workers, **options)  # type: ignore[arg-type]
-    finally:
-        if worker_proc is not None:
-            worker_proc.send_signal(signal.SIGTERM)
-            worker_proc.wait(30)
+        status = supervisor.Supervisor(options, host, port, workers, with_worker).run()
+    except OSError as exc:
+        fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
+        return
+    if status:
+        fail("the API processes exit as soon as they start; see the log above")
+
+
+def _share_metrics_between_processes() -> None:
+    """Merge the metrics of every process through files in one folder."""
+    prom_dir = Path("var/prometheus").resolve()
+    prom_dir.mkdir(parents=True, exist_ok=True)
+    for stale in prom_dir.glob("*.db"):
+        stale.unlink()
+    os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", str(prom_dir))
 
 
 @app.command()
-def worker() -> None:
+def worker(
+    parent_pid: Annotated[int | None, typer.Option(
+        hidden=True, help="Stop when this process (the `serve` that started it) dies.")] = None,
+) -> None:
     """Run the outbox worker alone (webhook deliveries, registration hook calls)."""
     import threading
 
@@ -215,6 +193,8 @@ def worker() -> None:
     from crvshub.observability import configure_logging
     from crvshub.outbox.worker import Worker
 
+    if parent_pid is not None:
+        supervisor.watch_parent(parent_pid)
     settings = settings_or_fail()
     check_database(settings)
     configure_logging(settings.log_level, json=settings.log_json)
@@ -385,4 +365,10 @@ def main() -> None:
         app()
     except SettingsError as exc:
         typer.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    except SQLAlchemyError as exc:
+        # The database went away or changed under a running command: one line, not a traceback.
+        reason = (str(getattr(exc, "orig", exc)).strip().splitlines() or [type(exc).__name__])
+        typer.echo(f"error: database: {reason[0][:200]} (is it up and migrated? "
+                   "run: crvshub migrate)", err=True)
         sys.exit(2)

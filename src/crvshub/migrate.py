@@ -8,6 +8,8 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.script.revision import RevisionError
+from alembic.util import CommandError
 from sqlalchemy import Connection
 
 from crvshub.db import make_engine
@@ -44,3 +46,17 @@ def pending_heads(conn: Connection) -> list[str]:
     for rev in current:
         applied.update(r.revision for r in script.iterate_revisions(rev, "base"))
     return sorted(h for h in script.get_heads() if h not in applied)
+
+
+def schema_problem(conn: Connection) -> str | None:
+    """Describe why this database's schema does not fit this code, or None when it does."""
+    current = sorted(MigrationContext.configure(conn).get_current_heads())
+    try:
+        missing = pending_heads(conn)
+    except (CommandError, RevisionError):
+        return (f"is at revision {', '.join(current)}, which this version of CRVS Hub does not "
+                "know (was it migrated by a newer release?)")
+    if not missing:
+        return None
+    where = f"at revision {', '.join(current)}" if current else "empty"
+    return f"is not migrated ({where}, needs {', '.join(missing)})"

@@ -53,6 +53,12 @@ OUTBOX_LATENCY = Histogram(
     ["kind"],
     buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300),
 )
+# Counted by the restarted process itself, so it lands in the merged multi-process metrics.
+PROCESS_RESTARTS = Counter(
+    "crvshub_process_restarts_total",
+    "Processes restarted by `crvshub serve` after dying, by kind (api, worker)",
+    ["kind"],
+)
 
 log = structlog.get_logger("crvshub")
 

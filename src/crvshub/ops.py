@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Query
 from sqlalchemy import text
 from starlette.responses import Response
 
 from crvshub.deps import ContextDep
 from crvshub.fhir.responses import FastJSONResponse
+from crvshub.health import worker_status
 from crvshub.migrate import pending_heads
 from crvshub.observability import metrics_payload
 
@@ -20,9 +23,18 @@ def healthz() -> FastJSONResponse:
     return FastJSONResponse({"status": "ok"})
 
 
-@router.get("/readyz", summary="Readiness: database reachable and migrations at head")
-def readyz(ctx: ContextDep) -> FastJSONResponse:
-    """Answer 200 when the database answers and its schema is current, 503 otherwise."""
+@router.get("/readyz", summary="Readiness: database reachable, migrations at head, worker alive")
+def readyz(
+    ctx: ContextDep,
+    worker: Annotated[bool, Query(
+        description="Also require a live outbox worker (recent heartbeat, no overdue work)",
+    )] = False,
+) -> FastJSONResponse:
+    """Answer 200 when the database answers and its schema is current, 503 otherwise.
+
+    With `?worker=1` the outbox worker must also have sent a heartbeat recently and no due
+    outbox job or webhook delivery may have waited too long.
+    """
     try:
         with ctx.db.engine.connect() as conn:
             conn.execute(text("SELECT 1"))
@@ -37,7 +49,15 @@ def readyz(ctx: ContextDep) -> FastJSONResponse:
             {"status": "unavailable", "migrations": f"pending: {', '.join(missing)}"},
             status_code=503,
         )
-    return FastJSONResponse({"status": "ready", "database": "ok", "migrations": "at head"})
+    body: dict[str, object] = {"status": "ready", "database": "ok", "migrations": "at head"}
+    if worker:
+        with ctx.db.transaction() as session:
+            facts, problems = worker_status(session, ctx.settings)
+        body["worker"] = {**facts, "problems": problems}
+        if problems:
+            body["status"] = "unavailable"
+            return FastJSONResponse(body, status_code=503)
+    return FastJSONResponse(body)
 
 
 @router.get("/metrics", summary="Prometheus metrics", include_in_schema=True)

@@ -81,6 +81,10 @@ class Settings(BaseSettings):
     webhook_allow_private: bool = False
     webhook_allowlist: str = ""
     outbox_poll_interval: float = Field(default=0.5, gt=0)
+    # Worker liveness as `/readyz?worker=1` judges it (see docs/operations.md).
+    worker_heartbeat_seconds: float = Field(default=5.0, gt=0, le=300)
+    worker_stale_seconds: float = Field(default=30.0, gt=0)
+    outbox_max_due_seconds: float = Field(default=300.0, gt=0)
     # How often each process re-checks whether another process changed a location.
     location_cache_seconds: float = Field(default=1.0, ge=0, le=60)
 

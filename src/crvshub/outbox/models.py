@@ -43,3 +43,15 @@ class DomainEvent(Base):
     record_id: Mapped[str | None] = mapped_column(String(64), index=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     data: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+
+
+class WorkerHeartbeat(Base):
+    """The last sign of life of one running outbox worker (for `/readyz?worker=1`)."""
+
+    __tablename__ = "worker_heartbeats"
+
+    worker_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    hostname: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    beat_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from crvshub.db import insert_now, utcnow
-from crvshub.outbox.models import DomainEvent, OutboxJob
+from crvshub.outbox.models import DomainEvent, OutboxJob, WorkerHeartbeat
 
 
 def add_event(session: Session, event: DomainEvent) -> None:
@@ -76,3 +76,38 @@ def backlog(session: Session) -> dict[str, int]:
         .group_by(OutboxJob.kind)
     ).all()
     return {str(kind): int(n) for kind, n in rows}
+
+
+def beat(session: Session, worker_id: str, hostname: str, pid: int, started_at: datetime) -> None:
+    """Record that a worker is alive now (one UPDATE, or an INSERT on its first beat)."""
+    now = utcnow()
+    done = session.execute(
+        update(WorkerHeartbeat).where(WorkerHeartbeat.worker_id == worker_id).values(beat_at=now)
+    )
+    if done.rowcount == 0:  # type: ignore[attr-defined]
+        session.add(WorkerHeartbeat(worker_id=worker_id, hostname=hostname, pid=pid,
+                                    started_at=started_at, beat_at=now))
+
+
+def forget_workers(session: Session, *, worker_id: str | None = None,
+                   beaten_before: datetime | None = None) -> None:
+    """Delete the heartbeat of a stopped worker, or those of workers silent since a time."""
+    query = delete(WorkerHeartbeat)
+    if worker_id is not None:
+        query = query.where(WorkerHeartbeat.worker_id == worker_id)
+    if beaten_before is not None:
+        query = query.where(WorkerHeartbeat.beat_at < beaten_before)
+    session.execute(query)
+
+
+def last_beat(session: Session) -> datetime | None:
+    """Return the time of the newest heartbeat of any worker."""
+    return session.scalar(select(func.max(WorkerHeartbeat.beat_at)))
+
+
+def oldest_due(session: Session) -> datetime | None:
+    """Return when the oldest pending job that is due now became due."""
+    return session.scalar(
+        select(func.min(OutboxJob.available_at))
+        .where(OutboxJob.status == "pending", OutboxJob.available_at <= utcnow())
+    )

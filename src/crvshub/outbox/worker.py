@@ -84,12 +84,36 @@ class Worker:
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
         self.handlers: dict[str, Handler] = dict(ctx.wiring.handlers)
         self.pollers: list[Poller] = [make(ctx) for make in ctx.wiring.pollers]
+        self.started_at = utcnow()
+        self._last_beat = -float("inf")
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
+    def heartbeat(self, *, force: bool = False) -> None:
+        """Record that this worker is alive, at most once per CRVSHUB_WORKER_HEARTBEAT_SECONDS."""
+        every = self.ctx.settings.worker_heartbeat_seconds
+        if not force and time.monotonic() - self._last_beat < every:
+            return
+        self._last_beat = time.monotonic()
+        with self.ctx.db.transaction() as session:
+            repository.beat(session, self.worker_id, socket.gethostname(), os.getpid(),
+                            self.started_at)
+            # Rows of workers killed without a clean stop go once they are a day old.
+            repository.forget_workers(session, beaten_before=utcnow() - timedelta(days=1))
+
+    def _forget_heartbeat(self) -> None:
+        try:
+            with self.ctx.db.transaction() as session:
+                repository.forget_workers(session, worker_id=self.worker_id)
+        except Exception:
+            log.warning("worker_heartbeat_not_removed", worker_id=self.worker_id)
+
     def run_once(self) -> int:
         """Claim and run one batch of due jobs; return how many ran."""
-        polled = sum(poller.run_once() for poller in self.pollers)
+        polled = 0
+        for poller in self.pollers:
+            self.heartbeat()  # between steps too: a long batch is not a stalled worker
+            polled += poller.run_once()
         kinds = sorted(self.handlers)
         if not kinds:
             return polled
@@ -104,6 +128,7 @@ class Worker:
             session.flush()  # write the leases before detaching the rows
             session.expunge_all()
         for job in jobs:
+            self.heartbeat()
             self._run_job(job)
         return len(jobs) + polled
 
@@ -145,6 +170,7 @@ class Worker:
         last_metric = 0.0
         while not self._stop.is_set():
             try:
+                self.heartbeat()
                 ran = self.run_once()
                 if time.monotonic() - last_metric > 5:
                     self.update_backlog_metric()
@@ -154,6 +180,7 @@ class Worker:
                 ran = 0
             if ran == 0:
                 self._stop.wait(self.ctx.settings.outbox_poll_interval)
+        self._forget_heartbeat()
 
     def start(self) -> None:
         """Run the worker in a daemon thread."""

@@ -11,6 +11,7 @@ from sqlalchemy import Select, and_, bindparam, delete, func, insert, or_, selec
 from sqlalchemy.orm import Session
 
 from crvshub.auth.models import Client
+from crvshub.db import utcnow
 from crvshub.webhook.domain import callback_origin
 from crvshub.webhook.models import Attempt, Delivery, Subscription
 
@@ -288,3 +289,11 @@ def pending_total(session: Session) -> int:
     return int(session.scalar(
         select(func.count()).select_from(Delivery).where(Delivery.status == PENDING)
     ) or 0)
+
+
+def oldest_due(session: Session) -> datetime | None:
+    """Return when the oldest pending delivery that is due now became due."""
+    return session.scalar(
+        select(func.min(Delivery.next_attempt_at))
+        .where(Delivery.status == PENDING, Delivery.next_attempt_at <= utcnow())
+    )
