@@ -57,6 +57,7 @@ class Production:
     url: str
     env: dict[str, str]
     proc: subprocess.Popen[bytes]
+    log: Path
     notes: dict[str, str] = field(default_factory=dict)
 
 
@@ -103,7 +104,7 @@ def production(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPath
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_ready(url, proc)
-        yield Production(url, env, proc)
+        yield Production(url, env, proc, tmp_path / "serve.log")
     finally:
         proc.send_signal(signal.SIGTERM)
         try:
@@ -197,6 +198,18 @@ def test_5_loopback_and_private_callbacks_are_refused(production: Production) ->
         assert response.status_code == 400, (callback, response.text)
         codes = [i["details"]["coding"][0]["code"] for i in response.json()["issue"]]
         assert "WH-400-005" in codes, (callback, codes)
+
+
+def test_8_serve_turns_nothing_insecure_on(production: Production) -> None:
+    started = production.log.read_text()
+    assert "CRVS Hub listening" in started
+    assert "insecure:" not in started
+    # With an opt-in set, serve says so before anything else (here it then stops on the port).
+    opted = crvshub("serve", "--port", "70000", env={**production.env,
+                                                    "CRVSHUB_PUBLIC_DOCS": "true",
+                                                    "CRVSHUB_DEMO_SCOPE": "true"})
+    lines = [line for line in opted.stderr.splitlines() if line.startswith("insecure:")]
+    assert len(lines) == 2 and "CRVSHUB_PUBLIC_DOCS" in lines[1], opted.stderr
 
 
 # Items 6 and 7 are delivered by the process supervision work (branch sec-procs).
