@@ -11,10 +11,13 @@ import pytest
 from fastapi.testclient import TestClient
 
 from crvshub.app import create_app
+from crvshub.auth import crypto
 from crvshub.auth.clients import sha_secret_of
 from crvshub.context import AppContext
 from crvshub.settings import Settings, SettingsError
 from crvshub.web.pages import csrf_token
+from crvshub.webhook import domain as webhook_domain
+from crvshub.webhook.models import Subscription
 from tests.conftest import new_client
 
 PUBLISHED_DEFAULT = "crvshub-development-secret-change-me"
@@ -104,6 +107,12 @@ def test_keys_reencrypt_moves_stored_secrets_to_a_new_key(settings: Settings) ->
     with old_ctx.db.transaction() as session:
         old_ctx.keys.ensure(session)
     creds, _ = new_client(old_ctx, "WEBHOOK")
+    with old_ctx.db.transaction() as session:
+        session.add(Subscription(
+            id="sub-rekey", client_id=creds.client.id, callback="https://example.org/hook",
+            topic="BIRTH_REGISTERED", secret_enc=crypto.encrypt(
+                b"subscriber-secret", settings.derived_key("encryption"),
+                context=webhook_domain.SECRET_CONTEXT)))
     old_ctx.db.dispose()
     new_key = strong()
     env = {"CRVSHUB_DATABASE_URL": settings.database_url, "CRVSHUB_SECRET_KEY": new_key}
@@ -125,6 +134,11 @@ def test_keys_reencrypt_moves_stored_secrets_to_a_new_key(settings: Settings) ->
         client = repository.client_by_client_id(session, creds.client.client_id)
         assert client is not None
         assert sha_secret_of(new_settings, client) == creds.sha_secret
+        subscription = session.get(Subscription, "sub-rekey")
+        assert subscription is not None
+        assert crypto.decrypt(subscription.secret_enc, new_settings.derived_key("encryption"),
+                              context=webhook_domain.SECRET_CONTEXT) == b"subscriber-secret"
     ctx.db.dispose()
     again = _cli("keys", "reencrypt", env={**env, "CRVSHUB_OLD_KEY": settings.secret_key})
     assert again.returncode == 0 and "0 stored secrets" in again.stderr
+    assert "3 stored secrets" in done.stderr  # the signing key, the client's, the subscription's
