@@ -15,10 +15,33 @@ $(STAMP): pyproject.toml requirements.lock
 
 install: $(STAMP)
 
+# The local demo: every insecure convenience below is an explicit opt-in (off by default), and
+# `crvshub serve` prints one line for each one in effect. Set a variable to override it.
+DEMO_SETTINGS := \
+	CRVSHUB_ENVIRONMENT=$${CRVSHUB_ENVIRONMENT:-development} \
+	CRVSHUB_DEMO_SCOPE=$${CRVSHUB_DEMO_SCOPE:-true} \
+	CRVSHUB_WEBHOOK_ALLOW_LOOPBACK=$${CRVSHUB_WEBHOOK_ALLOW_LOOPBACK:-true} \
+	CRVSHUB_PUBLIC_DOCS=$${CRVSHUB_PUBLIC_DOCS:-true} \
+	CRVSHUB_PUBLIC_METRICS=$${CRVSHUB_PUBLIC_METRICS:-true} \
+	CRVSHUB_TOKEN_QUERY_CREDENTIALS=$${CRVSHUB_TOKEN_QUERY_CREDENTIALS:-true}
+# Demo databases made before keys were required used this published key.
+OLD_DEMO_KEY := crvshub-development-secret-change-me
+
 serve: $(STAMP)
-	$(BIN)/crvshub migrate
-	$(BIN)/crvshub seed
-	$(BIN)/crvshub serve
+	@mkdir -p var
+	@if [ -z "$$CRVSHUB_SECRET_KEY" ] && [ ! -s var/secret-key ]; then \
+		(umask 077 && $(BIN)/python -c "import secrets; print(secrets.token_urlsafe(48))" \
+			> var/secret-key); \
+		echo "demo: secret key generated for this machine in var/secret-key"; \
+		if [ -s var/crvshub.sqlite3 ]; then \
+			CRVSHUB_SECRET_KEY="$$(cat var/secret-key)" CRVSHUB_OLD_KEY=$(OLD_DEMO_KEY) \
+				$(BIN)/crvshub keys reencrypt; \
+		fi; \
+	fi
+	@export CRVSHUB_SECRET_KEY="$${CRVSHUB_SECRET_KEY:-$$(cat var/secret-key)}" $(DEMO_SETTINGS) && \
+		$(BIN)/crvshub migrate && \
+		$(BIN)/crvshub seed --demo && \
+		exec $(BIN)/crvshub serve
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import subprocess
 import sys
 import time
@@ -11,6 +12,8 @@ from pathlib import Path
 import httpx
 
 CRVSHUB = str(Path(sys.executable).parent / "crvshub")
+# The server refuses to run without an operator key; a benchmark makes a throwaway one.
+os.environ.setdefault("CRVSHUB_SECRET_KEY", secrets.token_urlsafe(48))
 
 
 def start_serve(

@@ -44,7 +44,7 @@ def free_port() -> int:
 
 def prepare(url: str) -> None:
     env = {**os.environ, "CRVSHUB_DATABASE_URL": url}
-    for command in (["migrate"], ["seed", "--no-demo-users"]):
+    for command in (["migrate"], ["seed"]):
         subprocess.run([sys.executable, "-m", "crvshub", *command], env=env, check=True,
                        capture_output=True)
 

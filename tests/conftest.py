@@ -7,6 +7,7 @@ default country); every test gets a fresh copy of it, so tests never see each ot
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import socket
 import threading
@@ -38,6 +39,9 @@ from crvshub.migrate import upgrade
 from crvshub.settings import BUILTIN_COUNTRY_DIR, Settings
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+# The server refuses to run without an operator key: every test process and every `crvshub`
+# subprocess the tests start (they inherit the environment) shares this one.
+os.environ.setdefault("CRVSHUB_SECRET_KEY", secrets.token_urlsafe(48))
 _pg_skip_reason: list[str] = []
 
 
@@ -159,10 +163,15 @@ def database_url(
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    """Settings for one test: its own database, no embedded worker, loopback webhooks allowed."""
+    """Settings for one test: its own database, no embedded worker, loopback webhooks allowed.
+
+    The opt-ins the tests rely on are explicit here; tests/test_production_checklist.py runs
+    the server with none of them.
+    """
     return Settings(
         database_url=database_url, environment="test", embedded_worker=False,
         log_level="WARNING", webhook_allow_private=True, outbox_poll_interval=0.05,
+        token_query_credentials=True, public_docs=True, public_metrics=True,
     )
 
 

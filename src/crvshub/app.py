@@ -116,6 +116,7 @@ async def _unexpected(request: Request, exc: Exception) -> Response:
 def create_app(settings: Settings | None = None, *, start_worker: bool | None = None) -> FastAPI:
     """Create the CRVS Hub application for the given settings."""
     settings = settings or get_settings()
+    settings.check_secrets()
     configure_logging(settings.log_level, json=settings.log_json)
     ctx = build_context(settings)
     run_worker = settings.embedded_worker if start_worker is None else start_worker
@@ -138,9 +139,10 @@ def create_app(settings: Settings | None = None, *, start_worker: bool | None = 
         title="CRVS Hub",
         version=__version__,
         lifespan=lifespan,
-        docs_url="/documentation",
+        # The API description helps attackers map the surface; published only when asked for.
+        docs_url="/documentation" if settings.public_docs else None,
         redoc_url=None,
-        openapi_url="/openapi.json",
+        openapi_url="/openapi.json" if settings.public_docs else None,
         description="Civil registration interoperability server, wire-compatible with the "
         "OpenCRVS v1.x interoperability APIs.",
     )

@@ -36,13 +36,16 @@ app.add_typer(user_app, name="user")
 app.add_typer(keys_app, name="keys")
 
 
-def settings_or_fail() -> Settings:
-    """Load settings, exiting with a one-line message naming a bad setting."""
+def settings_or_fail(*, secrets: bool = True) -> Settings:
+    """Load settings (and check the secret keys), exiting with one line naming a bad setting."""
     try:
-        return get_settings()
+        settings = get_settings()
+        if secrets:
+            settings.check_secrets()
     except SettingsError as exc:
         fail(str(exc))
         raise  # unreachable
+    return settings
 
 
 @app.command()
@@ -50,7 +53,7 @@ def migrate() -> None:
     """Create or upgrade the database schema to the newest version."""
     from crvshub.migrate import upgrade
 
-    settings = settings_or_fail()
+    settings = settings_or_fail(secrets=False)
     check_database(settings, schema=False)
     upgrade(settings.database_url)
     console.print("database schema is up to date")
@@ -61,11 +64,13 @@ def seed(
     country_dir: Annotated[
         Path | None, typer.Option(help="Folder of country CSV files (default: built-in FAR).")
     ] = None,
-    demo_users: Annotated[
-        bool | None, typer.Option(help="Also create the demo staff users of employees.csv.")
-    ] = None,
+    demo: Annotated[
+        bool,
+        typer.Option("--demo", help="Also create the demo staff users of employees.csv, all "
+                     "with the password CRVSHUB_DEMO_PASSWORD (local demos only)."),
+    ] = False,
 ) -> None:
-    """Load the country's locations, statistics and demo users (safe to run again)."""
+    """Load the country's locations and statistics (safe to run again); users only with --demo."""
     from crvshub.auth.seed import load_users
     from crvshub.composition import build_context
     from crvshub.location.seed import CountryDataError, load_country
@@ -74,7 +79,6 @@ def seed(
     check_database(settings)
     folder = country_dir or settings.country_dir
     check_country_dir(folder)
-    with_users = settings.seed_demo_users if demo_users is None else demo_users
     ctx = build_context(settings)
     try:
         with ctx.db.transaction() as session, _progress() as progress:
@@ -86,7 +90,7 @@ def seed(
                 lambda done, total: progress.update(task, completed=done, total=total),
             )
             users: list[tuple[str, str, str]] = []
-            if with_users:
+            if demo:
                 utask = progress.add_task("demo users", total=None)
                 users = load_users(
                     session,
@@ -105,6 +109,11 @@ def seed(
     )
     if users:
         _print_demo_users(users, settings.demo_password)
+        console.print(f"insecure: {len(users)} demo staff users with the password "
+                      f"{settings.demo_password!r} (crvshub seed --demo)")
+    elif not demo:
+        console.print("no staff users created; create the first one with "
+                      "`crvshub user create-admin USERNAME --office OFFICE`")
 
 
 def _progress() -> Progress:
@@ -139,6 +148,8 @@ def serve(
     from crvshub.observability import configure_logging
 
     settings = settings_or_fail()
+    for line in settings.insecure_opt_ins():
+        console.print(f"insecure: {line}")
     if port is not None and not 1 <= port <= 65535:
         fail(f"--port: {port} is not a port number (1-65535)")
     check_database(settings)
@@ -254,6 +265,36 @@ def user_create(
         console.print(f"created user {user.username} ({user.role})")
 
 
+@user_app.command("create-admin")
+def user_create_admin(
+    username: str,
+    office: Annotated[str, typer.Option(help="Office id or statistical id (e.g. the HQ office).")],
+    given_names: Annotated[str, typer.Option(help="Given names.")] = "National",
+    family_name: Annotated[str, typer.Option(help="Family name.")] = "Administrator",
+    password: Annotated[
+        str,
+        typer.Option(prompt=True, hide_input=True, confirmation_prompt=True,
+                     help="Password (asked twice when not given; 12+ characters)."),
+    ] = "",
+) -> None:
+    """Create a national system admin (the first user of a production server)."""
+    from crvshub.auth import passwords, service
+    from crvshub.errors import AppError
+
+    problem = passwords.password_problem(password, username)
+    if problem:
+        fail(problem)
+    with cli_session() as (session, _ctx):
+        try:
+            user = service.create_user(
+                session, username=username, given_names=given_names, family_name=family_name,
+                role="NATIONAL_SYSTEM_ADMIN", office=office, password=password,
+            )
+        except AppError as exc:
+            fail(exc.message)
+        console.print(f"created national system admin {user.username}")
+
+
 @user_app.command("list")
 def user_list(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
     """List staff users."""
@@ -321,6 +362,48 @@ def keys_rotate() -> None:
     with cli_session() as (session, ctx):
         new = keys.rotate(session, ctx.settings.derived_key("encryption"))
     console.print(f"new signing key {new.kid} is active; the previous key is retired")
+
+
+@keys_app.command("reencrypt")
+def keys_reencrypt(
+    old_key: Annotated[
+        str,
+        typer.Option(prompt="Previous CRVSHUB_ENCRYPTION_KEY or CRVSHUB_SECRET_KEY",
+                     hide_input=True, envvar="CRVSHUB_OLD_KEY",
+                     help="The key in use before the change (asked when not given)."),
+    ],
+) -> None:
+    """Re-encrypt the secrets stored at rest with the current encryption key."""
+    from functools import partial
+
+    from crvshub.auth import crypto
+    from crvshub.auth import rekey as auth_rekey
+    from crvshub.composition import build_context
+    from crvshub.settings import key_from_value, master_derived_key
+    from crvshub.webhook import rekey as webhook_rekey
+
+    settings = settings_or_fail()
+    check_database(settings)
+    # The old value may have been an explicit encryption key or the master key it derived from.
+    old = [key_from_value(old_key), master_derived_key("encryption", old_key)]
+    ctx = build_context(settings)
+    try:
+        with ctx.db.transaction() as session:
+            rewrap = partial(_rewrap, old, settings.derived_key("encryption"))
+            changed = auth_rekey.reencrypt_secrets(session, rewrap)
+            changed += webhook_rekey.reencrypt_secrets(session, rewrap)
+    except crypto.UnknownKey:
+        fail("a stored secret was encrypted with neither the current nor the previous key; "
+             "nothing was changed")
+    finally:
+        ctx.db.dispose()
+    console.print(f"{changed} stored secrets re-encrypted with the current key")
+
+
+def _rewrap(old: list[bytes], new: bytes, blob: bytes, context: bytes) -> bytes | None:
+    from crvshub.auth import crypto
+
+    return crypto.reencrypt(blob, old, new, context=context)
 
 
 @keys_app.command("list")

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import hmac
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from sqlalchemy import text
 from starlette.responses import Response
 
 from crvshub.deps import ContextDep
+from crvshub.errors import AuthenticationRequired, NotFound
 from crvshub.fhir.responses import FastJSONResponse
 from crvshub.health import worker_status
 from crvshub.migrate import pending_heads
@@ -61,7 +63,24 @@ def readyz(
 
 
 @router.get("/metrics", summary="Prometheus metrics", include_in_schema=True)
-def metrics() -> Response:
+def metrics(request: Request, ctx: ContextDep) -> Response:
     """Return the metrics of this server in the Prometheus text format."""
+    check_metrics_access(ctx.settings.public_metrics, ctx.settings.metrics_token,
+                         request.headers.get("authorization", ""))
     body, content_type = metrics_payload()
     return Response(body, media_type=content_type)
+
+
+def check_metrics_access(public: bool, token: str, authorization: str) -> None:
+    """Raise unless metrics are public or the request carries the metrics bearer token."""
+    if public:
+        return
+    if not token:
+        raise NotFound("Metrics are not published: set CRVSHUB_METRICS_TOKEN (and scrape with "
+                       "that bearer token) or CRVSHUB_PUBLIC_METRICS=true")
+    scheme, _, given = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(),
+                                                             token.encode()):
+        raise AuthenticationRequired("Send the metrics token: Authorization: Bearer "
+                                     "<CRVSHUB_METRICS_TOKEN>",
+                                     headers={"WWW-Authenticate": 'Bearer realm="metrics"'})

@@ -13,6 +13,21 @@ from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 BUILTIN_COUNTRY_DIR = Path(__file__).parent / "location" / "data" / "far"
+# What `secrets.token_urlsafe(32)` produces: 32 random bytes in base64url.
+MIN_SECRET_CHARS = 43
+# A random key of that length shows many distinct characters; "aaaa..." or a word does not.
+MIN_DISTINCT_CHARS = 10
+# Values published in CRVS Hub's source at one time; never accepted as a key.
+PUBLISHED_SECRETS = frozenset({"crvshub-development-secret-change-me"})
+MAKE_KEY_HINT = (
+    'generate one with: python3 -c "import secrets; print(secrets.token_urlsafe(48))"'
+)
+# Each derived key and the setting that overrides it.
+KEY_SETTINGS = {
+    "encryption": "encryption_key",
+    "client-secret": "client_secret_pepper",
+    "csrf": "csrf_key",
+}
 
 
 class SettingsError(Exception):
@@ -26,7 +41,8 @@ class Settings(BaseSettings):
         env_prefix="CRVSHUB_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
     )
 
-    environment: Literal["development", "production", "test"] = "development"
+    # A label for logs and dashboards; it changes no behaviour (every relaxation has its own flag).
+    environment: Literal["development", "production", "test"] = "production"
     database_url: str = "sqlite:///./var/crvshub.sqlite3"
     host: str = "127.0.0.1"
     port: int = Field(default=7070, ge=1, le=65535)
@@ -36,10 +52,12 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_json: bool = True
 
-    # Secrets. In production set them; in development they derive from `secret_key`.
-    secret_key: str = "crvshub-development-secret-change-me"
+    # Secrets (docs/operations.md). No default: the server refuses to start without a strong
+    # `secret_key`, from which each key below derives unless it is set on its own.
+    secret_key: str = ""
     client_secret_pepper: str = ""
     encryption_key: str = ""
+    csrf_key: str = ""
 
     token_issuer: str = "opencrvs:auth-service"
     system_token_ttl_seconds: int = Field(default=600, ge=30, le=86400)
@@ -47,7 +65,9 @@ class Settings(BaseSettings):
     record_token_ttl_seconds: int = Field(default=7 * 86400, ge=60)
 
     # Token endpoint and API limits (per process; see docs/integrations/authentication.md).
-    token_query_credentials: bool = True
+    # OpenCRVS clients send client_id/client_secret in the URL query; secrets in URLs end up in
+    # access logs and proxies, so it is an explicit opt-in.
+    token_query_credentials: bool = False
     token_rate_per_second: float = Field(default=2.0, gt=0)
     token_rate_burst: int = Field(default=30, ge=1)
     api_rate_per_second: float = Field(default=50.0, gt=0)
@@ -64,7 +84,14 @@ class Settings(BaseSettings):
     country_code: str = Field(default="FAR", min_length=3, max_length=3)
     country_dir: Path = BUILTIN_COUNTRY_DIR
     demo_password: str = "test"
-    seed_demo_users: bool = True
+
+    # Insecure conveniences for a local demo; each is off unless set (`make serve` sets them).
+    demo_scope: bool = False
+    webhook_allow_loopback: bool = False
+    public_docs: bool = False
+    public_metrics: bool = False
+    # Bearer token Prometheus sends to scrape /metrics; empty = /metrics only with public_metrics.
+    metrics_token: str = ""
 
     max_body_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)
     # Caps of one notification bundle (see docs/integrations/event-notification.md).
@@ -128,18 +155,68 @@ class Settings(BaseSettings):
         return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
 
     def derived_key(self, purpose: str) -> bytes:
-        """Return a 32-byte key for one purpose, derived from the configured secrets."""
-        explicit = {"client-secret": self.client_secret_pepper, "encryption": self.encryption_key}
-        raw = explicit.get(purpose, "")
+        """Return a 32-byte key for one purpose, or raise SettingsError if its secret is weak."""
+        name = KEY_SETTINGS.get(purpose)
+        raw = str(getattr(self, name)) if name else ""
         if raw:
-            try:
-                decoded = base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4))
-                if len(decoded) == 32:
-                    return decoded
-            except ValueError:
-                pass
-            return hashlib.sha256(raw.encode()).digest()
-        return hashlib.sha256(f"{purpose}:{self.secret_key}".encode()).digest()
+            _require_strong(name or "", raw)
+            return key_from_value(raw)
+        _require_strong("secret_key", self.secret_key)
+        return master_derived_key(purpose, self.secret_key)
+
+    def insecure_opt_ins(self) -> list[str]:
+        """Describe, one line each, every insecure convenience these settings turn on."""
+        flags = (
+            (self.demo_scope, "client tokens carry the `demo` scope (CRVSHUB_DEMO_SCOPE)"),
+            (self.webhook_allow_loopback,
+             "webhook callbacks to this machine allowed (CRVSHUB_WEBHOOK_ALLOW_LOOPBACK)"),
+            (self.webhook_allow_private,
+             "webhook callbacks to private networks allowed (CRVSHUB_WEBHOOK_ALLOW_PRIVATE)"),
+            (self.public_docs,
+             "/documentation and /openapi.json open to everyone (CRVSHUB_PUBLIC_DOCS)"),
+            (self.public_metrics, "/metrics open to everyone (CRVSHUB_PUBLIC_METRICS)"),
+            (self.token_query_credentials,
+             "client secrets accepted in the /token URL query (CRVSHUB_TOKEN_QUERY_CREDENTIALS)"),
+        )
+        return [line for enabled, line in flags if enabled]
+
+    def check_secrets(self) -> None:
+        """Raise SettingsError with one line unless every key has a strong secret behind it."""
+        for purpose in KEY_SETTINGS:
+            self.derived_key(purpose)
+
+
+def secret_problem(value: str) -> str | None:
+    """Say why a secret value is unacceptable, or return None when it is strong enough."""
+    if not value:
+        return "is not set"
+    if value in PUBLISHED_SECRETS:
+        return "is a value published in the CRVS Hub source"
+    if len(value) < MIN_SECRET_CHARS or len(set(value)) < MIN_DISTINCT_CHARS:
+        return f"is too weak (need {MIN_SECRET_CHARS}+ random characters)"
+    return None
+
+
+def _require_strong(name: str, value: str) -> None:
+    problem = secret_problem(value)
+    if problem:
+        raise SettingsError(f"CRVSHUB_{name.upper()} {problem}; {MAKE_KEY_HINT}")
+
+
+def key_from_value(raw: str) -> bytes:
+    """Return the 32-byte key an explicit key setting stands for."""
+    try:
+        decoded = base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4))
+        if len(decoded) == 32:
+            return decoded
+    except ValueError:
+        pass
+    return hashlib.sha256(raw.encode()).digest()
+
+
+def master_derived_key(purpose: str, secret_key: str) -> bytes:
+    """Return the key for one purpose derived from the master secret key."""
+    return hashlib.sha256(f"{purpose}:{secret_key}".encode()).digest()
 
 
 def describe_validation_error(exc: ValidationError) -> str:

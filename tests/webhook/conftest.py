@@ -26,6 +26,7 @@ def settings(database_url: str) -> Settings:
         database_url=database_url, environment="test", embedded_worker=False,
         log_level="WARNING", webhook_allow_private=True, outbox_poll_interval=0.05,
         webhook_retry_schedule="0.2,0.5,1,1,1,1,1,1,1,1", webhook_lease_seconds=5,
+        public_metrics=True,
     )
 
 

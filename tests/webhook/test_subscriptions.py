@@ -107,11 +107,11 @@ def test_private_callbacks_are_refused_unless_allowed(
     assert response.status_code == 202
 
 
-def test_development_allows_loopback_only(
+def test_loopback_opt_in_allows_loopback_only(
     client: TestClient, ctx: AppContext, subscriber: Subscriber, receiver: Receiver
 ) -> None:
     ctx.settings.webhook_allow_private = False
-    ctx.settings.environment = "development"
+    ctx.settings.webhook_allow_loopback = True
     ok = client.post("/webhooks", json=_hub(subscriber, receiver.url), headers=subscriber.headers)
     assert ok.status_code == 202
     private = client.post("/webhooks", json=_hub(subscriber, "http://192.168.1.10/hook"),

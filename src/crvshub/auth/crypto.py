@@ -6,8 +6,15 @@ import hashlib
 import hmac
 import os
 import secrets
+from collections.abc import Sequence
 
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+
+class UnknownKey(Exception):
+    """A stored value was encrypted with none of the keys given."""
+
 
 CLIENT_SECRET_PREFIX = "crvshub_cs_"
 SHA_SECRET_PREFIX = "crvshub_whsec_"
@@ -37,3 +44,21 @@ def encrypt(plaintext: bytes, key: bytes, *, context: bytes = b"") -> bytes:
 def decrypt(blob: bytes, key: bytes, *, context: bytes = b"") -> bytes:
     """Decrypt a value produced by `encrypt`."""
     return AESGCM(key).decrypt(blob[:12], blob[12:], context)
+
+
+def reencrypt(
+    blob: bytes, old_keys: Sequence[bytes], new_key: bytes, *, context: bytes = b""
+) -> bytes | None:
+    """Return the value encrypted with `new_key`, or None when it already is; raise UnknownKey."""
+    try:
+        decrypt(blob, new_key, context=context)
+        return None
+    except InvalidTag:
+        pass
+    for key in old_keys:
+        try:
+            plaintext = decrypt(blob, key, context=context)
+        except InvalidTag:
+            continue
+        return encrypt(plaintext, new_key, context=context)
+    raise UnknownKey("the value was encrypted with none of the keys given")

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import jwt
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy.orm import Session
@@ -18,6 +19,7 @@ from crvshub.auth import crypto, repository
 from crvshub.auth.models import SigningKey
 from crvshub.db import utcnow
 from crvshub.errors import TokenInvalid
+from crvshub.settings import SettingsError
 
 _KEY_CONTEXT = b"crvshub:signing-key"
 # A token naming an unknown key triggers a reload at most this often, so garbage kids cannot
@@ -94,7 +96,14 @@ class KeyRing:
         rows = repository.published_keys(session)
         keys = {}
         for row in rows:
-            pem = crypto.decrypt(row.private_pem_enc, self._encryption_key, context=_KEY_CONTEXT)
+            try:
+                pem = crypto.decrypt(row.private_pem_enc, self._encryption_key,
+                                     context=_KEY_CONTEXT)
+            except InvalidTag:
+                raise SettingsError(
+                    "CRVSHUB_ENCRYPTION_KEY (or CRVSHUB_SECRET_KEY) does not decrypt the stored "
+                    "signing keys; if it changed, run `crvshub keys reencrypt` with the old one"
+                ) from None
             private = serialization.load_pem_private_key(pem, password=None)
             keys[row.kid] = LoadedKey(
                 row.kid, row.status, row.public_pem, private, private.public_key()

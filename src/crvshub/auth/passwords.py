@@ -22,3 +22,20 @@ def verify_password(password: str, stored: str | None) -> bool:
         return bool(_hasher.verify(stored or _DUMMY_HASH, password)) and stored is not None
     except (VerificationError, InvalidHashError):
         return False
+
+
+MIN_ADMIN_PASSWORD_CHARS = 12
+_COMMON_PASSWORDS = frozenset({
+    "password", "password1", "password123", "test", "admin", "administrator", "changeme",
+    "letmein", "qwerty", "qwertyuiop", "123456789012", "opencrvs", "crvshub", "welcome1",
+})
+
+
+def password_problem(password: str, username: str) -> str | None:
+    """Say why a password is too weak for an administrator, or return None."""
+    if len(password) < MIN_ADMIN_PASSWORD_CHARS:
+        return f"the password must have at least {MIN_ADMIN_PASSWORD_CHARS} characters"
+    lowered = password.lower()
+    if lowered in _COMMON_PASSWORDS or username.lower() in lowered or len(set(password)) < 6:
+        return "the password is too easy to guess (common, repetitive or contains the username)"
+    return None

@@ -28,6 +28,11 @@ def published_keys(
     return [k for k in rows if k.status == "active" or (k.retired_at and k.retired_at > cutoff)]
 
 
+def signing_keys(session: Session) -> Sequence[SigningKey]:
+    """Return every signing key, retired ones included."""
+    return session.scalars(select(SigningKey).order_by(SigningKey.created_at)).all()
+
+
 def user_by_username(session: Session, username: str) -> User | None:
     """Return a staff user by username."""
     return session.scalars(select(User).where(User.username == username)).first()

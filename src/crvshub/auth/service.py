@@ -95,9 +95,9 @@ def issue_token_for_client(
 
 
 def client_scopes(settings: Settings, client_type: str) -> list[str]:
-    """Return every scope a client type's tokens may carry (with `demo` in development)."""
+    """Return every scope a client type's tokens may carry (`demo` only when opted in)."""
     scopes = domain.scopes_for_client(client_type)
-    if settings.environment == "development":
+    if settings.demo_scope:
         scopes.append("demo")
     return scopes
 

@@ -30,8 +30,8 @@ class AddressPolicy:
 
     def __init__(self, settings: Settings) -> None:
         self.allow_private = settings.webhook_allow_private
-        # The demo (`make serve`, environment=development) talks to receivers on this machine.
-        self.allow_loopback = self.allow_private or settings.environment == "development"
+        # The local demo (`make serve`) talks to receivers on this machine: an explicit opt-in.
+        self.allow_loopback = self.allow_private or settings.webhook_allow_loopback
         items = [i.strip().lower() for i in settings.webhook_allowlist.split(",") if i.strip()]
         self.allowlist = tuple(items)
 
