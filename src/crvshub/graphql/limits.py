@@ -24,13 +24,15 @@ from graphql import (
 )
 from graphql.language import Visitor
 
+from crvshub.graphql.errors import QueryTooComplex
+
 MAX_DEPTH = 15  # the standard introspection query is 13 deep
 MAX_ALIASES = 20
 MAX_COST = 1000
 MAX_TOKENS = 20_000  # parser limit: refuses huge documents before building them
 # Root fields that run a search or read a whole record, by how much they cost.
 EXPENSIVE = {"searchEvents": 100, "fetchBirthRegistration": 20, "fetchDeathRegistration": 20}
-TOO_COMPLEX = "GQL-400-002"
+TOO_COMPLEX = QueryTooComplex.code
 
 
 class _Measure:
