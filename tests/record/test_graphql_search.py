@@ -116,7 +116,7 @@ def test_record_search_clients_only_see_registered_certified_issued(
     assert _found(client, staff, declared) == [ids["declared"]]
 
 
-def test_every_parameter_group(client: TestClient, ctx: AppContext) -> None:  # noqa: PLR0915
+def test_every_parameter_group(client: TestClient, ctx: AppContext) -> None:
     ids = _arrange(client, ctx)
     token = user_token(ctx, NATIONAL_REGISTRAR)
     find = lambda **p: set(_found(client, token, p))  # noqa: E731

@@ -39,6 +39,8 @@ def error_json(error: GraphQLError) -> dict[str, Any]:
         item["message"] = original.message
         item["extensions"] = {**original.extra, "code": original.code,
                               "status": original.status}
+        if original.expression:
+            item["extensions"]["expression"] = original.expression
     elif original is not None and not _is_invalid_request(error):
         raise original
     elif (error.extensions or {}).get("code") == QueryTooComplex.code:
