@@ -23,7 +23,7 @@ VERBS = {
     "unassigned": "Unassigned",
     "viewed": "Viewed",
     "downloaded": "Downloaded",
-    "retrieved": "Retrieved by a search client",
+    "retrieved": "Retrieved",
     "updated": "Updated",
     "correction-requested": "Correction requested",
     "correction-approved": "Correction approved",
