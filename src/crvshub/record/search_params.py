@@ -35,6 +35,9 @@ MARRIAGE_FIELDS = (
     "dateOfMarriage",
 )
 LEVELS = tuple(f"eventLocationLevel{n}" for n in range(1, 7))
+MAX_TEXT = 255  # longest string parameter (the longest name the index keeps)
+MAX_WORDS = 10  # words in one name parameter: each is one more index lookup
+MAX_ITEMS = 20  # statuses or composition types in one list
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -58,7 +61,28 @@ def text(params: Mapping[str, Any], name: str) -> str | None:
         return None
     if not isinstance(value, str):
         raise InvalidSearchParameter(f"{name} must be a string", expression=name)
+    if len(value) > MAX_TEXT:
+        raise InvalidSearchParameter(f"{name} is longer than {MAX_TEXT} characters",
+                                     expression=name)
     return value.strip() or None
+
+
+def name_text(params: Mapping[str, Any], *names: str) -> str | None:
+    """Return the words of one or more name parameters together, at most MAX_WORDS."""
+    found = " ".join(p for p in (text(params, n) for n in names) if p) or None
+    if found is not None and len(found.split()) > MAX_WORDS:
+        raise InvalidSearchParameter(f"{names[0]} has more than {MAX_WORDS} words",
+                                     expression=names[0])
+    return found
+
+
+def items(params: Mapping[str, Any], name: str) -> list[str]:
+    """Return the non-null strings of a list parameter, at most MAX_ITEMS."""
+    found = [str(v) for v in params.get(name) or () if v is not None]
+    if len(found) > MAX_ITEMS:
+        raise InvalidSearchParameter(f"{name} has more than {MAX_ITEMS} values",
+                                     expression=name)
+    return found
 
 
 def parse_when(name: str, value: str) -> date | datetime:
@@ -103,11 +127,11 @@ def _day_of(value: date | datetime | None) -> date:
 
 def statuses(params: Mapping[str, Any]) -> tuple[str, ...]:
     """Return the registration statuses asked for, in CRVS Hub's names."""
-    raw = params.get("registrationStatuses") or []
+    raw = items(params, "registrationStatuses")
     known = {s.value for s in Status}
     found = []
     for item in raw:
-        value = STATUS_ALIASES.get(str(item).strip().upper(), str(item).strip().upper())
+        value = STATUS_ALIASES.get(item.strip().upper(), item.strip().upper())
         if value not in known:
             raise InvalidSearchParameter(
                 f"Unknown registration status {str(item)[:40]!r} "
@@ -120,7 +144,7 @@ def statuses(params: Mapping[str, Any]) -> tuple[str, ...]:
 def person(params: Mapping[str, Any], role: str) -> PersonCriteria | None:
     """Return what is asked about one person, or None when nothing is."""
     first, family, born, identifier, gender = PERSON_FIELDS[role]
-    name = " ".join(p for p in (text(params, first), text(params, family)) if p) or None
+    name = name_text(params, first, family)
     birth = date_range(params, born)
     sex = text(params, gender) if gender else None
     found = PersonCriteria(role, name, _opt_day(birth.start), _opt_day(birth.end),
@@ -183,8 +207,9 @@ def to_query(params: Mapping[str, Any], locations: Locations,
         record_id=text(params, "recordId"), national_id=text(params, "nationalId"),
         contact_number=text(params, "contactNumber"), contact_email=text(params, "contactEmail"),
         office_ids=offices(params, locations), event_location_ids=event_places(params, locations),
-        composition_types=tuple(str(t) for t in params.get("compositionType") or () if t),
-        created_by=user_id or None, any_name=text(params, "name"), people=people,
+        composition_types=tuple(t for t in items(params, "compositionType") if t),
+        created_by=(user_id or "")[:MAX_TEXT] or None, any_name=name_text(params, "name"),
+        people=people,
     )
 
 
