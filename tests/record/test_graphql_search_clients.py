@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import httpx
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from crvshub.context import AppContext
 from crvshub.record.models import Record, RecordAction, SearchQuotaUse
 from crvshub.record.search_access import reset_time
-from tests.conftest import LOCAL_REGISTRAR, LOCAL_REGISTRAR_OTHER_OFFICE, new_client, user_token
+from tests.conftest import (
+    LOCAL_REGISTRAR,
+    LOCAL_REGISTRAR_OTHER_OFFICE,
+    LiveServer,
+    new_client,
+    user_token,
+)
 from tests.record.graphql_helpers import birth, codes, graphql, notify, register
 
 FIND = """query ($p: AdvancedSearchParametersInput!) {
@@ -155,3 +163,20 @@ def test_a_search_client_cannot_change_data(client: TestClient, ctx: AppContext)
     with ctx.db.transaction() as session:
         record = session.get(Record, record_id)
         assert record is not None and record.status == "DECLARED" and record.version == 1
+
+
+def test_parallel_searches_never_overrun_the_quota(live_server: LiveServer) -> None:
+    ctx = live_server.ctx
+    client_id, token = _search_client(ctx, quota=5)
+
+    def search(_n: int) -> list[str]:
+        answer = httpx.post(f"{live_server.url}/graphql", timeout=30,
+                            headers={"Authorization": f"Bearer {token}"},
+                            json={"query": FIND, "variables": {"p": {"trackingId": "B0"}}})
+        assert answer.status_code == 200, answer.text
+        return [e["extensions"]["code"] for e in answer.json().get("errors", [])]
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        outcomes = list(pool.map(search, range(12)))
+    assert sorted(outcomes) == [[]] * 5 + [["SEARCH-429-001"]] * 7
+    assert _quota_used(ctx, client_id) == 5
