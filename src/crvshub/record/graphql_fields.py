@@ -26,7 +26,7 @@ from crvshub.graphql.context import Fields, GraphQLContext, Info, context_of
 from crvshub.record import graphql_types as types
 from crvshub.record import repository
 from crvshub.record.errors import RecordNotFound
-from crvshub.record.models import Record
+from crvshub.record.models import Record, RecordAction
 from crvshub.record.search import Page, find
 from crvshub.record.search_access import (
     audit_retrieved,
@@ -37,10 +37,10 @@ from crvshub.record.search_access import (
 )
 from crvshub.record.search_errors import NoSearchParameter
 from crvshub.record.search_params import to_query
-from crvshub.record.search_results import Json, registration_details, search_hit
+from crvshub.record.search_results import Json, OfficeName, registration_details, search_hit
 
 
-def _office(context: GraphQLContext) -> Any:
+def _office(context: GraphQLContext) -> OfficeName:
     snapshot = context.app.location_cache.snapshot()
 
     def office(location_id: str | None) -> tuple[str | None, list[str]]:
@@ -50,7 +50,7 @@ def _office(context: GraphQLContext) -> Any:
     return office
 
 
-def _assignment(context: GraphQLContext, record: Record, office: Any) -> Json | None:
+def _assignment(context: GraphQLContext, record: Record, office: OfficeName) -> Json | None:
     if record.assigned_user_id is None:
         return None
     user = auth_repository.user_by_id(context.session, record.assigned_user_id)
@@ -62,7 +62,7 @@ def _assignment(context: GraphQLContext, record: Record, office: Any) -> Json | 
 
 def _hits(context: GraphQLContext, records: Sequence[Record]) -> list[Json]:
     office = _office(context)
-    actions: dict[str, list[Any]] = {}
+    actions: dict[str, list[RecordAction]] = {}
     for row in repository.actions_of(context.session, [r.id for r in records]):
         actions.setdefault(row.record_id, []).append(row)
     return [search_hit(r, actions.get(r.id, []), office, _assignment(context, r, office))
