@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, date, datetime, time
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, func, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -247,6 +247,12 @@ def use_search_quota(session: Session, client_id: str, day: date, quota: int) ->
     ).returning(use.used)
     used = session.connection().execute(statement).scalar()
     return int(used) if used is not None else None
+
+
+def add_actions_now(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """Write several audit entries at once, in one batched INSERT (values of every column)."""
+    if rows:
+        session.execute(insert(RecordAction), list(rows))
 
 
 def actions_of(session: Session, record_ids: Sequence[str]) -> list[RecordAction]:

@@ -22,7 +22,7 @@ from crvshub.errors import Forbidden
 from crvshub.graphql.context import GraphQLContext
 from crvshub.record import repository
 from crvshub.record.domain import Status
-from crvshub.record.models import Record, RecordAction
+from crvshub.record.models import Record
 from crvshub.record.search import SORT_KEYS, Order, Scope
 from crvshub.record.search_errors import InvalidSearchParameter, SearchQuotaExceeded
 
@@ -128,12 +128,12 @@ def audit_retrieved(context: GraphQLContext, records: Sequence[Record]) -> None:
 
     def write(session: Session) -> None:
         at = utcnow()
-        for record_id, status, version in snapshot:
-            repository.add_action_now(session, RecordAction(
-                id=new_id(), record_id=record_id, action=RETRIEVED, at=at,
-                actor_type=actor_type, actor_id=principal.subject, actor_name=principal.name,
-                actor_role=role, office_id=office, ip=context.ip, reason=None, comment=None,
-                status_before=status, status_after=status, version_before=version,
-                version_after=version, data=data))
+        repository.add_actions_now(session, [{
+            "id": new_id(), "record_id": record_id, "action": RETRIEVED, "at": at,
+            "actor_type": actor_type, "actor_id": principal.subject,
+            "actor_name": principal.name, "actor_role": role, "office_id": office,
+            "ip": context.ip, "reason": None, "comment": None, "status_before": status,
+            "status_after": status, "version_before": version, "version_after": version,
+            "data": data} for record_id, status, version in snapshot])
 
     context.keep(write)
