@@ -2,25 +2,43 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from graphql import GraphQLField, GraphQLResolveInfo
+from graphql import GraphQLField, GraphQLNamedType, GraphQLResolveInfo
 from sqlalchemy.orm import Session
 
 from crvshub.auth.dependencies import Principal
 from crvshub.settings import Settings
 
+if TYPE_CHECKING:
+    from crvshub.context import AppContext
+
+# A write that must outlive a failed document (audit of data already returned, quota use).
+KeptWrite = Callable[[Session], None]
+
 
 @dataclass(frozen=True)
 class GraphQLContext:
-    """What resolvers need: the request's session, settings and authenticated caller."""
+    """What resolvers need: the request's session, settings, caller and process context."""
 
     session: Session
     settings: Settings
     principal: Principal
     ip: str | None
+    app: AppContext
+    kept: list[KeptWrite] = field(default_factory=list)
+
+    def keep(self, write: KeptWrite) -> None:
+        """Write now, and again after the rollback if the document ends with errors.
+
+        A document that fails rolls its transaction back, yet other fields of it may already
+        have returned data: what must be recorded about them (who retrieved which record,
+        one more search counted) is written again in the fresh transaction.
+        """
+        write(self.session)
+        self.kept.append(write)
 
 
 Info = GraphQLResolveInfo[GraphQLContext]
@@ -38,6 +56,7 @@ class Fields:
 
     query: Mapping[str, GraphQLField] = field(default_factory=dict)
     mutation: Mapping[str, GraphQLField] = field(default_factory=dict)
+    types: tuple[GraphQLNamedType, ...] = ()  # reachable only through interfaces
 
 
 class Contributor(Protocol):

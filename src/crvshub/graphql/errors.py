@@ -18,6 +18,15 @@ class InvalidGraphQL(AppError):
     title = "The GraphQL query is invalid"
 
 
+class QueryTooComplex(AppError):
+    """The GraphQL document is too deep, uses too many aliases or costs too much."""
+
+    code = "GQL-400-002"
+    status = 400
+    issue_type = "too-costly"
+    title = "The GraphQL query is too deep, too costly or uses too many aliases"
+
+
 def error_json(error: GraphQLError) -> dict[str, Any]:
     """Return one GraphQL error with the stable code in `extensions.code`.
 
@@ -28,9 +37,14 @@ def error_json(error: GraphQLError) -> dict[str, Any]:
     item: dict[str, Any] = dict(error.formatted)
     if isinstance(original, AppError):
         item["message"] = original.message
-        item["extensions"] = {"code": original.code, "status": original.status}
+        item["extensions"] = {**original.extra, "code": original.code,
+                              "status": original.status}
+        if original.expression:
+            item["extensions"]["expression"] = original.expression
     elif original is not None and not _is_invalid_request(error):
         raise original
+    elif (error.extensions or {}).get("code") == QueryTooComplex.code:
+        item["extensions"] = {"code": QueryTooComplex.code, "status": QueryTooComplex.status}
     else:
         item["extensions"] = {"code": InvalidGraphQL.code, "status": InvalidGraphQL.status}
     return item

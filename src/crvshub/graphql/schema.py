@@ -9,13 +9,20 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
 
-from graphql import GraphQLField, GraphQLObjectType, GraphQLSchema, assert_valid_schema
+from graphql import (
+    GraphQLField,
+    GraphQLNamedType,
+    GraphQLObjectType,
+    GraphQLSchema,
+    assert_valid_schema,
+)
 
 from crvshub.graphql.context import Contributor
+from crvshub.record import graphql_fields as record_fields
 from crvshub.registration_hook import graphql_fields as registration_hook_fields
 
 # Every feature that adds fields to /graphql, in schema order.
-CONTRIBUTORS: tuple[Contributor, ...] = (registration_hook_fields,)
+CONTRIBUTORS: tuple[Contributor, ...] = (registration_hook_fields, record_fields)
 
 
 class DuplicateField(RuntimeError):
@@ -33,13 +40,16 @@ def build_schema(contributors: Iterable[Contributor] = CONTRIBUTORS) -> GraphQLS
     """Return a validated schema with the Query and Mutation fields of the contributors."""
     query: dict[str, GraphQLField] = {}
     mutation: dict[str, GraphQLField] = {}
+    types: list[GraphQLNamedType] = []
     for contributor in contributors:
         fields = contributor.graphql_fields()
+        types.extend(fields.types)
         _merge(query, fields.query, "Query")
         _merge(mutation, fields.mutation, "Mutation")
     built = GraphQLSchema(
         query=GraphQLObjectType("Query", query),
         mutation=GraphQLObjectType("Mutation", mutation) if mutation else None,
+        types=types,
     )
     assert_valid_schema(built)
     return built

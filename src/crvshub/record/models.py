@@ -87,3 +87,14 @@ class IdempotencyKey(Base):
     response: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
 
     __table_args__ = (Index("uq_idempotency_client_key", "client_ref", "key", unique=True),)
+
+
+class SearchQuotaUse(Base):
+    """How many searches one RECORD_SEARCH client made on one UTC day (its daily quota)."""
+
+    __tablename__ = "search_quota_uses"
+
+    # No foreign key: a deleted client's counters are harmless and expire with the day.
+    client_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    used: Mapped[int] = mapped_column(Integer)

@@ -6,11 +6,13 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, date, datetime, time
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, func, insert, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from crvshub.db import insert_now, insert_unless_taken
-from crvshub.record.models import Record, RecordAction
+from crvshub.record.models import Record, RecordAction, SearchQuotaUse
 
 if TYPE_CHECKING:
     from crvshub.record.search import DateRange, RecordQuery, Scope
@@ -226,3 +228,37 @@ def matching(session: Session, conditions: Sequence[ColumnElement[bool]],
     keys += [Record.created_at.desc(), Record.id.desc()]
     query = select(Record).where(*conditions).order_by(*keys).limit(limit).offset(offset)
     return list(session.scalars(query))
+
+
+def use_search_quota(session: Session, client_id: str, day: date, quota: int) -> int | None:
+    """Count one search of a client on a day unless it reached its quota; return the count.
+
+    One `INSERT ... ON CONFLICT DO UPDATE ... WHERE used < quota RETURNING used`: the row
+    lock makes concurrent searches of several processes count one by one, and a search
+    refused for the quota is not counted (None).
+    """
+    if quota <= 0:
+        return None
+    builder = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    use = SearchQuotaUse
+    statement = builder(use).values(client_id=client_id, day=day, used=1).on_conflict_do_update(
+        index_elements=[use.client_id, use.day], set_={"used": use.used + 1},
+        where=use.used < quota,
+    ).returning(use.used)
+    used = session.connection().execute(statement).scalar()
+    return int(used) if used is not None else None
+
+
+def add_actions_now(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """Write several audit entries at once, in one batched INSERT (values of every column)."""
+    if rows:
+        session.execute(insert(RecordAction), list(rows))
+
+
+def actions_of(session: Session, record_ids: Sequence[str]) -> list[RecordAction]:
+    """Return every action on some records, oldest first."""
+    if not record_ids:
+        return []
+    return list(session.scalars(
+        select(RecordAction).where(RecordAction.record_id.in_(list(record_ids)))
+        .order_by(RecordAction.at, RecordAction.id)))

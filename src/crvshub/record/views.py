@@ -23,6 +23,7 @@ VERBS = {
     "unassigned": "Unassigned",
     "viewed": "Viewed",
     "downloaded": "Downloaded",
+    "retrieved": "Retrieved",
     "updated": "Updated",
     "correction-requested": "Correction requested",
     "correction-approved": "Correction approved",
