@@ -13,6 +13,7 @@ from crvshub.app import create_app
 from crvshub.auth import repository
 from crvshub.auth.dependencies import Principal, require
 from tests.conftest import FIELD_AGENT, NATLSYSADMIN, bearer, new_client, user_token
+from tests.web.helpers import signin_form
 
 
 def test_login_returns_rs256_token_with_role_scopes(client: TestClient, ctx) -> None:
@@ -136,7 +137,8 @@ def test_forwarded_proto_is_believed_from_trusted_proxies_only(
     browser = _behind(settings, peer)
     right = {"username": NATLSYSADMIN, "password": "test"}
     with browser:
-        response = browser.post("/login", data=right, follow_redirects=False,
+        form = signin_form(browser)
+        response = browser.post("/login", data={**right, **form}, follow_redirects=False,
                                 headers={"X-Forwarded-Proto": "https"})
     assert response.status_code == 303
     assert ("secure" in response.headers["set-cookie"].lower()) is secure

@@ -16,6 +16,7 @@ from crvshub.auth.throttle import Policy, address_key, delay_after, key_for, thr
 from crvshub.context import AppContext
 from crvshub.settings import SettingsError, load_settings
 from tests.conftest import FIELD_AGENT, NATLSYSADMIN, bearer, new_client, user_token
+from tests.web.helpers import signin_form
 
 WRONG = {"username": NATLSYSADMIN, "password": "guess"}
 RIGHT = {"username": NATLSYSADMIN, "password": "test"}
@@ -112,7 +113,7 @@ def test_the_victim_signs_in_while_an_attacker_fails_50_times(app, client, ctx) 
     assert statuses[:6] == [401] * 6 and set(statuses[6:]) == {429}
     victim = from_address(app, VICTIM)
     assert victim.post("/api/auth/login", json=RIGHT).status_code == 200
-    web = victim.post("/login", data=RIGHT, follow_redirects=False)
+    web = victim.post("/login", data={**RIGHT, **signin_form(victim)}, follow_redirects=False)
     assert web.status_code == 303
     # Failures that came during a delay were not even checked, so they were not counted.
     with ctx.db.transaction() as session:
@@ -184,8 +185,9 @@ def test_web_login_form_is_throttled_per_pair(app, client, ctx) -> None:
         assert attacker.post("/login", data=wrong, follow_redirects=False).status_code == 401
     blocked = attacker.post("/login", data=RIGHT, follow_redirects=False)
     assert blocked.status_code == 429 and blocked.headers["retry-after"] == "1"
-    assert from_address(app, VICTIM).post(
-        "/login", data=RIGHT, follow_redirects=False).status_code == 303
+    victim = from_address(app, VICTIM)
+    assert victim.post("/login", data={**RIGHT, **signin_form(victim)},
+                       follow_redirects=False).status_code == 303
 
 
 def _statements(ctx: AppContext, send: Any) -> list[str]:

@@ -45,3 +45,13 @@ def screenshot(page: Any, name: str) -> None:
     """Save a full-page screenshot for the documentation."""
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / name), full_page=True)
+
+
+def signin_form(client: Any) -> dict[str, str]:
+    """Open the sign-in page (setting its CSRF cookie) and return the form's hidden fields."""
+    import re
+
+    page = client.get("/")
+    found = re.search(r'name="csrf" value="([^"]*)"', page.text)
+    assert found and found.group(1), "the sign-in form has no CSRF field"
+    return {"csrf": found.group(1)}
