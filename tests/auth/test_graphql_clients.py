@@ -23,6 +23,7 @@ def _gql(client: TestClient, headers: dict[str, str], query: str, **variables: A
     response = client.post("/graphql", json={"query": query, "variables": variables},
                            headers=headers)
     assert response.status_code == 200, response.text
+    assert response.headers["cache-control"] == "no-store"  # secrets in answers
     return response.json()
 
 
