@@ -219,3 +219,38 @@ HOME_USERS: dict[str, str] = {
     "PERFORMANCE_MANAGER": "d.okpaleni",
     "NATIONAL_REGISTRAR": "j.ndekwa",
 }
+
+
+# `/graphql` is one route: its client management operations (the OpenCRVS Integrations page)
+# each get their own line, called with the document and variables below by every caller.
+# Ids match nothing, so an allowed caller gets a not-found error, never a refusal.
+GRAPHQL_UNKNOWN = PATH_VALUES["client_id"]
+GRAPHQL_OPERATIONS: dict[str, tuple[Access, dict[str, object]]] = {
+    "registerSystem": (NATLSYSADMIN, {
+        "query": "mutation($s: SystemInput) { registerSystem(system: $s) { clientSecret } }",
+        "variables": {"s": {"name": "authz table", "type": "HEALTH"}}}),
+    "refreshSystemSecret": (NATLSYSADMIN, {
+        "query": "mutation($c: String!) { refreshSystemSecret(clientId: $c) { clientSecret } }",
+        "variables": {"c": GRAPHQL_UNKNOWN}}),
+    "deactivateSystem": (NATLSYSADMIN, {
+        "query": "mutation($c: ID!) { deactivateSystem(clientId: $c) { status } }",
+        "variables": {"c": GRAPHQL_UNKNOWN}}),
+    "reactivateSystem": (NATLSYSADMIN, {
+        "query": "mutation($c: ID!) { reactivateSystem(clientId: $c) { status } }",
+        "variables": {"c": GRAPHQL_UNKNOWN}}),
+    "updatePermissions": (NATLSYSADMIN, {
+        "query": "mutation($s: UpdatePermissionsInput!) { updatePermissions(setting: $s) "
+                 "{ status } }",
+        "variables": {"s": {"clientId": GRAPHQL_UNKNOWN, "webhook": []}}}),
+    "deleteSystem": (NATLSYSADMIN, {
+        "query": "mutation($c: ID!) { deleteSystem(clientId: $c) { clientId } }",
+        "variables": {"c": GRAPHQL_UNKNOWN}}),
+    "fetchSystem": (NATLSYSADMIN, {
+        "query": "query($c: ID!) { fetchSystem(clientId: $c) { clientId } }",
+        "variables": {"c": GRAPHQL_UNKNOWN}}),
+    "getSystem": (NATLSYSADMIN, {
+        "query": "query($c: ID!) { getSystem(clientId: $c) { clientId } }",
+        "variables": {"c": GRAPHQL_UNKNOWN}}),
+    "searchSystems": (NATLSYSADMIN, {
+        "query": "{ searchSystems { totalItems } }"}),
+}

@@ -19,6 +19,7 @@ from crvshub.web.pages import csrf_token
 from tests.auth.authz_table import (
     BODIES,
     CLIENT_TYPES,
+    GRAPHQL_OPERATIONS,
     HOME_USERS,
     OTHER_OFFICE,
     PATH_VALUES,
@@ -206,4 +207,38 @@ def test_records_of_another_office_only_for_national_staff_and_the_hook(
                 problems.append(f"{route}: {caller} should be allowed, got {status}")
             if not allowed and status != 403:
                 problems.append(f"{route}: {caller} should be refused (403), got {status}")
+    assert not problems, "\n".join(problems)
+
+
+def test_every_client_management_operation_is_in_the_graphql_table() -> None:
+    from crvshub.auth.graphql_fields import graphql_fields
+
+    fields = graphql_fields()
+    contributed = set(fields.query) | set(fields.mutation)
+    assert contributed == set(GRAPHQL_OPERATIONS), (
+        "add every client management operation to GRAPHQL_OPERATIONS in tests/auth/authz_table.py")
+
+
+def _graphql_status(response) -> int:
+    """Return the HTTP status, or the status of the first GraphQL error, or 200."""
+    if response.status_code != 200 or not response.json().get("errors"):
+        return response.status_code
+    return int(response.json()["errors"][0]["extensions"]["status"])
+
+
+def test_each_caller_gets_exactly_the_graphql_access_in_the_table(client: TestClient,
+                                                                    ctx) -> None:
+    callers = _callers(ctx)
+    problems = []
+    for operation, (access, body) in sorted(GRAPHQL_OPERATIONS.items()):
+        for caller, headers in callers.items():
+            status = _graphql_status(client.post("/graphql", json=body, headers=headers))
+            allowed = access.allows(caller)
+            if allowed and status in (401, 403):
+                problems.append(f"{operation}: {caller} should be allowed, got {status}")
+            if not allowed and status not in (401, 403):
+                problems.append(f"{operation}: {caller} should be refused, got {status}")
+            if status == 400 or status >= 500:
+                problems.append(f"{operation}: {caller} got {status}: the table's document "
+                                "must run")
     assert not problems, "\n".join(problems)

@@ -73,9 +73,12 @@ def test_the_schema_has_every_contributed_field(client: TestClient, ctx: AppCont
     query = "{ __schema { queryType { fields { name } } mutationType { fields { name } } } }"
     found = _post(client, {"query": query}, token).json()["data"]["__schema"]
     assert [f["name"] for f in found["queryType"]["fields"]] == [
-        "registrationStatus", "searchEvents", "fetchBirthRegistration", "fetchDeathRegistration"]
+        "registrationStatus", "searchEvents", "fetchBirthRegistration", "fetchDeathRegistration",
+        "fetchSystem", "getSystem", "searchSystems"]
     names = {f["name"] for f in found["mutationType"]["fields"]}
-    assert names == {"confirmRegistration", "rejectRegistration"}
+    assert names == {"confirmRegistration", "rejectRegistration", "registerSystem",
+                     "refreshSystemSecret", "deactivateSystem", "reactivateSystem",
+                     "updatePermissions", "deleteSystem"}
     assert schema_module.CONTRIBUTORS  # an explicit list of feature modules
 
 

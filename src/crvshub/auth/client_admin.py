@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from crvshub.auth import crypto, domain, repository
 from crvshub.auth.clients import IssuedCredentials, create_client, sha_secret_of
 from crvshub.auth.cutoff import forget_now_and_after_commit
+from crvshub.auth.dependencies import Principal
 from crvshub.auth.errors import (
     ClientNameTaken,
     ClientNotFound,
@@ -34,6 +35,13 @@ class Actor:
 
     ref: str
     ip: str | None = None
+
+
+def actor_of(session: Session, principal: Principal, ip: str | None) -> Actor:
+    """Return the actor of a management action by an authenticated caller."""
+    user = repository.user_by_id(session, principal.subject)
+    who = f"user:{user.username}" if user else f"{principal.kind}:{principal.subject}"
+    return Actor(who, ip)
 
 
 @dataclass(frozen=True)
@@ -186,6 +194,15 @@ def get(session: Session, client_id: str) -> Client:
 def list_all(session: Session) -> list[Client]:
     """Return every client, newest first."""
     return list(repository.list_clients(session))
+
+
+def search(session: Session, *, client_type: str | None = None, status: str | None = None,
+           name: str | None = None, count: int = 10, skip: int = 0) -> tuple[int, list[Client]]:
+    """Return how many clients match the filters and the page asked for, newest first."""
+    total, page = repository.search_clients(
+        session, client_type=client_type, status=status, name=name, limit=count, offset=skip
+    )
+    return total, list(page)
 
 
 def update(session: Session, actor: Actor, client_id: str, changes: ClientChanges) -> Client:

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Path, Request
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
-from crvshub.auth import client_admin, repository
+from crvshub.auth import client_admin
 from crvshub.auth.clients import IssuedCredentials
 from crvshub.auth.dependencies import Principal, require
 from crvshub.auth.domain import Scope
@@ -63,9 +63,7 @@ def _changes(body: ClientCreate | ClientUpdate) -> client_admin.ClientChanges:
 
 
 def _actor(session: Session, principal: Principal, request: Request) -> client_admin.Actor:
-    user = repository.user_by_id(session, principal.subject)
-    who = f"user:{user.username}" if user else f"{principal.kind}:{principal.subject}"
-    return client_admin.Actor(who, client_address(request))
+    return client_admin.actor_of(session, principal, client_address(request))
 
 
 def _credentials(creds: IssuedCredentials) -> dict[str, Any]:

@@ -50,6 +50,15 @@ class InvalidClientSettings(AppError):
     title = "Invalid integration client settings"
 
 
+class InvalidClientQuery(AppError):
+    """A client search parameter (count, skip, name) is out of range."""
+
+    code = "AUTH-400-020"
+    status = 400
+    issue_type = "value"
+    title = "Invalid integration client search parameter"
+
+
 class ClientNotFound(AppError):
     """No integration client with that client_id."""
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -61,6 +61,26 @@ def client_by_client_id(session: Session, client_id: str) -> Client | None:
 def list_clients(session: Session) -> Sequence[Client]:
     """Return every client, newest first."""
     return session.scalars(select(Client).order_by(Client.created_at.desc())).all()
+
+
+def search_clients(
+    session: Session, *, client_type: str | None, status: str | None, name: str | None,
+    limit: int, offset: int,
+) -> tuple[int, Sequence[Client]]:
+    """Return how many clients match and one page of them, newest first."""
+    conditions = []
+    if client_type is not None:
+        conditions.append(Client.type == client_type)
+    if status is not None:
+        conditions.append(Client.status == status)
+    if name:
+        conditions.append(func.lower(Client.name).contains(name.lower(), autoescape=True))
+    total = session.scalar(select(func.count()).select_from(Client).where(*conditions)) or 0
+    page = session.scalars(
+        select(Client).where(*conditions)
+        .order_by(Client.created_at.desc(), Client.id).limit(limit).offset(offset)
+    ).all()
+    return int(total), page
 
 
 def client_names(session: Session) -> Sequence[tuple[str, str]]:

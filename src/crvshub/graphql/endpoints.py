@@ -27,6 +27,8 @@ from crvshub.graphql.schema import schema
 from crvshub.net import client_address
 
 MAX_ERRORS = 20
+# Answers carry client secrets and personal data: no cache may keep them.
+NO_STORE = {"Cache-Control": "no-store"}
 
 router = APIRouter(tags=["GraphQL"])
 
@@ -53,7 +55,7 @@ def graphql_endpoint(
     context = GraphQLContext(session, ctx.settings, principal, ip, ctx)
     result = run(body, context)
     if not result.errors:
-        return FastJSONResponse({"data": result.data})
+        return FastJSONResponse({"data": result.data}, headers=NO_STORE)
     errors = [error_json(e) for e in result.errors]
     # A failed mutation must leave nothing behind, like any failed request; what must be
     # recorded about the data other fields returned is written again.
@@ -61,7 +63,7 @@ def graphql_endpoint(
     for write in context.kept:
         write(session)
     return FastJSONResponse({"data": result.data, "errors": errors},
-                            status_code=http_status(result))
+                            status_code=http_status(result), headers=NO_STORE)
 
 
 def run(body: GraphQLBody, context: GraphQLContext) -> ExecutionResult:

@@ -41,6 +41,12 @@ def error_json(error: GraphQLError) -> dict[str, Any]:
                               "status": original.status}
         if original.expression:
             item["extensions"]["expression"] = original.expression
+        issues = original.issues
+        if len(issues) > 1 or issues[0].message != original.message:
+            # Every problem found at once, each with where it is, as on REST routes.
+            item["extensions"]["issues"] = [
+                {"code": i.code, "message": i.message, "expression": i.expression}
+                for i in issues]
     elif original is not None and not _is_invalid_request(error):
         raise original
     elif (error.extensions or {}).get("code") == QueryTooComplex.code:

@@ -17,12 +17,13 @@ from graphql import (
     assert_valid_schema,
 )
 
+from crvshub.auth import graphql_fields as client_fields
 from crvshub.graphql.context import Contributor
 from crvshub.record import graphql_fields as record_fields
 from crvshub.registration_hook import graphql_fields as registration_hook_fields
 
 # Every feature that adds fields to /graphql, in schema order.
-CONTRIBUTORS: tuple[Contributor, ...] = (registration_hook_fields, record_fields)
+CONTRIBUTORS: tuple[Contributor, ...] = (registration_hook_fields, record_fields, client_fields)
 
 
 class DuplicateField(RuntimeError):
