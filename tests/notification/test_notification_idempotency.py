@@ -11,8 +11,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from crvshub.context import AppContext
+from crvshub.notification.models import IdempotencyKey
 from crvshub.record import creation
-from crvshub.record.models import IdempotencyKey, Record
+from crvshub.record.models import Record
 from tests.conftest import LiveServer, bearer
 from tests.notification.helpers import (
     codes,

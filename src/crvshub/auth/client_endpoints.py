@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 
 from crvshub.auth import client_admin, repository
 from crvshub.auth.clients import IssuedCredentials
-from crvshub.auth.dependencies import Principal, require
-from crvshub.auth.domain import Scope
+from crvshub.auth.dependencies import require
+from crvshub.auth.domain import Principal, Scope
 from crvshub.deps import ContextDep, SessionDep
 from crvshub.fhir.responses import FastJSONResponse
 from crvshub.net import client_address

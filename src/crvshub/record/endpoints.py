@@ -10,7 +10,8 @@ from fastapi import APIRouter, Body, Depends, Header, Query, Request
 from pydantic import BaseModel, Field
 from starlette.responses import Response
 
-from crvshub.auth.dependencies import Principal, require
+from crvshub.auth.dependencies import require
+from crvshub.auth.domain import Principal
 from crvshub.deps import ContextDep, SessionDep
 from crvshub.fhir.responses import FastJSONResponse, FHIRResponse
 from crvshub.net import client_address as _ip
