@@ -19,7 +19,7 @@ from crvshub.settings import Settings, SettingsError
 from crvshub.web.pages import csrf_token
 from crvshub.webhook import domain as webhook_domain
 from crvshub.webhook.models import Subscription
-from tests.conftest import new_client
+from tests.helpers import new_client
 
 PUBLISHED_DEFAULT = "crvshub-development-secret-change-me"
 

@@ -13,7 +13,7 @@ from crvshub.app import create_app
 from crvshub.auth import repository
 from crvshub.auth.dependencies import require
 from crvshub.auth.domain import Principal
-from tests.conftest import FIELD_AGENT, NATLSYSADMIN, bearer, new_client, user_token
+from tests.helpers import FIELD_AGENT, NATLSYSADMIN, bearer, new_client, user_token
 
 
 def test_login_returns_rs256_token_with_role_scopes(client: TestClient, ctx) -> None:
