@@ -43,7 +43,7 @@ from crvshub.settings import BUILTIN_COUNTRY_DIR, Settings
 
 # The declaration bundle builder and free-port helper are shared with the test suite.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from tests.conftest import free_port
+from tests.helpers import free_port
 from tests.record.helpers import birth_bundle
 
 REGISTRAR = "r.olusinde"

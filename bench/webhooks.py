@@ -27,7 +27,7 @@ from sqlalchemy import delete, func, insert, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.conftest import free_port
+from tests.helpers import free_port
 from tests.webhook.factories import emit_event, make_record
 
 from crvshub.auth import crypto

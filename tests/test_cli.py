@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from tests.conftest import free_port
+from tests.helpers import free_port
 
 COMMANDS = [[], ["serve"], ["worker"], ["migrate"], ["seed"], ["user"], ["user", "create"],
             ["user", "list"], ["user", "disable"], ["user", "token"], ["keys"],

@@ -7,7 +7,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from crvshub.context import AppContext
-from tests.conftest import LiveServer, bearer, user_token
+from tests.helpers import LiveServer, bearer, user_token
 
 PUBLIC_GETS = ("/healthz", "/readyz", "/", "/location?type=CRVS_OFFICE", "/fhir/metadata",
                "/.well-known/jwks.json", "/static/app.css", "/openapi.json", "/documentation")

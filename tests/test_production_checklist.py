@@ -22,7 +22,8 @@ import httpx
 import jwt
 import pytest
 
-from tests.conftest import HQ_OFFICE_SID, PG_ADMIN_URL, _admin_exec, _pg_url, free_port
+from tests.conftest import PG_ADMIN_URL, _admin_exec, _pg_url
+from tests.helpers import HQ_OFFICE_SID, free_port
 
 METRICS_TOKEN = secrets.token_urlsafe(32)
 ADMIN_PASSWORD = "Checklist-admin-pass-7"

@@ -12,7 +12,7 @@ from crvshub.app import create_app
 from crvshub.auth import service as auth_service
 from crvshub.settings import Settings
 from crvshub.webhook.callbacks import AddressPolicy
-from tests.conftest import new_client
+from tests.helpers import new_client
 
 OPT_INS = ("demo_scope", "webhook_allow_loopback", "webhook_allow_private", "public_docs",
            "public_metrics", "token_query_credentials")

@@ -19,7 +19,7 @@ from crvshub.settings import Settings, SettingsError
 from crvshub.web.pages import csrf_token
 from crvshub.webhook import domain as webhook_domain
 from crvshub.webhook.models import Subscription
-from tests.conftest import new_client
+from tests.helpers import new_client
 
 PUBLISHED_DEFAULT = "crvshub-development-secret-change-me"
 
@@ -86,7 +86,7 @@ def test_a_weak_separate_key_is_refused_by_name() -> None:
 
 
 def test_csrf_key_changes_the_form_tokens_only(client: TestClient, ctx: AppContext) -> None:
-    from crvshub.auth.dependencies import Principal
+    from crvshub.auth.domain import Principal
 
     principal = Principal(kind="user", subject="u", name="n", scopes=frozenset(), token_id="tid")
     before = csrf_token(ctx, principal)

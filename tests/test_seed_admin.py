@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import HQ_OFFICE_SID
+from tests.helpers import HQ_OFFICE_SID
 
 STRONG_PASSWORD = "Correct-horse-battery-9"
 

@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from crvshub import supervisor
-from tests.conftest import free_port, wait_for
+from tests.helpers import free_port, wait_for
 
 CRVSHUB = str(Path(sys.executable).parent / "crvshub")
 pytestmark = pytest.mark.skipif(not supervisor.reuse_port_supported(),

@@ -7,8 +7,6 @@ to be imported.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
 from types import MappingProxyType
 
 from fastapi import APIRouter
@@ -19,16 +17,14 @@ from crvshub.auth.cutoff import ActiveCache, CredentialCache
 from crvshub.auth.keys import KeyRing
 from crvshub.auth.ratelimit import AuthLimits
 from crvshub.auth.throttle import Policy, Throttle
-from crvshub.context import AppContext
+from crvshub.context import AppContext, Wiring
 from crvshub.db import Database
-from crvshub.fhir.capability import ResourceCapability
 from crvshub.graphql import endpoints as graphql_endpoints
 from crvshub.location import endpoints as location_endpoints
 from crvshub.location.cache import LocationCache
 from crvshub.location.fhir_capability import LOCATION
 from crvshub.notification import endpoints as notification_endpoints
 from crvshub.outbox.service import EventListeners
-from crvshub.outbox.worker import Handler, PollerFactory
 from crvshub.record import endpoints as record_endpoints
 from crvshub.registration_hook import endpoints as registration_hook_endpoints
 from crvshub.registration_hook import service as registration_hook_service
@@ -44,16 +40,6 @@ from crvshub.webhook.delivery import DeliveryEngine
 from crvshub.webhook.service import VerifySlots
 
 
-@dataclass(frozen=True)
-class Wiring:
-    """What runs in a process besides its routes, named once for every process kind."""
-
-    listeners: EventListeners
-    handlers: Mapping[str, Handler]
-    pollers: tuple[PollerFactory, ...]
-    capabilities: tuple[ResourceCapability, ...]
-
-
 def wiring() -> Wiring:
     """Name every domain-event listener, outbox job handler, worker poller and FHIR resource."""
     return Wiring(
@@ -66,6 +52,8 @@ def wiring() -> Wiring:
         pollers=(DeliveryEngine,),
         # What /fhir/metadata declares.
         capabilities=(LOCATION,),
+        # The record workflow's port to the registration hook (record never imports it).
+        external_validation=registration_hook_service.EXTERNAL_VALIDATION,
     )
 
 
@@ -91,6 +79,7 @@ def build_context(settings: Settings) -> AppContext:
     db = Database(settings.database_url, pool_size=5 if settings.is_sqlite else 10)
     wired = wiring()
     wired.listeners.attach(db.sessionmaker)
+    wired.external_validation.attach(db.sessionmaker)
     location_cache = LocationCache(db, settings.location_cache_seconds)
     location_cache.watch(db.sessionmaker)
     return AppContext(

@@ -6,6 +6,7 @@ job handlers and pollers the process needs and creates its caches.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -20,10 +21,24 @@ if TYPE_CHECKING:
     from crvshub.auth.cutoff import ActiveCache, CredentialCache
     from crvshub.auth.ratelimit import AuthLimits
     from crvshub.auth.throttle import Throttle
-    from crvshub.composition import Wiring
+    from crvshub.fhir.capability import ResourceCapability
     from crvshub.location.cache import LocationCache
+    from crvshub.outbox.service import EventListeners
+    from crvshub.outbox.worker import Handler, PollerFactory
+    from crvshub.record.ports import ExternalValidation
     from crvshub.search.service import VocabularyCache
     from crvshub.webhook.service import VerifySlots
+
+
+@dataclass(frozen=True)
+class Wiring:
+    """What runs in a process besides its routes, named once for every process kind."""
+
+    listeners: EventListeners
+    handlers: Mapping[str, Handler]
+    pollers: tuple[PollerFactory, ...]
+    capabilities: tuple[ResourceCapability, ...]
+    external_validation: ExternalValidation
 
 
 @dataclass

@@ -3,6 +3,7 @@
 from crvshub.auth import models as auth_models
 from crvshub.db import Base
 from crvshub.location import models as location_models
+from crvshub.notification import models as notification_models
 from crvshub.outbox import models as outbox_models
 from crvshub.record import models as record_models
 from crvshub.registration_hook import models as registration_hook_models
@@ -13,6 +14,7 @@ __all__ = [
     "Base",
     "auth_models",
     "location_models",
+    "notification_models",
     "outbox_models",
     "record_models",
     "registration_hook_models",

@@ -26,7 +26,7 @@ from tests.auth.authz_table import (
     ROLES,
     ROUTES,
 )
-from tests.conftest import (
+from tests.helpers import (
     DORONGO_OFFICE_SID,
     LOCAL_REGISTRAR_OTHER_OFFICE,
     bearer,

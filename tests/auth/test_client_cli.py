@@ -11,7 +11,7 @@ import httpx
 import jwt
 import pytest
 
-from tests.conftest import NATLSYSADMIN, bearer, user_token
+from tests.helpers import NATLSYSADMIN, bearer, user_token
 
 
 def crvshub(database_url: str, *args: str, stdin: str | None = None):

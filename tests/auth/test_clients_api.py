@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from crvshub.auth import crypto
 from crvshub.auth.models import Client
-from tests.conftest import FIELD_AGENT, NATLSYSADMIN, bearer, new_client, user_token
+from tests.helpers import FIELD_AGENT, NATLSYSADMIN, bearer, new_client, user_token
 
 
 @pytest.fixture

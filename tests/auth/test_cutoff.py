@@ -8,7 +8,7 @@ import httpx
 from fastapi.testclient import TestClient
 
 from crvshub.app import create_app
-from tests.conftest import NATLSYSADMIN, bearer, user_token
+from tests.helpers import NATLSYSADMIN, bearer, user_token
 
 
 def _register(base: str, admin: dict[str, str], name: str) -> dict:

@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.auth import gui_documents as gui
-from tests.conftest import FIELD_AGENT, NATLSYSADMIN, bearer, new_client, user_token
+from tests.helpers import FIELD_AGENT, NATLSYSADMIN, bearer, new_client, user_token
 
 UNKNOWN = "00000000-0000-4000-8000-000000000000"
 

@@ -11,8 +11,9 @@ from fastapi.testclient import TestClient
 
 from crvshub.app import create_app
 from crvshub.auth import repository
-from crvshub.auth.dependencies import Principal, require
-from tests.conftest import FIELD_AGENT, NATLSYSADMIN, bearer, new_client, user_token
+from crvshub.auth.dependencies import require
+from crvshub.auth.domain import Principal
+from tests.helpers import FIELD_AGENT, NATLSYSADMIN, bearer, new_client, user_token
 from tests.web.helpers import signin_form
 
 

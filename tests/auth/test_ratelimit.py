@@ -15,7 +15,7 @@ from crvshub.auth.ratelimit import AuthLimits, TokenBucket, retry_after_header
 from crvshub.auth.throttle import Policy, address_key, delay_after, key_for, throttle_of
 from crvshub.context import AppContext
 from crvshub.settings import SettingsError, load_settings
-from tests.conftest import FIELD_AGENT, NATLSYSADMIN, bearer, new_client, user_token
+from tests.helpers import FIELD_AGENT, NATLSYSADMIN, bearer, new_client, user_token
 from tests.web.helpers import signin_form
 
 WRONG = {"username": NATLSYSADMIN, "password": "guess"}

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 
 from crvshub.auth.ratelimit import AuthLimits, TokenBucket
 from crvshub.auth.throttle import throttle_of
-from tests.conftest import bearer, new_client
+from tests.helpers import bearer, new_client
 
 
 class FakeTime:
@@ -206,7 +206,7 @@ def test_get_is_not_allowed(client: TestClient) -> None:
 
 def test_query_secrets_can_be_switched_off(settings) -> None:
     from crvshub.app import create_app
-    from tests.conftest import new_client as make
+    from tests.helpers import new_client as make
 
     app = create_app(settings.model_copy(update={"token_query_credentials": False}),
                      start_worker=False)

@@ -11,7 +11,7 @@ import sys
 import httpx
 
 from tests.compat.newman import run_collection
-from tests.conftest import bearer
+from tests.helpers import bearer
 
 
 def test_authenticate_collection(live_server, database_url: str, tmp_path) -> None:

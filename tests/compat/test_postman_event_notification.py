@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from crvshub.record.models import Record, RecordAction
 from tests.compat.newman import run_collection
-from tests.conftest import LiveServer, new_client
+from tests.helpers import LiveServer, new_client
 from tests.notification.helpers import DISTRICT_ID, FACILITY_ID, OFFICE_ID, STATE_ID
 
 

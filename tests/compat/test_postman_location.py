@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tests.compat.newman import run_collection
-from tests.conftest import HARAMBO_DISTRICT_SID, NATLSYSADMIN, user_token
+from tests.helpers import HARAMBO_DISTRICT_SID, NATLSYSADMIN, user_token
 from tests.location.helpers import DISTRICT_ID
 
 

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from crvshub.record.models import RecordAction
 from tests.compat.newman import run_collection
-from tests.conftest import LiveServer, new_client
+from tests.helpers import LiveServer, new_client
 from tests.notification.helpers import FACILITY_ID, OFFICE_ID
 from tests.record.graphql_helpers import birth, notify, register, set_columns
 

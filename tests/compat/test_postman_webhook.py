@@ -7,7 +7,7 @@ from pathlib import Path
 import httpx
 
 from tests.compat.newman import run_collection
-from tests.conftest import LiveServer, bearer, new_client
+from tests.helpers import LiveServer, bearer, new_client
 from tests.webhook.factories import register_births
 from tests.webhook.receiver import Receiver
 from tests.webhook.test_delivery import independent_opencrvs_signature

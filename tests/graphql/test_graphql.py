@@ -15,7 +15,7 @@ from crvshub.graphql import schema as schema_module
 from crvshub.graphql.context import Fields
 from crvshub.graphql.errors import error_json
 from crvshub.graphql.schema import DuplicateField, build_schema
-from tests.conftest import LOCAL_REGISTRAR, bearer, new_client, user_token
+from tests.helpers import LOCAL_REGISTRAR, bearer, new_client, user_token
 
 STATUS = "query($id: ID!) { registrationStatus(id: $id) }"
 

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from crvshub.context import AppContext
 from crvshub.graphql.limits import MAX_ALIASES, MAX_DEPTH
 from crvshub.record.models import SearchQuotaUse
-from tests.conftest import new_client
+from tests.helpers import new_client
 from tests.record.graphql_helpers import codes, graphql
 
 

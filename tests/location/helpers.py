@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from crvshub.location.domain import stable_location_id
-from tests.conftest import HARAMBO_DISTRICT_SID, HARAMBO_HOSPITAL_SID, HARAMBO_OFFICE_SID
+from tests.helpers import HARAMBO_DISTRICT_SID, HARAMBO_HOSPITAL_SID, HARAMBO_OFFICE_SID
 
 DISTRICT_ID = stable_location_id("FAR", HARAMBO_DISTRICT_SID)
 OFFICE_ID = stable_location_id("FAR", HARAMBO_OFFICE_SID)

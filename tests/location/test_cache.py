@@ -7,7 +7,7 @@ import time
 from fastapi.testclient import TestClient
 
 from crvshub.app import create_app
-from tests.conftest import NATLSYSADMIN, bearer, user_token
+from tests.helpers import NATLSYSADMIN, bearer, user_token
 from tests.location.helpers import DISTRICT_ID, OFFICE_ID, facility
 
 

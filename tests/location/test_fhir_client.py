@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fhirpy import SyncFHIRClient
 
-from tests.conftest import NATLSYSADMIN, user_token
+from tests.helpers import NATLSYSADMIN, user_token
 from tests.location.helpers import DISTRICT_ID, OFFICE_ID
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime
 
-from tests.conftest import FIELD_AGENT, NATLSYSADMIN, bearer, user_token
+from tests.helpers import FIELD_AGENT, NATLSYSADMIN, bearer, user_token
 from tests.location.helpers import DISTRICT_ID, HOSPITAL_ID, OFFICE_ID, code_of, expressions
 
 SYSTEM = "http://opencrvs.org/specs/id/internal-id"

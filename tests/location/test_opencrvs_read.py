@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from crvshub.location.domain import stable_location_id
-from tests.conftest import HARAMBO_DISTRICT_SID, HARAMBO_OFFICE_SID
+from tests.helpers import HARAMBO_DISTRICT_SID, HARAMBO_OFFICE_SID
 from tests.location.helpers import DISTRICT_ID, HOSPITAL_ID, OFFICE_ID, STATE_SID, code_of
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from tests.conftest import FIELD_AGENT, NATLSYSADMIN, bearer, new_client, user_token
+from tests.helpers import FIELD_AGENT, NATLSYSADMIN, bearer, new_client, user_token
 from tests.location.helpers import DISTRICT_ID, code_of, expressions, facility
 
 ADMIN_AREA = {

@@ -6,7 +6,7 @@ from crvshub.location import repository
 from crvshub.location.domain import stable_location_id
 from crvshub.location.seed import load_country
 from crvshub.settings import BUILTIN_COUNTRY_DIR
-from tests.conftest import HARAMBO_DISTRICT_SID, HARAMBO_OFFICE_SID
+from tests.helpers import HARAMBO_DISTRICT_SID, HARAMBO_OFFICE_SID
 
 
 def test_default_country_is_seeded(db) -> None:

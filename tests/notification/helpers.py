@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 
 from crvshub.context import AppContext
 from crvshub.notification.service import record_count
-from tests.conftest import bearer, new_client
+from tests.helpers import bearer, new_client
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "docs" / "integrations" / "examples"
 OFFICE_ID = "fe8c2a25-25b3-5d6c-bfdd-4b5d8e33a13f"  # Harambo District Office

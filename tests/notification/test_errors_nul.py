@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from crvshub.errors import AppError
 from crvshub.notification.service import canonical
 from crvshub.notification.validation import parse_structure
-from tests.conftest import NATLSYSADMIN, bearer, new_client, user_token
+from tests.helpers import NATLSYSADMIN, bearer, new_client, user_token
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "docs" / "integrations" / "examples"
 

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from crvshub.context import AppContext
-from tests.conftest import bearer, new_client
+from tests.helpers import bearer, new_client
 from tests.notification.helpers import (
     DISTRICT_ID,
     FACILITY_ID,

@@ -146,7 +146,7 @@ def test_v13_forms_family_array_legacy_identifier_and_reg_last_location(
 
 
 def test_field_agent_user_token_is_accepted_as_staff(client: TestClient, ctx: AppContext):
-    from tests.conftest import FIELD_AGENT, user_token
+    from tests.helpers import FIELD_AGENT, user_token
 
     response = post(client, user_token(ctx, FIELD_AGENT), example("birth-minimal"))
     assert response.status_code == 200, response.text

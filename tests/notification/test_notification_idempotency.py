@@ -11,9 +11,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from crvshub.context import AppContext
+from crvshub.notification.models import IdempotencyKey
 from crvshub.record import creation
-from crvshub.record.models import IdempotencyKey, Record
-from tests.conftest import LiveServer, bearer
+from crvshub.record.models import Record
+from tests.helpers import LiveServer, bearer
 from tests.notification.helpers import (
     codes,
     example,
@@ -132,7 +133,7 @@ def test_a_retry_gets_the_first_answer_even_after_the_record_moved_on(
     client: TestClient, ctx: AppContext
 ) -> None:
     """A hospital retrying after a timeout sees what it would have seen, not later changes."""
-    from tests.conftest import REGISTRATION_AGENT, user_token
+    from tests.helpers import REGISTRATION_AGENT, user_token
 
     token = health_token(ctx)
     bundle = example("birth-full")  # carries a Composition identifier: the retry key

@@ -6,7 +6,7 @@ from fastapi.testclient import TestClient
 
 from crvshub.context import AppContext
 from crvshub.location.domain import stable_location_id
-from tests.conftest import DORONGO_OFFICE_SID, FIELD_AGENT, user_token
+from tests.helpers import DORONGO_OFFICE_SID, FIELD_AGENT, user_token
 from tests.notification.helpers import codes, example, fresh_ids, health_token, post, records
 
 DORONGO_OFFICE = f"Location/{stable_location_id('FAR', DORONGO_OFFICE_SID)}"

@@ -10,7 +10,7 @@ from sqlalchemy import update
 
 from crvshub.context import AppContext
 from crvshub.record.models import Record
-from tests.conftest import LOCAL_REGISTRAR, bearer, user_token
+from tests.helpers import LOCAL_REGISTRAR, bearer, user_token
 from tests.notification.helpers import example, fresh_ids, health_token, post
 from tests.record.helpers import act
 

@@ -8,7 +8,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from crvshub.location.domain import stable_location_id
-from tests.conftest import HARAMBO_HOSPITAL_SID, bearer
+from tests.helpers import HARAMBO_HOSPITAL_SID, bearer
 
 HOSPITAL_ID = stable_location_id("FAR", HARAMBO_HOSPITAL_SID)
 SECTIONS = "http://opencrvs.org/specs/sections"

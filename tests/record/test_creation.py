@@ -18,7 +18,7 @@ from crvshub.record.models import Record, RecordAction
 from crvshub.record.search_columns import search_columns
 from crvshub.record.service import Actor
 from crvshub.text import normalize
-from tests.conftest import FIELD_AGENT, LOCAL_REGISTRAR, REGISTRATION_AGENT, bearer, user_token
+from tests.helpers import FIELD_AGENT, LOCAL_REGISTRAR, REGISTRATION_AGENT, bearer, user_token
 from tests.notification.helpers import OFFICE_ID, example, fresh_ids, health_token, post
 from tests.record.helpers import act, birth_bundle, declare
 

@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 
 from crvshub.context import AppContext
 from crvshub.location.domain import stable_location_id
-from tests.conftest import (
+from tests.helpers import (
     DORONGO_OFFICE_SID,
     LOCAL_REGISTRAR,
     LOCAL_REGISTRAR_OTHER_OFFICE,

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from crvshub.context import AppContext
 from crvshub.record.models import Record, RecordAction, SearchQuotaUse
 from crvshub.record.search_access import reset_time
-from tests.conftest import (
+from tests.helpers import (
     LOCAL_REGISTRAR,
     LOCAL_REGISTRAR_OTHER_OFFICE,
     LiveServer,

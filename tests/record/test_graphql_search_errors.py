@@ -8,7 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from crvshub.context import AppContext
-from tests.conftest import new_client
+from tests.helpers import new_client
 from tests.record.graphql_helpers import codes, graphql
 
 FIND = """query ($p: AdvancedSearchParametersInput!, $count: Int, $skip: Int, $sortColumn: String,

@@ -104,7 +104,7 @@ def _span(start: date, end: date) -> Any:
 
 
 def _staff_search(client: TestClient, ctx: AppContext, user: str, **params: Any) -> Any:
-    from tests.conftest import bearer, user_token
+    from tests.helpers import bearer, user_token
 
     return client.get("/api/records/search", params=params,
                       headers=bearer(user_token(ctx, user)))

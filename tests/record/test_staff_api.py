@@ -11,7 +11,7 @@ from sqlalchemy import select
 from crvshub.context import AppContext
 from crvshub.outbox.models import DomainEvent
 from crvshub.record.models import RecordAction
-from tests.conftest import (
+from tests.helpers import (
     DORONGO_OFFICE_SID,
     FIELD_AGENT,
     LOCAL_REGISTRAR,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 
 from crvshub.context import AppContext
-from tests.conftest import FIELD_AGENT, LOCAL_REGISTRAR, REGISTRATION_AGENT, bearer, user_token
+from tests.helpers import FIELD_AGENT, LOCAL_REGISTRAR, REGISTRATION_AGENT, bearer, user_token
 from tests.record.helpers import act, declare, issue_code
 
 

@@ -16,7 +16,7 @@ from crvshub.auth.service import issue_record_token
 from crvshub.context import AppContext
 from crvshub.registration_hook.nid_sim import NidSimulator, SimConfig
 from crvshub.settings import Settings
-from tests.conftest import LOCAL_REGISTRAR, LiveServer, free_port
+from tests.helpers import LOCAL_REGISTRAR, LiveServer, free_port
 
 
 @pytest.fixture

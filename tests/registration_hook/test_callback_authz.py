@@ -12,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from crvshub.context import AppContext
-from tests.conftest import (
+from tests.helpers import (
     LOCAL_REGISTRAR,
     LOCAL_REGISTRAR_OTHER_OFFICE,
     NATIONAL_REGISTRAR,

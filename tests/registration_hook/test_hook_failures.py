@@ -16,7 +16,7 @@ from crvshub.context import AppContext
 from crvshub.db import utcnow
 from crvshub.outbox.models import DomainEvent, OutboxJob
 from crvshub.outbox.worker import Worker
-from tests.conftest import LOCAL_REGISTRAR, REGISTRATION_AGENT, bearer, free_port, user_token
+from tests.helpers import LOCAL_REGISTRAR, REGISTRATION_AGENT, bearer, free_port, user_token
 from tests.record.helpers import act, declare, issue_code
 from tests.registration_hook.conftest import record_token
 

@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 
 from crvshub.registration_hook.nid_sim import NidSimulator
-from tests.conftest import (
+from tests.helpers import (
     FIELD_AGENT,
     LOCAL_REGISTRAR,
     REGISTRATION_AGENT,

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 
 from crvshub.registration_hook.nid_sim import NidSimulator
-from tests.conftest import (
+from tests.helpers import (
     LOCAL_REGISTRAR,
     REGISTRATION_AGENT,
     LiveServer,

@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from tests.conftest import LiveServer, new_client
+from tests.helpers import LiveServer, new_client
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "docs" / "screenshots"

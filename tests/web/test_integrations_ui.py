@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.conftest import FIELD_AGENT, NATLSYSADMIN
+from tests.helpers import FIELD_AGENT, NATLSYSADMIN
 from tests.web.helpers import screenshot, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.parametrize("backend", ["sqlite"], indirect=True)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.conftest import LOCAL_REGISTRAR, REGISTRATION_AGENT, bearer, user_token
+from tests.helpers import LOCAL_REGISTRAR, REGISTRATION_AGENT, bearer, user_token
 from tests.web.helpers import history, notify_birth, screenshot, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.parametrize("backend", ["sqlite"], indirect=True)]

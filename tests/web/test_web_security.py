@@ -8,7 +8,7 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 
 from crvshub.context import AppContext
-from tests.conftest import FIELD_AGENT, LOCAL_REGISTRAR, bearer, user_token
+from tests.helpers import FIELD_AGENT, LOCAL_REGISTRAR, bearer, user_token
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "src" / "crvshub" / "web" / "templates"
 LOGIN_CSRF_COOKIE = "crvshub_login_csrf"

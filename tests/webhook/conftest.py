@@ -12,7 +12,7 @@ from crvshub.auth.clients import IssuedCredentials
 from crvshub.context import AppContext
 from crvshub.settings import Settings
 from crvshub.webhook.delivery import DeliveryEngine
-from tests.conftest import bearer, new_client
+from tests.helpers import bearer, new_client
 from tests.webhook.receiver import Receiver
 
 BIRTH_PERMISSIONS = [{"event": "birth", "permissions": ["child-details"]},

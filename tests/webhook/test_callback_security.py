@@ -15,7 +15,7 @@ from crvshub.context import AppContext
 from crvshub.webhook import delivery, domain
 from crvshub.webhook.callbacks import VERIFICATION_FAILED
 from crvshub.webhook.delivery import DeliveryEngine
-from tests.conftest import free_port
+from tests.helpers import free_port
 from tests.webhook.conftest import Subscriber, subscribe
 from tests.webhook.factories import register_births
 from tests.webhook.receiver import Receiver

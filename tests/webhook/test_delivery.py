@@ -14,7 +14,7 @@ from standardwebhooks import Webhook
 
 from crvshub.context import AppContext
 from crvshub.webhook.delivery import DeliveryEngine
-from tests.conftest import bearer, new_client
+from tests.helpers import bearer, new_client
 from tests.webhook.conftest import Subscriber, drain, subscribe
 from tests.webhook.factories import emit_event, make_record, register_births
 from tests.webhook.receiver import Receiver

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from crvshub.settings import Settings
-from tests.conftest import LiveServer, bearer, new_client
+from tests.helpers import LiveServer, bearer, new_client
 from tests.webhook.conftest import BIRTH_PERMISSIONS
 from tests.webhook.factories import register_births
 from tests.webhook.receiver import Receiver

@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from crvshub.context import AppContext
-from tests.conftest import LiveServer, bearer, new_client
+from tests.helpers import LiveServer, bearer, new_client
 from tests.webhook.conftest import BIRTH_PERMISSIONS, Subscriber
 from tests.webhook.receiver import Receiver
 

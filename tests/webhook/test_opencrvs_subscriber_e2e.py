@@ -19,7 +19,7 @@ from typing import Any
 
 import httpx
 
-from tests.conftest import (
+from tests.helpers import (
     LOCAL_REGISTRAR,
     REGISTRATION_AGENT,
     LiveServer,

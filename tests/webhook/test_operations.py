@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 
 from crvshub.context import AppContext
 from crvshub.webhook.delivery import DeliveryEngine
-from tests.conftest import LOCAL_REGISTRAR, NATLSYSADMIN, bearer, new_client, user_token
+from tests.helpers import LOCAL_REGISTRAR, NATLSYSADMIN, bearer, new_client, user_token
 from tests.webhook.conftest import Subscriber, drain, subscribe
 from tests.webhook.factories import register_births
 from tests.webhook.receiver import Receiver

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 
 from crvshub.context import AppContext
-from tests.conftest import bearer, new_client
+from tests.helpers import bearer, new_client
 from tests.webhook.conftest import Subscriber, subscribe
 from tests.webhook.receiver import Receiver
 

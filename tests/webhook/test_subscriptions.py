@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from fastapi.testclient import TestClient
 
 from crvshub.context import AppContext
-from tests.conftest import NATLSYSADMIN, bearer, new_client, user_token
+from tests.helpers import NATLSYSADMIN, bearer, new_client, user_token
 from tests.webhook.conftest import Subscriber, subscribe
 from tests.webhook.receiver import Receiver
 
@@ -83,7 +83,7 @@ def test_failed_verification_is_refused(
 
 
 def test_unreachable_callback_is_refused(client: TestClient, subscriber: Subscriber) -> None:
-    from tests.conftest import free_port
+    from tests.helpers import free_port
 
     url = f"http://127.0.0.1:{free_port()}/hook"
     response = client.post("/webhooks", json=_hub(subscriber, url), headers=subscriber.headers)

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from crvshub.auth import crypto, domain, repository
 from crvshub.auth.clients import IssuedCredentials, create_client, sha_secret_of
 from crvshub.auth.cutoff import forget_now_and_after_commit
-from crvshub.auth.dependencies import Principal
+from crvshub.auth.domain import Principal
 from crvshub.auth.errors import (
     ClientNameTaken,
     ClientNotFound,
@@ -25,6 +25,7 @@ from crvshub.auth.models import AdminAudit, Client
 from crvshub.context import AppContext
 from crvshub.db import utcnow
 from crvshub.errors import Issue
+from crvshub.record import service as record_service
 
 NAME_MAX = 255
 
@@ -281,7 +282,7 @@ def delete(session: Session, ctx: AppContext, actor: Actor, client_id: str) -> d
     """Delete a client and its webhook subscriptions; return what it was."""
     client = get(session, client_id)
     snapshot = client_view(client)
-    detached = repository.detach_records(session, client.id)
+    detached = record_service.detach_client(session, client.id)
     _audit(session, actor, "delete", client, snapshot=snapshot, records_detached=detached)
     try:
         with session.begin_nested():

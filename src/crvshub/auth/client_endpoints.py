@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request
-from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from crvshub.auth import client_admin
 from crvshub.auth.clients import IssuedCredentials
-from crvshub.auth.dependencies import Principal, require
-from crvshub.auth.domain import Scope
+from crvshub.auth.dependencies import require
+from crvshub.auth.domain import Principal, Scope
+from crvshub.auth.schemas import ClientCreate, ClientUpdate
 from crvshub.deps import ContextDep, SessionDep
 from crvshub.fhir.responses import FastJSONResponse
 from crvshub.net import client_address
@@ -21,35 +21,6 @@ router = APIRouter(prefix="/api/integrations", tags=["integration clients"])
 Admin = Annotated[Principal, Depends(require(Scope.NATLSYSADMIN))]
 ClientId = Annotated[str, Path(min_length=1, max_length=128, description="The public client_id")]
 NO_STORE = {"Cache-Control": "no-store"}
-
-
-class WebhookPermission(BaseModel):
-    """Composition sections a webhook client receives for one event."""
-
-    model_config = ConfigDict(extra="forbid")
-    event: str = Field(max_length=16)
-    permissions: list[str] = Field(max_length=32)
-
-
-class ClientCreate(BaseModel):
-    """A new integration client."""
-
-    model_config = ConfigDict(extra="forbid")
-    name: str = Field(min_length=1, max_length=255)
-    type: str = Field(max_length=32, description="HEALTH, RECORD_SEARCH, WEBHOOK or NATIONAL_ID")
-    integrating_system_type: str | None = Field(default=None, max_length=16)
-    daily_quota: int | None = Field(default=None, ge=0)
-    webhook_permissions: list[WebhookPermission] | None = Field(default=None, max_length=8)
-
-
-class ClientUpdate(BaseModel):
-    """Fields of a client that may change; absent fields stay as they are."""
-
-    model_config = ConfigDict(extra="forbid")
-    name: str | None = Field(default=None, min_length=1, max_length=255)
-    integrating_system_type: str | None = Field(default=None, max_length=16)
-    daily_quota: int | None = Field(default=None, ge=0)
-    webhook_permissions: list[WebhookPermission] | None = Field(default=None, max_length=8)
 
 
 def _changes(body: ClientCreate | ClientUpdate) -> client_admin.ClientChanges:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -11,6 +10,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from crvshub.auth.cutoff import ACTIVE_CACHE_SECONDS, ActiveCache, active_cache
+from crvshub.auth.domain import Principal, PrincipalKind
 from crvshub.auth.ratelimit import limits_of, retry_after_header
 from crvshub.context import AppContext, get_context
 from crvshub.errors import AuthenticationRequired, ClientInactive, Forbidden, RateLimited
@@ -23,7 +23,6 @@ __all__ = [
     "ACTIVE_CACHE_SECONDS",
     "SESSION_COOKIE",
     "ActiveCache",
-    "Principal",
     "PrincipalDep",
     "authenticate",
     "bearer_token",
@@ -31,33 +30,6 @@ __all__ = [
     "principal_from_token",
     "require",
 ]
-
-
-@dataclass(frozen=True)
-class Principal:
-    """The authenticated caller: a staff user, an integration client, or a record token."""
-
-    kind: str
-    subject: str
-    name: str
-    scopes: frozenset[str]
-    token_id: str
-    role: str | None = None
-    office_id: str | None = None
-    client_type: str | None = None
-    client_id: str | None = None
-    record_id: str | None = None
-
-    def has_any(self, scopes: tuple[str, ...]) -> bool:
-        """Tell whether the caller holds at least one of the scopes."""
-        return not scopes or any(s in self.scopes for s in scopes)
-
-    @property
-    def label(self) -> str:
-        """Return a human label for audits: name and kind."""
-        if self.kind == "client":
-            return f"{self.name} ({self.client_type})"
-        return f"{self.name} ({self.role or self.kind})"
 
 
 def bearer_token(request: Request) -> str | None:
@@ -87,6 +59,13 @@ def _subject(claims: dict[str, Any]) -> tuple[str, str]:
     return kind, str(claims["sub"])
 
 
+def _kind(claims: dict[str, Any]) -> PrincipalKind:
+    try:
+        return PrincipalKind(str(claims.get("crvshub:kind", "client")))
+    except ValueError:
+        raise AuthenticationRequired("The token names no known kind of caller") from None
+
+
 def _principal(claims: dict[str, Any], active: bool, facts: dict[str, Any]) -> Principal:
     if not active:
         raise ClientInactive()
@@ -94,7 +73,7 @@ def _principal(claims: dict[str, Any], active: bool, facts: dict[str, Any]) -> P
         raise ClientInactive("The client secret was refreshed after this token was issued")
     scope = claims.get("scope", [])
     return Principal(
-        kind=str(claims.get("crvshub:kind", "client")),
+        kind=_kind(claims),
         subject=str(claims["sub"]),
         name=str(facts.get("name", "")),
         scopes=frozenset(scope.split() if isinstance(scope, str) else scope),

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 
 class Role(StrEnum):
@@ -187,3 +189,51 @@ def normalise_webhook_permissions(permissions: list[dict[str, object]]) -> list[
 def client_name_key(name: str) -> str:
     """Return the form of a client name compared for uniqueness (case and spaces folded)."""
     return " ".join(name.split()).casefold()
+
+
+class PrincipalKind(StrEnum):
+    """What an authenticated caller is (the token's `crvshub:kind`)."""
+
+    USER = "user"
+    CLIENT = "client"
+    RECORD = "record"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The authenticated caller: a staff user, an integration client, or a record token."""
+
+    kind: PrincipalKind
+    subject: str
+    name: str
+    scopes: frozenset[str]
+    token_id: str
+    role: str | None = None
+    office_id: str | None = None
+    client_type: str | None = None
+    client_id: str | None = None
+    record_id: str | None = None
+
+    def has_any(self, scopes: tuple[str, ...]) -> bool:
+        """Tell whether the caller holds at least one of the scopes."""
+        return not scopes or any(s in self.scopes for s in scopes)
+
+    @property
+    def label(self) -> str:
+        """Return a human label for audits: name and kind."""
+        if self.kind == PrincipalKind.CLIENT:
+            return f"{self.name} ({self.client_type})"
+        return f"{self.name} ({self.role or self.kind})"
+
+
+@dataclass(frozen=True)
+class ClientSummary:
+    """What other features may know of an integration client (read through `auth.service`)."""
+
+    id: str
+    client_id: str
+    name: str
+    type: str
+    status: str
+    created_by: str | None
+    webhook_permissions: list[dict[str, Any]]

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
-from pydantic import BaseModel, Field
 from starlette.responses import PlainTextResponse
 
 from crvshub.auth import client_endpoints, service, token_endpoints
 from crvshub.auth.dependencies import PrincipalDep
+from crvshub.auth.schemas import LoginRequest
 from crvshub.deps import ContextDep, SessionDep
 from crvshub.fhir.responses import FastJSONResponse
 from crvshub.net import ClientAddressDep
@@ -15,13 +15,6 @@ from crvshub.net import ClientAddressDep
 router = APIRouter(tags=["authentication"])
 router.include_router(token_endpoints.router)
 router.include_router(client_endpoints.router)
-
-
-class LoginRequest(BaseModel):
-    """Staff credentials."""
-
-    username: str = Field(min_length=1, max_length=128)
-    password: str = Field(min_length=1, max_length=1024)
 
 
 @router.post("/api/auth/login", summary="Log a staff user in and return an access token")

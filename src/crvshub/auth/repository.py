@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -94,16 +94,6 @@ def active_national_id(session: Session) -> Client | None:
     return session.scalars(
         select(Client).where(Client.type == "NATIONAL_ID", Client.status == "active")
     ).first()
-
-
-def detach_records(session: Session, client_row_id: str) -> int:
-    """Clear the source client of the records a client sent; return how many."""
-    from crvshub.record.models import Record
-
-    result = session.execute(
-        update(Record).where(Record.source_client_id == client_row_id).values(source_client_id=None)
-    )
-    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def delete_client(session: Session, client: Client) -> None:

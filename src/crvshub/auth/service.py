@@ -9,7 +9,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from crvshub.auth import domain, passwords, repository
-from crvshub.auth.dependencies import Principal
+from crvshub.auth.clients import sha_secret_of
+from crvshub.auth.domain import ClientSummary, Principal
 from crvshub.auth.errors import (
     InvalidLogin,
     LoginThrottled,
@@ -23,7 +24,7 @@ from crvshub.auth.ratelimit import retry_after_header
 from crvshub.auth.throttle import key_for, throttle_of
 from crvshub.context import AppContext
 from crvshub.db import utcnow
-from crvshub.location import repository as location_repository
+from crvshub.location import service as location_service
 from crvshub.settings import Settings
 
 
@@ -180,7 +181,7 @@ def create_user(
     """Create a staff user attached to an office (by id or statistical id)."""
     if role not in domain.Role.__members__:
         raise UnknownRole(f"Unknown role {role!r}: use one of {', '.join(domain.Role)}")
-    office_row = location_repository.office_by_ref(session, office)
+    office_row = location_service.office_by_ref(session, office)
     if office_row is None:
         raise UnknownOffice(f"No CRVS office with id or statistical id {office!r}")
     if repository.user_by_username(session, username) is not None:
@@ -201,3 +202,37 @@ def create_user(
     repository.add(session, user)
     session.flush()
     return user
+
+
+def client_summary(session: Session, client_row_id: str) -> ClientSummary | None:
+    """Return what other features may know of a client, by its row id (the token subject)."""
+    client = repository.client_by_id(session, client_row_id)
+    if client is None:
+        return None
+    return ClientSummary(
+        id=client.id,
+        client_id=client.client_id,
+        name=client.name,
+        type=client.type,
+        status=client.status,
+        created_by=client.created_by,
+        webhook_permissions=client.webhook_permissions,
+    )
+
+
+def webhook_secret(session: Session, settings: Settings, client: ClientSummary) -> str:
+    """Return a client's webhook signing secret (`sha_secret`), decrypted."""
+    row = repository.client_by_id(session, client.id)  # already in the session: no query
+    if row is None:
+        raise LookupError(f"no client {client.id!r}")
+    return sha_secret_of(settings, row)
+
+
+def user_by_id(session: Session, user_id: str) -> User | None:
+    """Return a staff user by id, or None."""
+    return repository.user_by_id(session, user_id)
+
+
+def client_by_id(session: Session, client_row_id: str) -> Client | None:
+    """Return an integration client by its row id (the token subject), or None."""
+    return repository.client_by_id(session, client_row_id)

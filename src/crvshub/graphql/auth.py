@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from fastapi import Request
 
-from crvshub.auth.dependencies import Principal, current_principal
+from crvshub.auth.dependencies import current_principal
+from crvshub.auth.domain import Principal
 from crvshub.errors import Forbidden
 from crvshub.graphql.context import GraphQLContext
 

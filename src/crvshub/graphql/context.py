@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Protocol
 from graphql import GraphQLField, GraphQLNamedType, GraphQLResolveInfo
 from sqlalchemy.orm import Session
 
-from crvshub.auth.dependencies import Principal
+from crvshub.auth.domain import Principal
 from crvshub.settings import Settings
 
 if TYPE_CHECKING:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Request
 from graphql import (
     ExecutionResult,
@@ -13,7 +11,6 @@ from graphql import (
     specified_rules,
     validate,
 )
-from pydantic import BaseModel, Field
 from starlette.responses import Response
 
 from crvshub.deps import ContextDep, SessionDep
@@ -24,6 +21,7 @@ from crvshub.graphql.context import GraphQLContext
 from crvshub.graphql.errors import error_json, http_status, request_error_json
 from crvshub.graphql.limits import MAX_TOKENS, QueryLimits
 from crvshub.graphql.schema import schema
+from crvshub.graphql.schemas import GraphQLBody
 from crvshub.net import client_address
 
 MAX_ERRORS = 20
@@ -31,14 +29,6 @@ MAX_ERRORS = 20
 NO_STORE = {"Cache-Control": "no-store"}
 
 router = APIRouter(tags=["GraphQL"])
-
-
-class GraphQLBody(BaseModel):
-    """A GraphQL request."""
-
-    query: str = Field(max_length=100_000)
-    variables: dict[str, Any] | None = None
-    operation_name: str | None = Field(default=None, alias="operationName")
 
 
 @router.post("/graphql")

@@ -7,8 +7,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends, Request
 from starlette.responses import Response
 
-from crvshub.auth.dependencies import Principal, require
-from crvshub.auth.domain import Scope
+from crvshub.auth.dependencies import require
+from crvshub.auth.domain import Principal, Scope
 from crvshub.deps import ContextDep, SessionDep
 from crvshub.fhir.responses import FHIR_JSON, FHIRResponse
 from crvshub.location import payloads, queries, service

@@ -11,8 +11,8 @@ from fastapi import APIRouter, Body, Depends, Header, Request
 from starlette.responses import Response
 
 from crvshub import __version__
-from crvshub.auth.dependencies import Principal, require
-from crvshub.auth.domain import Scope
+from crvshub.auth.dependencies import require
+from crvshub.auth.domain import Principal, Scope
 from crvshub.deps import ContextDep, SessionDep
 from crvshub.errors import InvalidParameter
 from crvshub.fhir import bundle

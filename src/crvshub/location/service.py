@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -274,3 +274,18 @@ def create_if_absent(
         if existing is not None:
             return existing, False
     return create_locations(session, country, [item])[0], True
+
+
+def get(session: Session, location_id: str) -> Location | None:
+    """Return a location row by id in this transaction, or None."""
+    return repository.get(session, location_id)
+
+
+def by_ids(session: Session, ids: Collection[str]) -> Sequence[Location]:
+    """Return the location rows holding any of these ids, in one statement."""
+    return repository.by_ids(session, ids)
+
+
+def office_by_ref(session: Session, ref: str) -> Location | None:
+    """Return a CRVS office by id or statistical id, or None."""
+    return repository.office_by_ref(session, ref)

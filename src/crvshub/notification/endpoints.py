@@ -8,8 +8,8 @@ import orjson
 from fastapi import APIRouter, Depends, Header, Request
 from starlette.responses import Response
 
-from crvshub.auth.dependencies import Principal, require
-from crvshub.auth.domain import Scope
+from crvshub.auth.dependencies import require
+from crvshub.auth.domain import Principal, Scope
 from crvshub.deps import ContextDep, TransactionDep
 from crvshub.errors import BadRequest, UnsupportedMediaType
 from crvshub.fhir.responses import FHIRResponse

@@ -14,7 +14,7 @@ from typing import Protocol
 
 from sqlalchemy.orm import Session
 
-from crvshub.location import repository as locations
+from crvshub.location import service as locations
 from crvshub.location.cache import Snapshot
 
 MAX_ID_LENGTH = 64

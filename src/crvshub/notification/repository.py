@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crvshub.db import insert_unless_taken, new_id
-from crvshub.record.models import IdempotencyKey, Record
+from crvshub.notification.models import IdempotencyKey
 
 
 def find_key(session: Session, client_ref: str, key: str) -> IdempotencyKey | None:
@@ -24,11 +24,3 @@ def claim_key(session: Session, row: IdempotencyKey) -> bool:
     return insert_unless_taken(session, row)
 
 
-def get_record(session: Session, record_id: str) -> Record | None:
-    """Return a record by id."""
-    return session.get(Record, record_id)
-
-
-def count_records(session: Session) -> int:
-    """Return the number of records."""
-    return int(session.scalar(select(func.count()).select_from(Record)) or 0)

@@ -10,20 +10,21 @@ from typing import Any
 import orjson
 from sqlalchemy.orm import Session
 
-from crvshub.auth.dependencies import Principal
+from crvshub.auth.domain import Principal
 from crvshub.db import utcnow
 from crvshub.location.cache import Snapshot
 from crvshub.notification import fhir_mapping, repository
 from crvshub.notification.config import required_fields
 from crvshub.notification.errors import BadIdempotencyKey, IdempotencyConflict
+from crvshub.notification.models import IdempotencyKey
 from crvshub.notification.places import Places
 from crvshub.notification.saved_bundle import build_saved_bundle
 from crvshub.notification.validation import parse_structure
 from crvshub.notification.validation_limits import Limits
 from crvshub.notification.validation_rules import CheckedNotification, check_rules
+from crvshub.record import service as record_service
 from crvshub.record.creation import NewRecord, create_record
 from crvshub.record.domain import Action, Event, Status
-from crvshub.record.models import IdempotencyKey
 from crvshub.record.service import actor_for, check_office
 from crvshub.settings import Settings
 
@@ -124,7 +125,7 @@ def _replay(session: Session, ref: str, key: str, digest: str) -> NotificationRe
             expression="Idempotency-Key" if not key.startswith("composition") else
             "Bundle.entry[0].resource.identifier",
         )
-    record = repository.get_record(session, row.record_id) if row.record_id else None
+    record = record_service.find(session, row.record_id) if row.record_id else None
     if record is None:
         return None
     # The first answer, unchanged even if the record has moved on since (validated, registered).
@@ -176,5 +177,5 @@ def _save(
 
 def record_count(session: Session) -> int:
     """Return the number of records (used by robustness checks)."""
-    return repository.count_records(session)
+    return record_service.count(session)
 

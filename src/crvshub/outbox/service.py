@@ -11,7 +11,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from crvshub.db import new_id, utcnow
 from crvshub.outbox import repository
-from crvshub.outbox.models import DomainEvent, OutboxJob
+
+# The rows listeners and job handlers are given: other features import them from here.
+from crvshub.outbox.models import DomainEvent as DomainEvent  # noqa: PLC0414
+from crvshub.outbox.models import OutboxJob as OutboxJob  # noqa: PLC0414
 
 EventListener = Callable[[Session, DomainEvent], None]
 _SESSION_KEY = "crvshub.event_listeners"

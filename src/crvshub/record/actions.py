@@ -11,6 +11,7 @@ from crvshub.record import declaration_input, domain, fhir_mapping, repository
 from crvshub.record.domain import Action, Event
 from crvshub.record.errors import InvalidDeclaration, RegistrationNumberTaken
 from crvshub.record.models import Record
+from crvshub.record.ports import external_validation
 from crvshub.record.service import Actor, Change, apply, check_access, load
 from crvshub.settings import Settings
 
@@ -79,10 +80,8 @@ def register(
 ) -> Record:
     """Register at once, or hand the record to the registration hook and wait."""
     if settings.registration_hook_url:
-        from crvshub.registration_hook import service as hook_service
-
         apply(session, record, actor, change, hook=True)
-        hook_service.request_validation(session, settings, record, actor)
+        external_validation(session).request(session, settings, record, actor)
         return record
     number = new_registration_number(session, settings, record)
     return apply(session, record, actor, change, edit=set_registered(number))

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from crvshub.db import utcnow
 from crvshub.errors import Forbidden, IssueCollector
-from crvshub.location import repository as location_repository
+from crvshub.location import service as location_service
 from crvshub.record import declaration_input, domain, fhir_mapping
 from crvshub.record.actions import replace_declaration
 from crvshub.record.creation import NewRecord, create_record
@@ -28,7 +28,7 @@ def _check_locations(session: Session, bundle: dict[str, Any]) -> None:
             ref = str((item.get("location") or {}).get("reference", ""))
             if (
                 ref.startswith("Location/")
-                and location_repository.get(session, ref.removeprefix("Location/")) is None
+                and location_service.get(session, ref.removeprefix("Location/")) is None
             ):
                 issues.add(
                     InvalidDeclaration,

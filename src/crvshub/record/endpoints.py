@@ -7,10 +7,10 @@ from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Header, Query, Request
-from pydantic import BaseModel, Field
 from starlette.responses import Response
 
-from crvshub.auth.dependencies import Principal, require
+from crvshub.auth.dependencies import require
+from crvshub.auth.domain import Principal
 from crvshub.deps import ContextDep, SessionDep
 from crvshub.fhir.responses import FastJSONResponse, FHIRResponse
 from crvshub.net import client_address as _ip
@@ -18,6 +18,7 @@ from crvshub.record import actions, declarations, staff_search, workqueues
 from crvshub.record.domain import STAFF_SCOPES, Action
 from crvshub.record.errors import BadIfMatch, UnknownAction
 from crvshub.record.models import Record
+from crvshub.record.schemas import ActionBody
 from crvshub.record.service import Change, actor_for, etag
 from crvshub.record.views import summary
 
@@ -40,15 +41,6 @@ OWN_ROUTES = frozenset(
     }
 )
 ROUTE_ACTIONS = {a.value: a for a in Action if a not in OWN_ROUTES}
-
-
-class ActionBody(BaseModel):
-    """Reason and comment of an action (OpenCRVS asks for them when rejecting, archiving...)."""
-
-    reason: str | None = Field(default=None, max_length=2000)
-    comment: str | None = Field(default=None, max_length=4000)
-    duplicate_of: str | None = Field(default=None, alias="duplicateOf", max_length=64)
-    bundle: dict[str, Any] | None = None
 
 
 def parse_if_match(value: str | None) -> int | None:

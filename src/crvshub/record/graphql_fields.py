@@ -21,7 +21,7 @@ from graphql import (
     GraphQLString,
 )
 
-from crvshub.auth import repository as auth_repository
+from crvshub.auth import service as auth_service
 from crvshub.graphql.context import Fields, GraphQLContext, Info, context_of
 from crvshub.record import graphql_types as types
 from crvshub.record import repository
@@ -53,7 +53,7 @@ def _office(context: GraphQLContext) -> OfficeName:
 def _assignment(context: GraphQLContext, record: Record, office: OfficeName) -> Json | None:
     if record.assigned_user_id is None:
         return None
-    user = auth_repository.user_by_id(context.session, record.assigned_user_id)
+    user = auth_service.user_by_id(context.session, record.assigned_user_id)
     if user is None:
         return None
     return {"practitionerId": user.id, "userId": user.id, "firstName": user.given_names,

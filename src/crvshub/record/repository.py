@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, date, datetime, time
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, func, insert, select
+from sqlalchemy import ColumnElement, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -262,3 +262,16 @@ def actions_of(session: Session, record_ids: Sequence[str]) -> list[RecordAction
     return list(session.scalars(
         select(RecordAction).where(RecordAction.record_id.in_(list(record_ids)))
         .order_by(RecordAction.at, RecordAction.id)))
+
+
+def detach_source_client(session: Session, client_row_id: str) -> int:
+    """Clear the source client of the records a client sent; return how many."""
+    result = session.execute(
+        update(Record).where(Record.source_client_id == client_row_id).values(source_client_id=None)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def count(session: Session) -> int:
+    """Return the number of records."""
+    return int(session.scalar(select(func.count()).select_from(Record)) or 0)

@@ -14,9 +14,8 @@ from datetime import UTC, datetime, time, timedelta
 
 from sqlalchemy.orm import Session
 
-from crvshub.auth import repository as auth_repository
-from crvshub.auth.dependencies import Principal
-from crvshub.auth.domain import NATIONAL_ROLES
+from crvshub.auth import service as auth_service
+from crvshub.auth.domain import NATIONAL_ROLES, Principal
 from crvshub.db import new_id, utcnow
 from crvshub.errors import Forbidden
 from crvshub.graphql.context import GraphQLContext
@@ -98,7 +97,7 @@ def use_quota(context: GraphQLContext) -> None:
     with errors; a search refused for the quota is not counted.
     """
     principal = context.principal
-    client = auth_repository.client_by_id(context.session, principal.subject)
+    client = auth_service.client_by_id(context.session, principal.subject)
     quota = client.daily_quota if client else 0
     now = utcnow()
     used = repository.use_search_quota(context.session, principal.subject, now.date(), quota)

@@ -9,8 +9,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from crvshub.auth.dependencies import Principal
-from crvshub.auth.domain import NATIONAL_ROLES
+from crvshub.auth.domain import NATIONAL_ROLES, Principal
 from crvshub.db import utcnow
 from crvshub.errors import Forbidden, OutOfJurisdiction, VersionConflict
 from crvshub.outbox.service import emit
@@ -22,7 +21,8 @@ from crvshub.record.errors import (
     ReasonRequired,
     RecordNotFound,
 )
-from crvshub.record.models import Record, RecordAction
+from crvshub.record.models import Record as Record  # noqa: PLC0414  (the row type handed out)
+from crvshub.record.models import RecordAction
 from crvshub.record.search_columns import search_columns
 from crvshub.search import service as search
 
@@ -102,6 +102,26 @@ def load(session: Session, record_id: str, *, lock: bool = False) -> Record:
     if record is None:
         raise RecordNotFound(f"No record with id {record_id!r}")
     return record
+
+
+def find(session: Session, record_id: str) -> Record | None:
+    """Return a record by id, or None."""
+    return repository.get(session, record_id)
+
+
+def find_by_tracking_id(session: Session, tracking_id: str) -> Record | None:
+    """Return a record by tracking ID, or None."""
+    return repository.by_tracking_id(session, tracking_id)
+
+
+def count(session: Session) -> int:
+    """Return the number of records."""
+    return repository.count(session)
+
+
+def detach_client(session: Session, client_row_id: str) -> int:
+    """Forget which client sent its records (the client is being deleted); return how many."""
+    return repository.detach_source_client(session, client_row_id)
 
 
 def check_access(record: Record, actor: Actor) -> None:

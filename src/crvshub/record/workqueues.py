@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from crvshub.location import repository as location_repository
+from crvshub.location import service as location_service
 from crvshub.record import actions, domain, repository, views
 from crvshub.record.domain import Action, Status
 from crvshub.record.errors import OfficeNotAllowed, UnknownWorkqueue
+from crvshub.record.ports import ValidationState, external_validation
 from crvshub.record.service import Actor
-from crvshub.registration_hook import repository as hook_repository
-from crvshub.registration_hook.models import HookCall
 
 MAX_PAGE_SIZE = 100
 
@@ -21,7 +21,7 @@ def office_for(session: Session, actor: Actor, office: str | None) -> str | None
     """Return the office whose queues the actor sees: their own, or any for national roles."""
     if office is None:
         return actor.office_id
-    row = location_repository.office_by_ref(session, office)
+    row = location_service.office_by_ref(session, office)
     if row is None:
         raise UnknownWorkqueue(f"No CRVS office with id or statistical id {office!r}")
     if not actor.national and row.id != actor.office_id:
@@ -42,20 +42,6 @@ def counts(session: Session, actor: Actor, office: str | None) -> dict[str, Any]
         )
         queues.append({"queue": name, "title": domain.WORKQUEUE_TITLES[name], "count": total})
     return {"officeId": office_id, "workqueues": queues}
-
-
-def external_state(call: HookCall | None) -> dict[str, Any] | None:
-    """Return the registration hook state shown in 'In external validation'."""
-    if call is None:
-        return None
-    return {
-        "state": call.status,
-        "attempts": call.attempts,
-        "lastStatusCode": call.last_status_code,
-        "lastError": call.last_error,
-        "since": call.created_at.isoformat(),
-        "updatedAt": call.updated_at.isoformat(),
-    }
 
 
 def page(
@@ -82,9 +68,9 @@ def page(
         offset=(number - 1) * size,
         limit=size,
     )
-    calls: dict[str, HookCall] = {}
+    states: Mapping[str, ValidationState] = {}
     if Status.WAITING_VALIDATION in statuses:
-        calls = hook_repository.latest_for_many(session, [r.id for r in rows])
+        states = external_validation(session).states(session, [r.id for r in rows])
     return {
         "queue": queue,
         "title": domain.WORKQUEUE_TITLES[queue],
@@ -93,9 +79,7 @@ def page(
         "page": number,
         "count": size,
         "sort": sort,
-        "items": [
-            views.summary(r, external_state(calls.get(r.id)) if calls else None) for r in rows
-        ],
+        "items": [views.summary(r, states.get(r.id)) for r in rows],
     }
 
 
@@ -104,5 +88,5 @@ def view(session: Session, record_id: str, actor: Actor) -> tuple[dict[str, Any]
     record = actions.read(session, record_id, actor, Action.VIEW)
     session.flush()
     history = list(repository.history(session, record.id))
-    call = hook_repository.latest_for(session, record.id)
-    return views.detail(record, history, external_state(call)), record.version
+    state = external_validation(session).state(session, record.id)
+    return views.detail(record, history, state), record.version

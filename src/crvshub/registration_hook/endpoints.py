@@ -7,7 +7,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends, Request
 from starlette.responses import Response
 
-from crvshub.auth.dependencies import Principal, PrincipalDep
+from crvshub.auth.dependencies import PrincipalDep
+from crvshub.auth.domain import Principal
 from crvshub.deps import ContextDep, SessionDep
 from crvshub.errors import InvalidParameter
 from crvshub.fhir.responses import FHIRResponse

@@ -2,22 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from crvshub.auth.dependencies import Principal
-from crvshub.auth.domain import ClientType, Scope
+from crvshub.auth.domain import ClientType, Principal, Scope
 from crvshub.db import utcnow
 from crvshub.errors import Forbidden
 from crvshub.outbox.service import enqueue
 from crvshub.record import actions, fhir_mapping
-from crvshub.record import repository as record_repository
+from crvshub.record import service as record_service
 from crvshub.record.domain import Action, Status
 from crvshub.record.errors import RecordNotFound
-from crvshub.record.models import Record
-from crvshub.record.service import Actor, Change, actor_for, apply, load
+from crvshub.record.ports import ExternalValidation, ValidationState
+from crvshub.record.service import Actor, Change, Record, actor_for, apply, load
 from crvshub.registration_hook import repository
 from crvshub.registration_hook.errors import (
     BadIdentifier,
@@ -65,6 +65,31 @@ def request_validation(
     session.flush()
     enqueue(session, JOB_KIND, {"call_id": call.id, "record_id": record.id})
     return call
+
+
+def external_state(call: HookCall | None) -> ValidationState:
+    """Return the registration hook state shown in 'In external validation'."""
+    if call is None:
+        return None
+    return {
+        "state": call.status,
+        "attempts": call.attempts,
+        "lastStatusCode": call.last_status_code,
+        "lastError": call.last_error,
+        "since": call.created_at.isoformat(),
+        "updatedAt": call.updated_at.isoformat(),
+    }
+
+
+def validation_state(session: Session, record_id: str) -> ValidationState:
+    """Return the state of a record's latest hook call, or None."""
+    return external_state(repository.latest_for(session, record_id))
+
+
+def validation_states(session: Session, record_ids: Iterable[str]) -> dict[str, ValidationState]:
+    """Return the state of the latest hook call of each record that has one."""
+    calls = repository.latest_for_many(session, record_ids)
+    return {record_id: external_state(call) for record_id, call in calls.items()}
 
 
 def close_call(session: Session, record_id: str, status: str, error: str | None = None) -> None:
@@ -170,9 +195,9 @@ def _legacy_target(session: Session, body: dict[str, Any]) -> Record:
     composition_id, tracking_id = body.get("compositionId"), body.get("trackingId")
     record = None
     if isinstance(composition_id, str) and composition_id:
-        record = record_repository.get(session, composition_id)
+        record = record_service.find(session, composition_id)
     elif isinstance(tracking_id, str) and tracking_id:
-        record = record_repository.by_tracking_id(session, tracking_id)
+        record = record_service.find_by_tracking_id(session, tracking_id)
     else:
         raise ConfirmTargetMissing(expression="compositionId")
     if record is None:
@@ -206,3 +231,9 @@ def confirm_legacy(
 def task_id(record: Record) -> str:
     """Return the id of the record's Task (what confirmRegistration answers)."""
     return str(fhir_mapping.task(record.bundle).get("id", record.id))
+
+
+# The record workflow's port to the hook, attached to every session by the composition.
+EXTERNAL_VALIDATION = ExternalValidation(
+    request=request_validation, state=validation_state, states=validation_states
+)

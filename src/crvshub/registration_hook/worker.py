@@ -18,9 +18,9 @@ from crvshub.auth.service import issue_record_token
 from crvshub.context import AppContext
 from crvshub.db import utcnow
 from crvshub.errors import AppError
-from crvshub.outbox.models import OutboxJob
+from crvshub.outbox.service import OutboxJob
 from crvshub.outbox.worker import Dead, Done, Outcome, Retry, backoff
-from crvshub.record import repository as record_repository
+from crvshub.record import service as record_service
 from crvshub.record.domain import Status
 from crvshub.registration_hook import repository, service
 from crvshub.registration_hook.service import Answer
@@ -41,7 +41,7 @@ class Prepared:
 def _prepare(ctx: AppContext, payload: dict[str, Any]) -> Prepared | None:
     with ctx.db.transaction() as session:
         call = repository.get(session, str(payload.get("call_id")))
-        record = record_repository.get(session, str(payload.get("record_id")))
+        record = record_service.find(session, str(payload.get("record_id")))
         if call is None or record is None or call.status != "pending":
             return None
         if record.status != Status.WAITING_VALIDATION:
@@ -170,7 +170,7 @@ def _reject(ctx: AppContext, job: OutboxJob, reason: str, code: int | None) -> O
         call = repository.get(session, str(job.payload.get("call_id")))
         if call is not None:
             call.attempts, call.last_status_code = job.attempts + 1, code
-        record = record_repository.get(session, record_id)
+        record = record_service.find(session, record_id)
         if record is not None and record.status == Status.WAITING_VALIDATION:
             actor = service.hook_actor(call.url if call else "")
             service.reject(session, record_id, actor, Answer(reason=reason))

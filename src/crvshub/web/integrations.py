@@ -8,7 +8,8 @@ from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from sqlalchemy.orm import Session
 from starlette.responses import RedirectResponse, Response
 
-from crvshub.auth import client_admin, repository
+from crvshub.auth import client_admin
+from crvshub.auth import service as auth_service
 from crvshub.auth.clients import IssuedCredentials
 from crvshub.auth.domain import WEBHOOK_SECTIONS, ClientType
 from crvshub.deps import ContextDep, SessionDep
@@ -28,7 +29,7 @@ DONE = {
 
 
 def _actor(session: Session, page: Page) -> client_admin.Actor:
-    user = repository.user_by_id(session, page.principal.subject)
+    user = auth_service.user_by_id(session, page.principal.subject)
     who = f"user:{user.username}" if user else f"user:{page.principal.subject}"
     return client_admin.Actor(who, page.ip)
 

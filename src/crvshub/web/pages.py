@@ -14,8 +14,8 @@ from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from starlette.responses import RedirectResponse, Response
 
-from crvshub.auth.dependencies import SESSION_COOKIE, Principal, principal_from_token
-from crvshub.auth.domain import Scope
+from crvshub.auth.dependencies import SESSION_COOKIE, principal_from_token
+from crvshub.auth.domain import Principal, Scope
 from crvshub.context import AppContext
 from crvshub.deps import ContextDep, SessionDep
 from crvshub.errors import AppError

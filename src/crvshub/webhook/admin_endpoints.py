@@ -7,7 +7,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
-from crvshub.auth.dependencies import Principal, require
+from crvshub.auth.dependencies import require
+from crvshub.auth.domain import Principal
 from crvshub.deps import SessionDep
 from crvshub.fhir.responses import FastJSONResponse
 from crvshub.webhook import operations, render

@@ -9,7 +9,8 @@ import orjson
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import Response
 
-from crvshub.auth.dependencies import Principal, require
+from crvshub.auth.dependencies import require
+from crvshub.auth.domain import Principal
 from crvshub.deps import ContextDep, SessionDep, TransactionDep
 from crvshub.fhir.outcome import outcome_json
 from crvshub.fhir.responses import FastJSONResponse

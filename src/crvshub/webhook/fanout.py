@@ -7,17 +7,18 @@ from typing import Any
 import orjson
 from sqlalchemy.orm import Session
 
-from crvshub.auth.models import Client
+from crvshub.auth.domain import ClientSummary
 from crvshub.db import new_id, utcnow
-from crvshub.outbox.models import DomainEvent
-from crvshub.record.models import Record
+from crvshub.outbox.service import DomainEvent
+from crvshub.record import service as record_service
+from crvshub.record.service import Record
 from crvshub.webhook import domain, repository
 from crvshub.webhook.models import Subscription
 
 
 def build_payload(
-    event: DomainEvent, record: Record | None, sub: Subscription, client: Client, delivery_id: str,
-    sequence: int,
+    event: DomainEvent, record: Record | None, sub: Subscription, client: ClientSummary,
+    delivery_id: str, sequence: int,
 ) -> dict[str, Any]:
     """Return the body of one delivery: OpenCRVS's shape plus the sequence for gap detection."""
     bundle = record.bundle if record is not None else {"resourceType": "Bundle", "entry": []}
@@ -54,7 +55,7 @@ def fan_out(session: Session, event: DomainEvent) -> None:
     matches = repository.matching_subscriptions(session, event.topic, now)
     if not matches:
         return
-    record = session.get(Record, event.record_id) if event.record_id else None
+    record = record_service.find(session, event.record_id) if event.record_id else None
     rows = []
     for sub, client in matches:
         delivery_id = new_id()

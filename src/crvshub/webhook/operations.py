@@ -8,7 +8,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from crvshub.auth.models import Client
+from crvshub.auth import service as auth_service
+from crvshub.auth.domain import ClientSummary
 from crvshub.db import utcnow
 from crvshub.webhook import repository
 from crvshub.webhook.errors import DeliveryNotFound, InvalidReplay
@@ -28,11 +29,11 @@ class DeliveryPage:
 
 def subscription_detail(
     session: Session, subscription_id: str, owner: str | None
-) -> tuple[Subscription, Client | None, dict[str, int]]:
+) -> tuple[Subscription, ClientSummary | None, dict[str, int]]:
     """Return a subscription with its client and its delivery counts by status."""
     sub = owned(session, subscription_id, owner)
     counts = repository.counts_by_status(session, sub.id).get(sub.id, {})
-    return sub, repository.client(session, sub.client_id), counts
+    return sub, auth_service.client_summary(session, sub.client_id), counts
 
 
 def list_deliveries(
@@ -89,10 +90,10 @@ def enable(session: Session, subscription_id: str, owner: str | None) -> Subscri
 
 def all_subscriptions(
     session: Session, *, client_id: str | None, status: str | None
-) -> list[tuple[Subscription, Client | None]]:
+) -> list[tuple[Subscription, ClientSummary | None]]:
     """Return every subscription with its client (admin), optionally filtered."""
     subs = repository.subscriptions(session, client_id=client_id, status=status)
-    return [(sub, repository.client(session, sub.client_id)) for sub in subs]
+    return [(sub, auth_service.client_summary(session, sub.client_id)) for sub in subs]
 
 
 def backlog(session: Session) -> dict[str, Any]:

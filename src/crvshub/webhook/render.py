@@ -7,7 +7,7 @@ from typing import Any
 
 import orjson
 
-from crvshub.auth.models import Client
+from crvshub.auth.domain import ClientSummary
 from crvshub.webhook import domain
 from crvshub.webhook.models import Attempt, Delivery, Subscription
 
@@ -20,7 +20,7 @@ def _iso(at: datetime | None) -> str | None:
 
 
 def subscription_json(
-    sub: Subscription, client: Client | None, counts: dict[str, int] | None = None
+    sub: Subscription, client: ClientSummary | None, counts: dict[str, int] | None = None
 ) -> dict[str, Any]:
     """Return a subscription as listed by `GET /webhooks` (OpenCRVS fields first)."""
     body: dict[str, Any] = {

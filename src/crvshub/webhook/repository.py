@@ -7,11 +7,24 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import (
+    Select,
+    String,
+    and_,
+    bindparam,
+    column,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    table,
+    update,
+)
 from sqlalchemy.orm import Session
 
-from crvshub.auth.models import Client
-from crvshub.db import utcnow
+from crvshub.auth.domain import ClientSummary
+from crvshub.db import JSONType, utcnow
 from crvshub.webhook.domain import callback_origin
 from crvshub.webhook.models import Attempt, Delivery, Subscription
 
@@ -20,6 +33,21 @@ DELIVERED = "delivered"
 FAILED = "failed"
 CANCELLED = "cancelled"
 RECEIVER_AWAY = (502, 503, 504)  # answers of a proxy whose receiver is down
+
+# The auth feature's `clients` table by name (not its model): subscriptions of inactive clients
+# are skipped, and the fan-out reads its subscribers' clients, in the same statement.
+Client = table(
+    "clients",
+    column("id", String),
+    column("client_id", String),
+    column("name", String),
+    column("type", String),
+    column("status", String),
+    column("created_by", String),
+    column("webhook_permissions", JSONType),
+)
+_CLIENT_COLUMNS = [getattr(Client.c, name) for name in (
+    "id", "client_id", "name", "type", "status", "created_by", "webhook_permissions")]
 
 
 def add(session: Session, row: Subscription | Delivery) -> None:
@@ -70,15 +98,10 @@ def delete_subscription(session: Session, row: Subscription) -> None:
     session.delete(row)
 
 
-def client(session: Session, client_row_id: str) -> Client | None:
-    """Return a client by its row id."""
-    return session.get(Client, client_row_id)
-
-
 def _live(now: datetime | Any, statuses: tuple[str, ...] = ("active",)) -> Any:
     return and_(
         Subscription.status.in_(statuses),
-        Client.status == "active",
+        Client.c.status == "active",
         or_(Subscription.expires_at.is_(None), Subscription.expires_at > now),
     )
 
@@ -90,7 +113,7 @@ COLLECTING = ("active", "disabled")
 def _collecting_query() -> Select[str]:
     return (
         select(Subscription.id)
-        .join(Client, Client.id == Subscription.client_id)
+        .join(Client, Client.c.id == Subscription.client_id)
         .where(Subscription.topic == bindparam("topic"),
                _live(bindparam("now", type_=Subscription.expires_at.type), COLLECTING))
         .limit(1)
@@ -99,7 +122,7 @@ def _collecting_query() -> Select[str]:
 
 def matching_subscriptions(
     session: Session, topic: str, now: datetime
-) -> list[tuple[Subscription, Client]]:
+) -> list[tuple[Subscription, ClientSummary]]:
     """Return the subscriptions of a topic that collect events, with their (active) clients.
 
     Disabled subscriptions still collect: their deliveries wait until the owner re-enables.
@@ -110,12 +133,12 @@ def matching_subscriptions(
     if session.connection().execute(_collecting_query(), params).first() is None:
         return []
     rows = session.execute(
-        select(Subscription, Client)
-        .join(Client, Client.id == Subscription.client_id)
+        select(Subscription, *_CLIENT_COLUMNS)
+        .join(Client, Client.c.id == Subscription.client_id)
         .where(Subscription.topic == topic, _live(now, COLLECTING))
         .order_by(Subscription.id)
     ).all()
-    return [(s, c) for s, c in rows]
+    return [(row[0], ClientSummary(*row[1:])) for row in rows]
 
 
 def next_sequence(session: Session, subscription_id: str) -> int:
@@ -142,7 +165,7 @@ def claim_due(
     query = (
         select(Delivery, Subscription)
         .join(Subscription, Subscription.id == Delivery.subscription_id)
-        .join(Client, Client.id == Subscription.client_id)
+        .join(Client, Client.c.id == Subscription.client_id)
         .where(Delivery.status == PENDING, Delivery.next_attempt_at <= now, _live(now))
         .where(or_(Delivery.locked_until.is_(None), Delivery.locked_until < now))
         .order_by(Delivery.next_attempt_at, Delivery.sequence)

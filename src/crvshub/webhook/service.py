@@ -14,9 +14,8 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from crvshub.auth import crypto
-from crvshub.auth.clients import sha_secret_of
-from crvshub.auth.dependencies import Principal
-from crvshub.auth.models import Client
+from crvshub.auth import service as auth_service
+from crvshub.auth.domain import ClientSummary, Principal
 from crvshub.context import AppContext
 from crvshub.db import utcnow
 from crvshub.errors import ClientInactive
@@ -121,11 +120,11 @@ def _check(ctx: AppContext, session: Session, principal: Principal,
     topic = domain.normalise_topic(req.topic)
     if topic not in domain.TOPICS:
         raise UnsupportedTopic(f"Unsupported topic: {req.topic}")
-    client = repository.client(session, principal.subject)
+    client = auth_service.client_summary(session, principal.subject)
     if client is None or client.status != "active":
         raise ClientInactive("Active system details cannot be found. "
                              "This system is no longer authorized")
-    sha_secret = sha_secret_of(ctx.settings, client)
+    sha_secret = auth_service.webhook_secret(session, ctx.settings, client)
     if req.style == domain.STYLE_OPENCRVS:
         if not hmac.compare_digest(req.secret.encode(), sha_secret.encode()):
             raise SecretMismatch(expression="hub.secret")
@@ -173,10 +172,12 @@ def _store(ctx: AppContext, session: Session, principal: Principal,
     return sub.id
 
 
-def list_own(session: Session, principal: Principal) -> tuple[Client | None, list[Subscription]]:
+def list_own(
+    session: Session, principal: Principal
+) -> tuple[ClientSummary | None, list[Subscription]]:
     """Return the caller's client and its subscriptions, oldest first."""
     subs = list(repository.subscriptions(session, client_id=principal.subject))
-    return repository.client(session, principal.subject), subs
+    return auth_service.client_summary(session, principal.subject), subs
 
 
 def owned(session: Session, subscription_id: str, owner: str | None) -> Subscription:
