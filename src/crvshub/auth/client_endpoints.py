@@ -40,6 +40,10 @@ class ClientCreate(BaseModel):
     integrating_system_type: str | None = Field(default=None, max_length=16)
     daily_quota: int | None = Field(default=None, ge=0)
     webhook_permissions: list[WebhookPermission] | None = Field(default=None, max_length=8)
+    compat_mode: str | None = Field(
+        default=None, max_length=16,
+        description="crvshub (default) or opencrvs-strict: OpenCRVS's exact status codes",
+    )
 
 
 class ClientUpdate(BaseModel):
@@ -50,6 +54,8 @@ class ClientUpdate(BaseModel):
     integrating_system_type: str | None = Field(default=None, max_length=16)
     daily_quota: int | None = Field(default=None, ge=0)
     webhook_permissions: list[WebhookPermission] | None = Field(default=None, max_length=8)
+    compat_mode: str | None = Field(default=None, max_length=16,
+                                    description="crvshub or opencrvs-strict")
 
 
 def _changes(body: ClientCreate | ClientUpdate) -> client_admin.ClientChanges:
@@ -59,6 +65,7 @@ def _changes(body: ClientCreate | ClientUpdate) -> client_admin.ClientChanges:
         daily_quota=body.daily_quota,
         webhook_permissions=None if permissions is None else [p.model_dump() for p in permissions],
         integrating_system_type=body.integrating_system_type,
+        compat_mode=body.compat_mode,
     )
 
 

@@ -47,6 +47,10 @@ class Principal:
     client_type: str | None = None
     client_id: str | None = None
     record_id: str | None = None
+    # A user's username; for a client, the username of the admin who registered it (what
+    # OpenCRVS calls the system's `username`).
+    username: str = ""
+    compat: str = "crvshub"
 
     def has_any(self, scopes: tuple[str, ...]) -> bool:
         """Tell whether the caller holds at least one of the scopes."""
@@ -104,6 +108,8 @@ def _principal(claims: dict[str, Any], active: bool, facts: dict[str, Any]) -> P
         client_type=facts.get("client_type"),
         client_id=facts.get("client_id"),
         record_id=claims.get("recordId"),
+        username=str(facts.get("username", "")),
+        compat=str(facts.get("compat", "crvshub")),
     )
 
 

@@ -187,3 +187,21 @@ def normalise_webhook_permissions(permissions: list[dict[str, object]]) -> list[
 def client_name_key(name: str) -> str:
     """Return the form of a client name compared for uniqueness (case and spaces folded)."""
     return " ".join(name.split()).casefold()
+
+
+class CompatMode(StrEnum):
+    """How a client wants answers where CRVS Hub differs from OpenCRVS on purpose."""
+
+    CRVSHUB = "crvshub"
+    OPENCRVS_STRICT = "opencrvs-strict"
+
+
+def creator_username(created_by: str | None) -> str:
+    """Return the username of whoever registered a client (`user:j.campbell` -> `j.campbell`).
+
+    OpenCRVS stores the registering admin's username on the system and shows it as the
+    system's `username`; CRVS Hub keeps `user:<username>` or `cli:<account>` for its audit.
+    """
+    if not created_by:
+        return ""
+    return created_by.split(":", 1)[1] if ":" in created_by else created_by

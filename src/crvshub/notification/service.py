@@ -139,7 +139,9 @@ def _status(settings: Settings, checked: CheckedNotification) -> Status:
 
 
 def _system_identity(principal: Principal) -> dict[str, Any]:
-    return {"name": principal.name, "username": principal.client_id or principal.subject,
+    # As OpenCRVS (spec 3.2): the system's name, the username of the admin who registered
+    # it, and its type; for a staff notifier, the user's own name, username and role.
+    return {"name": principal.name, "username": principal.username,
             "type": principal.client_type or principal.role or principal.kind}
 
 
