@@ -7,6 +7,7 @@ here checks that each named test exists.
 from __future__ import annotations
 
 import ast
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,7 @@ from crvshub.context import AppContext
 from tests.auth.test_client_cli import crvshub
 from tests.conftest import NATLSYSADMIN, bearer, new_client, user_token
 from tests.location.helpers import DISTRICT_ID, facility
-from tests.notification.helpers import OTHER_STATE_ID, example, fresh_ids
+from tests.notification.helpers import OTHER_STATE_ID, example, fresh_ids, records
 from tests.webhook.receiver import Receiver
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -111,6 +112,30 @@ def test_staff_notifiers_follow_the_server_setting(client: TestClient, ctx: AppC
     assert answer.status_code == 400
 
 
+@pytest.mark.parametrize(("mode", "saved", "changed_status"),
+                         [("crvshub", 1, 409), (STRICT, 3, 200)])
+def test_composition_identifier_is_an_implicit_key_unless_strict(
+    client: TestClient, ctx: AppContext, mode: str, saved: int, changed_status: int
+) -> None:
+    _creds, token = new_client(ctx, "HEALTH", compat_mode=mode)
+    bundle = example("birth-full")  # carries identifier HARAMBO-HOSP-2026-000123
+    first = client.post("/notification", json=bundle, headers=bearer(token))
+    again = client.post("/notification", json=bundle, headers=bearer(token))
+    assert first.status_code == again.status_code == 200
+    assert (again.json() == first.json()) is (mode == "crvshub")
+    changed = example("birth-full")
+    changed["entry"][2]["resource"]["gender"] = "female"
+    assert client.post("/notification", json=changed,
+                       headers=bearer(token)).status_code == changed_status
+    assert records(ctx) == saved
+    # The explicit Idempotency-Key header protects retries in both modes.
+    keyed = fresh_ids(example("birth-minimal"))
+    headers = {**bearer(token), "Idempotency-Key": "HIS-42"}
+    one = client.post("/notification", json=keyed, headers=headers)
+    two = client.post("/notification", json=keyed, headers=headers)
+    assert two.headers["Idempotent-Replayed"] == "true" and two.json() == one.json()
+
+
 def _subscribe(client: TestClient, creds: IssuedCredentials, token: str, url: str) -> str:
     hub = {"callback": url, "mode": "subscribe", "topic": "BIRTH_REGISTERED",
            "secret": creds.sha_secret}
@@ -175,8 +200,6 @@ def test_compat_mode_from_the_command_line(database_url: str, ctx: AppContext) -
     created = crvshub(database_url, "client", "create", "--type", "HEALTH", "--name", "CLI HIS",
                       "--compat", STRICT, "--json")
     assert created.returncode == 0, created.stderr
-    import json
-
     client_id = json.loads(created.stdout)["client"]["client_id"]
     assert json.loads(created.stdout)["client"]["compat_mode"] == STRICT
     updated = crvshub(database_url, "client", "update", client_id, "--compat", "crvshub",

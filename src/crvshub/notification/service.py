@@ -11,6 +11,7 @@ import orjson
 from sqlalchemy.orm import Session
 
 from crvshub.auth.dependencies import Principal
+from crvshub.compat import opencrvs_strict
 from crvshub.db import utcnow
 from crvshub.location.cache import Snapshot
 from crvshub.notification import fhir_mapping, repository
@@ -93,7 +94,8 @@ def notify(
         if replay:
             return replay
     parsed = parse_structure(body, serialized, Limits.from_settings(settings))
-    if key is None:
+    # OpenCRVS saves every bundle it accepts: strict clients get no implicit key.
+    if key is None and not opencrvs_strict(principal, settings):
         key = _composition_key(parsed.bundle)
         replay = _replay(session, ref, key, digest) if key else None
         if replay:
