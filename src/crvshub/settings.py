@@ -51,6 +51,9 @@ class Settings(BaseSettings):
     embedded_worker: bool = True
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_json: bool = True
+    # Answers to staff tokens where CRVS Hub differs from OpenCRVS on purpose; integration
+    # clients choose their own (docs/integrations/compatibility.md).
+    compat_mode: Literal["crvshub", "opencrvs-strict"] = "crvshub"
 
     # Secrets (docs/operations.md). No default: the server refuses to start without a strong
     # `secret_key`, from which each key below derives unless it is set on its own.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -11,6 +12,7 @@ from sqlalchemy import select
 from crvshub.context import AppContext
 from crvshub.outbox.models import DomainEvent
 from crvshub.record.models import Record, RecordAction
+from tests.helpers import NATLSYSADMIN, bearer, user_token
 from tests.notification.helpers import (
     FACILITY_ID,
     OFFICE_ID,
@@ -107,6 +109,25 @@ def test_system_identifier_names_the_hospital(client: TestClient, ctx: AppContex
     system = next(i["value"] for i in task["identifier"]
                   if i["system"] == "http://opencrvs.org/specs/id/system_identifier")
     assert '"name":"St Mary HIS"' in system and '"type":"HEALTH"' in system
+
+
+def test_system_identifier_username_is_the_admin_who_registered_the_client(
+    client: TestClient, ctx: AppContext
+) -> None:
+    admin = bearer(user_token(ctx, NATLSYSADMIN))
+    created = client.post("/api/integrations", json={"name": "Kosari HIS", "type": "HEALTH"},
+                          headers=admin).json()
+    token = client.post("/token", data={
+        "grant_type": "client_credentials", "client_id": created["client_id"],
+        "client_secret": created["client_secret"]}).json()["access_token"]
+    saved = post(client, token, example("birth-minimal")).json()
+    task = saved["entry"][1]["resource"]
+    [value] = [i["value"] for i in task["identifier"]
+               if i["system"] == "http://opencrvs.org/specs/id/system_identifier"]
+    # As OpenCRVS (spec 3.2): {name, username, type} of the system, in this order.
+    assert json.loads(value) == {"name": "Kosari HIS", "username": NATLSYSADMIN,
+                                 "type": "HEALTH"}
+    assert list(json.loads(value)) == ["name", "username", "type"]
 
 
 def test_death_event_date_and_home_birth_place(client: TestClient, ctx: AppContext) -> None:

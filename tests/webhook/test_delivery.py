@@ -36,7 +36,7 @@ def test_registered_birth_reaches_an_opencrvs_subscriber_with_valid_signatures(
     client: TestClient, ctx: AppContext, subscriber: Subscriber, receiver: Receiver,
     engine: DeliveryEngine,
 ) -> None:
-    subscribe(client, subscriber, receiver.url)
+    sub_id = subscribe(client, subscriber, receiver.url)
     record = make_record(ctx)
     emit_event(ctx, record, "BIRTH_REGISTERED")
     assert drain(engine) == 1
@@ -49,10 +49,13 @@ def test_registered_birth_reaches_an_opencrvs_subscriber_with_valid_signatures(
         "webhook-id", "webhook-timestamp", "webhook-signature")})
     payload = got.json
     assert verified == payload
-    assert set(payload) >= {"timestamp", "id", "event"}
-    assert payload["id"] == got.headers["webhook-id"]
+    # OpenCRVS's shape exactly (spec 5.5): `id` is the subscription id, nothing else added.
+    assert set(payload) == {"timestamp", "id", "event"}
+    assert set(payload["event"]) == {"hub", "context"}
+    assert payload["id"] == sub_id
+    assert got.headers["webhook-id"] != sub_id  # the delivery id, in the header
     assert payload["event"]["hub"]["topic"] == "BIRTH_REGISTERED"
-    assert payload["sequence"] == 1
+    assert got.headers["x-crvshub-sequence"] == "1"
     bundle = payload["event"]["context"][0]
     kinds = [e["resource"]["resourceType"] for e in bundle["entry"]]
     # Permissions allow child-details only: the Task and the child, nothing else.
@@ -89,14 +92,19 @@ def test_national_id_gets_fixed_sections_and_thin_payloads_have_no_personal_data
     subscribe(client, nid, receiver.url + "?who=nid")
     thin_creds, thin_token = new_client(ctx, "WEBHOOK", name="thin")
     thin = Subscriber(thin_creds, thin_token)
-    subscribe(client, thin, receiver.url + "?who=thin", payload="thin")
+    thin_id = subscribe(client, thin, receiver.url + "?who=thin", payload="thin")
     record = make_record(ctx)
     emit_event(ctx, record, "BIRTH_REGISTERED")
     drain(engine)
-    by_sub = {r.json["subscriptionId"]: r.json for r in receiver.received}
+    by_sub = {r.json["id"]: r for r in receiver.received}
     assert len(by_sub) == 2
-    payloads = sorted(by_sub.values(), key=lambda p: "record" in p)
-    full, slim = payloads
+    got_slim = by_sub.pop(thin_id)
+    [got_full] = by_sub.values()
+    full, slim = got_full.json, got_slim.json
+    assert set(full) == {"timestamp", "id", "event"}
+    # The thin payload is CRVS Hub's own option and carries the delivery id and sequence too.
+    assert set(slim) == {"timestamp", "id", "event", "deliveryId", "sequence", "record"}
+    assert slim["deliveryId"] == got_slim.headers["webhook-id"] and slim["sequence"] == 1
     kinds = sorted(e["resource"]["resourceType"] for e in full["event"]["context"][0]["entry"])
     assert kinds == ["Patient", "Patient", "Patient", "Patient", "Task"]
     assert "Composition" not in json.dumps(full)
@@ -118,7 +126,7 @@ def test_only_matching_topics_and_sequences_increase(
     register_births(ctx, 3, "BIRTH_CERTIFIED")
     register_births(ctx, 3)
     drain(engine)
-    assert sorted(r.json["sequence"] for r in receiver.received) == [1, 2, 3]
+    assert sorted(int(r.headers["x-crvshub-sequence"]) for r in receiver.received) == [1, 2, 3]
     assert {r.json["event"]["hub"]["topic"] for r in receiver.received} == {"BIRTH_REGISTERED"}
     assert len(receiver.ids()) == 3
 
@@ -142,7 +150,7 @@ def test_rolled_back_transaction_delivers_nothing(
         failing_change()
     register_births(ctx, 1)
     drain(engine)
-    assert [r.json["sequence"] for r in receiver.received] == [1]
+    assert [r.headers["x-crvshub-sequence"] for r in receiver.received] == ["1"]
 
 
 def test_500_then_200_is_retried_and_every_attempt_logged(

@@ -95,5 +95,5 @@ def test_worker_killed_mid_batch_loses_nothing(
     finally:
         worker.send_signal(signal.SIGTERM)
         worker.wait(15)
-    sequences = sorted({r.json["sequence"] for r in receiver.received})
+    sequences = sorted({int(r.headers["x-crvshub-sequence"]) for r in receiver.received})
     assert sequences == list(range(1, total + 1))

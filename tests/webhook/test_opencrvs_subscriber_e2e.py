@@ -77,6 +77,10 @@ def test_birth_registration_reaches_opencrvs_subscriber(live_server: LiveServer)
            "secret": creds.sha_secret}
     answer = httpx.post(f"{live_server.url}/webhooks", json={"hub": hub}, headers=bearer(token))
     assert answer.status_code == 202, answer.text
+    # OpenCRVS answers 202 with no body: the subscription id comes from GET /webhooks.
+    listed = httpx.get(f"{live_server.url}/webhooks", headers=bearer(token)).json()["entries"]
+    [mine] = [e for e in listed if e["callback"] == subscriber.url]
+    subscription_id = mine["id"]
 
     _c, hospital = new_client(live_server.ctx, "HEALTH")
     bundle = json.loads((EXAMPLES / "birth-minimal.json").read_text())
@@ -95,6 +99,9 @@ def test_birth_registration_reaches_opencrvs_subscriber(live_server: LiveServer)
     assert subscriber.bad_signatures == 0
     assert len(subscriber.received) == 1
     payload = subscriber.received[0]
+    # The OpenCRVS payload (spec 5.5) names the subscription it was sent for, and nothing more.
+    assert payload["id"] == subscription_id
+    assert set(payload) == {"timestamp", "id", "event"}
     assert payload["event"]["hub"]["topic"] == "BIRTH_REGISTERED"
     context = payload["event"]["context"][0]
     kinds = [e["resource"]["resourceType"] for e in context["entry"]]

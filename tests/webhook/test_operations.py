@@ -25,7 +25,7 @@ def test_owner_redelivers_one_and_replays_since_a_time(
     assert [d["sequence"] for d in entries["entries"]] == [3, 2, 1]
     first = entries["entries"][-1]["id"]
     one = client.get(f"/webhooks/{sub_id}/deliveries/{first}", headers=subscriber.headers).json()
-    assert one["payload"]["id"] == first
+    assert one["id"] == first and one["payload"]["id"] == sub_id
     response = client.post(f"/webhooks/{sub_id}/deliveries/{first}/redeliver",
                            headers=subscriber.headers)
     assert response.status_code == 202

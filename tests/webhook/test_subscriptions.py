@@ -203,3 +203,23 @@ def test_deleting_the_client_removes_its_subscriptions(
         auth_repository.delete_client(session, row)
     with ctx.db.transaction() as session:
         assert list(repository.subscriptions(session)) == []
+
+
+def test_created_by_username_is_the_admin_who_registered_the_client(
+    client: TestClient, ctx: AppContext, receiver: Receiver
+) -> None:
+    admin = bearer(user_token(ctx, NATLSYSADMIN))
+    body = {"name": "NID listener", "type": "WEBHOOK",
+            "webhook_permissions": [{"event": "birth", "permissions": ["child-details"]}]}
+    created = client.post("/api/integrations", json=body, headers=admin).json()
+    token = client.post("/token", data={
+        "grant_type": "client_credentials", "client_id": created["client_id"],
+        "client_secret": created["client_secret"]}).json()["access_token"]
+    hub = {"callback": receiver.url, "mode": "subscribe", "topic": "BIRTH_REGISTERED",
+           "secret": created["sha_secret"]}
+    assert client.post("/webhooks", json={"hub": hub}, headers=bearer(token)).status_code == 202
+    [entry] = client.get("/webhooks", headers=bearer(token)).json()["entries"]
+    # As OpenCRVS (spec 5.1): the system's client_id, type, its registering admin's username
+    # and its name.
+    assert entry["createdBy"] == {"client_id": created["client_id"], "type": "webhook",
+                                  "username": NATLSYSADMIN, "name": "NID listener"}

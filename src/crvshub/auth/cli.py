@@ -36,6 +36,11 @@ DeathOpt = Annotated[
     typer.Option(help="Death sections a WEBHOOK client receives, comma separated, e.g. "
                  "deceased-details,death-encounter (empty string for none)."),
 ]
+CompatOpt = Annotated[
+    str | None,
+    typer.Option("--compat", help="crvshub (default) or opencrvs-strict: answer with "
+                 "OpenCRVS's exact status codes (docs/integrations/compatibility.md)."),
+]
 QuotaOpt = Annotated[
     int | None, typer.Option(help="Record searches allowed per day (RECORD_SEARCH clients).")
 ]
@@ -82,12 +87,12 @@ def _permissions(birth: str | None, death: str | None) -> list[dict[str, Any]] |
 
 def _changes(
     name: str | None, daily_quota: int | None, birth: str | None, death: str | None,
-    *, integrating_system_type: str | None = None,
+    *, integrating_system_type: str | None = None, compat: str | None = None,
 ) -> client_admin.ClientChanges:
     """Return the client fields given on the command line."""
     return client_admin.ClientChanges(
         name=name, daily_quota=daily_quota, webhook_permissions=_permissions(birth, death),
-        integrating_system_type=integrating_system_type,
+        integrating_system_type=integrating_system_type, compat_mode=compat,
     )
 
 
@@ -129,11 +134,12 @@ def create(
     daily_quota: QuotaOpt = None,
     webhook_birth: BirthOpt = None,
     webhook_death: DeathOpt = None,
+    compat: CompatOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Register a client and print its client_id, client_secret and sha_secret (shown once)."""
     changes = _changes(name, daily_quota, webhook_birth, webhook_death,
-                       integrating_system_type=integrating_system_type)
+                       integrating_system_type=integrating_system_type, compat=compat)
     with _session() as (session, ctx):
         creds = client_admin.register(session, ctx, _actor(), client_type.upper(), changes)
     _print_credentials(creds, as_json)
@@ -179,10 +185,11 @@ def update(
     daily_quota: QuotaOpt = None,
     webhook_birth: BirthOpt = None,
     webhook_death: DeathOpt = None,
+    compat: CompatOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Change a client's name, daily quota or webhook permissions."""
-    changes = _changes(name, daily_quota, webhook_birth, webhook_death)
+    """Change a client's name, daily quota, webhook permissions or compatibility mode."""
+    changes = _changes(name, daily_quota, webhook_birth, webhook_death, compat=compat)
     with _session() as (session, _ctx):
         view = client_admin.client_view(client_admin.update(session, _actor(), client_id, changes))
     _print_client(view, as_json)

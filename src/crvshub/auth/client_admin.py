@@ -53,6 +53,7 @@ class ClientChanges:
     daily_quota: int | None = None
     webhook_permissions: list[dict[str, Any]] | None = None
     integrating_system_type: str | None = None
+    compat_mode: str | None = None
 
 
 def client_view(client: Client) -> dict[str, Any]:
@@ -67,6 +68,7 @@ def client_view(client: Client) -> dict[str, Any]:
         "scope": domain.scopes_for_client(client.type),
         "webhook_permissions": client.webhook_permissions,
         "daily_quota": client.daily_quota,
+        "compat_mode": client.compat_mode,
         "created_by": client.created_by,
         "created_at": client.created_at.isoformat(),
         "updated_at": client.updated_at.isoformat(),
@@ -119,6 +121,8 @@ def _check_changes(client_type: str, changes: ClientChanges) -> list[Issue]:
             bad("integrating_system_type", "applies to NATIONAL_ID clients only")
         elif system_type not in domain.IntegratingSystemType.__members__:
             bad("integrating_system_type", "must be MOSIP, OSIA or OTHER")
+    if changes.compat_mode is not None and changes.compat_mode not in set(domain.CompatMode):
+        bad("compat_mode", f"must be one of {', '.join(domain.CompatMode)}")
     return issues
 
 
@@ -167,6 +171,7 @@ def register(session: Session, ctx: AppContext, actor: Actor, client_type: str,
                 domain.DEFAULT_DAILY_QUOTA if changes.daily_quota is None else changes.daily_quota
             ),
             integrating_system_type=_system_type_for(client_type, changes),
+            compat_mode=changes.compat_mode or domain.CompatMode.CRVSHUB.value,
         )
     _audit(session, actor, "create", creds.client)
     return creds
@@ -225,6 +230,8 @@ def update(session: Session, actor: Actor, client_id: str, changes: ClientChange
     if changes.integrating_system_type not in (None, client.integrating_system_type):
         changed["integrating_system_type"] = changes.integrating_system_type
         client.integrating_system_type = changes.integrating_system_type
+    if changes.compat_mode not in (None, client.compat_mode):
+        changed["compat_mode"] = client.compat_mode = changes.compat_mode
     if changed:
         client.updated_at = utcnow()
         _audit(session, actor, "update", client, changed=changed)

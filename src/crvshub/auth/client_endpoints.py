@@ -30,6 +30,7 @@ def _changes(body: ClientCreate | ClientUpdate) -> client_admin.ClientChanges:
         daily_quota=body.daily_quota,
         webhook_permissions=None if permissions is None else [p.model_dump() for p in permissions],
         integrating_system_type=body.integrating_system_type,
+        compat_mode=body.compat_mode,
     )
 
 

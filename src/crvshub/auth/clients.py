@@ -36,6 +36,7 @@ def create_client(
     session: Session, settings: Settings, *, name: str, client_type: str,
     created_by: str | None, webhook_permissions: list[dict[str, Any]] | None = None,
     daily_quota: int = 2000, integrating_system_type: str | None = None,
+    compat_mode: str = "crvshub",
 ) -> IssuedCredentials:
     """Register a client and return its credentials (the secret is never stored in clear)."""
     secret = crypto.new_secret(crypto.CLIENT_SECRET_PREFIX)
@@ -49,6 +50,7 @@ def create_client(
             sha_secret.encode(), settings.derived_key("encryption"), context=_SHA_CONTEXT
         ),
         webhook_permissions=webhook_permissions or [], daily_quota=daily_quota,
+        compat_mode=compat_mode,
         created_by=created_by, created_at=now, updated_at=now, secret_rotated_at=now,
     )
     repository.add(session, client)

@@ -11,6 +11,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from crvshub.auth import repository
+from crvshub.auth.domain import creator_username
 from crvshub.context import AppContext
 
 ACTIVE_CACHE_SECONDS = 1.0
@@ -59,6 +60,8 @@ def _load_subject(session: Session, kind: str, subject: str) -> tuple[bool, dict
             "name": client.name,
             "client_type": client.type,
             "client_id": client.client_id,
+            "username": creator_username(client.created_by),
+            "compat": client.compat_mode,
             "not_before": int(client.secret_rotated_at.timestamp()),
         }
     user = repository.user_by_id(session, subject)
@@ -66,6 +69,7 @@ def _load_subject(session: Session, kind: str, subject: str) -> tuple[bool, dict
         return False, {}
     return user.status == "active", {
         "name": f"{user.given_names} {user.family_name}",
+        "username": user.username,
         "role": user.role,
         "office_id": user.office_id,
     }

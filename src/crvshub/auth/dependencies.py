@@ -83,6 +83,8 @@ def _principal(claims: dict[str, Any], active: bool, facts: dict[str, Any]) -> P
         client_type=facts.get("client_type"),
         client_id=facts.get("client_id"),
         record_id=claims.get("recordId"),
+        username=str(facts.get("username", "")),
+        compat=str(facts.get("compat", "crvshub")),
     )
 
 

@@ -213,6 +213,10 @@ class Principal:
     client_type: str | None = None
     client_id: str | None = None
     record_id: str | None = None
+    # A user's username; for a client, the username of the admin who registered it (what
+    # OpenCRVS calls the system's `username`).
+    username: str = ""
+    compat: str = "crvshub"
 
     def has_any(self, scopes: tuple[str, ...]) -> bool:
         """Tell whether the caller holds at least one of the scopes."""
@@ -237,3 +241,21 @@ class ClientSummary:
     status: str
     created_by: str | None
     webhook_permissions: list[dict[str, Any]]
+
+
+class CompatMode(StrEnum):
+    """How a client wants answers where CRVS Hub differs from OpenCRVS on purpose."""
+
+    CRVSHUB = "crvshub"
+    OPENCRVS_STRICT = "opencrvs-strict"
+
+
+def creator_username(created_by: str | None) -> str:
+    """Return the username of whoever registered a client (`user:j.campbell` -> `j.campbell`).
+
+    OpenCRVS stores the registering admin's username on the system and shows it as the
+    system's `username`; CRVS Hub keeps `user:<username>` or `cli:<account>` for its audit.
+    """
+    if not created_by:
+        return ""
+    return created_by.split(":", 1)[1] if ":" in created_by else created_by

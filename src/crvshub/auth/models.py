@@ -45,6 +45,9 @@ class Client(Base):
     sha_secret_enc: Mapped[bytes] = mapped_column(LargeBinary)
     webhook_permissions: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)
     daily_quota: Mapped[int] = mapped_column(Integer, default=2000)
+    # "crvshub" (default) or "opencrvs-strict": see docs/integrations/compatibility.md.
+    compat_mode: Mapped[str] = mapped_column(String(16), default="crvshub",
+                                             server_default="crvshub")
     created_by: Mapped[str | None] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -29,6 +29,10 @@ class ClientCreate(BaseModel):
     integrating_system_type: str | None = Field(default=None, max_length=16)
     daily_quota: int | None = Field(default=None, ge=0)
     webhook_permissions: list[WebhookPermission] | None = Field(default=None, max_length=8)
+    compat_mode: str | None = Field(
+        default=None, max_length=16,
+        description="crvshub (default) or opencrvs-strict: OpenCRVS's exact status codes",
+    )
 
 
 class ClientUpdate(BaseModel):
@@ -39,3 +43,5 @@ class ClientUpdate(BaseModel):
     integrating_system_type: str | None = Field(default=None, max_length=16)
     daily_quota: int | None = Field(default=None, ge=0)
     webhook_permissions: list[WebhookPermission] | None = Field(default=None, max_length=8)
+    compat_mode: str | None = Field(default=None, max_length=16,
+                                    description="crvshub or opencrvs-strict")

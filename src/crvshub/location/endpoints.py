@@ -9,7 +9,9 @@ from starlette.responses import Response
 
 from crvshub.auth.dependencies import require
 from crvshub.auth.domain import Principal, Scope
+from crvshub.compat import opencrvs_strict, with_status
 from crvshub.deps import ContextDep, SessionDep
+from crvshub.errors import AppError
 from crvshub.fhir.responses import FHIR_JSON, FHIRResponse
 from crvshub.location import payloads, queries, service
 from crvshub.location.cache import LocationCache, cache_for
@@ -20,6 +22,7 @@ router.include_router(fhir_router)
 
 AdminDep = Annotated[Principal, Depends(require(Scope.NATLSYSADMIN))]
 JSONBody = Annotated[Any, Body()]
+NOT_FOUND = 404
 
 
 def location_cache(ctx: ContextDep) -> LocationCache:
@@ -72,7 +75,7 @@ def location_children(location_id: str, cache: CacheDep) -> FHIRResponse:
 @router.post("/locations", status_code=201, summary="Create one location or an array of them")
 def create_locations(
     payload: JSONBody,
-    _admin: AdminDep,
+    admin: AdminDep,
     session: SessionDep,
     ctx: ContextDep,
     base: OriginDep,
@@ -83,10 +86,12 @@ def create_locations(
         session, ctx.settings.country_code, inputs, batch=isinstance(payload, list)
     )
     resources = queries.render(views, service.lookup(session))
+    # OpenCRVS answers a create with 200 (Hapi's default); CRVS Hub with 201 unless asked.
+    status = 200 if opencrvs_strict(admin, ctx.settings) else 201
     if not isinstance(payload, list):
         return FHIRResponse(
             resources[0],
-            status_code=201,
+            status_code=status,
             headers={"Location": f"{base}/location/{views[0].id}", "ETag": 'W/"1"'},
         )
     return FHIRResponse(
@@ -104,7 +109,7 @@ def create_locations(
                 for r in resources
             ],
         },
-        status_code=201,
+        status_code=status,
     )
 
 
@@ -117,11 +122,18 @@ def create_locations(
 def update_location(
     location_id: str,
     payload: JSONBody,
-    _admin: AdminDep,
+    admin: AdminDep,
     session: SessionDep,
+    ctx: ContextDep,
 ) -> FHIRResponse:
     """Update a location (national system admin); statistics are merged by year."""
     changes = payloads.parse_update(payload)
-    view = service.update_location(session, location_id, changes)
+    try:
+        view = service.update_location(session, location_id, changes)
+    except AppError as exc:
+        # OpenCRVS answers an unknown id with 400 ("<id> is not a valid location").
+        if exc.status == NOT_FOUND and opencrvs_strict(admin, ctx.settings):
+            raise with_status(exc, 400) from None
+        raise
     resource = queries.render([view], service.lookup(session))[0]
     return FHIRResponse(resource, headers={"ETag": f'W/"{view.version}"'})

@@ -10,8 +10,9 @@ from starlette.responses import Response
 
 from crvshub.auth.dependencies import require
 from crvshub.auth.domain import Principal, Scope
+from crvshub.compat import opencrvs_strict, with_status
 from crvshub.deps import ContextDep, TransactionDep
-from crvshub.errors import BadRequest, UnsupportedMediaType
+from crvshub.errors import AppError, BadRequest, UnsupportedMediaType
 from crvshub.fhir.responses import FHIRResponse
 from crvshub.location.cache import cache_for
 from crvshub.net import client_address
@@ -19,6 +20,7 @@ from crvshub.notification import service
 
 router = APIRouter(tags=["Event notification"])
 JSON_TYPES = ("application/json", "application/fhir+json")
+UNPROCESSABLE = 422
 Notifier = Annotated[Principal, Depends(require(Scope.NOTIFICATION_API, Scope.DECLARE))]
 
 
@@ -57,10 +59,16 @@ async def post_notification(
 ) -> Response:
     """Save a hospital's birth or death notification; a retry returns the original record."""
     ip = client_address(request)
-    result = await transaction.run(lambda session: service.notify(
-        session, ctx.settings, principal, body, idempotency_key=idempotency_key, ip=ip,
-        snapshot=cache_for(ctx).snapshot(),
-    ))
+    try:
+        result = await transaction.run(lambda session: service.notify(
+            session, ctx.settings, principal, body, idempotency_key=idempotency_key, ip=ip,
+            snapshot=cache_for(ctx).snapshot(),
+        ))
+    except AppError as exc:
+        # OpenCRVS answers every refused bundle it explains with 400 (spec 3.2).
+        if exc.status == UNPROCESSABLE and opencrvs_strict(principal, ctx.settings):
+            raise with_status(exc, 400) from None
+        raise
     headers = {"Location": f"/api/records/{result.record_id}"}
     if result.replayed:
         headers["Idempotent-Replayed"] = "true"

@@ -11,6 +11,7 @@ import orjson
 from sqlalchemy.orm import Session
 
 from crvshub.auth.domain import Principal
+from crvshub.compat import opencrvs_strict
 from crvshub.db import utcnow
 from crvshub.location.cache import Snapshot
 from crvshub.notification import fhir_mapping, repository
@@ -94,7 +95,8 @@ def notify(
         if replay:
             return replay
     parsed = parse_structure(body, serialized, Limits.from_settings(settings))
-    if key is None:
+    # OpenCRVS saves every bundle it accepts: strict clients get no implicit key.
+    if key is None and not opencrvs_strict(principal, settings):
         key = _composition_key(parsed.bundle)
         replay = _replay(session, ref, key, digest) if key else None
         if replay:
@@ -140,7 +142,9 @@ def _status(settings: Settings, checked: CheckedNotification) -> Status:
 
 
 def _system_identity(principal: Principal) -> dict[str, Any]:
-    return {"name": principal.name, "username": principal.client_id or principal.subject,
+    # As OpenCRVS (spec 3.2): the system's name, the username of the admin who registered
+    # it, and its type; for a staff notifier, the user's own name, username and role.
+    return {"name": principal.name, "username": principal.username,
             "type": principal.client_type or principal.role or principal.kind}
 
 

@@ -50,6 +50,7 @@ class Job:
     attempts: int
     retry_step: int
     created_at: datetime
+    sequence: int = 0
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,7 @@ def sign_headers(job: Job, timestamp: int) -> dict[str, str]:
         "User-Agent": USER_AGENT,
         "X-Hub-Signature": hub,
         "webhook-id": job.delivery_id,
+        "X-CRVSHub-Sequence": str(job.sequence),
         "webhook-timestamp": str(timestamp),
         "webhook-signature": domain.standard_signature(
             job.delivery_id, timestamp, job.body, job.secret
@@ -136,7 +138,7 @@ class DeliveryEngine:
             rows = repository.claim_due(session, now, limit=self.batch, lease_seconds=self.lease)
             return [
                 Job(d.id, s.id, s.callback, s.style, self._secret(s.secret_enc), d.body,
-                    d.attempts, d.retry_step, d.created_at)
+                    d.attempts, d.retry_step, d.created_at, d.sequence)
                 for d, s in rows
             ]
 

@@ -11,11 +11,12 @@ from starlette.responses import Response
 
 from crvshub.auth.dependencies import require
 from crvshub.auth.domain import Principal
+from crvshub.compat import opencrvs_strict, with_status
 from crvshub.deps import ContextDep, SessionDep, TransactionDep
 from crvshub.fhir.outcome import outcome_json
 from crvshub.fhir.responses import FastJSONResponse
 from crvshub.webhook import admin_endpoints, operations, render, service
-from crvshub.webhook.errors import SubscriptionDenied
+from crvshub.webhook.errors import SubscriptionDenied, SubscriptionNotFound
 from crvshub.webhook.parsing import hub_topic, parse_subscribe
 
 router = APIRouter(tags=["webhooks"])
@@ -53,9 +54,14 @@ def list_webhooks(principal: Subscriber, session: SessionDep) -> FastJSONRespons
 
 @router.delete("/webhooks/{subscription_id}", status_code=204,
                summary="Delete one of the caller's subscriptions")
-def delete_webhook(subscription_id: str, principal: Subscriber, session: SessionDep) -> Response:
+def delete_webhook(subscription_id: str, principal: Subscriber, session: SessionDep,
+                   ctx: ContextDep) -> Response:
     """Delete a subscription the caller owns (404 for anyone else's)."""
-    service.delete(session, principal, subscription_id)
+    try:
+        service.delete(session, principal, subscription_id)
+    except SubscriptionNotFound as exc:
+        # OpenCRVS answers a delete it could not do with 400 ("Could not delete webhook").
+        raise (with_status(exc, 400) if opencrvs_strict(principal, ctx.settings) else exc) from None
     return Response(status_code=204)
 
 

@@ -20,7 +20,7 @@ def build_payload(
     event: DomainEvent, record: Record | None, sub: Subscription, client: ClientSummary,
     delivery_id: str, sequence: int,
 ) -> dict[str, Any]:
-    """Return the body of one delivery: OpenCRVS's shape plus the sequence for gap detection."""
+    """Return the body of one delivery: OpenCRVS's shape (thin payloads add a few keys)."""
     bundle = record.bundle if record is not None else {"resourceType": "Bundle", "entry": []}
     event_name = domain.topic_event(event.topic)
     if sub.payload_kind == domain.PAYLOAD_THIN:
@@ -28,15 +28,18 @@ def build_payload(
     else:
         sections = domain.permitted_sections(client.type, client.webhook_permissions, event_name)
         context = domain.filter_bundle(bundle, sections)
+    # OpenCRVS's shape exactly (spec 5.5): `id` is the subscription id. The delivery id and
+    # the sequence travel in headers (`webhook-id`, `X-CRVSHub-Sequence`).
     payload: dict[str, Any] = {
         "timestamp": domain.iso_millis(event.at),
-        "id": delivery_id,
+        "id": sub.id,
         "event": {"hub": {"topic": event.topic}, "context": [context]},
-        "subscriptionId": sub.id,
-        "sequence": sequence,
     }
     if sub.payload_kind == domain.PAYLOAD_THIN:
+        # The thin payload is CRVS Hub's own option: it may carry more keys.
         data = event.data or {}
+        payload["deliveryId"] = delivery_id
+        payload["sequence"] = sequence
         payload["record"] = {
             "id": event.record_id,
             "event": data.get("event", event_name),

@@ -7,7 +7,7 @@ from typing import Any
 
 import orjson
 
-from crvshub.auth.domain import ClientSummary
+from crvshub.auth.domain import ClientSummary, creator_username
 from crvshub.webhook import domain
 from crvshub.webhook.models import Attempt, Delivery, Subscription
 
@@ -30,7 +30,8 @@ def subscription_json(
         "createdBy": {
             "client_id": client.client_id if client else None,
             "type": CREATED_BY_TYPE.get(client.type, client.type.lower()) if client else None,
-            "username": (client.created_by or "") if client else "",
+            # The username of the admin who registered the client, as OpenCRVS (spec 5.1).
+            "username": creator_username(client.created_by) if client else "",
             "name": client.name if client else None,
         },
         "topic": sub.topic,
