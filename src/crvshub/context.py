@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from crvshub.auth.throttle import Throttle
     from crvshub.composition import Wiring
     from crvshub.location.cache import LocationCache
+    from crvshub.outbox.wakeup import Wakeup
     from crvshub.search.service import VocabularyCache
     from crvshub.webhook.service import VerifySlots
 
@@ -41,6 +42,7 @@ class AppContext:
     auth_throttle: Throttle
     vocabulary: VocabularyCache
     webhook_verify_slots: VerifySlots
+    wakeup: Wakeup
 
 
 def get_context(request: Request) -> AppContext:

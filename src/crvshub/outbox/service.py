@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from crvshub.db import new_id, utcnow
 from crvshub.outbox import repository
 from crvshub.outbox.models import DomainEvent, OutboxJob
+from crvshub.outbox.wakeup import wake_on_commit
 
 EventListener = Callable[[Session, DomainEvent], None]
 _SESSION_KEY = "crvshub.event_listeners"
@@ -60,6 +61,7 @@ def enqueue(
         updated_at=now,
     )
     session.add(job)
+    wake_on_commit(session)
     return job
 
 
