@@ -38,6 +38,7 @@ from crvshub.context import AppContext
 from crvshub.db import new_id, utcnow
 from crvshub.location.seed import load_country
 from crvshub.migrate import upgrade
+from crvshub.outbox.models import WorkerHeartbeat
 from crvshub.settings import BUILTIN_COUNTRY_DIR, Settings
 from crvshub.webhook import domain
 from crvshub.webhook.models import Attempt, Delivery, Subscription
@@ -160,6 +161,17 @@ def drain_run(ctx: AppContext, url: str, workers: int, events: int, tmp: Path,
     return total / max(busy, 1e-6), latencies
 
 
+def wait_started(ctx: AppContext, timeout: float = 120.0) -> None:
+    """Wait for the worker's first heartbeat: a loaded machine can take seconds to start it."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with ctx.db.transaction() as session:
+            if session.scalar(select(func.count()).select_from(WorkerHeartbeat)):
+                break
+        time.sleep(0.1)
+    time.sleep(1.0)  # its first rounds (and its LISTEN connection) are done
+
+
 def emit_events_one(ctx: AppContext) -> None:
     emit_event(ctx, make_record(ctx), "BIRTH_REGISTERED")
 
@@ -170,8 +182,10 @@ def latency_run(ctx: AppContext, url: str, tmp: Path, progress: Progress,
     with ctx.db.transaction() as session:
         session.execute(delete(Attempt))
         session.execute(delete(Delivery))
+    with ctx.db.transaction() as session:
+        session.execute(delete(WorkerHeartbeat))
     procs = start_workers(url, 1, tmp)
-    time.sleep(2.0)  # let the worker start before the clock matters
+    wait_started(ctx)
     n = int(rate * seconds)
     task = progress.add_task(f"steady {rate:.0f} births/s, 1 worker", total=n)
     try:
