@@ -14,12 +14,14 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import psycopg
 import structlog
 from sqlalchemy import Engine, event
 from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
+
+if TYPE_CHECKING:
+    import psycopg
 
 log = structlog.get_logger("crvshub.worker")
 
@@ -112,6 +114,8 @@ def _connector(engine: Engine) -> Callable[[], psycopg.Connection[Any]]:
               "keepalives_interval": 10, "keepalives_count": 3, **cparams}
 
     def connect() -> psycopg.Connection[Any]:
+        import psycopg  # only processes that listen (PostgreSQL workers) load the driver here
+
         return psycopg.connect(*cargs, **params, autocommit=True)
 
     return connect
