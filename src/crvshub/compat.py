@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from typing import TypeVar
 
-from crvshub.auth.domain import Principal
-from crvshub.auth.domain import CompatMode
+from crvshub.auth.domain import CompatMode, Principal
 from crvshub.errors import AppError
 from crvshub.settings import Settings
 

@@ -25,6 +25,7 @@ from crvshub.location.cache import LocationCache
 from crvshub.location.fhir_capability import LOCATION
 from crvshub.notification import endpoints as notification_endpoints
 from crvshub.outbox.service import EventListeners
+from crvshub.outbox.wakeup import Wakeup
 from crvshub.record import endpoints as record_endpoints
 from crvshub.registration_hook import endpoints as registration_hook_endpoints
 from crvshub.registration_hook import service as registration_hook_service
@@ -82,6 +83,9 @@ def build_context(settings: Settings) -> AppContext:
     wired.external_validation.attach(db.sessionmaker)
     location_cache = LocationCache(db, settings.location_cache_seconds)
     location_cache.watch(db.sessionmaker)
+    # Commits that queued outbox jobs or webhook deliveries wake the workers (polling remains).
+    wakeup = Wakeup(db.engine)
+    wakeup.attach(db.sessionmaker)
     return AppContext(
         settings=settings,
         db=db,
@@ -94,4 +98,5 @@ def build_context(settings: Settings) -> AppContext:
         auth_throttle=Throttle(db, Policy.from_settings(settings)),
         vocabulary=VocabularyCache(),
         webhook_verify_slots=VerifySlots(),
+        wakeup=wakeup,
     )

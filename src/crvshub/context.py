@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from crvshub.fhir.capability import ResourceCapability
     from crvshub.location.cache import LocationCache
     from crvshub.outbox.service import EventListeners
+    from crvshub.outbox.wakeup import Wakeup
     from crvshub.outbox.worker import Handler, PollerFactory
     from crvshub.record.ports import ExternalValidation
     from crvshub.search.service import VocabularyCache
@@ -56,6 +57,7 @@ class AppContext:
     auth_throttle: Throttle
     vocabulary: VocabularyCache
     webhook_verify_slots: VerifySlots
+    wakeup: Wakeup
 
 
 def get_context(request: Request) -> AppContext:

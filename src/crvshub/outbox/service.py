@@ -15,6 +15,7 @@ from crvshub.outbox import repository
 # The rows listeners and job handlers are given: other features import them from here.
 from crvshub.outbox.models import DomainEvent as DomainEvent  # noqa: PLC0414
 from crvshub.outbox.models import OutboxJob as OutboxJob  # noqa: PLC0414
+from crvshub.outbox.wakeup import wake_on_commit
 
 EventListener = Callable[[Session, DomainEvent], None]
 _SESSION_KEY = "crvshub.event_listeners"
@@ -63,6 +64,7 @@ def enqueue(
         updated_at=now,
     )
     session.add(job)
+    wake_on_commit(session)
     return job
 
 

@@ -166,7 +166,15 @@ class Worker:
             OUTBOX_BACKLOG.labels(kind).set(counts.get(kind, 0))
 
     def run_forever(self) -> None:
-        """Poll until stopped; sleep only when there was nothing to do."""
+        """Run until stopped; when idle, wait for a commit that queued work or the poll interval."""
+        self.ctx.wakeup.listen()
+        try:
+            self._loop()
+        finally:
+            self.ctx.wakeup.unlisten()
+        self._forget_heartbeat()
+
+    def _loop(self) -> None:
         last_metric = 0.0
         while not self._stop.is_set():
             try:
@@ -178,9 +186,9 @@ class Worker:
             except Exception:
                 log.exception("outbox_poll_failed")
                 ran = 0
-            if ran == 0:
-                self._stop.wait(self.ctx.settings.outbox_poll_interval)
-        self._forget_heartbeat()
+            if ran == 0 and not self._stop.is_set():
+                # Polling stays the fallback: a lost notification waits one interval at most.
+                self.ctx.wakeup.wait(self.ctx.settings.outbox_poll_interval)
 
     def start(self) -> None:
         """Run the worker in a daemon thread."""
@@ -190,6 +198,7 @@ class Worker:
     def stop(self, timeout: float = 10.0) -> None:
         """Ask the worker to stop and wait for the current batch to finish."""
         self._stop.set()
+        self.ctx.wakeup.poke()
         if self._thread is not None:
             self._thread.join(timeout)
             if not self._thread.is_alive():

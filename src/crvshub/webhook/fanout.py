@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from crvshub.auth.domain import ClientSummary
 from crvshub.db import new_id, utcnow
 from crvshub.outbox.service import DomainEvent
+from crvshub.outbox.wakeup import wake_on_commit
 from crvshub.record import service as record_service
 from crvshub.record.service import Record
 from crvshub.webhook import domain, repository
@@ -71,3 +72,4 @@ def fan_out(session: Session, event: DomainEvent) -> None:
             "attempts": 0, "retry_step": 0, "next_attempt_at": now, "created_at": now,
         })
     repository.add_deliveries(session, rows)
+    wake_on_commit(session)

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from crvshub.auth import service as auth_service
 from crvshub.auth.domain import ClientSummary
 from crvshub.db import utcnow
+from crvshub.outbox.wakeup import wake_on_commit
 from crvshub.webhook import repository
 from crvshub.webhook.errors import DeliveryNotFound, InvalidReplay
 from crvshub.webhook.models import Attempt, Delivery, Subscription
@@ -67,6 +68,7 @@ def redeliver(
     row = page.deliveries[0]
     row.status, row.retry_step, row.next_attempt_at = repository.PENDING, 0, utcnow()
     row.locked_until = None
+    wake_on_commit(session)
     return row
 
 
@@ -77,7 +79,10 @@ def replay(session: Session, subscription_id: str, since: datetime | None,
     sub = owned(session, subscription_id, owner)
     if since is None or since.tzinfo is None:
         raise InvalidReplay(expression="since")
-    return repository.requeue(session, sub.id, since, utcnow())
+    requeued = repository.requeue(session, sub.id, since, utcnow())
+    if requeued:
+        wake_on_commit(session)
+    return requeued
 
 
 def enable(session: Session, subscription_id: str, owner: str | None) -> Subscription:
@@ -85,6 +90,7 @@ def enable(session: Session, subscription_id: str, owner: str | None) -> Subscri
     sub = owned(session, subscription_id, owner)
     sub.status, sub.status_reason, sub.status_changed_at = "active", None, utcnow()
     sub.consecutive_failures, sub.failing_since = 0, None
+    wake_on_commit(session)
     return sub
 
 
