@@ -6,13 +6,14 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, date, datetime, time
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, func, insert, select
+from sqlalchemy import ColumnElement, Select, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from crvshub.db import insert_now, insert_unless_taken
-from crvshub.record.models import Record, RecordAction, SearchQuotaUse
+from crvshub.record.models import Record, RecordAction, RecordDuplicate, SearchQuotaUse
+from crvshub.search.models import SearchPerson
 
 if TYPE_CHECKING:
     from crvshub.record.search import DateRange, RecordQuery, Scope
@@ -262,3 +263,60 @@ def actions_of(session: Session, record_ids: Sequence[str]) -> list[RecordAction
     return list(session.scalars(
         select(RecordAction).where(RecordAction.record_id.in_(list(record_ids)))
         .order_by(RecordAction.at, RecordAction.id)))
+
+
+# Statuses whose records are no longer live events (an archived or sent-back record is not a
+# duplicate worth flagging).
+NOT_LIVE = ("ARCHIVED", "REJECTED")
+
+
+def duplicate_candidates(session: Session, record_id: str, event: str, dates: Sequence[date],
+                         any_of: Sequence[Select[str]], roles: Sequence[str],
+                         limit: int) -> list[Any]:
+    """Return the indexed people (of these roles) of the live records that may duplicate one.
+
+    A candidate has the same event, an event date among `dates`, and its id in one of the
+    `any_of` record-id queries; one statement, however many candidates.
+    """
+    if not dates or not any_of:
+        return []
+    ids = (select(Record.id).where(
+        Record.event == event, Record.event_date.in_(list(dates)), Record.id != record_id,
+        Record.status.not_in(NOT_LIVE), or_(*(Record.id.in_(q) for q in any_of)))
+        .limit(limit))
+    rows = session.execute(
+        select(SearchPerson.record_id, SearchPerson.role, SearchPerson.given,
+               SearchPerson.family, SearchPerson.birth_date, Record.event_date,
+               Record.subject_gender, Record.event_location_id)
+        .join(Record, Record.id == SearchPerson.record_id)
+        .where(SearchPerson.record_id.in_(ids), SearchPerson.role.in_(list(roles))))
+    return list(rows)
+
+
+def duplicates_of(session: Session, record_id: str) -> list[RecordDuplicate]:
+    """Return the potential duplicates found for a record, best first."""
+    return list(session.scalars(
+        select(RecordDuplicate).where(RecordDuplicate.record_id == record_id)
+        .order_by(RecordDuplicate.score.desc(), RecordDuplicate.candidate_id)))
+
+
+def add_duplicates(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """Store potential duplicates of a record, in one batched INSERT."""
+    if rows:
+        session.execute(insert(RecordDuplicate), list(rows))
+
+
+def resolve_duplicates(session: Session, record_id: str, resolution: str) -> int:
+    """Mark every unresolved potential duplicate of a record resolved; return how many."""
+    result = session.execute(
+        update(RecordDuplicate)
+        .where(RecordDuplicate.record_id == record_id, RecordDuplicate.resolution.is_(None))
+        .values(resolution=resolution))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def records_by_ids(session: Session, record_ids: Sequence[str]) -> list[Record]:
+    """Return some records by id."""
+    if not record_ids:
+        return []
+    return list(session.scalars(select(Record).where(Record.id.in_(list(record_ids)))))

@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import date
 
-from sqlalchemy import Insert, Select, delete, insert, select
+from sqlalchemy import Insert, Select, delete, insert, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from crvshub.search.indexing import IndexEntry, identifier_key
+from crvshub.search.indexing import MAX_TERM, IndexEntry, identifier_key
 from crvshub.search.models import SearchPerson, SearchTerm, SearchVocabulary
+from crvshub.search.names import phonetic, skeleton
 
 
 def _insert_ignore(session: Session, model: type[SearchVocabulary]) -> Insert:
@@ -88,3 +89,29 @@ def persons_of(session: Session, record_ids: Sequence[str]) -> list[SearchPerson
         return []
     return list(session.scalars(
         select(SearchPerson).where(SearchPerson.record_id.in_(list(record_ids)))))
+
+
+def records_with_similar_terms(role: str, words: Sequence[str]) -> Select[str]:
+    """Return a query of the records where a person of a role has a term sounding like these."""
+    codes = sorted({phonetic(w)[:MAX_TERM] for w in words})
+    bones = sorted({skeleton(w)[:MAX_TERM] for w in words})
+    alike = select(SearchVocabulary.term).where(or_(
+        SearchVocabulary.term.in_(sorted(set(words))), SearchVocabulary.phonetic.in_(codes),
+        SearchVocabulary.skeleton.in_(bones)))
+    return select(SearchTerm.record_id).where(SearchTerm.role == role, SearchTerm.term.in_(alike))
+
+
+def records_with_identifiers(keys: Sequence[str], role: str) -> Select[str]:
+    """Return a query of the records where a person of a role has one of these identifier keys."""
+    return select(SearchTerm.record_id).where(
+        SearchTerm.term.in_(sorted(set(keys))), SearchTerm.role == role)
+
+
+def identifier_holders(session: Session, keys: Sequence[str], role: str,
+                       record_ids: Sequence[str]) -> set[str]:
+    """Return which of some records have a person of a role with one of these identifier keys."""
+    if not keys or not record_ids:
+        return set()
+    return set(session.scalars(select(SearchTerm.record_id).where(
+        SearchTerm.term.in_(sorted(set(keys))), SearchTerm.role == role,
+        SearchTerm.record_id.in_(list(record_ids)))))
