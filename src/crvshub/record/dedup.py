@@ -142,6 +142,11 @@ def check(session: Session, record: Record, actor: Actor, *, new: bool = False,
     return found
 
 
+def flag_again(session: Session, record_id: str, actor: Actor) -> None:
+    """Store again the flags a refused registration found (its own work was rolled back)."""
+    check(session, load(session, record_id), actor)
+
+
 def unresolved(session: Session, record_id: str) -> list[RecordDuplicate]:
     """Return the potential duplicates of a record a registrar has not resolved yet."""
     return [d for d in repository.duplicates_of(session, record_id) if d.resolution is None]
