@@ -104,15 +104,21 @@ def test_twins_and_siblings_are_not_flagged(client: TestClient, ctx: AppContext)
     assert _duplicates(client, registrar, same["id"])["flagged"] is True
 
 
-def test_validation_looks_again(client: TestClient, ctx: AppContext) -> None:
+def test_registration_looks_again(client: TestClient, ctx: AppContext) -> None:
     registrar = user_token(ctx, LOCAL_REGISTRAR)
-    early = declare(client, registrar, birth_bundle(given="Kondwani"))
-    late = declare(client, registrar, birth_bundle(given="Kondwani"))
-    assert _duplicates(client, registrar, late["id"])["duplicates"][0]["candidateId"] == early["id"]
-    # The earlier record learns of the later one when it is registered: refused, and flagged.
-    refused = act(client, registrar, early["id"], "register")
+    early = declare(client, registrar, birth_bundle(given="Kondwani"))["id"]
+    assert act(client, registrar, early, "reject", reason="Check the date").status_code == 200
+    late = declare(client, registrar, birth_bundle(given="Kondwani"))["id"]
+    assert _duplicates(client, registrar, late)["flagged"] is False  # early was sent back
+    assert act(client, registrar, early, "declare").status_code == 200
+    refused = act(client, registrar, early, "register")
     assert refused.status_code == 409 and issue_code(refused) == "REC-409-004"
-    assert _duplicates(client, registrar, early["id"])["flagged"] is True
+    body = _duplicates(client, registrar, early)  # kept although the registration failed
+    assert body["flagged"] is True and body["duplicates"][0]["candidateId"] == late
+    assert act(client, registrar, early, "mark-as-not-duplicate").status_code == 200
+    assert act(client, registrar, early, "register").status_code == 200
+    # The pair was decided on: the later record is not flagged against it again.
+    assert act(client, registrar, late, "register").status_code == 200
 
 
 def test_the_check_is_one_statement_without_candidates(client: TestClient,

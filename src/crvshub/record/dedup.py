@@ -123,10 +123,10 @@ def check(session: Session, record: Record, actor: Actor, *, new: bool = False,
           ) -> list[Verdict]:
     """Look for potential duplicates of a record; flag it (stored, audited) when some are found.
 
-    Candidates already stored (resolved or not) are not flagged again; a `new` record has none.
+    Records already compared with this one, in either direction and resolved or not, are not
+    flagged again (the later record of a pair carries the flag); a `new` record has none.
     """
-    known = frozenset() if new else frozenset(
-        d.candidate_id for d in repository.duplicates_of(session, record.id))
+    known = frozenset() if new else frozenset(repository.duplicate_links(session, record.id))
     found = find(session, record, known=known)
     if not found:
         return []

@@ -300,6 +300,13 @@ def duplicates_of(session: Session, record_id: str) -> list[RecordDuplicate]:
         .order_by(RecordDuplicate.score.desc(), RecordDuplicate.candidate_id)))
 
 
+def duplicate_links(session: Session, record_id: str) -> set[str]:
+    """Return the records already compared with one, in either direction."""
+    rows = session.execute(select(RecordDuplicate.record_id, RecordDuplicate.candidate_id).where(
+        or_(RecordDuplicate.record_id == record_id, RecordDuplicate.candidate_id == record_id)))
+    return {other for pair in rows for other in pair if other != record_id}
+
+
 def add_duplicates(session: Session, rows: Sequence[dict[str, Any]]) -> None:
     """Store potential duplicates of a record, in one batched INSERT."""
     if rows:
