@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import Any
 
 from fastapi.testclient import TestClient
 from sqlalchemy import event
 
 from crvshub.context import AppContext
+from crvshub.record.dedup import date_window
+from crvshub.search.dedup import MIN_DATE, date_similarity
 from tests.conftest import LOCAL_REGISTRAR, LOCAL_REGISTRAR_OTHER_OFFICE, bearer, user_token
 from tests.notification.helpers import example, fresh_ids, health_token, post
 from tests.record.helpers import act, birth_bundle, declare, issue_code
@@ -136,3 +139,12 @@ def test_the_check_is_one_statement_without_candidates(client: TestClient,
         event.remove(ctx.db.engine, "before_cursor_execute", record)
     assert sum("record_duplicates" in s for s in seen) == 0
     assert sum(s.startswith("SELECT search_persons.record_id") for s in seen) == 1
+
+
+def test_the_date_window_holds_every_date_the_matcher_may_accept() -> None:
+    for day in (date(2026, 1, 8), date(2026, 3, 31), date(2024, 2, 29), date(2026, 12, 12)):
+        window = set(date_window(day))
+        near = {day + timedelta(days=n) for n in range(-400, 401)}
+        accepted = {d for d in near if date_similarity(day, d)[0] >= MIN_DATE}
+        assert accepted <= window, sorted(accepted - window)
+        assert window <= accepted | {day}

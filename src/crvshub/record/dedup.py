@@ -32,21 +32,15 @@ SUBJECT_ROLE = {"birth": "child", "death": "deceased"}
 
 
 def date_window(day: date) -> list[date]:
-    """Return the dates `search.dedup.compare` may still call a duplicate of this one."""
+    """Return the dates `search.dedup.compare` may still call a duplicate of this one.
+
+    The same day, a day apart, or day and month swapped: those reach `MIN_DATE`; a year
+    apart (0.45) and a week apart do not, so they are not worth fetching.
+    """
     found = {day, day - timedelta(days=1), day + timedelta(days=1)}
     if day.day <= 12:
-        found.add(_safe_date(day.year, day.day, day.month))
-    for year in (day.year - 1, day.year + 1):
-        found.add(_safe_date(year, day.month, day.day))
-    found.discard(date.min)
+        found.add(date(day.year, day.day, day.month))
     return sorted(found)
-
-
-def _safe_date(year: int, month: int, day: int) -> date:
-    try:
-        return date(year, month, day)
-    except ValueError:
-        return date.min
 
 
 def _person(indexed: IndexedPerson | None) -> Person | None:
