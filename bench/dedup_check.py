@@ -11,6 +11,8 @@ for the last events created, and the whole creation for comparison.
 from __future__ import annotations
 
 import argparse
+import os
+import secrets
 import statistics
 import tempfile
 import time
@@ -51,6 +53,7 @@ def main() -> None:
     args = parser.parse_args()
     url = args.database_url or f"sqlite:///{Path(tempfile.mkdtemp()) / 'dedup.db'}"
     upgrade(url)
+    os.environ.setdefault("CRVSHUB_SECRET_KEY", secrets.token_urlsafe(48))  # a throwaway DB
     ctx = build_context(Settings(database_url=url, environment="test", embedded_worker=False,
                                  log_level="WARNING"))
     with ctx.db.transaction() as session:
