@@ -62,15 +62,16 @@ def _summary(record: Record) -> EventSummary:
 def _candidates(session: Session, record: Record, new: EventSummary) -> list[EventSummary]:
     subject_role = SUBJECT_ROLE[record.event]
     any_of = []
+    rid = Record.__table__.c.id  # the candidate's id, for the correlated conditions
     if new.subject.name_terms:
-        any_of.append(search_repository.records_with_similar_terms(
-            subject_role, new.subject.name_terms))
+        any_of.append(search_repository.similar_terms_exist(
+            rid, subject_role, new.subject.name_terms))
     if new.mother and new.mother.name_terms:
-        any_of.append(search_repository.records_with_similar_terms(
-            "mother", new.mother.name_terms))
+        any_of.append(search_repository.similar_terms_exist(
+            rid, "mother", new.mother.name_terms))
     if new.identifiers:
-        any_of.append(search_repository.records_with_identifiers(
-            sorted(new.identifiers), subject_role))
+        any_of.append(search_repository.identifiers_exist(
+            rid, sorted(new.identifiers), subject_role))
     assert record.event_date is not None
     rows = repository.duplicate_candidates(
         session, record.id, record.event, date_window(record.event_date), any_of,

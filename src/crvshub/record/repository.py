@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, date, datetime, time
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, Select, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -271,18 +271,18 @@ NOT_LIVE = ("ARCHIVED", "REJECTED")
 
 
 def duplicate_candidates(session: Session, record_id: str, event: str, dates: Sequence[date],
-                         any_of: Sequence[Select[str]], roles: Sequence[str],
+                         any_of: Sequence[ColumnElement[bool]], roles: Sequence[str],
                          limit: int) -> list[Any]:
     """Return the indexed people (of these roles) of the live records that may duplicate one.
 
     A candidate has the same event, an event date among `dates`, and its id in one of the
-    `any_of` record-id queries; one statement, however many candidates.
+    `any_of` conditions on `Record.id`; one statement, however many candidates.
     """
     if not dates or not any_of:
         return []
     ids = (select(Record.id).where(
         Record.event == event, Record.event_date.in_(list(dates)), Record.id != record_id,
-        Record.status.not_in(NOT_LIVE), or_(*(Record.id.in_(q) for q in any_of)))
+        Record.status.not_in(NOT_LIVE), or_(*any_of))
         .limit(limit))
     rows = session.execute(
         select(SearchPerson.record_id, SearchPerson.role, SearchPerson.given,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import date
 
-from sqlalchemy import Insert, Select, delete, insert, or_, select
+from sqlalchemy import ColumnElement, Insert, Select, delete, exists, insert, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -91,20 +91,27 @@ def persons_of(session: Session, record_ids: Sequence[str]) -> list[SearchPerson
         select(SearchPerson).where(SearchPerson.record_id.in_(list(record_ids)))))
 
 
-def records_with_similar_terms(role: str, words: Sequence[str]) -> Select[str]:
-    """Return a query of the records where a person of a role has a term sounding like these."""
+def similar_terms_exist(record_id: ColumnElement[str], role: str, words: Sequence[str],
+                        ) -> ColumnElement[bool]:
+    """Return the condition: the record's person of a role has a term sounding like these.
+
+    Correlated (EXISTS on the posting's primary key), so that it is only tested on the few
+    records the caller's other conditions leave, not listed for every record with a common name.
+    """
     codes = sorted({phonetic(w)[:MAX_TERM] for w in words})
     bones = sorted({skeleton(w)[:MAX_TERM] for w in words})
     alike = select(SearchVocabulary.term).where(or_(
         SearchVocabulary.term.in_(sorted(set(words))), SearchVocabulary.phonetic.in_(codes),
         SearchVocabulary.skeleton.in_(bones)))
-    return select(SearchTerm.record_id).where(SearchTerm.role == role, SearchTerm.term.in_(alike))
+    return exists().where(SearchTerm.term.in_(alike), SearchTerm.role == role,
+                          SearchTerm.record_id == record_id)
 
 
-def records_with_identifiers(keys: Sequence[str], role: str) -> Select[str]:
-    """Return a query of the records where a person of a role has one of these identifier keys."""
-    return select(SearchTerm.record_id).where(
-        SearchTerm.term.in_(sorted(set(keys))), SearchTerm.role == role)
+def identifiers_exist(record_id: ColumnElement[str], keys: Sequence[str], role: str,
+                      ) -> ColumnElement[bool]:
+    """Return the condition: the record's person of a role has one of these identifier keys."""
+    return exists().where(SearchTerm.term.in_(sorted(set(keys))), SearchTerm.role == role,
+                          SearchTerm.record_id == record_id)
 
 
 def identifier_holders(session: Session, keys: Sequence[str], role: str,
