@@ -59,7 +59,8 @@ def _summary(record: Record) -> EventSummary:
         record.subject_gender, _person(by_role.get("mother")), record.event_location_id, idents)
 
 
-def _candidates(session: Session, record: Record, new: EventSummary) -> list[EventSummary]:
+def _candidates(session: Session, record: Record, new: EventSummary, day: date,
+                ) -> list[EventSummary]:
     subject_role = SUBJECT_ROLE[record.event]
     any_of = []
     rid = Record.__table__.c.id  # the candidate's id, for the correlated conditions
@@ -72,9 +73,8 @@ def _candidates(session: Session, record: Record, new: EventSummary) -> list[Eve
     if new.identifiers:
         any_of.append(search_repository.identifiers_exist(
             rid, sorted(new.identifiers), subject_role))
-    assert record.event_date is not None
     rows = repository.duplicate_candidates(
-        session, record.id, record.event, date_window(record.event_date), any_of,
+        session, record.id, record.event, date_window(day), any_of,
         (subject_role, "mother"), MAX_CANDIDATES)
     sharing = search_repository.identifier_holders(
         session, sorted(new.identifiers), subject_role, sorted({r.record_id for r in rows}))
@@ -109,7 +109,7 @@ def find(session: Session, record: Record, *, known: frozenset[str] = frozenset(
     if record.event_date is None or record.event not in SUBJECT_ROLE:
         return []
     new = _summary(record)
-    verdicts = [compare(new, old) for old in _candidates(session, record, new)]
+    verdicts = [compare(new, old) for old in _candidates(session, record, new, record.event_date)]
     return sorted((v for v in verdicts if v.is_duplicate and v.candidate_id not in known),
                   key=lambda v: (-v.score, v.candidate_id))
 
