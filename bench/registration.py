@@ -17,6 +17,7 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -64,8 +65,9 @@ def prepare(url: str, count: int) -> tuple[AppContext, list[str], list[str], str
         token, _ = auth_service.issue_user_token(settings, ctx.keys, user)
         actor = Actor("user", user.id, "Bench Registrar", user.role, user.office_id,
                       scopes=frozenset({"register", "declare"}))
-        ids = [declarations.create(session, birth_bundle(), actor, incomplete=False).id
-               for _ in range(2 * count)]
+        # A child of another name each: identical births would be flagged as duplicates.
+        ids = [declarations.create(session, birth_bundle(given=uuid.uuid4().hex[:10]), actor,
+                                   incomplete=False).id for _ in range(2 * count)]
     return ctx, ids[:count], ids[count:], token
 
 

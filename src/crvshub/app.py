@@ -26,8 +26,7 @@ from crvshub.errors import (
     NotFound,
     UnstorableValue,
 )
-from crvshub.fhir.outcome import outcome_json
-from crvshub.fhir.responses import FHIRResponse
+from crvshub.fhir.responses import error_response
 from crvshub.head import HeadAsGet
 from crvshub.net import ProxyHeadersMiddleware
 from crvshub.observability import ObservabilityMiddleware, configure_logging
@@ -40,15 +39,6 @@ log = structlog.get_logger("crvshub")
 
 def _request_id(request: Request) -> str:
     return str(request.scope.get("state", {}).get("request_id", ""))
-
-
-def error_response(request: Request, error: AppError) -> Response:
-    """Render an AppError as an OperationOutcome response."""
-    return FHIRResponse(
-        outcome_json(error, _request_id(request)),
-        status_code=error.status,
-        headers=error.headers,
-    )
 
 
 async def _app_error(request: Request, exc: Exception) -> Response:

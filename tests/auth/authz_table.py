@@ -130,6 +130,7 @@ ROUTES: dict[tuple[str, str], Access] = {
     ("GET", "/api/records/{record_id}/download"): RECORD_STAFF,
     ("PUT", "/api/records/{record_id}"): RECORD_STAFF,
     ("POST", "/api/records/{record_id}/actions/{action}"): RECORD_STAFF,
+    ("GET", "/api/records/{record_id}/duplicates"): RECORD_STAFF,
     # Registration hook callbacks: the hook's record token or a national ID client, never staff
     # (tests/registration_hook/test_callback_authz.py checks the record token's record).
     ("POST", "/confirm/registration"): HOOK,
@@ -162,6 +163,7 @@ ROUTES: dict[tuple[str, str], Access] = {
     ("POST", "/logout"): PUBLIC,
     ("GET", "/workqueues"): PUBLIC,
     ("GET", "/workqueues/{queue}"): PUBLIC,
+    ("GET", "/search"): PUBLIC,
     ("GET", "/records/{record_id}"): PUBLIC,
     ("POST", "/records/{record_id}/actions/{action}"): PUBLIC,
     ("GET", "/integrations"): PUBLIC,
@@ -202,6 +204,7 @@ OTHER_OFFICE: dict[tuple[str, str], Access] = {
     ("GET", "/api/records/{record_id}/download"): NATIONAL_RECORD_STAFF,
     ("PUT", "/api/records/{record_id}"): NATIONAL_RECORD_STAFF,
     ("POST", "/api/records/{record_id}/actions/{action}"): NATIONAL_RECORD_STAFF,
+    ("GET", "/api/records/{record_id}/duplicates"): NATIONAL_RECORD_STAFF,
     ("GET", "/records/{record_id}"): NATIONAL_RECORD_STAFF,
     ("POST", "/records/{record_id}/actions/{action}"): NATIONAL_RECORD_STAFF,
     ("POST", "/confirm/registration"): HOOK,

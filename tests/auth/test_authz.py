@@ -136,7 +136,8 @@ def _dorongo_records(client: TestClient, ctx) -> tuple[str, str, str]:
     registrar = user_token(ctx, LOCAL_REGISTRAR_OTHER_OFFICE)
     declared = declare(client, clerk)["id"]
     ctx.settings.registration_hook_url = "http://127.0.0.1:9/event-registration"
-    waiting = declare(client, clerk)["id"]
+    # Another child: two identical births would be flagged as potential duplicates.
+    waiting = declare(client, clerk, birth_bundle(given="Nkosana"))["id"]
     response = act(client, registrar, waiting, "register")
     assert response.json()["status"] == "WAITING_VALIDATION", response.text
     return declared, waiting, response.json()["trackingId"]

@@ -6,6 +6,7 @@ callback paths (legacy REST and GraphQL), and the refused call leaves the record
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import pytest
@@ -21,7 +22,7 @@ from tests.helpers import (
     new_client,
     user_token,
 )
-from tests.record.helpers import act, declare
+from tests.record.helpers import act, birth_bundle, declare
 from tests.registration_hook.conftest import record_token
 
 CONFIRM = ("mutation($id: ID!, $n: String!) { confirmRegistration(id: $id, "
@@ -32,7 +33,9 @@ REJECT = ("mutation($id: ID!) { rejectRegistration(id: $id, "
 
 def _waiting(client: TestClient, ctx: AppContext) -> tuple[str, str]:
     """Return (id, tracking ID) of a Harambo record waiting for the national ID check."""
-    rid = declare(client, user_token(ctx, REGISTRATION_AGENT))["id"]
+    # A child of another name each time: two identical births would be potential duplicates.
+    given = uuid.uuid4().hex[:8]
+    rid = declare(client, user_token(ctx, REGISTRATION_AGENT), birth_bundle(given=given))["id"]
     response = act(client, user_token(ctx, LOCAL_REGISTRAR), rid, "register")
     assert response.json()["status"] == "WAITING_VALIDATION", response.text
     return rid, response.json()["trackingId"]

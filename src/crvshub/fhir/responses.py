@@ -5,7 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from starlette.responses import JSONResponse
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from crvshub.errors import AppError
+from crvshub.fhir.outcome import outcome_json
 
 FHIR_JSON = "application/fhir+json"
 
@@ -24,3 +28,10 @@ class FastJSONResponse(JSONResponse):
 
     def render(self, content: Any) -> bytes:
         return orjson.dumps(content)
+
+
+def error_response(request: Request, error: AppError) -> Response:
+    """Render an AppError as an OperationOutcome response (with the request's correlation id)."""
+    request_id = str(request.scope.get("state", {}).get("request_id", ""))
+    return FHIRResponse(outcome_json(error, request_id), status_code=error.status,
+                        headers=error.headers)

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from crvshub.db import utcnow
-from crvshub.record import declaration_input, domain, fhir_mapping, repository
+from crvshub.record import declaration_input, dedup, domain, fhir_mapping, repository
 from crvshub.record.domain import Action, Event
 from crvshub.record.errors import InvalidDeclaration, RegistrationNumberTaken
 from crvshub.record.models import Record
@@ -32,7 +32,15 @@ def perform(
         return _request_correction(session, record, actor, change)
     if change.action is Action.APPROVE_CORRECTION:
         return _approve_correction(session, record, actor, change)
-    return apply(session, record, actor, change)
+    if change.action in (Action.MARK_AS_DUPLICATE, Action.MARK_AS_NOT_DUPLICATE):
+        dedup.before_resolution(session, record, change)
+        apply(session, record, actor, change)
+        dedup.after_resolution(session, record, change)
+        return record
+    apply(session, record, actor, change)
+    if change.action is Action.VALIDATE:  # new records may have arrived since creation
+        dedup.check(session, record, actor)
+    return record
 
 
 def read(session: Session, record_id: str, actor: Actor, action: Action) -> Record:
@@ -79,6 +87,7 @@ def register(
     session: Session, settings: Settings, record: Record, actor: Actor, change: Change
 ) -> Record:
     """Register at once, or hand the record to the registration hook and wait."""
+    dedup.check_before_registration(session, record, actor)
     if settings.registration_hook_url:
         apply(session, record, actor, change, hook=True)
         external_validation(session).request(session, settings, record, actor)

@@ -4,7 +4,8 @@ A new record is written by one INSERT that also allocates its tracking ID (the u
 decides, see `repository.insert_new`), then its first audit entry, then its domain event
 (`BIRTH_NOTIFIED`, `DEATH_DECLARED`, ...) through the outbox, in the caller's transaction.
 Its search columns come from `search_columns`, like after every later change, and its people
-enter the search index (`search.service.index_record`) in the same transaction.
+enter the search index (`search.service.index_record`) in the same transaction, and it is
+checked for potential duplicates (`record.dedup.check`, flagged when some are found).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from crvshub.db import new_id, utcnow
-from crvshub.record import domain, repository
+from crvshub.record import dedup, domain, repository
 from crvshub.record.domain import Action, Event, Status, new_tracking_id
 from crvshub.record.models import Record, RecordAction
 from crvshub.record.search_columns import search_columns
@@ -67,6 +68,7 @@ def create_record(
     repository.insert_new(session, record, assign)
     search.index_record(session, record.id, record.bundle, replace=False)
     repository.add_action_now(session, _first_action(record, actor, new.action))
+    dedup.check(session, record, actor, new=True)
     emit_status(session, record, domain.event_topic(record.event, new.action, record.status))
     return record
 

@@ -125,7 +125,7 @@ TARGETS: dict[Action, Status] = {
     Action.ARCHIVE: S.ARCHIVED,
     Action.REQUEST_CORRECTION: S.CORRECTION_REQUESTED,
     Action.APPROVE_CORRECTION: S.REGISTERED,
-    Action.MARK_AS_DUPLICATE: S.REJECTED,
+    Action.MARK_AS_DUPLICATE: S.ARCHIVED,  # archived, linked to the record it duplicates
 }
 # Actions that return to the status the record had before (archive, correction request).
 RETURNING = frozenset({Action.REINSTATE, Action.REJECT_CORRECTION})
@@ -163,7 +163,6 @@ NEEDS_REASON = frozenset(
         Action.REJECT_REGISTRATION,
         Action.REQUEST_CORRECTION,
         Action.REJECT_CORRECTION,
-        Action.MARK_AS_DUPLICATE,
     }
 )
 
@@ -207,7 +206,7 @@ EVENT_SUFFIX: dict[Action, str] = {
     Action.REINSTATE: "REINSTATED",
     Action.REQUEST_CORRECTION: "CORRECTION_REQUESTED",
     Action.APPROVE_CORRECTION: "CORRECTED",
-    Action.MARK_AS_DUPLICATE: "REJECTED",
+    Action.MARK_AS_DUPLICATE: "ARCHIVED",
 }
 
 

@@ -12,11 +12,11 @@ from starlette.responses import Response
 from crvshub.auth.dependencies import require
 from crvshub.auth.domain import Principal
 from crvshub.deps import ContextDep, SessionDep
-from crvshub.fhir.responses import FastJSONResponse, FHIRResponse
+from crvshub.fhir.responses import FastJSONResponse, FHIRResponse, error_response
 from crvshub.net import client_address as _ip
-from crvshub.record import actions, declarations, staff_search, workqueues
+from crvshub.record import actions, declarations, dedup, staff_search, workqueues
 from crvshub.record.domain import STAFF_SCOPES, Action
-from crvshub.record.errors import BadIfMatch, UnknownAction
+from crvshub.record.errors import BadIfMatch, DuplicateUnresolved, UnknownAction
 from crvshub.record.models import Record
 from crvshub.record.schemas import ActionBody
 from crvshub.record.service import Change, actor_for, etag
@@ -182,7 +182,21 @@ def act(
     if given.bundle is not None:
         data["bundle"] = given.bundle
     change = Change(chosen, given.reason, given.comment, data, parse_if_match(if_match))
-    record = actions.perform(
-        session, ctx.settings, record_id, actor_for(principal, _ip(request)), change
-    )
+    try:
+        record = actions.perform(
+            session, ctx.settings, record_id, actor_for(principal, _ip(request)), change
+        )
+    except DuplicateUnresolved as exc:
+        if not exc.extra.get("flaggedNow"):
+            raise
+        return error_response(request, exc)  # answered, not raised: the new flag is kept
     return _record_response(record)
+
+
+@router.get("/{record_id}/duplicates")
+def record_duplicates(
+    record_id: str, session: SessionDep, principal: Staff, request: Request
+) -> Response:
+    """Return whether a record is flagged as a potential duplicate, and why, field by field."""
+    return FastJSONResponse(
+        dedup.for_viewer(session, record_id, actor_for(principal, _ip(request))))

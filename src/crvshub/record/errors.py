@@ -102,3 +102,31 @@ class PreconditionRequired(AppError):
     status = 428
     issue_type = "conflict"
     title = "Send If-Match with the record's ETag, or assign the record to yourself first"
+
+
+class DuplicateUnresolved(AppError):
+    """The record is flagged as a potential duplicate and the flag is not resolved."""
+
+    code = "REC-409-004"
+    status = 409
+    issue_type = "business-rule"
+    title = ("This record is flagged as a potential duplicate: mark it 'not a duplicate' or "
+             "'duplicate of' another record first")
+
+
+class DuplicateNotFlagged(AppError):
+    """A duplicate decision was sent for a record that has no open potential duplicate."""
+
+    code = "REC-409-005"
+    status = 409
+    issue_type = "business-rule"
+    title = "This record is not flagged as a potential duplicate"
+
+
+class UnknownDuplicate(AppError):
+    """duplicateOf does not name one of the record's potential duplicates."""
+
+    code = "REC-400-004"
+    status = 400
+    issue_type = "value"
+    title = "duplicateOf must name one of the record's potential duplicates"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Date, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from crvshub.db import Base, JSONType, UTCDateTime, new_id, utcnow
@@ -81,3 +81,20 @@ class SearchQuotaUse(Base):
     client_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     used: Mapped[int] = mapped_column(Integer)
+
+
+class RecordDuplicate(Base):
+    """A potential duplicate of a record: which record, how alike, and how it was resolved."""
+
+    __tablename__ = "record_duplicates"
+
+    record_id: Mapped[str] = mapped_column(
+        ForeignKey("records.id", ondelete="CASCADE"), primary_key=True)
+    candidate_id: Mapped[str] = mapped_column(
+        ForeignKey("records.id", ondelete="CASCADE"), primary_key=True)
+    score: Mapped[float] = mapped_column(Float)
+    # The field-by-field explanation: [{field, label, score, strength, detail}, ...].
+    matches: Mapped[list[dict[str, Any]]] = mapped_column(JSONType)
+    found_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # None while unresolved, then "not-duplicate" or "duplicate".
+    resolution: Mapped[str | None] = mapped_column(String(16))

@@ -6,13 +6,14 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, date, datetime, time
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, func, insert, select, update
+from sqlalchemy import ColumnElement, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import Subquery
 
 from crvshub.db import insert_now, insert_unless_taken
-from crvshub.record.models import Record, RecordAction, SearchQuotaUse
+from crvshub.record.models import Record, RecordAction, RecordDuplicate, SearchQuotaUse
 
 if TYPE_CHECKING:
     from crvshub.record.search import DateRange, RecordQuery, Scope
@@ -275,3 +276,61 @@ def detach_source_client(session: Session, client_row_id: str) -> int:
 def count(session: Session) -> int:
     """Return the number of records."""
     return int(session.scalar(select(func.count()).select_from(Record)) or 0)
+
+
+# Statuses whose records are no longer live events (an archived or sent-back record is not a
+# duplicate worth flagging).
+NOT_LIVE = ("ARCHIVED", "REJECTED")
+
+
+def candidate_records(record_id: str, event: str, dates: Sequence[date],
+                      any_of: Sequence[ColumnElement[bool]], limit: int) -> Subquery | None:
+    """Return the live records that may duplicate one, with their event columns (a subquery).
+
+    A candidate has the same event, an event date among `dates`, and its id in one of the
+    `any_of` conditions on `Record.id`; the search index joins its people to it, so finding
+    them stays one statement however many candidates there are.
+    """
+    if not dates or not any_of:
+        return None
+    return (select(Record.id, Record.event_date, Record.subject_gender,
+                   Record.event_location_id)
+            .where(Record.event == event, Record.event_date.in_(list(dates)),
+                   Record.id != record_id, Record.status.not_in(NOT_LIVE), or_(*any_of))
+            .limit(limit).subquery("candidates"))
+
+
+def duplicates_of(session: Session, record_id: str) -> list[RecordDuplicate]:
+    """Return the potential duplicates found for a record, best first."""
+    return list(session.scalars(
+        select(RecordDuplicate).where(RecordDuplicate.record_id == record_id)
+        .order_by(RecordDuplicate.score.desc(), RecordDuplicate.candidate_id)))
+
+
+def duplicate_links(session: Session, record_id: str) -> set[str]:
+    """Return the records already compared with one, in either direction."""
+    rows = session.execute(select(RecordDuplicate.record_id, RecordDuplicate.candidate_id).where(
+        or_(RecordDuplicate.record_id == record_id, RecordDuplicate.candidate_id == record_id)))
+    return {other for pair in rows for other in pair if other != record_id}
+
+
+def add_duplicates(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """Store potential duplicates of a record, in one batched INSERT."""
+    if rows:
+        session.execute(insert(RecordDuplicate), list(rows))
+
+
+def resolve_duplicates(session: Session, record_id: str, resolution: str) -> int:
+    """Mark every unresolved potential duplicate of a record resolved; return how many."""
+    result = session.execute(
+        update(RecordDuplicate)
+        .where(RecordDuplicate.record_id == record_id, RecordDuplicate.resolution.is_(None))
+        .values(resolution=resolution))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def records_by_ids(session: Session, record_ids: Sequence[str]) -> list[Record]:
+    """Return some records by id."""
+    if not record_ids:
+        return []
+    return list(session.scalars(select(Record).where(Record.id.in_(list(record_ids)))))

@@ -31,6 +31,7 @@ VERBS = {
     "corrected": "Corrected",
     "marked-as-duplicate": "Marked as a duplicate",
     "marked-as-not-duplicate": "Marked as not a duplicate",
+    "flagged-as-potential-duplicate": "Flagged as a potential duplicate",
 }
 CLIENT_LABELS = {"HEALTH": "health system", "NATIONAL_ID": "national ID system"}
 

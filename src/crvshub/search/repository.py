@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import date
+from typing import Any
 
-from sqlalchemy import Insert, Select, delete, insert, select
+from sqlalchemy import ColumnElement, Insert, Select, delete, exists, insert, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import Subquery
 
-from crvshub.search.indexing import IndexEntry, identifier_key
+from crvshub.search.indexing import MAX_TERM, IndexEntry, identifier_key
 from crvshub.search.models import SearchPerson, SearchTerm, SearchVocabulary
+from crvshub.search.names import phonetic, skeleton
 
 
 def _insert_ignore(session: Session, model: type[SearchVocabulary]) -> Insert:
@@ -88,3 +91,50 @@ def persons_of(session: Session, record_ids: Sequence[str]) -> list[SearchPerson
         return []
     return list(session.scalars(
         select(SearchPerson).where(SearchPerson.record_id.in_(list(record_ids)))))
+
+
+def similar_terms_exist(record_id: ColumnElement[str], role: str, words: Sequence[str],
+                        ) -> ColumnElement[bool]:
+    """Return the condition: the record's person of a role has a term sounding like these.
+
+    Correlated (EXISTS on the posting's primary key), so that it is only tested on the few
+    records the caller's other conditions leave, not listed for every record with a common name.
+    """
+    codes = sorted({phonetic(w)[:MAX_TERM] for w in words})
+    bones = sorted({skeleton(w)[:MAX_TERM] for w in words})
+    alike = select(SearchVocabulary.term).where(or_(
+        SearchVocabulary.term.in_(sorted(set(words))), SearchVocabulary.phonetic.in_(codes),
+        SearchVocabulary.skeleton.in_(bones)))
+    return exists().where(SearchTerm.term.in_(alike), SearchTerm.role == role,
+                          SearchTerm.record_id == record_id)
+
+
+def identifiers_exist(record_id: ColumnElement[str], keys: Sequence[str], role: str,
+                      ) -> ColumnElement[bool]:
+    """Return the condition: the record's person of a role has one of these identifier keys."""
+    return exists().where(SearchTerm.term.in_(sorted(set(keys))), SearchTerm.role == role,
+                          SearchTerm.record_id == record_id)
+
+
+def identifier_holders(session: Session, keys: Sequence[str], role: str,
+                       record_ids: Sequence[str]) -> set[str]:
+    """Return which of some records have a person of a role with one of these identifier keys."""
+    if not keys or not record_ids:
+        return set()
+    return set(session.scalars(select(SearchTerm.record_id).where(
+        SearchTerm.term.in_(sorted(set(keys))), SearchTerm.role == role,
+        SearchTerm.record_id.in_(list(record_ids)))))
+
+
+def people_of(session: Session, records: Subquery, roles: Sequence[str]) -> list[Any]:
+    """Return the indexed people (of these roles) of some records, with the records' columns.
+
+    `records` is a subquery with an `id` column; its other columns come along in each row.
+    """
+    extra = [c for c in records.c if c.name != "id"]
+    rows = session.execute(
+        select(SearchPerson.record_id, SearchPerson.role, SearchPerson.given,
+               SearchPerson.family, SearchPerson.birth_date, *extra)
+        .join(records, records.c.id == SearchPerson.record_id)
+        .where(SearchPerson.role.in_(list(roles))))
+    return list(rows)

@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select
+from sqlalchemy import ColumnElement, Select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import Subquery
 
 from crvshub.search import repository
 from crvshub.search.indexing import MAX_TERM, ROLES, index_entry
@@ -96,3 +97,26 @@ def rank(session: Session, record_ids: Sequence[str], names: Sequence[NameQuery]
                           if r in roles), default=0.0)
         scores[rid] = round(total / len(names), 4)
     return scores
+
+
+def similar_terms_exist(record_id: ColumnElement[str], role: str, words: Sequence[str],
+                        ) -> ColumnElement[bool]:
+    """Return the condition: the record's person of a role has a term sounding like these."""
+    return repository.similar_terms_exist(record_id, role, words)
+
+
+def identifiers_exist(record_id: ColumnElement[str], keys: Sequence[str], role: str,
+                      ) -> ColumnElement[bool]:
+    """Return the condition: the record's person of a role has one of these identifier keys."""
+    return repository.identifiers_exist(record_id, keys, role)
+
+
+def identifier_holders(session: Session, keys: Sequence[str], role: str,
+                       record_ids: Sequence[str]) -> set[str]:
+    """Return which of some records have a person of a role with one of these identifier keys."""
+    return repository.identifier_holders(session, keys, role, record_ids)
+
+
+def people_of(session: Session, records: Subquery, roles: Sequence[str]) -> list[Any]:
+    """Return the indexed people (of these roles) of some records, with the records' columns."""
+    return repository.people_of(session, records, roles)

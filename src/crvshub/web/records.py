@@ -11,9 +11,9 @@ from starlette.responses import RedirectResponse, Response
 from crvshub.deps import ContextDep, SessionDep
 from crvshub.errors import AppError, VersionConflict
 from crvshub.location import service as location_service
-from crvshub.record import actions, domain, views, workqueues
+from crvshub.record import actions, dedup, domain, staff_search, views, workqueues
 from crvshub.record.domain import Action, Event
-from crvshub.record.errors import UnknownAction
+from crvshub.record.errors import DuplicateUnresolved, UnknownAction
 from crvshub.record.search_columns import search_columns
 from crvshub.record.service import Change
 from crvshub.web.pages import RECORD_SCOPES, Page, check_csrf, error_page, page_for, render
@@ -39,7 +39,14 @@ WEB_ACTIONS: dict[str, tuple[Action, str]] = {
     )
 }
 WITH_REASON = frozenset({Action.REJECT, Action.ARCHIVE})
-DONE = {name: views.VERBS[domain.AUDIT_NAMES[action]] for name, (action, _l) in WEB_ACTIONS.items()}
+# Offered only in the "potential duplicate" banner, once per candidate.
+DUPLICATE_ACTIONS: dict[str, tuple[Action, str]] = {
+    Action.MARK_AS_NOT_DUPLICATE.value: (Action.MARK_AS_NOT_DUPLICATE, "Not a duplicate"),
+    Action.MARK_AS_DUPLICATE.value: (Action.MARK_AS_DUPLICATE, "Duplicate of this record"),
+}
+ALL_ACTIONS = {**WEB_ACTIONS, **DUPLICATE_ACTIONS}
+DONE = {name: views.VERBS[domain.AUDIT_NAMES[action]] for name, (action, _l) in ALL_ACTIONS.items()}
+SEARCH_SIZE = 20
 
 
 @router.get("/workqueues")
@@ -129,10 +136,13 @@ def record_page(
     except AppError as exc:
         return error_page(request, page, exc)
     history = [{**item, "line": readable_line(item)} for item in body["history"]]
+    found = dedup.explanations(session, record_id)
+    resolvable = domain.is_allowed(body["status"], Action.MARK_AS_DUPLICATE) and \
+        domain.may_perform(page.principal.scopes, Action.MARK_AS_DUPLICATE)
     return render(
         request, "record.html", page, error.status if error else 200,
         record=body, version=version, facts=_facts(session, body), history=history,
-        actions=_offered(body, page), error=error,
+        actions=_offered(body, page), error=error, duplicates=found, resolvable=resolvable,
         stale=isinstance(error, VersionConflict), done=DONE.get(done or ""),
     )
 
@@ -160,17 +170,45 @@ def act_on_record(
     csrf: Annotated[str, Form(max_length=128)] = "",
     version: Annotated[str, Form(max_length=12)] = "",
     reason: Annotated[str, Form(max_length=2000)] = "",
+    duplicate_of: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
     """Perform a workflow action from the record page, then show the record again."""
     check_csrf(request, page, csrf)
-    chosen = WEB_ACTIONS.get(action)
+    chosen = ALL_ACTIONS.get(action)
     if chosen is None:
         return error_page(request, page, UnknownAction(f"No action {action!r} on this page"))
     expected = int(version) if version.isdigit() else None
-    change = Change(chosen[0], reason.strip() or None, None, {}, expected)
+    data = {"duplicate_of": duplicate_of} if duplicate_of else {}
+    change = Change(chosen[0], reason.strip() or None, None, data, expected)
     try:
         with session.begin_nested():
             actions.perform(session, ctx.settings, record_id, page.actor, change)
     except AppError as exc:
+        if isinstance(exc, DuplicateUnresolved) and exc.extra.get("flaggedNow"):
+            # The savepoint dropped the flag found by this attempt: keep it for the registrar.
+            dedup.flag_again(session, record_id, page.actor)
         return record_page(request, session, page, record_id, error=exc)
     return RedirectResponse(f"/records/{record_id}?done={action}", status_code=303)
+
+
+@router.get("/search")
+def search_page(
+    request: Request,
+    session: SessionDep,
+    ctx: ContextDep,
+    page: RecordPage,
+    q: Annotated[str, Query(max_length=200)] = "",
+) -> Response:
+    """Find records by name, tracking ID, registration number, national ID or phone number."""
+    text = q.strip()
+    results = None
+    if text:
+        try:
+            results = staff_search.search(
+                session, ctx.vocabulary, ctx.location_cache.snapshot(), page.actor, text,
+                staff_search.StaffFilters(), count=SEARCH_SIZE, skip=0)
+        except AppError as exc:
+            return error_page(request, page, exc)
+    items = [views.summary(r) for r in results.records] if results else []
+    return render(request, "search.html", page, q=text, items=items,
+                  total=results.total if results else 0)
