@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, date, datetime, time
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, func, insert, select
+from sqlalchemy import ColumnElement, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -262,3 +262,34 @@ def actions_of(session: Session, record_ids: Sequence[str]) -> list[RecordAction
     return list(session.scalars(
         select(RecordAction).where(RecordAction.record_id.in_(list(record_ids)))
         .order_by(RecordAction.at, RecordAction.id)))
+
+
+def insert_many(session: Session, records: Sequence[dict[str, Any]],
+                actions: Sequence[dict[str, Any]]) -> None:
+    """Insert many new records and their audit entries (values of every column) in batches."""
+    conn = session.connection()
+    if records:
+        conn.execute(insert(Record), list(records))
+    if actions:
+        conn.execute(insert(RecordAction), list(actions))
+
+
+def bundles_after(session: Session, after: str, limit: int, *, lock: bool,
+                  ) -> list[tuple[str, str, dict[str, Any]]]:
+    """Return (id, event, bundle) of the next records by id (locked on PostgreSQL if asked)."""
+    query = (select(Record.id, Record.event, Record.bundle).where(Record.id > after)
+             .order_by(Record.id).limit(limit))
+    if lock and session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update()
+    return [(str(i), str(e), dict(b)) for i, e, b in session.execute(query)]
+
+
+def set_search_columns(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """Rewrite the search columns of records (each row: "id" and the column values)."""
+    if rows:
+        session.execute(update(Record), list(rows))
+
+
+def count_records(session: Session) -> int:
+    """Return how many records there are."""
+    return int(session.scalar(select(func.count()).select_from(Record)) or 0)

@@ -39,6 +39,41 @@ def write_entry(session: Session, record_id: str, entry: IndexEntry, *, replace:
             {"term": t, "phonetic": p, "skeleton": s} for t, (p, s) in sorted(words.items())])
 
 
+def delete_entries(session: Session, record_ids: Sequence[str]) -> None:
+    """Remove the index rows of some records."""
+    conn = session.connection()
+    conn.execute(delete(SearchPerson).where(SearchPerson.record_id.in_(list(record_ids))))
+    conn.execute(delete(SearchTerm).where(SearchTerm.record_id.in_(list(record_ids))))
+
+
+def write_entries(session: Session, entries: Sequence[tuple[str, IndexEntry]],
+                  known: set[str] | None = None) -> None:
+    """Store the index entries of many new records in a few batched INSERTs.
+
+    `known` (terms already stored, kept by the caller across batches) spares sending the
+    same vocabulary again; new terms are added to it.
+    """
+    conn = session.connection()
+    persons = [{"record_id": rid, "role": p.role, "given": p.given, "family": p.family,
+                "birth_date": p.birth_date, "gender": p.gender}
+               for rid, entry in entries for p in entry.persons]
+    postings = [{"term": t, "role": r, "record_id": rid} for rid, entry in entries
+                for t, r in sorted(entry.term_rows() | entry.identifier_rows())]
+    words: dict[str, tuple[str, str]] = {}
+    for _, entry in entries:
+        words.update(entry.vocabulary())
+    if known is not None:
+        words = {t: v for t, v in words.items() if t not in known}
+        known.update(words)
+    if persons:
+        conn.execute(insert(SearchPerson), persons)
+    if postings:
+        conn.execute(insert(SearchTerm), postings)
+    if words:
+        conn.execute(_insert_ignore(session, SearchVocabulary), [
+            {"term": t, "phonetic": p, "skeleton": s} for t, (p, s) in sorted(words.items())])
+
+
 def vocabulary_since(session: Session, last_id: int) -> list[tuple[int, str]]:
     """Return the terms added after a vocabulary id, in order."""
     rows = session.execute(
