@@ -78,6 +78,7 @@ def registrar_token(url: str) -> str:
 
     ctx = build_context(Settings(database_url=url))
     with ctx.db.transaction() as session:
+        ctx.keys.ensure(session)
         user = repository.user_by_username(session, "bench.registrar")
         if user is None:
             office = ctx.location_cache.snapshot()

@@ -11,7 +11,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from crvshub.db import insert_now, insert_unless_taken
+from crvshub.db import insert_now, insert_rows, insert_unless_taken
 from crvshub.record.models import Record, RecordAction, SearchQuotaUse
 
 if TYPE_CHECKING:
@@ -267,11 +267,8 @@ def actions_of(session: Session, record_ids: Sequence[str]) -> list[RecordAction
 def insert_many(session: Session, records: Sequence[dict[str, Any]],
                 actions: Sequence[dict[str, Any]]) -> None:
     """Insert many new records and their audit entries (values of every column) in batches."""
-    conn = session.connection()
-    if records:
-        conn.execute(insert(Record), list(records))
-    if actions:
-        conn.execute(insert(RecordAction), list(actions))
+    insert_rows(session, Record, list(records))
+    insert_rows(session, RecordAction, list(actions))
 
 
 def bundles_after(session: Session, after: str, limit: int, *, lock: bool,

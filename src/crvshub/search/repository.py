@@ -10,6 +10,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from crvshub.db import insert_rows
 from crvshub.search.indexing import IndexEntry, identifier_key
 from crvshub.search.models import SearchPerson, SearchTerm, SearchVocabulary
 
@@ -65,10 +66,8 @@ def write_entries(session: Session, entries: Sequence[tuple[str, IndexEntry]],
     if known is not None:
         words = {t: v for t, v in words.items() if t not in known}
         known.update(words)
-    if persons:
-        conn.execute(insert(SearchPerson), persons)
-    if postings:
-        conn.execute(insert(SearchTerm), postings)
+    insert_rows(session, SearchPerson, persons)
+    insert_rows(session, SearchTerm, postings)
     if words:
         conn.execute(_insert_ignore(session, SearchVocabulary), [
             {"term": t, "phonetic": p, "skeleton": s} for t, (p, s) in sorted(words.items())])
