@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, date, datetime, time
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, func, insert, select, update
+from sqlalchemy import ColumnElement, func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -290,3 +290,24 @@ def set_search_columns(session: Session, rows: Sequence[dict[str, Any]]) -> None
 def count_records(session: Session) -> int:
     """Return how many records there are."""
     return int(session.scalar(select(func.count()).select_from(Record)) or 0)
+
+
+def matching_ids(session: Session, conditions: Sequence[ColumnElement[bool]], limit: int,
+                 ) -> list[tuple[str, datetime]]:
+    """Return (id, created_at) of the newest records meeting every condition (no bundles)."""
+    query = (select(Record.id, Record.created_at).where(*conditions)
+             .order_by(Record.created_at.desc(), Record.id.desc()).limit(limit))
+    return [(str(i), at) for i, at in session.execute(query)]
+
+
+def by_ids(session: Session, record_ids: Sequence[str]) -> dict[str, Record]:
+    """Return records by id."""
+    if not record_ids:
+        return {}
+    return {r.id: r for r in session.scalars(select(Record).where(Record.id.in_(record_ids)))}
+
+
+def analyze(session: Session) -> None:
+    """Refresh the planner statistics of the record tables (after a bulk load)."""
+    for table in ("records", "record_actions"):
+        session.execute(text(f"ANALYZE {table}"))

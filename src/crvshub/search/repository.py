@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import date
 
-from sqlalchemy import Insert, Select, delete, insert, select
+from sqlalchemy import Insert, Select, delete, insert, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -122,3 +122,9 @@ def persons_of(session: Session, record_ids: Sequence[str]) -> list[SearchPerson
         return []
     return list(session.scalars(
         select(SearchPerson).where(SearchPerson.record_id.in_(list(record_ids)))))
+
+
+def analyze(session: Session) -> None:
+    """Refresh the planner statistics of the index tables (after a bulk load)."""
+    for table in ("search_persons", "search_terms", "search_vocabulary"):
+        session.execute(text(f"ANALYZE {table}"))

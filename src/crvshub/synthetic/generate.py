@@ -106,6 +106,9 @@ def generate(db: Database, locations: Sequence[LocationView], plan: Plan,
         done += len(batch)
     if progress:
         progress(done, plan.records)
+    with db.transaction() as session:  # the planner must know the new sizes
+        records.analyze(session)
+        index.analyze(session)
     return done
 
 
