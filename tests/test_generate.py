@@ -91,3 +91,13 @@ def test_generate_command(database_url: str, tmp_path: Path) -> None:
                             "--labels", str(tmp_path / "nowhere" / "l.jsonl")],
                            capture_output=True, text=True, env=env, timeout=300, check=False)
     assert wrong.returncode == 2 and wrong.stderr.startswith("error: --labels")
+
+
+def test_commands_have_help() -> None:
+    for command in ("generate", "reindex"):
+        shown = subprocess.run([sys.executable, "-m", "crvshub", command, "--help"],
+                               capture_output=True, text=True, timeout=120, check=False)
+        assert shown.returncode == 0 and "Usage" in shown.stdout, shown.stderr
+    assert "no webhooks" in " ".join(subprocess.run(
+        [sys.executable, "-m", "crvshub", "generate", "--help"], capture_output=True, text=True,
+        timeout=120, check=False).stdout.split())
