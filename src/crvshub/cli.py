@@ -432,13 +432,29 @@ def cli_session() -> Iterator[tuple[Session, AppContext]]:
         ctx.db.dispose()
 
 
+@contextmanager
+def cli_context() -> Iterator[AppContext]:
+    """Return the application context for a CLI command that runs its own transactions."""
+    from crvshub.composition import build_context
+
+    settings = settings_or_fail()
+    check_database(settings)
+    ctx = build_context(settings)
+    try:
+        yield ctx
+    finally:
+        ctx.db.dispose()
+
+
 def register_feature_commands() -> None:
     """Attach the command groups of feature packages."""
     from crvshub.auth.cli import cli as client_cli
     from crvshub.registration_hook.nid_sim import cli as nid_sim_cli
+    from crvshub.synthetic.cli import register
 
     app.add_typer(client_cli, name="client")
     app.command("nid-sim")(nid_sim_cli)
+    register(app)
 
 
 def main() -> None:

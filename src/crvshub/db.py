@@ -91,6 +91,29 @@ def insert_now(session: Session, row: Base) -> None:
     session.connection().execute(_insert_of(row.__table__), _row_values(row))
 
 
+def insert_rows(session: Session, model: type[Base], rows: list[dict[str, Any]]) -> None:
+    """Insert many new rows (values of every column) as fast as the database allows.
+
+    PostgreSQL gets one `COPY ... FROM STDIN` (several times faster than batched INSERTs);
+    SQLite one executemany of a prepared INSERT. For bulk loads of rows that cannot conflict.
+    """
+    if not rows:
+        return
+    table = model.__table__
+    assert isinstance(table, Table)
+    if session.get_bind().dialect.name != "postgresql":
+        session.connection().execute(insert(model), rows)
+        return
+    names = [c.name for c in table.columns]
+    as_json = {c.name for c in table.columns if isinstance(c.type, JSON)}
+    raw = session.connection().connection.driver_connection
+    with raw.cursor() as cursor, cursor.copy(  # type: ignore[union-attr]
+            f"COPY {table.name} ({', '.join(names)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row([_json_dumps(row[n]) if n in as_json and row[n] is not None
+                            else row[n] for n in names])
+
+
 def insert_unless_taken(session: Session, row: Base) -> bool:
     """Insert an ORM object's row unless a unique value is already taken; True if inserted.
 

@@ -6,13 +6,13 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, date, datetime, time
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, func, insert, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Subquery
 
-from crvshub.db import insert_now, insert_unless_taken
+from crvshub.db import insert_now, insert_rows, insert_unless_taken
 from crvshub.record.models import Record, RecordAction, RecordDuplicate, SearchQuotaUse
 
 if TYPE_CHECKING:
@@ -334,3 +334,52 @@ def records_by_ids(session: Session, record_ids: Sequence[str]) -> list[Record]:
     if not record_ids:
         return []
     return list(session.scalars(select(Record).where(Record.id.in_(list(record_ids)))))
+
+
+def insert_many(session: Session, records: Sequence[dict[str, Any]],
+                actions: Sequence[dict[str, Any]]) -> None:
+    """Insert many new records and their audit entries (values of every column) in batches."""
+    insert_rows(session, Record, list(records))
+    insert_rows(session, RecordAction, list(actions))
+
+
+def bundles_after(session: Session, after: str, limit: int, *, lock: bool,
+                  ) -> list[tuple[str, str, dict[str, Any]]]:
+    """Return (id, event, bundle) of the next records by id (locked on PostgreSQL if asked)."""
+    query = (select(Record.id, Record.event, Record.bundle).where(Record.id > after)
+             .order_by(Record.id).limit(limit))
+    if lock and session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update()
+    return [(str(i), str(e), dict(b)) for i, e, b in session.execute(query)]
+
+
+def set_search_columns(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """Rewrite the search columns of records (each row: "id" and the column values)."""
+    if rows:
+        session.execute(update(Record), list(rows))
+
+
+def count_records(session: Session) -> int:
+    """Return how many records there are."""
+    return int(session.scalar(select(func.count()).select_from(Record)) or 0)
+
+
+def matching_ids(session: Session, conditions: Sequence[ColumnElement[bool]], limit: int,
+                 ) -> list[tuple[str, datetime]]:
+    """Return (id, created_at) of the newest records meeting every condition (no bundles)."""
+    query = (select(Record.id, Record.created_at).where(*conditions)
+             .order_by(Record.created_at.desc(), Record.id.desc()).limit(limit))
+    return [(str(i), at) for i, at in session.execute(query)]
+
+
+def by_ids(session: Session, record_ids: Sequence[str]) -> dict[str, Record]:
+    """Return records by id."""
+    if not record_ids:
+        return {}
+    return {r.id: r for r in session.scalars(select(Record).where(Record.id.in_(record_ids)))}
+
+
+def analyze(session: Session) -> None:
+    """Refresh the planner statistics of the record tables (after a bulk load)."""
+    for table in ("records", "record_actions"):
+        session.execute(text(f"ANALYZE {table}"))

@@ -140,11 +140,13 @@ def find(session: Session, cache: VocabularyCache, query: RecordQuery, scope: Sc
     if not names or order.columns or total == 0:
         records = repository.matching(session, conditions, order.columns, count, skip)
         return Page(total, records, search.rank(session, [r.id for r in records], names))
-    window = repository.matching(session, conditions, (), RANK_WINDOW, 0)
-    scores = search.rank(session, [r.id for r in window], names)
-    ranked = sorted(window, key=lambda r: (-scores.get(r.id, 0.0), -r.created_at.timestamp(),
-                                           r.id))
-    return Page(total, ranked[skip:skip + count], scores)
+    # Rank ids only; load whole records (with their bundles) for the page alone.
+    window = repository.matching_ids(session, conditions, RANK_WINDOW)
+    scores = search.rank(session, [rid for rid, _ in window], names)
+    ranked = sorted(window, key=lambda r: (-scores.get(r[0], 0.0), -r[1].timestamp(), r[0]))
+    page_ids = [rid for rid, _ in ranked[skip:skip + count]]
+    loaded = repository.by_ids(session, page_ids)
+    return Page(total, [loaded[rid] for rid in page_ids if rid in loaded], scores)
 
 
 def summary_of(record: Record) -> dict[str, Any]:

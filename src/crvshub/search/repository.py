@@ -6,12 +6,13 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, Insert, Select, delete, exists, insert, or_, select
+from sqlalchemy import ColumnElement, Insert, Select, delete, exists, insert, or_, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Subquery
 
+from crvshub.db import insert_rows
 from crvshub.search.indexing import MAX_TERM, IndexEntry, identifier_key
 from crvshub.search.models import SearchPerson, SearchTerm, SearchVocabulary
 from crvshub.search.names import phonetic, skeleton
@@ -37,6 +38,39 @@ def write_entry(session: Session, record_id: str, entry: IndexEntry, *, replace:
         conn.execute(insert(SearchTerm), [
             {"term": t, "role": r, "record_id": record_id} for t, r in sorted(postings)])
     words = entry.vocabulary()
+    if words:
+        conn.execute(_insert_ignore(session, SearchVocabulary), [
+            {"term": t, "phonetic": p, "skeleton": s} for t, (p, s) in sorted(words.items())])
+
+
+def delete_entries(session: Session, record_ids: Sequence[str]) -> None:
+    """Remove the index rows of some records."""
+    conn = session.connection()
+    conn.execute(delete(SearchPerson).where(SearchPerson.record_id.in_(list(record_ids))))
+    conn.execute(delete(SearchTerm).where(SearchTerm.record_id.in_(list(record_ids))))
+
+
+def write_entries(session: Session, entries: Sequence[tuple[str, IndexEntry]],
+                  known: set[str] | None = None) -> None:
+    """Store the index entries of many new records in a few batched INSERTs.
+
+    `known` (terms already stored, kept by the caller across batches) spares sending the
+    same vocabulary again; new terms are added to it.
+    """
+    conn = session.connection()
+    persons = [{"record_id": rid, "role": p.role, "given": p.given, "family": p.family,
+                "birth_date": p.birth_date, "gender": p.gender}
+               for rid, entry in entries for p in entry.persons]
+    postings = [{"term": t, "role": r, "record_id": rid} for rid, entry in entries
+                for t, r in sorted(entry.term_rows() | entry.identifier_rows())]
+    words: dict[str, tuple[str, str]] = {}
+    for _, entry in entries:
+        words.update(entry.vocabulary())
+    if known is not None:
+        words = {t: v for t, v in words.items() if t not in known}
+        known.update(words)
+    insert_rows(session, SearchPerson, persons)
+    insert_rows(session, SearchTerm, postings)
     if words:
         conn.execute(_insert_ignore(session, SearchVocabulary), [
             {"term": t, "phonetic": p, "skeleton": s} for t, (p, s) in sorted(words.items())])
@@ -138,3 +172,9 @@ def people_of(session: Session, records: Subquery, roles: Sequence[str]) -> list
         .join(records, records.c.id == SearchPerson.record_id)
         .where(SearchPerson.role.in_(list(roles))))
     return list(rows)
+
+
+def analyze(session: Session) -> None:
+    """Refresh the planner statistics of the index tables (after a bulk load)."""
+    for table in ("search_persons", "search_terms", "search_vocabulary"):
+        session.execute(text(f"ANALYZE {table}"))

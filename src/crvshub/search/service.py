@@ -23,6 +23,14 @@ def index_record(session: Session, record_id: str, bundle: dict[str, Any], *,
     repository.write_entry(session, record_id, index_entry(bundle), replace=replace)
 
 
+def index_records(session: Session, bundles: Sequence[tuple[str, dict[str, Any]]], *,
+                  replace: bool) -> None:
+    """Write (or rewrite) the index entries of many records in a few batched statements."""
+    if replace:
+        repository.delete_entries(session, [rid for rid, _ in bundles])
+    repository.write_entries(session, [(rid, index_entry(b)) for rid, b in bundles])
+
+
 class VocabularyCache:
     """The known name terms of one process, caught up with the database before each use.
 
