@@ -12,12 +12,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import random
 import socket
 import statistics
 import tempfile
 import time
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,8 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 from sqlalchemy import insert
+
+from crvshub.synthetic.names import CULTURES
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "docs" / "integrations" / "examples"
@@ -52,8 +55,30 @@ def bundles(count: int) -> list[bytes]:
             text = text.replace(entry["fullUrl"], f"urn:uuid:{uuid.uuid4()}")
         fresh = json.loads(text)
         fresh["entry"][0]["resource"].pop("identifier", None)
+        _other_people(fresh, random.Random(i))
         out.append(json.dumps(fresh).encode())
     return out
+
+
+def _other_people(bundle: dict[str, Any], rnd: random.Random) -> None:
+    """Give every person of a bundle another name, and the event another date, as real traffic has.
+
+    Otherwise every notification would repeat the same four people, and the duplicate check
+    would compare each one with up to 50 earlier copies of itself.
+    """
+    patients = [e["resource"] for e in bundle["entry"]
+                if e["resource"].get("resourceType") == "Patient"]
+    for patient in patients:
+        culture = rnd.choice(CULTURES)
+        pool = culture.female if patient.get("gender") == "female" else culture.male
+        patient["name"] = [{"use": "en", "given": [rnd.choice(pool)],
+                            "family": rnd.choice(culture.family)}]
+    when = (datetime.now(UTC).date() - timedelta(days=1 + rnd.randrange(300))).isoformat()
+    subject = patients[0] if patients else {}
+    if "deceasedDateTime" in subject:
+        subject["deceasedDateTime"] = when
+    elif subject:
+        subject["birthDate"] = when
 
 
 def health_token(database_url: str) -> str:
