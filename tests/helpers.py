@@ -87,3 +87,42 @@ class LiveServer:
         """The application context of the live server."""
         context: AppContext = self.app.state.ctx
         return context
+
+
+def statements(ctx: AppContext, send: Any) -> list[str]:
+    """Return the SQL statements `send()` runs on the app's database (SQLite's BEGIN left out).
+
+    SQLite's `BEGIN IMMEDIATE` is not a round trip, so it does not count.
+    """
+    from sqlalchemy import event
+
+    seen: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if not statement.startswith("BEGIN"):
+            seen.append(" ".join(statement.split()))
+
+    event.listen(ctx.db.engine, "before_cursor_execute", record)
+    try:
+        send()
+    finally:
+        event.remove(ctx.db.engine, "before_cursor_execute", record)
+    return seen
+
+
+class FakeTime:
+    """A wall clock for the failure throttle that only moves when the test says so."""
+
+    def __init__(self) -> None:
+        from datetime import UTC, datetime
+
+        self.now = datetime.now(UTC)
+
+    def __call__(self) -> Any:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        """Move the clock forward."""
+        from datetime import timedelta
+
+        self.now += timedelta(seconds=seconds)

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from crvshub.app import create_app
 from crvshub.auth.models import AuthFailure
@@ -15,7 +14,15 @@ from crvshub.auth.ratelimit import AuthLimits, TokenBucket, retry_after_header
 from crvshub.auth.throttle import Policy, address_key, delay_after, key_for, throttle_of
 from crvshub.context import AppContext
 from crvshub.settings import SettingsError, load_settings
-from tests.helpers import FIELD_AGENT, NATLSYSADMIN, bearer, new_client, user_token
+from tests.helpers import (
+    FIELD_AGENT,
+    NATLSYSADMIN,
+    FakeTime,
+    bearer,
+    new_client,
+    statements,
+    user_token,
+)
 from tests.web.helpers import signin_form
 
 WRONG = {"username": NATLSYSADMIN, "password": "guess"}
@@ -32,17 +39,6 @@ class FakeClock:
         return self.now
 
 
-class FakeTime:
-    """A wall clock for the throttle that only moves when the test says so."""
-
-    def __init__(self) -> None:
-        self.now = datetime.now(UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
 
 
 def frozen(*contexts: AppContext) -> FakeTime:
@@ -190,26 +186,13 @@ def test_web_login_form_is_throttled_per_pair(app, client, ctx) -> None:
                        follow_redirects=False).status_code == 303
 
 
-def _statements(ctx: AppContext, send: Any) -> list[str]:
-    seen: list[str] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if not statement.startswith("BEGIN"):
-            seen.append(" ".join(statement.split()))
-
-    event.listen(ctx.db.engine, "before_cursor_execute", record)
-    try:
-        send()
-    finally:
-        event.remove(ctx.db.engine, "before_cursor_execute", record)
-    return seen
 
 
 def test_a_login_without_failures_reads_the_table_once(client: TestClient, ctx) -> None:
     def send() -> None:
         assert client.post("/api/auth/login", json=RIGHT).status_code == 200
 
-    touching = [s for s in _statements(ctx, send) if "auth_failures" in s]
+    touching = [s for s in statements(ctx, send) if "auth_failures" in s]
     assert len(touching) == 1 and touching[0].startswith("SELECT"), touching
 
 
@@ -217,8 +200,8 @@ def test_a_token_without_failures_needs_no_database(client: TestClient, ctx) -> 
     creds, _ = new_client(ctx, "HEALTH")
     params = {"client_id": creds.client.client_id, "client_secret": creds.client_secret,
               "grant_type": "client_credentials"}
-    first = _statements(ctx, lambda: client.post("/token", data=params))
+    first = statements(ctx, lambda: client.post("/token", data=params))
     assert len([s for s in first if "auth_failures" in s]) == 1
     # Within the second the memories last nothing is read; a slow machine may need a retry.
-    assert any(_statements(ctx, lambda: client.post("/token", data=params)) == []
+    assert any(statements(ctx, lambda: client.post("/token", data=params)) == []
                for _ in range(3))

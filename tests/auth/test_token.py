@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
 
 import jwt
@@ -12,21 +11,7 @@ from fastapi.testclient import TestClient
 
 from crvshub.auth.ratelimit import AuthLimits, TokenBucket
 from crvshub.auth.throttle import throttle_of
-from tests.helpers import bearer, new_client
-
-
-class FakeTime:
-    """A wall clock for the failure throttle that only moves when the test says so."""
-
-    def __init__(self) -> None:
-        self.now = datetime.now(UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
-
+from tests.helpers import FakeTime, bearer, new_client
 
 OPENCRVS_MISSING = (
     "Invalid request. Check that all required parameters "

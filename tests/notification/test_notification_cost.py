@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi.testclient import TestClient
-from sqlalchemy import event
 
 from crvshub.context import AppContext
+from tests.helpers import statements
 from tests.notification.helpers import example, fresh_ids, health_token, post
 
 # The record, its search index entry (people, their name terms and identifiers, new terms of
@@ -22,19 +20,6 @@ EXPECTED = ("INSERT INTO records", "INSERT INTO search_persons", "INSERT INTO se
             "SELECT webhook_subscriptions.id")
 
 
-def _statements(ctx: AppContext, send: Any) -> list[str]:
-    seen: list[str] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if not statement.startswith("BEGIN"):  # SQLite's BEGIN IMMEDIATE (not a round trip)
-            seen.append(" ".join(statement.split()))
-
-    event.listen(ctx.db.engine, "before_cursor_execute", record)
-    try:
-        send()
-    finally:
-        event.remove(ctx.db.engine, "before_cursor_execute", record)
-    return seen
 
 
 def test_a_notification_is_eight_statements(client: TestClient, ctx: AppContext) -> None:
@@ -44,7 +29,7 @@ def test_a_notification_is_eight_statements(client: TestClient, ctx: AppContext)
     def send() -> None:
         assert post(client, token, fresh_ids(example("death-full"))).status_code == 200
 
-    seen = _statements(ctx, send)
+    seen = statements(ctx, send)
     assert len(seen) == len(EXPECTED), seen
     for statement, start in zip(seen, EXPECTED, strict=True):
         assert statement.startswith(start), seen
@@ -59,6 +44,6 @@ def test_a_retry_with_a_key_adds_only_the_key_lookup(client: TestClient, ctx: Ap
         replay = post(client, token, bundle, **{"Idempotency-Key": "cost-1"})
         assert replay.headers["idempotent-replayed"] == "true"
 
-    seen = _statements(ctx, send)
+    seen = statements(ctx, send)
     assert len(seen) == 2, seen  # the key, then the record it names
     assert seen[0].startswith("SELECT idempotency_keys.")

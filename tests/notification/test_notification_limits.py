@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import event
 
 from crvshub.context import AppContext
 from crvshub.errors import AppError, Issue
@@ -18,6 +17,7 @@ from crvshub.notification.places import Places
 from crvshub.notification.validation import parse_structure
 from crvshub.notification.validation_limits import Limits
 from crvshub.settings import Settings
+from tests.helpers import statements
 from tests.notification.helpers import (
     FACILITY_ID,
     codes,
@@ -33,19 +33,6 @@ REFERENCES = 40_000
 LIMIT = "NOTIF-400-008"
 
 
-def _statements(ctx: AppContext, send: Any) -> list[str]:
-    seen: list[str] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if not statement.startswith("BEGIN"):
-            seen.append(" ".join(statement.split()))
-
-    event.listen(ctx.db.engine, "before_cursor_execute", record)
-    try:
-        send()
-    finally:
-        event.remove(ctx.db.engine, "before_cursor_execute", record)
-    return seen
 
 
 def _encounter(bundle: dict[str, Any]) -> dict[str, Any]:
@@ -66,7 +53,7 @@ def test_forty_thousand_unknown_locations_cost_one_query_and_a_short_answer(
     before = records(ctx)
     answers: list[Any] = []
 
-    seen = _statements(ctx, lambda: answers.append(post(client, token, bundle)))
+    seen = statements(ctx, lambda: answers.append(post(client, token, bundle)))
 
     response = answers[0]
     assert response.status_code == 422
@@ -87,9 +74,9 @@ def test_forty_thousand_unknown_locations_cost_one_query_and_a_short_answer(
 def test_known_and_unknown_ids_resolve_in_one_query(ctx: AppContext) -> None:
     with ctx.db.transaction() as session:
         places = Places(session)  # no cache snapshot: every id comes from the database
-        seen = _statements(ctx, lambda: places.prefetch([FACILITY_ID, "nope", "x" * 65, ""]))
+        seen = statements(ctx, lambda: places.prefetch([FACILITY_ID, "nope", "x" * 65, ""]))
         assert len(seen) == 1
-        assert _statements(ctx, lambda: [places.get(FACILITY_ID), places.get("nope")]) == []
+        assert statements(ctx, lambda: [places.get(FACILITY_ID), places.get("nope")]) == []
         facility = places.get(FACILITY_ID)
         assert facility is not None
         assert facility.type == "HEALTH_FACILITY"
