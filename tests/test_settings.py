@@ -48,8 +48,9 @@ def test_cli_unreachable_database_is_one_line_error() -> None:
 
 def test_cli_malformed_country_config_is_one_line_error(tmp_path) -> None:
     (tmp_path / "notification-required-fields.json").write_text('{"birth": ["no.such.field"]}')
-    result = _crvshub("serve", CRVSHUB_COUNTRY_DIR=str(tmp_path),
-                      CRVSHUB_DATABASE_URL=f"sqlite:///{tmp_path / 'x.sqlite3'}")
+    database = f"sqlite:///{tmp_path / 'x.sqlite3'}"
+    assert _crvshub("migrate", CRVSHUB_DATABASE_URL=database).returncode == 0
+    result = _crvshub("serve", CRVSHUB_COUNTRY_DIR=str(tmp_path), CRVSHUB_DATABASE_URL=database)
     assert result.returncode == 2
     assert "CRVSHUB_COUNTRY_DIR" in result.stderr
     assert "no.such.field" in result.stderr

@@ -196,7 +196,7 @@ def _start_serve(database_url: str, tmp_path: Path, port: int,
                  **extra: str) -> subprocess.Popen[bytes]:
     env = {**os.environ, "CRVSHUB_DATABASE_URL": database_url, "CRVSHUB_LOG_LEVEL": "WARNING",
            "CRVSHUB_WORKER_HEARTBEAT_SECONDS": "0.5", "CRVSHUB_WORKER_STALE_SECONDS": "3",
-           **extra}
+           "CRVSHUB_PUBLIC_METRICS": "true", **extra}
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
     proc = subprocess.Popen([CRVSHUB, "serve", "--port", str(port), "--workers", "2"], env=env,
                             cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
