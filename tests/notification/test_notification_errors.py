@@ -234,3 +234,26 @@ def test_bad_idempotency_key(client: TestClient, ctx: AppContext) -> None:
                     **{"Idempotency-Key": "k" * 300})
     assert response.status_code == 400
     assert codes(response) == ["NOTIF-400-007"]
+
+
+def test_related_person_link_must_be_a_reference(client: TestClient, ctx: AppContext) -> None:
+    bundle = example("birth-full")
+    index = next(i for i, e in enumerate(bundle["entry"])
+                 if e["resource"]["resourceType"] == "RelatedPerson")
+    bundle["entry"][index]["resource"]["patient"] = 1
+    bundle["entry"][index]["resource"]["relationship"] = "MOTHER"
+    before = records(ctx)
+    response = post(client, health_token(ctx), bundle)
+    assert response.status_code == 400, response.text
+    assert {f"Bundle.entry[{index}].resource.patient",
+            f"Bundle.entry[{index}].resource.relationship"} <= set(expressions(response))
+    assert records(ctx) == before
+
+
+def test_related_person_relationship_may_be_an_r4_list(client: TestClient, ctx: AppContext):
+    bundle = example("birth-full")
+    related = next(e["resource"] for e in bundle["entry"]
+                   if e["resource"]["resourceType"] == "RelatedPerson")
+    related["relationship"] = [related["relationship"]]
+    response = post(client, health_token(ctx), bundle)
+    assert response.status_code == 200, response.text

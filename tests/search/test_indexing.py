@@ -4,8 +4,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
+from hypothesis import HealthCheck, given, settings
+
+from crvshub.errors import AppError
+from crvshub.notification.validation import parse_structure
+from crvshub.record.models import Record
+from crvshub.record.search_results import SECTIONS, identifiers, names, person
 from crvshub.search.indexing import index_entry
+from tests.notification.fuzz import mutated_bundles
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "docs" / "integrations" / "examples"
 
@@ -48,3 +56,30 @@ def test_broken_bundles_index_nothing_rather_than_fail() -> None:
     assert index_entry({}).persons == []
     assert index_entry({"entry": [{"resource": {"section": "x"}}]}).persons == []
     assert index_entry({"entry": ["x", None]}).persons == []
+
+
+@given(mutated_bundles())
+@settings(max_examples=600, deadline=None, database=None,
+          suppress_health_check=[HealthCheck.too_slow])
+def test_any_mutated_bundle_indexes_and_projects_without_raising(bundle: Any) -> None:
+    """The notification path indexes whatever passed validation: any shape, never a crash."""
+    try:
+        parse_structure(bundle)
+    except AppError:
+        return  # refused with a 4xx before anything reads it
+    entry = index_entry(bundle)
+    entry.term_rows(), entry.identifier_rows(), entry.vocabulary()
+    record = Record(bundle=bundle)
+    for role in SECTIONS:
+        found = person(record, role)
+        names(found)
+        identifiers(found)
+
+
+def test_a_related_person_with_a_malformed_patient_link_is_skipped() -> None:
+    bundle = _bundle("birth-full")
+    for item in bundle["entry"]:  # type: ignore[attr-defined]
+        if item["resource"]["resourceType"] == "RelatedPerson":
+            item["resource"]["patient"] = 1
+    roles = {p.role for p in index_entry(bundle).persons}
+    assert "child" in roles and "informant" not in roles

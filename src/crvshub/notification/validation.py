@@ -272,7 +272,9 @@ def _check_reference_types(value: Any, issues: IssueCollector, path: str = "Bund
 
 
 def first_code(concept: Any) -> str | None:
-    """Return coding[0].code of a CodeableConcept, or None."""
+    """Return coding[0].code of a CodeableConcept (or of the first of a list), or None."""
+    if isinstance(concept, list) and concept:
+        concept = concept[0]
     if not isinstance(concept, dict):
         return None
     coding = concept.get("coding")

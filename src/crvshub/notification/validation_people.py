@@ -124,6 +124,20 @@ def _check_encounter(resource: JSON, path: str, issues: IssueCollector) -> None:
                    f"{path}.location")
 
 
+def _check_related_person(resource: JSON, path: str, issues: IssueCollector) -> None:
+    _check_patient(resource, path, issues)  # the same name, gender, date and address types
+    link = resource.get("patient")
+    if link is not None and not (isinstance(link, dict) and isinstance(link.get("reference"), str)):
+        issues.add(InvalidValue, "RelatedPerson.patient must be a Reference to a Patient entry",
+                   f"{path}.patient")
+    relationship = resource.get("relationship")
+    if relationship is not None and not (isinstance(relationship, dict) or (
+            isinstance(relationship, list) and all(isinstance(r, dict) for r in relationship))):
+        issues.add(InvalidValue, "RelatedPerson.relationship must be a CodeableConcept "
+                   "(or, as FHIR R4 writes it, a list of them)",
+                   f"{path}.relationship")
+
+
 def _check_location(resource: JSON, path: str, issues: IssueCollector) -> None:
     if "address" in resource:
         check_address(resource["address"], f"{path}.address", issues)
@@ -139,6 +153,7 @@ def _check_list_fields(resource: JSON, path: str, issues: IssueCollector) -> Non
 _CHECKS: dict[str, Callable[[JSON, str, IssueCollector], None]] = {
     "Patient": _check_patient,
     "Encounter": _check_encounter,
+    "RelatedPerson": _check_related_person,
     "Location": _check_location,
 }
 

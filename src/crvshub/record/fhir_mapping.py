@@ -68,7 +68,8 @@ def identifier_code(identifier: dict[str, Any]) -> str | None:
     if isinstance(kind, str):
         return kind
     if isinstance(kind, dict):
-        for coding in kind.get("coding", []):
+        coding_list = kind.get("coding")
+        for coding in coding_list if isinstance(coding_list, list) else []:
             if isinstance(coding, dict) and coding.get("code"):
                 return str(coding["code"])
     return None

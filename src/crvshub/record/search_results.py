@@ -37,7 +37,8 @@ def _join(parts: Any) -> str:
 def names(resource: Json | None) -> list[Json]:
     """Return a Patient's names as OpenCRVS `HumanName`s: firstNames, familyName, use."""
     found = []
-    for name in (resource or {}).get("name") or []:
+    raw = (resource or {}).get("name")
+    for name in raw if isinstance(raw, list) else []:
         if isinstance(name, dict):
             found.append({"firstNames": _join(name.get("given")),
                           "familyName": _join(name.get("family")) or None,
@@ -49,17 +50,19 @@ def person(record: Record, role: str) -> Json | None:
     """Return the Patient of a role (the informant's Patient when it is a RelatedPerson)."""
     found = section_resource(record.bundle, SECTIONS[role])
     if found is not None and found.get("resourceType") == "RelatedPerson":
-        reference = (found.get("patient") or {}).get("reference")
+        link = found.get("patient")
+        reference = link.get("reference") if isinstance(link, dict) else None
         for entry in record.bundle.get("entry", []):
-            if entry.get("fullUrl") == reference:
+            if isinstance(entry, dict) and entry.get("fullUrl") == reference:
                 return dict(entry["resource"])
     return found
 
 
 def identifiers(resource: Json | None) -> list[Json]:
     """Return a Patient's identifiers as OpenCRVS `IdentityType`s: id (the value) and type."""
+    raw = (resource or {}).get("identifier")
     return [{"id": i.get("value"), "type": identifier_code(i)}
-            for i in (resource or {}).get("identifier") or []
+            for i in (raw if isinstance(raw, list) else [])
             if isinstance(i, dict) and isinstance(i.get("value"), str)]
 
 

@@ -65,35 +65,44 @@ class IndexEntry:
                 for p in self.persons for t in p.terms}
 
 
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
 def _entries(bundle: dict[str, Any]) -> dict[str, Resource]:
     found: dict[str, Resource] = {}
-    for entry in bundle.get("entry") or []:
+    for entry in _list(bundle.get("entry")):
         if isinstance(entry, dict) and isinstance(entry.get("resource"), dict):
             found[str(entry.get("fullUrl", ""))] = entry["resource"]
     return found
 
 
 def _sections(bundle: dict[str, Any]) -> list[tuple[str, str]]:
-    first = (bundle.get("entry") or [{}])[0]
-    comp = first.get("resource", {}) if isinstance(first, dict) else {}
+    entries = _list(bundle.get("entry"))
+    comp = _dict(_dict(entries[0]).get("resource")) if entries else {}
     pairs = []
-    for section in comp.get("section") or []:
-        if not isinstance(section, dict):
-            continue
-        codes = [c.get("code") for c in (section.get("code") or {}).get("coding") or []
+    for section in _list(comp.get("section")):
+        section = _dict(section)
+        codes = [c.get("code") for c in _list(_dict(section.get("code")).get("coding"))
                  if isinstance(c, dict)]
-        for item in section.get("entry") or []:
+        for item in _list(section.get("entry")):
             if isinstance(item, dict):
                 for code in codes:
-                    if code in ROLE_OF_SECTION:
+                    if isinstance(code, str) and code in ROLE_OF_SECTION:
                         pairs.append((ROLE_OF_SECTION[code], str(item.get("reference", ""))))
     return pairs
 
 
 def _name(resource: Resource) -> tuple[str | None, str | None]:
-    names = resource.get("name") or []
-    first = names[0] if names and isinstance(names[0], dict) else {}
-    given = " ".join(str(g) for g in first.get("given") or [] if g) or None
+    names = _list(resource.get("name"))
+    first = _dict(names[0]) if names else {}
+    given_raw = first.get("given")
+    given_parts = given_raw if isinstance(given_raw, list) else [given_raw]
+    given = " ".join(str(g) for g in given_parts if g) or None
     family = first.get("family")
     if isinstance(family, list):
         family = " ".join(str(f) for f in family if f)
@@ -109,12 +118,12 @@ def _date(raw: Any) -> date | None:
 
 def _identifiers(resource: Resource) -> tuple[tuple[str, str], ...]:
     found = []
-    for ident in resource.get("identifier") or []:
+    for ident in _list(resource.get("identifier")):
         if not isinstance(ident, dict) or not ident.get("value"):
             continue
         kind = ident.get("type")
         if isinstance(kind, dict):
-            codes = [c.get("code") for c in kind.get("coding") or [] if isinstance(c, dict)]
+            codes = [c.get("code") for c in _list(kind.get("coding")) if isinstance(c, dict)]
             kind = next((c for c in codes if c), None)
         found.append((str(kind or "OTHER")[:48], str(ident["value"]).strip()[:MAX_IDENTIFIER]))
     return tuple(found)
@@ -140,7 +149,7 @@ def index_entry(bundle: dict[str, Any]) -> IndexEntry:
         if resource is None or role in seen:
             continue
         if resource.get("resourceType") == "RelatedPerson":
-            patient_ref = str((resource.get("patient") or {}).get("reference", ""))
+            patient_ref = str(_dict(resource.get("patient")).get("reference", ""))
             resource = resources.get(patient_ref, {})
         if not resource:
             continue
