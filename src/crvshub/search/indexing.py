@@ -85,8 +85,8 @@ def _sections(bundle: dict[str, Any]) -> list[tuple[str, str]]:
     entries = _list(bundle.get("entry"))
     comp = _dict(_dict(entries[0]).get("resource")) if entries else {}
     pairs = []
-    for section in _list(comp.get("section")):
-        section = _dict(section)
+    for raw_section in _list(comp.get("section")):
+        section = _dict(raw_section)
         codes = [c.get("code") for c in _list(_dict(section.get("code")).get("coding"))
                  if isinstance(c, dict)]
         for item in _list(section.get("entry")):
