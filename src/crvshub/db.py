@@ -143,9 +143,19 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+# Execution option of a transaction that only reads (see `Database.read_sessionmaker`).
+READS_ONLY = "crvshub_reads_only"
+
+
 def _sqlite_begin(conn: Any) -> None:
-    # Take the write lock at BEGIN so concurrent writers queue instead of failing mid-way.
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    # Take the write lock at BEGIN so concurrent writers queue instead of failing mid-way;
+    # a transaction that only reads takes none, and readers never wait for writers (WAL).
+    if conn.get_execution_options().get(READS_ONLY):
+        conn.exec_driver_sql("BEGIN")
+    else:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
 
 
 # A pooled connection idle for longer than this is checked with a ping before it is lent out.
@@ -205,6 +215,13 @@ class Database:
         self.url = url
         self.engine = make_engine(url, pool_size=pool_size)
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False, autoflush=True)
+        # Sessions that only read. On SQLite every other transaction takes the database's
+        # single write lock when it begins, so that writers queue instead of failing half-way;
+        # a search holding it for its whole query would make every other request wait. These
+        # take no lock and see one snapshot; they must not write (SQLite refuses the upgrade
+        # when a writer committed meanwhile) and are rolled back. On PostgreSQL: the same.
+        self.read_sessionmaker = sessionmaker(
+            self.engine.execution_options(**{READS_ONLY: True}), expire_on_commit=False)
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
@@ -216,6 +233,15 @@ class Database:
         except BaseException:
             session.rollback()
             raise
+        finally:
+            session.close()
+
+    @contextmanager
+    def reader(self) -> Iterator[Session]:
+        """Open a session that only reads; it is rolled back at the end."""
+        session = self.read_sessionmaker()
+        try:
+            yield session
         finally:
             session.close()
 

@@ -39,6 +39,20 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     await run_in_threadpool(_finish, session, commit=True)
 
 
+async def get_read_session(request: Request) -> AsyncIterator[Session]:
+    """Yield a session for a request that only reads; it is rolled back, never committed.
+
+    On SQLite it takes no write lock (`Database.read_sessionmaker`), so searches and reports
+    run beside writers instead of queueing behind them.
+    """
+    ctx: AppContext = request.app.state.ctx
+    session = ctx.db.read_sessionmaker()
+    try:
+        yield session
+    finally:
+        await run_in_threadpool(_finish, session, commit=False)
+
+
 T = TypeVar("T")
 
 
@@ -78,5 +92,6 @@ async def context_dependency(request: Request) -> AppContext:
 
 
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+ReadSessionDep = Annotated[Session, Depends(get_read_session, scope="function")]
 TransactionDep = Annotated[Transaction, Depends(get_transaction)]
 ContextDep = Annotated[AppContext, Depends(context_dependency)]

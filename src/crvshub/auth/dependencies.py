@@ -99,7 +99,7 @@ def _principal_without_database(ctx: AppContext, token: str) -> Principal | None
 
 
 def _principal_with_database(ctx: AppContext, token: str) -> Principal:
-    with ctx.db.sessionmaker() as session:
+    with ctx.db.reader() as session:
         return principal_from_token(ctx, session, token)
 
 
@@ -138,7 +138,7 @@ def current_principal(request: Request) -> Principal:
     if cached is not None:
         return cached
     ctx = get_context(request)
-    with ctx.db.sessionmaker() as session:
+    with ctx.db.reader() as session:
         principal = principal_from_token(ctx, session, token)
     return _accept(request, ctx, principal)
 

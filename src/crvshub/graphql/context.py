@@ -29,6 +29,9 @@ class GraphQLContext:
     ip: str | None
     app: AppContext
     kept: list[KeptWrite] = field(default_factory=list)
+    # True when `session` only reads (a document of `Fields.reading` fields): kept writes then
+    # wait until the document has run, and are written once, in the request's transaction.
+    writes_later: bool = False
 
     def keep(self, write: KeptWrite) -> None:
         """Write now, and again after the rollback if the document ends with errors.
@@ -37,7 +40,8 @@ class GraphQLContext:
         have returned data: what must be recorded about them (who retrieved which record,
         one more search counted) is written again in the fresh transaction.
         """
-        write(self.session)
+        if not self.writes_later:
+            write(self.session)
         self.kept.append(write)
 
 
@@ -57,6 +61,9 @@ class Fields:
     query: Mapping[str, GraphQLField] = field(default_factory=dict)
     mutation: Mapping[str, GraphQLField] = field(default_factory=dict)
     types: tuple[GraphQLNamedType, ...] = ()  # reachable only through interfaces
+    # Query fields that only read, writing nothing but through `GraphQLContext.keep`: a
+    # document made of them runs on a read-only session (no write lock on SQLite).
+    reading: frozenset[str] = frozenset()
 
 
 class Contributor(Protocol):

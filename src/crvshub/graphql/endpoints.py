@@ -4,15 +4,22 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from graphql import (
+    DocumentNode,
     ExecutionResult,
+    FieldNode,
     GraphQLError,
+    OperationType,
     execute_sync,
+    get_operation_ast,
     parse,
     specified_rules,
     validate,
 )
+from sqlalchemy.orm import Session
 from starlette.responses import Response
 
+from crvshub.auth.domain import Principal
+from crvshub.context import AppContext
 from crvshub.deps import ContextDep, SessionDep
 from crvshub.errors import AppError
 from crvshub.fhir.responses import FastJSONResponse
@@ -20,7 +27,7 @@ from crvshub.graphql.auth import authenticate
 from crvshub.graphql.context import GraphQLContext
 from crvshub.graphql.errors import error_json, http_status, request_error_json
 from crvshub.graphql.limits import MAX_TOKENS, QueryLimits
-from crvshub.graphql.schema import schema
+from crvshub.graphql.schema import reading_fields, schema
 from crvshub.graphql.schemas import GraphQLBody
 from crvshub.net import client_address
 
@@ -42,22 +49,47 @@ def graphql_endpoint(
         return FastJSONResponse(request_error_json(exc), status_code=exc.status,
                                 headers=exc.headers)
     ip = client_address(request)
+    checked = check(body)
+    if isinstance(checked, ExecutionResult):
+        return _answer(checked)
+    if only_reads(checked, body.operation_name):
+        return _run_reading(session, ctx, body, checked, principal, ip)
     context = GraphQLContext(session, ctx.settings, principal, ip, ctx)
-    result = run(body, context)
+    result = execute(body, checked, context)
+    if result.errors:
+        # A failed mutation must leave nothing behind, like any failed request; what must be
+        # recorded about the data other fields returned is written again.
+        session.rollback()
+        for write in context.kept:
+            write(session)
+    return _answer(result)
+
+
+def _run_reading(session: Session, ctx: AppContext, body: GraphQLBody,
+                 document: DocumentNode, principal: Principal, ip: str | None) -> Response:
+    """Run a document of reading fields on a read-only session, then write what it kept."""
+    with ctx.db.reader() as reading:
+        context = GraphQLContext(reading, ctx.settings, principal, ip, ctx, writes_later=True)
+        result = execute(body, document, context)
+    try:
+        for write in context.kept:
+            write(session)
+    except AppError as exc:  # the quota was used up by a search that ran meanwhile
+        session.rollback()
+        return _answer(ExecutionResult(None, [GraphQLError(exc.message, original_error=exc)]))
+    return _answer(result)
+
+
+def _answer(result: ExecutionResult) -> Response:
     if not result.errors:
         return FastJSONResponse({"data": result.data}, headers=NO_STORE)
     errors = [error_json(e) for e in result.errors]
-    # A failed mutation must leave nothing behind, like any failed request; what must be
-    # recorded about the data other fields returned is written again.
-    session.rollback()
-    for write in context.kept:
-        write(session)
     return FastJSONResponse({"data": result.data, "errors": errors},
                             status_code=http_status(result), headers=NO_STORE)
 
 
-def run(body: GraphQLBody, context: GraphQLContext) -> ExecutionResult:
-    """Parse, validate (schema rules and query limits) and execute one document."""
+def check(body: GraphQLBody) -> DocumentNode | ExecutionResult:
+    """Parse and validate one document (query limits, then the schema's rules)."""
     try:
         document = parse(body.query, max_tokens=MAX_TOKENS)
     except GraphQLError as error:
@@ -67,5 +99,29 @@ def run(body: GraphQLBody, context: GraphQLContext) -> ExecutionResult:
         schema(), document, specified_rules, max_errors=MAX_ERRORS)
     if errors:
         return ExecutionResult(None, errors)
+    return document
+
+
+def only_reads(document: DocumentNode, operation_name: str | None) -> bool:
+    """Tell whether the operation to run is a query of reading fields only."""
+    operation = get_operation_ast(document, operation_name)
+    if operation is None or operation.operation != OperationType.QUERY:
+        return False
+    reading = reading_fields()
+    return all(isinstance(node, FieldNode) and (
+        node.name.value in reading or node.name.value == "__typename")
+        for node in operation.selection_set.selections)
+
+
+def execute(body: GraphQLBody, document: DocumentNode, context: GraphQLContext) -> ExecutionResult:
+    """Execute a checked document."""
     return execute_sync(schema(), document, variable_values=body.variables,
                         operation_name=body.operation_name, context_value=context)
+
+
+def run(body: GraphQLBody, context: GraphQLContext) -> ExecutionResult:
+    """Parse, validate (schema rules and query limits) and execute one document."""
+    checked = check(body)
+    if isinstance(checked, ExecutionResult):
+        return checked
+    return execute(body, checked, context)

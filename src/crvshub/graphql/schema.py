@@ -57,6 +57,15 @@ def build_schema(contributors: Iterable[Contributor] = CONTRIBUTORS) -> GraphQLS
 
 
 @lru_cache(maxsize=1)
+def reading_fields() -> frozenset[str]:
+    """Return the query fields that only read (see `Fields.reading`)."""
+    found: set[str] = set()
+    for contributor in CONTRIBUTORS:
+        found |= contributor.graphql_fields().reading
+    return frozenset(found)
+
+
+@lru_cache(maxsize=1)
 def schema() -> GraphQLSchema:
     """Return the application's schema (built once per process)."""
     return build_schema()

@@ -11,7 +11,7 @@ from starlette.responses import Response
 
 from crvshub.auth.dependencies import require
 from crvshub.auth.domain import Principal
-from crvshub.deps import ContextDep, SessionDep
+from crvshub.deps import ContextDep, ReadSessionDep, SessionDep
 from crvshub.fhir.responses import FastJSONResponse, FHIRResponse, error_response
 from crvshub.net import client_address as _ip
 from crvshub.record import actions, declarations, dedup, staff_search, workqueues
@@ -103,7 +103,7 @@ def workqueue(
 
 @router.get("/search")
 def search_records(
-    session: SessionDep,
+    session: ReadSessionDep,
     ctx: ContextDep,
     principal: Staff,
     request: Request,

@@ -147,5 +147,6 @@ QUERY_FIELDS: dict[str, GraphQLField] = {
 def graphql_fields() -> Fields:
     """Return the record search query fields."""
     return Fields(query=QUERY_FIELDS,
-                  types=(types.BirthEventSearchSet, types.DeathEventSearchSet))
+                  types=(types.BirthEventSearchSet, types.DeathEventSearchSet),
+                  reading=frozenset(QUERY_FIELDS))
 

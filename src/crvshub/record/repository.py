@@ -250,6 +250,13 @@ def use_search_quota(session: Session, client_id: str, day: date, quota: int) ->
     return int(used) if used is not None else None
 
 
+def search_quota_used(session: Session, client_id: str, day: date) -> int:
+    """Return how many searches a client made on a day."""
+    used = session.scalar(select(SearchQuotaUse.used).where(
+        SearchQuotaUse.client_id == client_id, SearchQuotaUse.day == day))
+    return int(used or 0)
+
+
 def add_actions_now(session: Session, rows: Sequence[dict[str, Any]]) -> None:
     """Write several audit entries at once, in one batched INSERT (values of every column)."""
     if rows:

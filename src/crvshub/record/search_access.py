@@ -100,17 +100,32 @@ def use_quota(context: GraphQLContext) -> None:
     client = auth_service.client_by_id(context.session, principal.subject)
     quota = client.daily_quota if client else 0
     now = utcnow()
+    if context.writes_later:
+        # Read now, count when the document has run: the count is the one that decides.
+        if repository.search_quota_used(context.session, principal.subject, now.date()) >= quota:
+            raise _exceeded(quota, now)
+
+        def count(session: Session) -> None:
+            if repository.use_search_quota(session, principal.subject, now.date(), quota) is None:
+                raise _exceeded(quota, now)
+
+        context.kept.append(count)
+        return
     used = repository.use_search_quota(context.session, principal.subject, now.date(), quota)
     if used is None:
-        reset = reset_time(now).isoformat().replace("+00:00", "Z")
-        raise SearchQuotaExceeded(
-            f"Daily search quota exceeded: {quota} searches a day; it resets at {reset}",
-            extra={"quota": quota, "resetAt": reset})
+        raise _exceeded(quota, now)
 
     def again(session: Session) -> None:
         repository.use_search_quota(session, principal.subject, now.date(), quota)
 
     context.kept.append(again)
+
+
+def _exceeded(quota: int, now: datetime) -> SearchQuotaExceeded:
+    reset = reset_time(now).isoformat().replace("+00:00", "Z")
+    return SearchQuotaExceeded(
+        f"Daily search quota exceeded: {quota} searches a day; it resets at {reset}",
+        extra={"quota": quota, "resetAt": reset})
 
 
 def audit_retrieved(context: GraphQLContext, records: Sequence[Record]) -> None:
