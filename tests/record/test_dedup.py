@@ -36,6 +36,23 @@ def _duplicates(client: TestClient, token: str, rid: str) -> dict[str, Any]:
     return body
 
 
+SEARCH_DUPLICATES = """query ($p: AdvancedSearchParametersInput!) {
+  searchEvents(advancedSearchParameters: $p) { results { id registration { duplicates } } } }"""
+
+
+def _search_duplicates(client: TestClient, token: str, tracking_id: str) -> Any:
+    """Return `registration.duplicates` of a record found by tracking id over /graphql."""
+    response = client.post("/graphql", headers=bearer(token), json={
+        "query": SEARCH_DUPLICATES, "variables": {"p": {"trackingId": tracking_id}}})
+    assert response.status_code == 200, response.text
+    [hit] = response.json()["data"]["searchEvents"]["results"]
+    return hit["registration"]["duplicates"]
+
+
+def _tracking_id(client: TestClient, token: str, rid: str) -> str:
+    return str(client.get(f"/api/records/{rid}", headers=bearer(token)).json()["trackingId"])
+
+
 def _registered_original(client: TestClient, ctx: AppContext) -> tuple[str, str]:
     registrar = user_token(ctx, LOCAL_REGISTRAR)
     original = _notify(client, ctx, ["Tendai", "Joy"])
@@ -59,6 +76,10 @@ def test_a_notification_duplicating_a_registered_birth_is_flagged_and_explained(
     assert by_field["date"]["strength"] == "identical"
     assert by_field["mother"]["strength"] == "identical"
     assert dup["explanation"].startswith("Potential duplicate")
+    assert _search_duplicates(client, registrar, _tracking_id(client, registrar, copy)) == [
+        original]
+    assert _search_duplicates(client, registrar,
+                              _tracking_id(client, registrar, original)) is None
     view = client.get(f"/api/records/{copy}", headers=bearer(registrar)).json()
     assert "flagged-as-potential-duplicate" in [h["action"] for h in view["history"]]
     refused = act(client, registrar, copy, "register")
@@ -75,6 +96,7 @@ def test_not_a_duplicate_clears_the_flag_and_allows_registration(
     assert cleared.status_code == 200, cleared.text
     body = _duplicates(client, registrar, copy)
     assert body["flagged"] is False and body["duplicates"][0]["resolution"] == "not-duplicate"
+    assert _search_duplicates(client, registrar, _tracking_id(client, registrar, copy)) is None
     again = act(client, registrar, copy, "mark-as-not-duplicate")
     assert again.status_code == 409 and issue_code(again) == "REC-409-005"
     registered = act(client, registrar, copy, "register")  # the resolved candidate stays so

@@ -65,8 +65,9 @@ def _hits(context: GraphQLContext, records: Sequence[Record]) -> list[Json]:
     actions: dict[str, list[RecordAction]] = {}
     for row in repository.actions_of(context.session, [r.id for r in records]):
         actions.setdefault(row.record_id, []).append(row)
-    return [search_hit(r, actions.get(r.id, []), office, _assignment(context, r, office))
-            for r in records]
+    duplicates = repository.unresolved_duplicates(context.session, [r.id for r in records])
+    return [search_hit(r, actions.get(r.id, []), office, _assignment(context, r, office),
+                       duplicates.get(r.id, ())) for r in records]
 
 
 def resolve_search(_root: Any, info: Info, advancedSearchParameters: dict[str, Any],  # noqa: N803

@@ -307,6 +307,21 @@ def candidate_records(record_id: str, event: str, dates: Sequence[date],
             .limit(limit).subquery("candidates"))
 
 
+def unresolved_duplicates(session: Session, record_ids: Sequence[str]) -> dict[str, list[str]]:
+    """Return, per record, the ids of its unresolved potential duplicates, best first."""
+    found: dict[str, list[str]] = {}
+    if not record_ids:
+        return found
+    rows = session.execute(
+        select(RecordDuplicate.record_id, RecordDuplicate.candidate_id)
+        .where(RecordDuplicate.record_id.in_(list(record_ids)),
+               RecordDuplicate.resolution.is_(None))
+        .order_by(RecordDuplicate.score.desc(), RecordDuplicate.candidate_id))
+    for record_id, candidate_id in rows:
+        found.setdefault(record_id, []).append(candidate_id)
+    return found
+
+
 def duplicates_of(session: Session, record_id: str) -> list[RecordDuplicate]:
     """Return the potential duplicates found for a record, best first."""
     return list(session.scalars(

@@ -101,14 +101,15 @@ def status_changes(actions: Sequence[RecordAction]) -> list[RecordAction]:
     return [a for a in actions if a.status_after and (a.status_before != a.status_after)]
 
 
-def registration(record: Record, assignment: Json | None) -> Json:
-    """Return the `registration` of a search result."""
+def registration(record: Record, assignment: Json | None,
+                 duplicates: Sequence[str] = ()) -> Json:
+    """Return the `registration` of a search result (`duplicates`: unresolved candidates)."""
     return {
         "status": record.status, "contactNumber": record.contact_number,
         "contactEmail": record.contact_email, "contactRelationship": None,
         "trackingId": record.tracking_id, "registrationNumber": record.registration_number,
         "registeredLocationId": record.office_id, "eventLocationId": record.event_location_id,
-        "duplicates": None, "assignment": assignment,
+        "duplicates": list(duplicates) or None, "assignment": assignment,
         "createdAt": epoch_ms(record.created_at), "modifiedAt": epoch_ms(record.updated_at),
         "dateOfDeclaration": record.created_at.isoformat(),
         "reason": record.status_reason, "comment": None,
@@ -116,11 +117,11 @@ def registration(record: Record, assignment: Json | None) -> Json:
 
 
 def search_hit(record: Record, actions: Sequence[RecordAction], office: OfficeName,
-               assignment: Json | None) -> Json:
+               assignment: Json | None, duplicates: Sequence[str] = ()) -> Json:
     """Return one record as a `BirthEventSearchSet` or `DeathEventSearchSet`."""
     hit: Json = {
         "id": record.id, "type": record.event.capitalize(),
-        "registration": registration(record, assignment),
+        "registration": registration(record, assignment, duplicates),
         "operationHistories": [operation(a, office) for a in status_changes(actions)],
     }
     day = record.event_date.isoformat() if record.event_date else None
