@@ -3,7 +3,10 @@
 Loads a generated population (births and deaths with planted duplicates) through the one
 creation path (`record.creation.create_record`, as notifications and declarations do), then
 times `record.dedup.check` (one SQL statement, the comparisons, and the flag when one is found)
-for the last events created, and the whole creation for comparison.
+for the last events created, and the whole creation for comparison. It then reads the flags
+the server stored and scores them against the planted duplicates: the precision and recall of
+the whole check as deployed (SQL candidate search and matcher together), where `bench/dedup.py`
+scores the matcher alone.
 
     .venv/bin/python bench/dedup_check.py [--database-url URL] [--births 10000] [--deaths 2000]
 """
@@ -22,6 +25,7 @@ from typing import Any
 from rich.console import Console
 from rich.progress import track
 from rich.table import Table
+from sqlalchemy import select
 
 from crvshub.auth import repository as auth_repository
 from crvshub.auth.seed import load_users
@@ -30,6 +34,7 @@ from crvshub.location.seed import load_country
 from crvshub.migrate import upgrade
 from crvshub.record import creation, dedup
 from crvshub.record.domain import Action, Event, Status
+from crvshub.record.models import RecordDuplicate
 from crvshub.record.service import Actor
 from crvshub.settings import BUILTIN_COUNTRY_DIR, Settings
 from crvshub.synthetic.bundles import bundle
@@ -79,6 +84,7 @@ def main() -> None:
 
     dedup.check = timed_check  # type: ignore[assignment]  # the creation path calls it by name
     first_timed = len(events) - args.measured
+    ids: dict[str, str] = {}
     for index, event in enumerate(track(events, description="Creating records")):
         new = creation.NewRecord(Event(event.event), Status.DECLARED, Action.DECLARE,
                                  actor.office_id or "", f"{event.event}-notification", "staff")
@@ -86,7 +92,8 @@ def main() -> None:
             check_times.clear()
         start = time.perf_counter()
         with ctx.db.transaction() as session:
-            creation.create_record(session, new, lambda _r, _t, e=event: bundle(e), actor)
+            ids[event.key] = creation.create_record(
+                session, new, lambda _r, _t, e=event: bundle(e), actor).id
         if index >= first_timed:
             create_times.append(time.perf_counter() - start)
             flagged += 1 if event.duplicate_of else 0
@@ -98,6 +105,31 @@ def main() -> None:
         table.add_row(label, *(f"{_p(values, q):.2f}" for q in (50, 95, 99)))
     console.print(table)
     console.print(f"planted duplicates among the timed events: {flagged}")
+    _score(ctx, events, ids)
+
+
+def _score(ctx: Any, events: list[Any], ids: dict[str, str]) -> None:
+    """Print the precision and recall of the flags stored, against the planted duplicates."""
+    root = {ids[e.key]: ids.get(e.duplicate_of or e.key, ids[e.key]) for e in events}
+    with ctx.db.transaction() as session:
+        pairs = session.execute(select(RecordDuplicate.record_id, RecordDuplicate.candidate_id))
+        candidates: dict[str, set[str]] = {}
+        for record_id, candidate_id in pairs:
+            candidates.setdefault(record_id, set()).add(candidate_id)
+    true_flags = {r for r, found in candidates.items()
+                  if any(root[c] == root[r] for c in found)}
+    planted = {ids[e.key] for e in events if e.duplicate_of}
+    caught = planted & true_flags
+    table = Table(title="Flags stored by the server, against the planted duplicates")
+    for column in ("flagged records", "true", "false", "planted", "caught", "precision",
+                   "recall"):
+        table.add_column(column)
+    precision = len(true_flags) / len(candidates) if candidates else 0.0
+    recall = len(caught) / len(planted) if planted else 0.0
+    table.add_row(str(len(candidates)), str(len(true_flags)),
+                  str(len(candidates) - len(true_flags)), str(len(planted)), str(len(caught)),
+                  f"{precision:.3f}", f"{recall:.3f}")
+    console.print(table)
 
 
 if __name__ == "__main__":
