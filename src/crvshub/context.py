@@ -19,8 +19,9 @@ from crvshub.settings import Settings
 
 if TYPE_CHECKING:
     from crvshub.auth.cutoff import ActiveCache, CredentialCache
-    from crvshub.auth.ratelimit import AuthLimits
+    from crvshub.auth.ratelimit import AuthLimits, TokenBucket
     from crvshub.auth.throttle import Throttle
+    from crvshub.certificate.keys import CertificateKeys
     from crvshub.fhir.capability import ResourceCapability
     from crvshub.location.cache import LocationCache
     from crvshub.outbox.service import EventListeners
@@ -58,6 +59,8 @@ class AppContext:
     vocabulary: VocabularyCache
     webhook_verify_slots: VerifySlots
     wakeup: Wakeup
+    certificate_keys: CertificateKeys
+    verify_limit: TokenBucket
 
 
 def get_context(request: Request) -> AppContext:
