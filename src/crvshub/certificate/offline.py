@@ -40,7 +40,11 @@ class OfflineResult:
 def code_from(argument: str) -> str:
     """Return the QR text of an argument: a PDF, a text file, or the text itself."""
     path = Path(argument)
-    if len(argument) < 4096 and path.is_file():
+    try:
+        is_file = path.is_file()
+    except OSError:  # a payload longer than a file name
+        is_file = False
+    if is_file:
         raw = path.read_bytes()
         if raw.startswith(b"%PDF"):
             found = KEYWORDS.search(raw)
