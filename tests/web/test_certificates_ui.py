@@ -49,7 +49,8 @@ def test_print_issue_and_verify_in_the_browser(live_server, page) -> None:
     download = info.value
     path = download.path()
     assert path is not None
-    document = open(path, "rb").read()
+    with open(path, "rb") as handle:
+        document = handle.read()
     assert document.startswith(b"%PDF-") and download.suggested_filename.endswith(".pdf")
     assert number in pdf_text(document)
     [qr] = qr_texts(document)
