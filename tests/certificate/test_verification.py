@@ -96,7 +96,7 @@ def test_altered_foreign_and_unknown_payloads(client: TestClient, ctx: AppContex
                          headers={"kid": kid, "typ": "crvs-cert"})
     assert client.get(f"/api/verify/{foreign}").json()["outcome"] == "invalid"
     unknown_kid = jwt.encode(claims, stranger, algorithm="ES256",
-                             headers={"kid": "c000000000", "typ": "crvs-cert"})
+                             headers={"kid": "c00000", "typ": "crvs-cert"})
     assert client.get(f"/api/verify/{unknown_kid}").json()["outcome"] == "invalid"
 
     with ctx.db.sessionmaker() as session:

@@ -11,8 +11,8 @@ from typing import Any
 # Certificate ids: 12 characters of an alphabet without look-alikes, printed on the paper.
 ID_ALPHABET = "".join(c for c in string.digits + string.ascii_uppercase if c not in "01IO")
 ID_LENGTH = 12
-PAYLOAD_VERSION = 1
-# The JWS "typ" of a certificate payload, so it is never mistaken for an access token.
+# The JWS "typ" of a certificate payload, so it is never mistaken for an access token; a new
+# payload layout would get a new typ.
 PAYLOAD_TYPE = "crvs-cert"
 VERIFY_PATH = "/verify/"
 
@@ -104,12 +104,11 @@ class Facts:
 def claims(certificate_id: str, facts: Facts, issued_on: str) -> dict[str, Any]:
     """Return the compact claims a certificate's QR code carries (short names keep it small).
 
-    v: payload version, id: certificate id, t: b(irth)/d(eath), rn: registration number,
-    n: name of the child or deceased, d: date of the event, p: place of the event,
-    i: date of issue.
+    The layout's version is the JWS `typ` (crvs-cert). id: certificate id, t: b(irth) or
+    d(eath), rn: registration number, n: name of the child or deceased, d: date of the event,
+    p: place of the event, i: date of issue.
     """
     found: dict[str, Any] = {
-        "v": PAYLOAD_VERSION,
         "id": certificate_id,
         "t": facts.event[:1],
         "rn": facts.registration_number,

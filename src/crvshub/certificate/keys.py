@@ -140,7 +140,7 @@ def generate(session: Session, encryption_key: bytes) -> CertificateKey:
     public_pem = private.public_key().public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
     row = CertificateKey(
-        kid="c" + uuid.uuid4().hex[:9],
+        kid="c" + uuid.uuid4().hex[:5],  # short: it is printed in every QR code
         private_pem_enc=crypto.encrypt(pem, encryption_key, context=_KEY_CONTEXT),
         public_pem=public_pem, status="active", created_at=utcnow(),
     )

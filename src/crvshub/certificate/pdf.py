@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import json
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -73,11 +74,13 @@ def fact(facts: dict[str, Any], path: str) -> Any:
 
 
 class _Pdf(FPDF):
-    def __init__(self, paper: str) -> None:
+    def __init__(self, paper: str, *, unicode: bool) -> None:
         super().__init__(unit="mm", format=PAPER[paper])
         self.set_auto_page_break(False)
         self.set_margins(18, 18, 18)
-        found = _unicode_font()
+        # The PDF core fonts need no embedding (fast, small files) and cover Latin-1; a text
+        # beyond it is drawn with a Unicode font when the system has one.
+        found = _unicode_font() if unicode else None
         self.unicode = found is not None
         if found is not None:
             self.add_font("Body", "", str(found[0]))
@@ -95,6 +98,16 @@ class _Pdf(FPDF):
         return "".join(c if ord(c) < 256 else anyascii(c) for c in text)
 
 
+def _latin1(template: Template, printed: Printed) -> bool:
+    """Tell whether every text of a certificate can be drawn with the core fonts."""
+    try:
+        repr_ = json.dumps([printed.facts, template.raw], ensure_ascii=False)
+        repr_.encode("latin-1")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _rgb(colour: str) -> tuple[int, int, int]:
     value = colour.lstrip("#")
     return int(value[0:2], 16), int(value[2:4], 16), int(value[4:6], 16)
@@ -104,7 +117,7 @@ class _Page:
     """One certificate being drawn: the template's languages, colour and paper size."""
 
     def __init__(self, template: Template, printed: Printed, paper: str) -> None:
-        self.pdf = _Pdf(paper)
+        self.pdf = _Pdf(paper, unicode=not _latin1(template, printed))
         self.template = template
         self.printed = printed
         self.width, self.height = PAPER[paper]
@@ -242,15 +255,20 @@ def render(template: Template, printed: Printed, paper: str = "A4") -> bytes:
 
 
 def _draw_qr(pdf: FPDF, text: str, x: float, y: float, size: float) -> None:
-    """Draw a QR code as filled rectangles (crisp at any print resolution)."""
-    code = segno.make_qr(text, error="m")
+    """Draw a QR code as filled rectangles, one path for the whole code (crisp and fast).
+
+    The mask is fixed: every mask is valid for a reader, and choosing the "best" one costs more
+    than the rest of the code.
+    """
+    code = segno.make_qr(text, error="m", mask=0)
     rows = [list(r) for r in code.matrix]
     border = 2
-    cells = len(rows) + 2 * border
-    module = size / cells
+    module = size / (len(rows) + 2 * border)
     pdf.set_fill_color(255, 255, 255)
     pdf.rect(x, y, size, size, style="F")
     pdf.set_fill_color(0, 0, 0)
+    k, page_h = pdf.k, pdf.h
+    ops = []
     for r, row in enumerate(rows):
         c = 0
         while c < len(row):
@@ -258,7 +276,10 @@ def _draw_qr(pdf: FPDF, text: str, x: float, y: float, size: float) -> None:
                 start = c
                 while c < len(row) and row[c]:
                     c += 1
-                pdf.rect(x + (start + border) * module, y + (r + border) * module,
-                         (c - start) * module, module, style="F")
+                left, top = x + (start + border) * module, y + (r + border) * module
+                ops.append(f"{left * k:.2f} {(page_h - top) * k:.2f} "
+                           f"{(c - start) * module * k:.2f} {-module * k:.2f} re")
             else:
                 c += 1
+    ops.append("f")
+    pdf._out("\n".join(ops))

@@ -59,6 +59,7 @@ class Template:
     signature: Text
     issued: Text
     verify: Text
+    raw: dict[str, Any]
 
 
 def _text(data: dict[str, Any], key: str, languages: tuple[str, ...]) -> Text:
@@ -90,7 +91,7 @@ def parse(data: dict[str, Any], folder: Path) -> Template:
         title=_text(data, "title", languages), sections=tuple(sections),
         statement=_text(data, "statement", languages),
         signature=_text(data, "signature", languages), issued=_text(data, "issued", languages),
-        verify=_text(data, "verify", languages),
+        verify=_text(data, "verify", languages), raw=data,
     )
 
 
