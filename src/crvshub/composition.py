@@ -19,6 +19,7 @@ from crvshub.auth.ratelimit import AuthLimits, TokenBucket
 from crvshub.auth.throttle import Policy, Throttle
 from crvshub.certificate import endpoints as certificate_endpoints
 from crvshub.certificate import service as certificate_service
+from crvshub.certificate.cache import VerifyCache
 from crvshub.certificate.keys import CertificateKeys
 from crvshub.context import AppContext, Wiring
 from crvshub.db import Database
@@ -108,4 +109,5 @@ def build_context(settings: Settings) -> AppContext:
         wakeup=wakeup,
         certificate_keys=CertificateKeys(settings.derived_key("encryption")),
         verify_limit=TokenBucket(settings.verify_rate_per_second, settings.verify_rate_burst),
+        verify_cache=VerifyCache(),
     )

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from crvshub.auth.cutoff import ActiveCache, CredentialCache
     from crvshub.auth.ratelimit import AuthLimits, TokenBucket
     from crvshub.auth.throttle import Throttle
+    from crvshub.certificate.cache import VerifyCache
     from crvshub.certificate.keys import CertificateKeys
     from crvshub.fhir.capability import ResourceCapability
     from crvshub.location.cache import LocationCache
@@ -61,6 +62,7 @@ class AppContext:
     wakeup: Wakeup
     certificate_keys: CertificateKeys
     verify_limit: TokenBucket
+    verify_cache: VerifyCache
 
 
 def get_context(request: Request) -> AppContext:

@@ -89,10 +89,12 @@ def download_certificate(certificate_id: str, request: Request, session: Session
 
 @router.post("/api/certificates/{certificate_id}/revoke")
 def revoke_certificate(certificate_id: str, request: Request, session: SessionDep,
-                       principal: Registrar, body: Annotated[RevokeBody, Body()]) -> Response:
+                       principal: Registrar, body: Annotated[RevokeBody, Body()],
+                       ctx: ContextDep) -> Response:
     """Revoke a certificate: verification then reports it as revoked."""
     row = service.revoke(session, certificate_id, actor_for(principal, client_address(request)),
                          body.reason)
+    ctx.verify_cache.forget()  # other processes forget within the cache's TTL (1 s)
     return FastJSONResponse(service.summary(row))
 
 
@@ -108,5 +110,6 @@ def check_verify_rate(ctx: AppContext, request: Request) -> None:
 def verify_json(code: str, request: Request, session: SessionDep, ctx: ContextDep) -> Response:
     """Verify a certificate code (no login): genuine, current, and the facts to compare."""
     check_verify_rate(ctx, request)
-    result = service.verify(session, ctx.certificate_keys, code, client_address(request))
+    result = service.verify(session, ctx.certificate_keys, ctx.verify_cache, code,
+                            client_address(request))
     return FastJSONResponse(result.as_json(), headers={"Cache-Control": "no-store"})

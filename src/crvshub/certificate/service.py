@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from crvshub.certificate import domain, fhir_mapping, pdf, repository, templates
+from crvshub.certificate.cache import PendingCheck, VerifyCache
 from crvshub.certificate.domain import CertificateStatus, Collector
 from crvshub.certificate.errors import (
     AlreadyRevoked,
@@ -269,33 +270,46 @@ MESSAGES = {
 }
 
 
-def verify(session: Session, keys: CertificateKeys, code: str, ip: str | None) -> Verification:
+def verify(session: Session, keys: CertificateKeys, cache: VerifyCache, code: str,
+           ip: str | None) -> Verification:
     """Check a QR code's payload (or the URL holding it) and log the check."""
     token = domain.token_of(code)
     if token.count(".") != 2 or len(token) > 2000:
         raise PayloadUnreadable("This is not a certificate code (a signed payload has 3 parts)")
-    try:
-        claims = keys.verify(session, token)
-    except PayloadInvalid:
-        result = Verification("invalid", False, False, MESSAGES["invalid"], None)
-        _log(session, None, ip, result.outcome)
-        return result
-    shown = domain.described(claims)
-    row = repository.get(session, str(claims.get("id")))
-    if row is None or row.payload != token:
-        result = Verification("unknown", True, False, MESSAGES["unknown"], None)
+    remembered = cache.get(token)
+    if remembered is not None:
+        result, certificate_id = remembered
     else:
-        outcome = {"current": "valid"}.get(row.status, row.status)
-        result = Verification(
-            outcome, True, outcome == "valid", MESSAGES.get(outcome, outcome), shown,
-            row.status_at.isoformat() if row.status_at else None)
-    _log(session, row.id if row else None, ip, result.outcome)
+        result, certificate_id = _verify(session, keys, token)
+        cache.put(token, result, certificate_id)
+    due = cache.log(PendingCheck(certificate_id, utcnow(), ip, result.outcome))
+    write_checks(session, due)
+    assert isinstance(result, Verification)
     return result
 
 
-def _log(session: Session, certificate_id: str | None, ip: str | None, outcome: str) -> None:
-    repository.add(session, CertificateCheck(certificate_id=certificate_id, at=utcnow(), ip=ip,
-                                             outcome=outcome))
+def write_checks(session: Session, checks: list[PendingCheck]) -> None:
+    """Write queued verification checks to the log table."""
+    for check in checks:
+        repository.add(session, CertificateCheck(certificate_id=check.certificate_id,
+                                                 at=check.at, ip=check.ip,
+                                                 outcome=check.outcome))
+
+
+def _verify(session: Session, keys: CertificateKeys,
+            token: str) -> tuple[Verification, str | None]:
+    try:
+        claims = keys.verify(session, token)
+    except PayloadInvalid:
+        return Verification("invalid", False, False, MESSAGES["invalid"], None), None
+    shown = domain.described(claims)
+    row = repository.get(session, str(claims.get("id")))
+    if row is None or row.payload != token:
+        return Verification("unknown", True, False, MESSAGES["unknown"], None), None
+    outcome = {"current": "valid"}.get(row.status, row.status)
+    return Verification(
+        outcome, True, outcome == "valid", MESSAGES.get(outcome, outcome), shown,
+        row.status_at.isoformat() if row.status_at else None), row.id
 
 
 def issue_record(session: Session, settings: Settings, record_id: str, actor: Actor) -> None:

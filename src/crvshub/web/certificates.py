@@ -137,7 +137,7 @@ def verify_page(code: str, request: Request, session: SessionDep, ctx: ContextDe
         exc = VerifyRateLimited("Too many verifications from this address: wait a minute")
         return render(request, "verify.html", None, exc.status, result=None, error=exc)
     try:
-        result = certificates.verify(session, ctx.certificate_keys, code,
+        result = certificates.verify(session, ctx.certificate_keys, ctx.verify_cache, code,
                                      client_address(request))
     except PayloadUnreadable as exc:
         return render(request, "verify.html", None, exc.status, result=None, error=exc)
