@@ -22,7 +22,7 @@ from crvshub.record.errors import (
     RecordNotFound,
 )
 from crvshub.record.models import Record as Record  # noqa: PLC0414  (the row type handed out)
-from crvshub.record.models import RecordAction
+from crvshub.record.models import RecordAction as RecordAction  # noqa: PLC0414
 from crvshub.record.search_columns import search_columns
 from crvshub.search import service as search
 
@@ -112,6 +112,11 @@ def find(session: Session, record_id: str) -> Record | None:
 def find_by_tracking_id(session: Session, tracking_id: str) -> Record | None:
     """Return a record by tracking ID, or None."""
     return repository.by_tracking_id(session, tracking_id)
+
+
+def last_action(session: Session, record_id: str, names: list[str]) -> RecordAction | None:
+    """Return the newest audit entry of one of these names (e.g. who registered the record)."""
+    return repository.last_action(session, record_id, names)
 
 
 def count(session: Session) -> int:
