@@ -7,6 +7,7 @@ import pytest
 
 from tests.certificate.helpers import pdf_text, qr_texts
 from tests.helpers import LOCAL_REGISTRAR, REGISTRATION_AGENT, bearer, user_token
+from tests.web.axe import assert_usable
 from tests.web.helpers import SHOTS, history, notify_birth, screenshot, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.parametrize("backend", ["sqlite"], indirect=True)]
@@ -38,11 +39,13 @@ def test_print_issue_and_verify_in_the_browser(live_server, page) -> None:
     page.fill("[data-testid=fee]", "5.00")
     page.fill("[data-testid=receipt]", "R-77")
     screenshot(page, "certificate-print.png")
+    assert_usable(page, "print form")
     page.click("[data-testid=print]")
     page.wait_for_selector("[role=status]")
     assert page.inner_text("[data-testid=status]") == "CERTIFIED"
     certificate_id = page.inner_text("[data-testid=certificate-id]")
     screenshot(page, "certificate-printed.png")
+    assert_usable(page, "printed certificate")
 
     with page.expect_download() as info:
         page.click("[data-testid=download-pdf]")
@@ -73,6 +76,7 @@ def test_print_issue_and_verify_in_the_browser(live_server, page) -> None:
     assert page.inner_text("[data-testid=fact-certificate]") == certificate_id
     assert "Ruth Phiri" not in page.content() and "NID-123" not in page.content()
     screenshot(page, "certificate-verify.png")
+    assert_usable(page, "verification page")
 
 
 def test_reprint_and_pages_at_phone_width(live_server, page) -> None:
@@ -88,19 +92,19 @@ def test_reprint_and_pages_at_phone_width(live_server, page) -> None:
     page.click("[data-testid=print]")
     assert "CRT-400-001" in page.inner_text("[role=alert]")
     page.fill("[data-testid=reprint-reason]", "The first copy was damaged")
-    _no_sideways_scroll(page)
+    assert_usable(page, "reprint form at phone width")
     page.click("[data-testid=print]")
     page.wait_for_selector("[role=status]")
     assert "(copy 2)" in page.inner_text("[data-testid=certificate-id]")
-    _no_sideways_scroll(page)
+    assert_usable(page, "reprinted certificate at phone width")
     page.goto(f"{live_server.url}/records/{rid}")
     assert "1 reprint" in page.inner_text("[data-testid=reprints]")
-    _no_sideways_scroll(page)
+    assert_usable(page, "record with certificates at phone width")
 
     page.context.clear_cookies()
     page.goto(f"{live_server.url}/verify/{first.json()['payload']}")
     assert page.get_attribute("[data-testid=verdict]", "data-outcome") == "valid"
-    _no_sideways_scroll(page)
+    assert_usable(page, "verification page at phone width")
     screenshot(page, "certificate-verify-390.png")
     tampered = first.json()["payload"][:-4] + "AAAA"
     page.goto(f"{live_server.url}/verify/{tampered}")
@@ -118,11 +122,6 @@ def test_print_page_needs_the_certify_scope(live_server, page) -> None:
     sign_in(page, live_server, "a.kipsoni")  # field agent
     response = page.goto(f"{live_server.url}/records/{rid}/certificate")
     assert response is not None and response.status == 403
-
-
-def _no_sideways_scroll(page) -> None:
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= 390, width
 
 
 def _render_for_docs(document: bytes) -> None:
