@@ -24,6 +24,11 @@ def resources(bundle: dict[str, Any]) -> list[Resource]:
     return [e["resource"] for e in bundle.get("entry", []) if isinstance(e.get("resource"), dict)]
 
 
+def resource_ids(bundle: dict[str, Any]) -> set[str]:
+    """Return the ids of a bundle's resources."""
+    return {str(r["id"]) for r in resources(bundle) if r.get("id")}
+
+
 def composition(bundle: dict[str, Any]) -> Resource:
     """Return the Composition (entry 0)."""
     first: Resource = bundle["entry"][0]["resource"]

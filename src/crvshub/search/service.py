@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql import Subquery
 
 from crvshub.search import repository
-from crvshub.search.indexing import MAX_TERM, ROLES, index_entry
+from crvshub.search.indexing import MAX_TERM, RESOURCE_ROLE, ROLES, index_entry
 from crvshub.search.names import Vocabulary, name_similarity, terms
 
 
@@ -80,6 +80,21 @@ def name_filters(session: Session, cache: VocabularyCache, query: NameQuery,
 def identifier_filter(value: str, roles: Sequence[str] = ROLES) -> Select[str]:
     """Return the record-id query of records where someone of these roles has this id."""
     return repository.records_with_identifier(value, roles)
+
+
+def identifier_holders_any(value: str) -> Select[str]:
+    """Return the record-id query of records where any person or resource has this id."""
+    return repository.records_with_identifier(value, (*ROLES, RESOURCE_ROLE))
+
+
+def resource_holder(session: Session, resource_id: str) -> tuple[str, bool] | None:
+    """Return (record id, removed) of the record that holds (or held) a FHIR resource id."""
+    return repository.resource_holder(session, resource_id)
+
+
+def mark_removed(session: Session, record_id: str, resource_ids: Sequence[str]) -> None:
+    """Remember FHIR resources a change removed from a record (their reads answer 410)."""
+    repository.add_removed(session, record_id, resource_ids)
 
 
 def born_between(role: str, start: date | None, end: date | None) -> Select[str]:
