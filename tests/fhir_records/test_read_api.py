@@ -11,6 +11,7 @@ from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.capabilitystatement import CapabilityStatement
 
 from crvshub.context import AppContext
+from crvshub.synthetic.generate import Plan, generate_to
 from tests.fhir_records.helpers import (
     RECORD_TYPES,
     ids_by_type,
@@ -19,7 +20,7 @@ from tests.fhir_records.helpers import (
     section_ids,
     valid_r4,
 )
-from tests.helpers import LOCAL_REGISTRAR, bearer, user_token
+from tests.helpers import LOCAL_REGISTRAR, NATIONAL_REGISTRAR, bearer, user_token
 from tests.notification.helpers import example, fresh_ids, health_token, post
 from tests.record.helpers import birth_bundle, declare, issue_code
 
@@ -239,3 +240,22 @@ def test_a_resource_removed_by_an_edit_is_gone(client: TestClient, ctx: AppConte
     other_office = client.get(f"/fhir/Patient/{mother}",
                               headers=bearer(user_token(ctx, "g.lwendeza")))
     assert other_office.status_code == 404
+
+
+def test_resources_stored_without_ids_are_read_by_stable_ids(
+        client: TestClient, ctx: AppContext) -> None:
+    done = generate_to(ctx.db, ctx.location_cache.snapshot().ordered,
+                       Plan(5, seed=3, duplicate_share=0.0, batch=5), None)
+    assert done == 5
+    token = user_token(ctx, NATIONAL_REGISTRAR)
+    comps = _entries(_get(client, token, "/fhir/Composition", _count=5))
+    assert len(comps) == 5
+    for comp in comps:
+        document = _get(client, token, f"/fhir/Composition/{comp['id']}/$document")
+        again = _get(client, token, f"/fhir/Composition/{comp['id']}/$document")
+        assert [e["fullUrl"] for e in document["entry"]] == [e["fullUrl"] for e in again["entry"]]
+        for entry in document["entry"]:
+            resource = entry["resource"]
+            read = _get(client, token, f"/fhir/{resource['resourceType']}/{resource['id']}")
+            assert read == resource
+            valid_r4(read)

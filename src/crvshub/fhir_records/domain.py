@@ -10,17 +10,16 @@ version: `meta.versionId` is the record version, `meta.lastUpdated` its last cha
 from __future__ import annotations
 
 import copy
-import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from crvshub.fhir.ids import entry_id
+
 Resource = dict[str, Any]
 TYPES = ("Composition", "Task", "Patient", "RelatedPerson", "Encounter", "Observation",
          "Practitioner")
-# Stable ids for resources stored without one: uuid5 of "<record id>|<fullUrl>".
-ID_NAMESPACE = uuid.UUID("6d0b5d0e-6b1f-5f3e-9c55-2f3c2a1f9e41")
 OBSERVATION_CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-category"
 # What FHIR writes where a required element has no value (R4 data-absent-reason).
 ABSENT = {"extension": [{"url": "http://hl7.org/fhir/StructureDefinition/data-absent-reason",
@@ -50,11 +49,6 @@ def _list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
 
 
-def stable_id(record_id: str, full_url: str) -> str:
-    """Return the id of a resource stored without one."""
-    return str(uuid.uuid5(ID_NAMESPACE, f"{record_id}|{full_url}"))
-
-
 def _rewrite(value: Any, urls: dict[str, str]) -> None:
     if isinstance(value, dict):
         ref = value.get("reference")
@@ -79,7 +73,7 @@ def served_resources(record_id: str, event: str, bundle: dict[str, Any], *, vers
     for entry in entries:
         resource = entry["resource"]
         full_url = str(entry.get("fullUrl") or "")
-        rid = str(resource.get("id") or stable_id(record_id, full_url))
+        rid = entry_id(record_id, entry)
         ids.append(rid)
         if full_url:
             urls[full_url] = f"{resource.get('resourceType')}/{rid}"
@@ -126,6 +120,8 @@ def _composition(resource: Resource, event: str) -> None:
     if not _list(resource.get("author")):
         resource["author"] = [copy.deepcopy(ABSENT)]
     resource.setdefault("status", "final")
+    # Composition.date is when it was last edited: the record's last change when not stored.
+    resource.setdefault("date", _dict(resource.get("meta")).get("lastUpdated"))
 
 
 def _observation(resource: Resource) -> None:

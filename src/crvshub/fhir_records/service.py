@@ -18,6 +18,7 @@ from crvshub.auth import service as auth_service
 from crvshub.auth.domain import ClientType, Principal
 from crvshub.errors import InvalidParameter, UnknownParameter
 from crvshub.fhir import search as fhir_search
+from crvshub.fhir.ids import ID_NAMESPACE
 from crvshub.fhir_records import access, domain
 from crvshub.fhir_records.domain import Served
 from crvshub.fhir_records.errors import ResourceGone, ResourceNotFound, VersionNotFound
@@ -182,10 +183,10 @@ def document(session: Session, reader_: Reader, composition_id: str,
     _audit(session, reader_, [record], "$document", "Composition")
     bundle = {
         "resourceType": "Bundle",
-        "id": str(uuid.uuid5(domain.ID_NAMESPACE, f"{record.id}|document|{record.version}")),
+        "id": str(uuid.uuid5(ID_NAMESPACE, f"{record.id}|document|{record.version}")),
         "meta": {"versionId": str(record.version), "lastUpdated": stamp},
         "identifier": {"system": "urn:ietf:rfc:3986",
-                       "value": f"urn:uuid:{uuid.uuid5(domain.ID_NAMESPACE, record.id)}"},
+                       "value": f"urn:uuid:{uuid.uuid5(ID_NAMESPACE, record.id)}"},
         "type": "document",
         "timestamp": stamp,
         "entry": [{"fullUrl": f"{base}/fhir/{s.type}/{s.id}", "resource": s.resource}

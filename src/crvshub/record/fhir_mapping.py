@@ -6,6 +6,7 @@ import copy
 from datetime import datetime
 from typing import Any
 
+from crvshub.fhir.ids import entry_id
 from crvshub.record.domain import (
     IDENTIFIER_TYPE_SYSTEM,
     REG_STATUS_SYSTEM,
@@ -24,9 +25,10 @@ def resources(bundle: dict[str, Any]) -> list[Resource]:
     return [e["resource"] for e in bundle.get("entry", []) if isinstance(e.get("resource"), dict)]
 
 
-def resource_ids(bundle: dict[str, Any]) -> set[str]:
-    """Return the ids of a bundle's resources."""
-    return {str(r["id"]) for r in resources(bundle) if r.get("id")}
+def resource_ids(record_id: str, bundle: dict[str, Any]) -> set[str]:
+    """Return the ids a bundle's resources are served under by the FHIR read API."""
+    return {entry_id(record_id, e) for e in bundle.get("entry", [])
+            if isinstance(e.get("resource"), dict)}
 
 
 def composition(bundle: dict[str, Any]) -> Resource:

@@ -289,13 +289,13 @@ def apply(
     new_status = next_status_or_409(session, record, change.action, hook=hook)
     before = (record.status, record.version)
     moves = new_status != record.status or edit is not None
-    held = fhir_mapping.resource_ids(record.bundle) if edit is not None else set()
+    held = fhir_mapping.resource_ids(record.id, record.bundle) if edit is not None else set()
     if moves:
         repository.add_version(session, record, utcnow())  # FHIR vread of what it was
         _write(record, new_status, change, edit)
     if edit is not None:  # the people may have changed: re-index them with the change
         search.index_record(session, record.id, record.bundle)
-        gone = held - fhir_mapping.resource_ids(record.bundle)
+        gone = held - fhir_mapping.resource_ids(record.id, record.bundle)
         if gone:
             search.mark_removed(session, record.id, sorted(gone))
     if new_status != before[0]:

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from crvshub.fhir.ids import entry_id
 from crvshub.search.names import phonetic, skeleton, terms
 
 Resource = dict[str, Any]
@@ -153,8 +154,9 @@ def _person(role: str, resource: Resource) -> IndexedPerson:
         name_terms, _identifiers(resource))
 
 
-def index_entry(bundle: dict[str, Any]) -> IndexEntry:
-    """Return the index entry of a record's bundle: every named person, once per role."""
+def index_entry(bundle: dict[str, Any], record_id: str = "") -> IndexEntry:
+    """Return the index entry of a record's bundle: every named person, once per role, and
+    (with the record id) the postings of its FHIR resources."""
     resources = _entries(bundle)
     entry = IndexEntry()
     seen: set[str] = set()
@@ -169,15 +171,18 @@ def index_entry(bundle: dict[str, Any]) -> IndexEntry:
             continue
         seen.add(role)
         entry.persons.append(_person(role, resource))
-    entry.resources = _resource_rows(resources.values())
+    if record_id:
+        entry.resources = _resource_rows(record_id, _list(bundle.get("entry")))
     return entry
 
 
-def _resource_rows(resources: Any) -> set[tuple[str, str]]:
+def _resource_rows(record_id: str, entries: list[Any]) -> set[tuple[str, str]]:
     rows: set[tuple[str, str]] = set()
-    for resource in resources:
-        if resource.get("id"):
-            rows.add((resource_key(str(resource["id"])), RESOURCE_ROLE))
+    for item in entries:
+        resource = _dict(_dict(item).get("resource"))
+        if not resource:
+            continue
+        rows.add((resource_key(entry_id(record_id, item)), RESOURCE_ROLE))
         if resource.get("resourceType") == "Patient":
             continue  # people's identifiers are posted under their role
         idents = resource.get("identifier")

@@ -20,7 +20,7 @@ from crvshub.search.names import Vocabulary, name_similarity, terms
 def index_record(session: Session, record_id: str, bundle: dict[str, Any], *,
                  replace: bool = True) -> None:
     """Write (or rewrite) a record's search index entry in the caller's transaction."""
-    repository.write_entry(session, record_id, index_entry(bundle), replace=replace)
+    repository.write_entry(session, record_id, index_entry(bundle, record_id), replace=replace)
 
 
 def index_records(session: Session, bundles: Sequence[tuple[str, dict[str, Any]]], *,
@@ -28,7 +28,7 @@ def index_records(session: Session, bundles: Sequence[tuple[str, dict[str, Any]]
     """Write (or rewrite) the index entries of many records in a few batched statements."""
     if replace:
         repository.delete_entries(session, [rid for rid, _ in bundles])
-    repository.write_entries(session, [(rid, index_entry(b)) for rid, b in bundles])
+    repository.write_entries(session, [(rid, index_entry(b, rid)) for rid, b in bundles])
 
 
 class VocabularyCache:
