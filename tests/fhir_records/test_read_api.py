@@ -9,8 +9,10 @@ import pytest
 from fastapi.testclient import TestClient
 from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.capabilitystatement import CapabilityStatement
+from sqlalchemy import select
 
 from crvshub.context import AppContext
+from crvshub.record.models import RecordAction
 from crvshub.synthetic.generate import Plan, generate_to
 from tests.fhir_records.helpers import (
     RECORD_TYPES,
@@ -20,7 +22,7 @@ from tests.fhir_records.helpers import (
     section_ids,
     valid_r4,
 )
-from tests.helpers import LOCAL_REGISTRAR, NATIONAL_REGISTRAR, bearer, user_token
+from tests.helpers import LOCAL_REGISTRAR, NATIONAL_REGISTRAR, bearer, new_client, user_token
 from tests.notification.helpers import example, fresh_ids, health_token, post
 from tests.record.helpers import birth_bundle, declare, issue_code
 
@@ -259,3 +261,21 @@ def test_resources_stored_without_ids_are_read_by_stable_ids(
             read = _get(client, token, f"/fhir/{resource['resourceType']}/{resource['id']}")
             assert read == resource
             valid_r4(read)
+
+
+def test_every_read_is_audited_with_who_how_and_what(client: TestClient, ctx: AppContext) -> None:
+    creds, token = new_client(ctx, "HEALTH", name="Audited HIS")
+    saved = notify(client, token)
+    record_id, task_id = (saved["entry"][i]["resource"]["id"] for i in (0, 1))
+    _get(client, token, f"/fhir/Task/{task_id}")
+    _get(client, token, "/fhir/Composition", _id=record_id, _revinclude="Task:focus")
+    with ctx.db.transaction() as session:
+        rows = list(session.scalars(select(RecordAction).where(
+            RecordAction.action == "read-fhir").order_by(RecordAction.at)))
+        seen = [(r.record_id, r.actor_type, r.actor_id, r.actor_role, r.data["fhir"],
+                 r.data["reader"], r.status_after, r.version_after) for r in rows]
+    assert seen == [
+        (record_id, "client", creds.client.id, "HEALTH", "Task read", "health", "DECLARED", 1),
+        (record_id, "client", creds.client.id, "HEALTH", "Composition search", "health",
+         "DECLARED", 1),
+    ]
