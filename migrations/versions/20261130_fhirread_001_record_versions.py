@@ -1,4 +1,5 @@
-"""fhirread: former versions of each record's bundle (FHIR vread and _history)
+"""fhirread: former versions of each record's bundle (FHIR vread and _history), and the index
+of a hospital's records by last change
 
 Revision ID: 0020fhirread
 Revises: 0012dedup
@@ -34,7 +35,10 @@ def upgrade() -> None:
                                 ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("record_id", "version", name="pk_record_versions"),
     )
+    op.create_index("ix_records_source_client_updated", "records",
+                    ["source_client_id", "updated_at", "id"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_records_source_client_updated", table_name="records")
     op.drop_table("record_versions")

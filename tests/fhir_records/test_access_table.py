@@ -120,3 +120,32 @@ def test_route_by_caller_table(client: TestClient, ctx: AppContext) -> None:
             assert _reads(ctx) == before + (1 if gave else 0), (caller, route)
         got[caller] = tuple(row)
     assert got == TABLE
+
+
+def test_a_section_limited_reader_sees_only_its_sections(client: TestClient,
+                                                          ctx: AppContext) -> None:
+    hospital = health_token(ctx)
+    saved = notify(client, hospital)
+    record_id = saved["entry"][0]["resource"]["id"]
+    people = section_ids(saved)
+    register(client, ctx, record_id)
+    _, mothers_only = new_client(ctx, "WEBHOOK", name="Maternal health", webhook_permissions=[
+        {"event": "birth", "permissions": ["mother-details"]}])
+    _, national_id = new_client(ctx, "NATIONAL_ID", name="National ID")
+
+    def document(token: str) -> tuple[list[str], dict[str, Any]]:
+        answer = client.get(f"/fhir/Composition/{record_id}/$document", headers=bearer(token))
+        assert answer.status_code == 200, answer.text
+        entries = [e["resource"] for e in answer.json()["entry"]]
+        return sorted(f"{r['resourceType']}/{r['id']}" for r in entries), entries[0]
+
+    listed, composition = document(mothers_only)
+    assert listed == sorted([f"Composition/{record_id}", f"Task/{saved['entry'][1]['resource']['id']}",
+                             f"Patient/{people['mother-details']}"])
+    assert [s["code"]["coding"][0]["code"] for s in composition["section"]] == ["mother-details"]
+    assert "subject" not in composition  # the child is not theirs to see
+    listed, composition = document(national_id)
+    codes = {s["code"]["coding"][0]["code"] for s in composition["section"]}
+    assert codes == {"child-details", "mother-details", "father-details", "informant-details"}
+    assert composition["subject"] == {"reference": f"Patient/{people['child-details']}"}
+    assert not any(item.startswith(("Encounter/", "Observation/")) for item in listed)

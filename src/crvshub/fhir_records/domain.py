@@ -280,4 +280,8 @@ def limit_sections(composition: Resource, sections: Iterable[str] | None) -> Res
     allowed = set(sections)
     kept = [s for s in _list(composition.get("section"))
             if isinstance(s, dict) and section_codes(s) & allowed]
-    return {**composition, "section": kept}
+    shown = {str(_dict(e).get("reference")) for s in kept for e in _list(s.get("entry"))}
+    limited = {**composition, "section": kept}
+    if _ref(composition, "subject", "reference") not in shown:
+        limited.pop("subject", None)  # the subject is not among what this reader may see
+    return limited

@@ -45,7 +45,11 @@ class Record(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     registered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    __table_args__ = (Index("ix_records_office_status", "office_id", "status"),)
+    __table_args__ = (
+        Index("ix_records_office_status", "office_id", "status"),
+        # A hospital's FHIR reads: its own records, in order of last change (fhir_records).
+        Index("ix_records_source_client_updated", "source_client_id", "updated_at", "id"),
+    )
 
 
 class RecordAction(Base):
