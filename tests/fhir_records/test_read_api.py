@@ -211,6 +211,8 @@ def test_errors_are_operation_outcomes(client: TestClient, ctx: AppContext) -> N
         ("/fhir/Task/no-such-task", 404, "FHR-404-001"),
         (f"/fhir/Task/{task_id}/_history/7", 404, "FHR-404-002"),
         ("/fhir/Task?colour=blue", 400, "GEN-400-003"),
+        ("/fhir/Task?identifier:of-type=x", 400, "GEN-400-003"),
+        ("/fhir/Task?identifier=", 400, "GEN-400-002"),
         ("/fhir/Task?_include=Task:owner", 400, "GEN-400-002"),
         ("/fhir/Task?_lastUpdated=yesterday", 400, "GEN-400-002"),
         ("/fhir/Task?_page=garbage", 400, "GEN-400-002"),

@@ -243,11 +243,13 @@ def parse(kind: str, params: list[tuple[str, str]]) -> Criteria:  # noqa: PLR091
     criteria = Criteria(kind)
     for name, value in params:
         base, modifier = fhir_search.split_modifier(name)
-        if base not in allowed or (modifier and base != "identifier"):
+        if base not in allowed or modifier:
             raise UnknownParameter(
                 f"{name!r} is not a search parameter of {kind} here; supported: "
                 f"{', '.join(allowed)} (see /fhir/metadata)", expression=name)
         values = fhir_search.split_values(value)
+        if not values and base not in ("_include", "_revinclude"):
+            raise InvalidParameter(f"{name} needs a value", expression=name)
         if base == "_id":
             criteria.ids.append(set(values))
         elif base == "identifier":
