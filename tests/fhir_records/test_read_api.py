@@ -281,3 +281,26 @@ def test_every_read_is_audited_with_who_how_and_what(client: TestClient, ctx: Ap
         (record_id, "client", creds.client.id, "HEALTH", "Composition search", "health",
          "DECLARED", 1),
     ]
+
+
+def test_a_sparse_search_pages_on_instead_of_stopping(client: TestClient, ctx: AppContext,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    generate_to(ctx.db, ctx.location_cache.snapshot().ordered,
+                Plan(45, seed=4, duplicate_share=0.0, batch=45), None)
+    saved = notify(client, health_token(ctx))  # one record with Observations, changed last
+    monkeypatch.setattr("crvshub.fhir_records.service.BATCH_ROUNDS", 1)
+    staff = user_token(ctx, NATIONAL_REGISTRAR)
+    pages, found = 0, []
+    page = _get(client, staff, "/fhir/Observation", _count=5)
+    while True:
+        pages += 1
+        found += [o["id"] for o in _entries(page)]
+        following = [link["url"] for link in page["link"] if link["relation"] == "next"]
+        if not following:
+            break
+        page = client.get(following[0].removeprefix("http://testserver"),
+                          headers=bearer(staff)).json()
+    expected = sorted(e["resource"]["id"] for e in saved["entry"]
+                      if e["resource"]["resourceType"] == "Observation")
+    assert found == expected and len(expected) == 3
+    assert pages == 3  # 20 records looked at per request: 46 records take three requests

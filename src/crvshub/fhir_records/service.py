@@ -30,6 +30,7 @@ DEFAULT_COUNT = 50
 MAX_COUNT = 500
 MAX_HISTORY = 100
 BATCH_ROUNDS = 20
+LAST = "\uffff"  # sorts after every resource id: "past this whole record" in a page token
 
 
 @dataclass(frozen=True)
@@ -369,8 +370,10 @@ def search(session: Session, reader_: Reader, criteria: Criteria) -> SearchPage:
     given: dict[str, Record] = {}
     included: list[Served] = []
     done: set[str] = set()
+    scanned: Record | None = None  # the last record looked at, when more may follow
     for _ in range(BATCH_ROUNDS):
         rows = records.readable_page(session, reader_.policy.scope, wanted, after, batch)
+        scanned = rows[-1] if len(rows) == batch else None
         for record in rows:
             if record.id in done:
                 continue  # the batch starts at the last record of the previous one
@@ -391,6 +394,11 @@ def search(session: Session, reader_: Reader, criteria: Criteria) -> SearchPage:
     page = found[:criteria.count]
     more = len(found) > criteria.count and criteria.count > 0
     token = fhir_search.encode_cursor(_key(*page[-1])) if more and page else None
+    if not more and scanned is not None and criteria.count > 0:
+        # Few matches among many records: stop after BATCH_ROUNDS batches and let the client
+        # go on from the last record looked at (a short page with a next link).
+        token = fhir_search.encode_cursor(
+            [fhir_search.key_timestamp(scanned.updated_at), scanned.id, LAST])
     _audit(session, reader_, list(given.values()), "search", criteria.kind)
     unique = {(i.type, i.id): i for i in included if (i.type, i.id) not in
               {(m.type, m.id) for _, m in page}}
