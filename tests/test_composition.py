@@ -79,7 +79,8 @@ def test_api_worker_and_cli_wire_the_same(app: FastAPI, monkeypatch: pytest.Monk
         "listeners": [_name(fanout.fan_out), _name(certificate_service.supersede_on_correction)],
         "handlers": {"registration-hook": "crvshub.registration_hook.worker.call_hook"},
         "pollers": [_name(DeliveryEngine)],
-        "capabilities": ["Location"],
+        "capabilities": ["Composition", "Encounter", "Location", "Observation", "Patient",
+                         "Practitioner", "RelatedPerson", "Task"],
     }
 
 

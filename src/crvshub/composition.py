@@ -23,6 +23,8 @@ from crvshub.certificate.cache import VerifyCache
 from crvshub.certificate.keys import CertificateKeys
 from crvshub.context import AppContext, Wiring
 from crvshub.db import Database
+from crvshub.fhir_records import endpoints as fhir_records_endpoints
+from crvshub.fhir_records.fhir_capability import RECORD_RESOURCES
 from crvshub.graphql import endpoints as graphql_endpoints
 from crvshub.location import endpoints as location_endpoints
 from crvshub.location.cache import LocationCache
@@ -58,7 +60,7 @@ def wiring() -> Wiring:
         # Drained by the worker loop beside the outbox jobs.
         pollers=(DeliveryEngine,),
         # What /fhir/metadata declares.
-        capabilities=(LOCATION,),
+        capabilities=(LOCATION, *RECORD_RESOURCES),
         # The record workflow's port to the registration hook (record never imports it).
         external_validation=registration_hook_service.EXTERNAL_VALIDATION,
     )
@@ -70,6 +72,7 @@ def routers() -> tuple[APIRouter, ...]:
         ops.router,
         auth_endpoints.router,
         location_endpoints.router,
+        fhir_records_endpoints.router,
         notification_endpoints.router,
         record_endpoints.router,
         webhook_endpoints.router,

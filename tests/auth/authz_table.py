@@ -70,6 +70,7 @@ HOOK = clients("NATIONAL_ID") | record_tokens("RECORD_TOKEN")
 NATLSYSADMIN = roles("NATIONAL_SYSTEM_ADMIN")
 RECORD_STAFF = roles("FIELD_AGENT", "REGISTRATION_AGENT", "LOCAL_REGISTRAR", "NATIONAL_REGISTRAR")
 SUBSCRIBERS = clients("WEBHOOK", "NATIONAL_ID")
+FHIR_READERS = RECORD_STAFF | clients(*CLIENT_TYPES) | record_tokens(*RECORD_TOKENS)
 
 ROUTES: dict[tuple[str, str], Access] = {
     # Operations and API documentation.
@@ -173,6 +174,13 @@ ROUTES: dict[tuple[str, str], Access] = {
     ("POST", "/integrations/{client_id}/refresh-secret"): PUBLIC,
     ("GET", "/integrations/{client_id}/delete"): PUBLIC,
     ("POST", "/integrations/{client_id}/delete"): PUBLIC,
+    # FHIR reads of records: which records each caller sees is tests/fhir_records/test_access_table.
+    ("GET", "/fhir/Composition/{composition_id}/$document"): FHIR_READERS,
+    **{("GET", f"/fhir/{kind}{tail}"): FHIR_READERS
+       for kind in ("Composition", "Task", "Patient", "RelatedPerson", "Encounter",
+                    "Observation", "Practitioner")
+       for tail in ("", "/{resource_id}", "/{resource_id}/_history",
+                    "/{resource_id}/_history/{version_id}")},
 }
 
 # Bodies sent with a route when it needs one to reach its authorisation check.

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from crvshub.auth.domain import NATIONAL_ROLES, Principal
-from crvshub.db import utcnow
+from crvshub.db import new_id, utcnow
 from crvshub.errors import Forbidden, OutOfJurisdiction, VersionConflict
 from crvshub.outbox.service import emit
 from crvshub.record import domain, fhir_mapping, repository
-from crvshub.record.domain import Action, Event, IllegalTransition, Status
+from crvshub.record.domain import Action, Event, IllegalTransition, ReadScope, RecordFilter, Status
 from crvshub.record.errors import (
     AssignedToSomeoneElse,
     IllegalTransitionError,
@@ -23,6 +24,7 @@ from crvshub.record.errors import (
 )
 from crvshub.record.models import Record as Record  # noqa: PLC0414  (the row type handed out)
 from crvshub.record.models import RecordAction as RecordAction  # noqa: PLC0414
+from crvshub.record.models import RecordVersion as RecordVersion  # noqa: PLC0414
 from crvshub.record.search_columns import search_columns
 from crvshub.search import service as search
 
@@ -117,6 +119,55 @@ def find_by_tracking_id(session: Session, tracking_id: str) -> Record | None:
 def last_action(session: Session, record_id: str, names: list[str]) -> RecordAction | None:
     """Return the newest audit entry of one of these names (e.g. who registered the record)."""
     return repository.last_action(session, record_id, names)
+
+
+def former_versions(session: Session, record_id: str, below: int | None,
+                    limit: int) -> list[RecordVersion]:
+    """Return former versions of a record (bundle as it was), newest first."""
+    return repository.former_versions(session, record_id, below, limit)
+
+
+def former_version(session: Session, record_id: str, version: int) -> RecordVersion | None:
+    """Return one former version of a record, or None."""
+    return repository.former_version(session, record_id, version)
+
+
+def was_retrieved_by(session: Session, record_id: str, actor_id: str) -> bool:
+    """Tell whether a record search gave this record to this actor."""
+    return repository.was_retrieved_by(session, record_id, actor_id)
+
+
+def readable_page(session: Session, scope: ReadScope, wanted: RecordFilter,
+                  after: tuple[datetime, str] | None, limit: int) -> list[Record]:
+    """Return records a reader may see that meet a filter, ordered by (updated_at, id)."""
+    return repository.readable_page(session, scope, wanted, after, limit)
+
+
+def ids_with_identifier(session: Session, values: Sequence[str]) -> set[str]:
+    """Return ids of records with one of these values as tracking ID, registration number or
+    any identifier of a person or resource in their bundle."""
+    holders = [search.identifier_holders_any(value) for value in values]
+    return repository.ids_with_identifier(session, values, holders)
+
+
+def holder_of_resource(session: Session, resource_id: str) -> tuple[str, bool] | None:
+    """Return (record id, removed) of the record holding (or that held) a FHIR resource."""
+    return search.resource_holder(session, resource_id)
+
+
+def audit_reads(session: Session, records: Sequence[Record], actor: Actor, name: str,
+                data: dict[str, Any]) -> None:
+    """Audit that an actor was given these records (status and version kept)."""
+    if not records:
+        return
+    at = utcnow()
+    repository.add_actions_now(session, [{
+        "id": new_id(), "record_id": r.id, "action": name, "at": at,
+        "actor_type": actor.type, "actor_id": actor.id, "actor_name": actor.name,
+        "actor_role": actor.role, "office_id": actor.office_id, "ip": actor.ip,
+        "reason": None, "comment": None, "status_before": r.status, "status_after": r.status,
+        "version_before": r.version, "version_after": r.version,
+        "data": {**actor.data, **data}} for r in records])
 
 
 def count(session: Session) -> int:
@@ -243,10 +294,15 @@ def apply(
     new_status = next_status_or_409(session, record, change.action, hook=hook)
     before = (record.status, record.version)
     moves = new_status != record.status or edit is not None
+    held = fhir_mapping.resource_ids(record.id, record.bundle) if edit is not None else set()
     if moves:
+        repository.add_version(session, record, utcnow())  # FHIR vread of what it was
         _write(record, new_status, change, edit)
     if edit is not None:  # the people may have changed: re-index them with the change
         search.index_record(session, record.id, record.bundle)
+        gone = held - fhir_mapping.resource_ids(record.id, record.bundle)
+        if gone:
+            search.mark_removed(session, record.id, sorted(gone))
     if new_status != before[0]:
         record.assigned_user_id = None
     audit(session, record, actor, domain.audit_name(change.action, new_status), change, before)
