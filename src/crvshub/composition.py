@@ -19,6 +19,9 @@ from crvshub.auth.ratelimit import AuthLimits
 from crvshub.auth.throttle import Policy, Throttle
 from crvshub.context import AppContext, Wiring
 from crvshub.db import Database
+from crvshub.dci import endpoints as dci_endpoints
+from crvshub.dci import service as dci_service
+from crvshub.dci import worker as dci_worker
 from crvshub.graphql import endpoints as graphql_endpoints
 from crvshub.location import endpoints as location_endpoints
 from crvshub.location.cache import LocationCache
@@ -45,9 +48,11 @@ def wiring() -> Wiring:
     """Name every domain-event listener, outbox job handler, worker poller and FHIR resource."""
     return Wiring(
         # In the emitting transaction: every event becomes a delivery per matching subscription.
-        listeners=EventListeners((fanout.fan_out,)),
+        # DCI subscriptions: a notify queued per matching subscription.
+        listeners=EventListeners((fanout.fan_out, dci_service.notify_subscribers)),
         handlers=MappingProxyType({
             registration_hook_service.JOB_KIND: registration_hook_worker.call_hook,
+            dci_service.JOB_KIND: dci_worker.send,
         }),
         # Drained by the worker loop beside the outbox jobs.
         pollers=(DeliveryEngine,),
@@ -69,6 +74,7 @@ def routers() -> tuple[APIRouter, ...]:
         webhook_endpoints.router,
         registration_hook_endpoints.router,
         graphql_endpoints.router,
+        dci_endpoints.router,
         web_endpoints.router,
         web_records.router,
         web_integrations.router,

@@ -2,6 +2,7 @@
 
 from crvshub.auth import models as auth_models
 from crvshub.db import Base
+from crvshub.dci import models as dci_models
 from crvshub.location import models as location_models
 from crvshub.notification import models as notification_models
 from crvshub.outbox import models as outbox_models
@@ -13,6 +14,7 @@ from crvshub.webhook import models as webhook_models
 __all__ = [
     "Base",
     "auth_models",
+    "dci_models",
     "location_models",
     "notification_models",
     "outbox_models",
