@@ -302,7 +302,7 @@ def predicate_criteria(criteria: Criteria, query: object) -> Criteria:
             raise CriteriaError(f"{where} must be an object with expression1")
         criteria = _predicate(criteria, item["expression1"], f"{where}.expression1")
         condition = item.get("condition")
-        if "expression2" in item and item["expression2"] is not None:
+        if item.get("expression2") not in (None, "", {}):
             if condition not in (None, "and"):
                 raise CriteriaError(f"{where}.condition {str(condition)[:10]!r} is not "
                                     "supported: predicates are combined with and")
