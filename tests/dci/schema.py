@@ -26,6 +26,9 @@ def document() -> dict[str, Any]:
     schemas["TxnStatusResponse"]["properties"]["txnstatus_response"].pop("$ref", None)
     schemas["AttributeValue"] = {"anyOf": schemas["AttributeValue"]["oneOf"]}
     schemas["RegistryQueries"] = {"anyOf": schemas["RegistryQueries"]["oneOf"]}
+    value = schemas["TxnStatusRequest"]["properties"]["txnstatus_request"]["properties"][
+        "attribute_value"]
+    value["anyOf"] = value.pop("oneOf")
     return doc
 
 
