@@ -1,4 +1,4 @@
-"""dci: asynchronous transactions and subscriptions of the DCI registry API
+"""dci: asynchronous transactions, subscriptions and client signing keys of the DCI registry API
 
 Revision ID: 0020dci
 Revises: 0012dedup
@@ -49,8 +49,17 @@ def upgrade() -> None:
     )
     op.create_index("ix_dci_subscriptions_client_id", "dci_subscriptions", ["client_id"])
     op.create_index("ix_dci_subscriptions_event", "dci_subscriptions", ["event"])
+    op.create_table(
+        "dci_client_keys",
+        sa.Column("client_id", sa.String(64), nullable=False),
+        sa.Column("kid", sa.String(128), nullable=False),
+        sa.Column("jwk", JSONType, nullable=False),
+        sa.Column("created_at", UTCDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("client_id", name="pk_dci_client_keys"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("dci_client_keys")
     op.drop_table("dci_subscriptions")
     op.drop_table("dci_transactions")

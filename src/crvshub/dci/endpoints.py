@@ -8,20 +8,21 @@ never an OperationOutcome, and never a 5xx for a bad message.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Body, Depends, Request
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from crvshub.auth import token_endpoints
-from crvshub.auth.dependencies import authenticate
+from crvshub.auth.dependencies import authenticate, require
+from crvshub.auth.domain import Principal, Scope
 from crvshub.context import AppContext
 from crvshub.dci import service
 from crvshub.dci.errors import DciForbidden, EnvelopeInvalid
 from crvshub.dci.service import Caller, Json
-from crvshub.deps import ContextDep, TransactionDep
+from crvshub.deps import ContextDep, SessionDep, TransactionDep
 from crvshub.errors import AppError
 from crvshub.fhir.responses import FastJSONResponse
 from crvshub.net import client_address
@@ -99,6 +100,24 @@ async def sync_txn_status(request: Request, ctx: ContextDep, transaction: Transa
                           ) -> Response:
     """Answer a `TxnStatusRequest` with the stored answer (`txn-on-status` envelope)."""
     return await _handle(request, ctx, transaction, service.sync_status)
+
+
+Admin = Annotated[Principal, Depends(require(Scope.NATLSYSADMIN))]
+
+
+@router.put("/registry/clients/{client_id}/signing-key",
+            summary="DCI: register the public key a client signs its messages with")
+def put_signing_key(client_id: str, jwk: Annotated[dict[str, Any], Body()], _admin: Admin,
+                    session: SessionDep) -> Response:
+    """Register (or replace) a client's public JWK; from then on it must sign every message."""
+    return FastJSONResponse(service.set_client_key(session, client_id, jwk))
+
+
+@router.delete("/registry/clients/{client_id}/signing-key",
+               summary="DCI: forget a client's signing key")
+def delete_signing_key(client_id: str, _admin: Admin, session: SessionDep) -> Response:
+    """Forget a client's key (its messages are no longer checked for a signature)."""
+    return FastJSONResponse(service.remove_client_key(session, client_id))
 
 
 @router.post("/oauth2/client/token", summary="DCI: access token (client credentials)")

@@ -49,3 +49,14 @@ class DciSubscription(Base):
     sender_uri: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class DciClientKey(Base):
+    """The public key a client signs its DCI messages with (a JWK), registered at onboarding."""
+
+    __tablename__ = "dci_client_keys"
+
+    client_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kid: Mapped[str] = mapped_column(String(128))
+    jwk: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

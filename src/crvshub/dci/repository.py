@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from crvshub.dci.models import DciSubscription, DciTransaction
+from crvshub.dci.models import DciClientKey, DciSubscription, DciTransaction
 
 
 def add(session: Session, row: DciTransaction | DciSubscription) -> None:
@@ -64,3 +64,21 @@ def end_subscriptions(session: Session, client_id: str, codes: Sequence[str],
         DciSubscription.status == "subscribe",
     ).values(status="unsubscribe", ended_at=at))
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+def client_key(session: Session, client_id: str) -> DciClientKey | None:
+    """Return the signing key a client registered, if any."""
+    return session.get(DciClientKey, client_id)
+
+
+def set_client_key(session: Session, row: DciClientKey) -> None:
+    """Register or replace a client's signing key."""
+    session.merge(row)
+
+
+def remove_client_key(session: Session, client_id: str) -> bool:
+    """Forget a client's signing key; tell whether it had one."""
+    found = session.get(DciClientKey, client_id)
+    if found is not None:
+        session.delete(found)
+    return found is not None

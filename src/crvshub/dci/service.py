@@ -20,11 +20,12 @@ import orjson
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
+from crvshub.auth import client_admin
 from crvshub.auth import service as auth_service
 from crvshub.auth.domain import Principal
 from crvshub.context import AppContext
 from crvshub.db import new_id, utcnow
-from crvshub.dci import domain, fhir_mapping, repository
+from crvshub.dci import domain, fhir_mapping, repository, signing
 from crvshub.dci.domain import Criteria, CriteriaError
 from crvshub.dci.errors import (
     ActionInvalid,
@@ -168,6 +169,15 @@ def _checked_message(body: Json, header: Json, items_key: str | None) -> Checked
         raise EnvelopeInvalid("message.transaction_id must be a text of at most 99 characters",
                               expression="message.transaction_id")
     return Checked(header, message, items)
+
+
+def open_envelope(session: Session, body: Any, action: str, caller: Caller, *,
+                  items_key: str | None, callback: bool) -> Checked:
+    """Check an envelope, then its signature against the client's registered key."""
+    checked = check_envelope(body, action, caller, items_key=items_key, callback=callback)
+    signing.verify(session, caller.principal.subject, body.get("signature"),
+                   digest(checked.header, checked.message))
+    return checked
 
 
 def canonical(header: Json, message: Json) -> bytes:
@@ -401,7 +411,8 @@ def run_search(session: Session, ctx: AppContext, caller: Caller, message: Json,
 
 def sync_search(session: Session, ctx: AppContext, caller: Caller, body: Any) -> Json:
     """`POST /registry/sync/search`: the signed on-search envelope."""
-    checked = check_envelope(body, "search", caller, items_key="search_request", callback=False)
+    checked = open_envelope(session, body, "search", caller, items_key="search_request",
+                            callback=False)
     response = run_search(session, ctx, caller, checked.message, new_id())
     done = len(response["search_response"])
     header = answer_header("on-search", caller.principal.client_id, total=checked.items,
@@ -430,7 +441,8 @@ def queue_callback(session: Session, correlation_id: str, url: str, action: str)
 
 def async_search(session: Session, ctx: AppContext, caller: Caller, body: Any) -> Json:
     """`POST /registry/search`: ACK; the result is stored, then sent to `on-search`."""
-    checked = check_envelope(body, "search", caller, items_key="search_request", callback=True)
+    checked = open_envelope(session, body, "search", caller, items_key="search_request",
+                            callback=True)
     correlation_id = new_id()
     response = run_search(session, ctx, caller, checked.message, correlation_id)
     references = [_reference(i) for i in checked.message["search_request"]]
@@ -496,7 +508,7 @@ def status_message(session: Session, caller: Caller, message: Json) -> Json:
 
 def sync_status(session: Session, ctx: AppContext, caller: Caller, body: Any) -> Json:
     """`POST /registry/sync/txn/status`: the stored answer, in a txn-on-status envelope."""
-    checked = check_envelope(body, "txn-status", caller, items_key=None, callback=False)
+    checked = open_envelope(session, body, "txn-status", caller, items_key=None, callback=False)
     response = status_message(session, caller, checked.message)
     header = answer_header("txn-on-status", caller.principal.client_id, total=1, completed=1)
     return envelope(ctx, header, response)
@@ -504,7 +516,7 @@ def sync_status(session: Session, ctx: AppContext, caller: Caller, body: Any) ->
 
 def async_status(session: Session, _ctx: AppContext, caller: Caller, body: Any) -> Json:
     """`POST /registry/txn/status`: ACK, then `txn/on-status` with the stored answer."""
-    checked = check_envelope(body, "txn-status", caller, items_key=None, callback=True)
+    checked = open_envelope(session, body, "txn-status", caller, items_key=None, callback=True)
     correlation_id = new_id()
     response = status_message(session, caller, checked.message)
     response["correlation_id"] = correlation_id
@@ -571,7 +583,7 @@ def _filter_criteria(event: str, filter_type: Any, query: Any) -> Criteria:
 
 def subscribe(session: Session, _ctx: AppContext, caller: Caller, body: Any) -> Json:
     """`POST /registry/subscribe`: ACK; subscriptions stored, `on-subscribe` queued."""
-    checked = check_envelope(body, "subscribe", caller, items_key="subscribe_request",
+    checked = open_envelope(session, body, "subscribe", caller, items_key="subscribe_request",
                              callback=True)
     correlation_id = new_id()
     seen: set[str] = set()
@@ -593,7 +605,7 @@ def subscribe(session: Session, _ctx: AppContext, caller: Caller, body: Any) -> 
 
 def unsubscribe(session: Session, _ctx: AppContext, caller: Caller, body: Any) -> Json:
     """`POST /registry/unsubscribe`: ACK; the subscriptions end at once, `on-unsubscribe`."""
-    checked = check_envelope(body, "unsubscribe", caller, items_key="subscription_codes",
+    checked = open_envelope(session, body, "unsubscribe", caller, items_key="subscription_codes",
                              callback=True)
     correlation_id = new_id()
     codes = [str(c) for c in checked.message["subscription_codes"]]
@@ -705,3 +717,18 @@ def error_body(error: AppError) -> Json:
         return {"errors": [{"code": code, "message": text}]}
     return {"message": {"ack_status": "ERR", "timestamp": now_iso(),
                         "error": {"code": code, "message": text}, "correlation_id": new_id()}}
+
+
+# --- Client signing keys -----------------------------------------------------------------------
+
+def set_client_key(session: Session, client_id: str, jwk: Any) -> Json:
+    """Register the public key a client (by its public client_id) signs its messages with."""
+    client = client_admin.get(session, client_id)
+    kid = signing.register_key(session, client.id, jwk)
+    return {"client_id": client.client_id, "kid": kid}
+
+
+def remove_client_key(session: Session, client_id: str) -> Json:
+    """Forget a client's signing key: its messages are no longer checked for a signature."""
+    client = client_admin.get(session, client_id)
+    return {"client_id": client.client_id, "removed": signing.remove_key(session, client.id)}
