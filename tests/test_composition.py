@@ -75,8 +75,9 @@ def test_api_worker_and_cli_wire_the_same(app: FastAPI, monkeypatch: pytest.Monk
     assert cli_ctx.settings.database_url == api_ctx.settings.database_url
     assert wired[0] == wired[1] == wired[2]
     assert wired[0] == {
-        "listeners": [_name(fanout.fan_out)],
-        "handlers": {"registration-hook": "crvshub.registration_hook.worker.call_hook"},
+        "listeners": [_name(fanout.fan_out), "crvshub.dci.service.notify_subscribers"],
+        "handlers": {"registration-hook": "crvshub.registration_hook.worker.call_hook",
+                     "dci-callback": "crvshub.dci.worker.send"},
         "pollers": [_name(DeliveryEngine)],
         "capabilities": ["Location"],
     }
