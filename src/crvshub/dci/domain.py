@@ -388,10 +388,11 @@ def _age_on(birth: date | None, day: date) -> int | None:
 
 def matches(criteria: Criteria, facts: RecordFacts, today: date) -> bool:
     """Tell whether a record meets a subscription filter (place, sex, dates and age)."""
-    if facts.event.split("_")[0] not in criteria.events:
+    event = facts.event.split("_", maxsplit=1)[0]
+    if event not in criteria.events:
         return False
-    birth = facts.event_date if facts.event == "birth" else facts.subject_birth
-    death = facts.event_date if facts.event == "death" else None
+    birth = facts.event_date if event == "birth" else facts.subject_birth
+    death = facts.event_date if event == "death" else None
     if not criteria.birth.holds(birth) or not criteria.death.holds(death):
         return False
     if criteria.sex and criteria.sex != facts.sex:
