@@ -195,3 +195,30 @@ def test_subscription_filter_on_place_and_age(client: TestClient, ctx: AppContex
     receiver.wait_for(lambda got: len(got) == 2)
     assert [r.json["header"]["action"] for r in receiver.received] == ["on-subscribe", "notify"]
     assert receiver.received[1].json is not None
+
+
+def test_notify_is_audited_and_a_deactivated_client_is_cut_off(
+        client: TestClient, ctx: AppContext, receiver: Receiver) -> None:
+    from sqlalchemy import select
+
+    from crvshub.record.models import RecordAction
+    from tests.helpers import NATLSYSADMIN, bearer, user_token
+
+    row_id, sender, token = sp_client(ctx)
+    uri = f"http://127.0.0.1:{receiver.port}/registry"
+    _subscribe(client, token, sender, uri)
+    first = notify(client, ctx, death_bundle("Audited", "5555000055"))
+    register(client, ctx, first)
+    _drain(ctx)
+    receiver.wait_for(lambda got: len(got) == 2)
+    with ctx.db.transaction() as session:
+        audited = session.scalars(select(RecordAction).where(
+            RecordAction.record_id == first, RecordAction.action == "retrieved")).all()
+        assert [a.actor_id for a in audited] == [row_id]
+    admin = bearer(user_token(ctx, NATLSYSADMIN))
+    assert client.post(f"/api/integrations/{sender}/deactivate",
+                       headers=admin).status_code == 200
+    second = notify(client, ctx, death_bundle("Silent", "5555000066"))
+    register(client, ctx, second)
+    _drain(ctx)
+    assert len(receiver.received) == 2, "no notify to a deactivated client"

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from crvshub.auth import client_admin
 from crvshub.auth import service as auth_service
-from crvshub.auth.domain import Principal
+from crvshub.auth.domain import Principal, PrincipalKind
 from crvshub.context import AppContext
 from crvshub.db import new_id, utcnow
 from crvshub.dci import domain, fhir_mapping, repository, signing
@@ -681,6 +681,10 @@ def notify_message(ctx: AppContext, session: Session, payload: Json) -> tuple[Js
     record = record_service.find(session, str(payload.get("record_id")))
     if record is None:
         return None
+    reader = Principal(kind=PrincipalKind.CLIENT, subject=client.id, name=client.name,
+                       scopes=frozenset(), token_id="", client_type=client.type,
+                       client_id=client.client_id)
+    record_service.audit_retrieved(session, reader, None, [record])
     message = {"transaction_id": str(payload.get("event_id"))[:99], "notify_event": [{
         "reference_id": sub.code, "timestamp": now_iso(),
         "data": {"version": domain.VERSION, "reg_type": domain.REG_TYPE,
