@@ -367,6 +367,14 @@ def _reference(item: Any) -> str:
     return value if isinstance(value, str) else ""
 
 
+def _number_only(planned: Planned) -> bool:
+    """Tell whether an item asks for one registration number and nothing else (first page)."""
+    query = planned.query
+    return (query is not None and bool(query.registration_number) and planned.page_number == 1
+            and query == RecordQuery(events=query.events,
+                                     registration_number=query.registration_number))
+
+
 def run_search(session: Session, ctx: AppContext, caller: Caller, message: Json,
                correlation_id: str) -> Json:
     """Run every item of a `SearchRequest`; return the `SearchResponse` (one item each)."""
@@ -377,14 +385,27 @@ def run_search(session: Session, ctx: AppContext, caller: Caller, message: Json,
     answers: list[Json] = []
     given: list[Record] = []
     place = _place_names(ctx)
+    plans: list[Planned | ItemRejected] = []
     for item in items:
         try:
-            planned = plan_item(item, seen)
+            plans.append(plan_item(item, seen))
         except ItemRejected as error:
-            answers.append(_rejected(_reference(item), error))
+            plans.append(error)
+    by_number = record_service.registered_by_numbers(session, [
+        p.query.registration_number for p in plans
+        if isinstance(p, Planned) and _number_only(p) and p.query is not None
+        and p.query.registration_number])
+    for item, planned in zip(items, plans, strict=True):
+        if isinstance(planned, ItemRejected):
+            answers.append(_rejected(_reference(item), planned))
             continue
         if planned.query is None:
             total, records = 0, []
+        elif _number_only(planned):
+            # A registration number is unique: one lookup for the whole batch (above).
+            hit = by_number.get(str(planned.query.registration_number))
+            records = [hit] if hit is not None and hit.event in planned.query.events else []
+            total = len(records)
         else:
             page = record_service.client_search(
                 session, ctx.vocabulary, planned.query, planned.order,

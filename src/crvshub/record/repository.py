@@ -380,6 +380,19 @@ def by_ids(session: Session, record_ids: Sequence[str]) -> dict[str, Record]:
     return {r.id: r for r in session.scalars(select(Record).where(Record.id.in_(record_ids)))}
 
 
+def by_registration_numbers(session: Session, numbers: Sequence[str],
+                            statuses: Sequence[str]) -> dict[str, Record]:
+    """Return the records of some registration numbers in some statuses (500 per statement)."""
+    found: dict[str, Record] = {}
+    unique = sorted(set(numbers))
+    for start in range(0, len(unique), 500):
+        chunk = unique[start:start + 500]
+        for record in session.scalars(select(Record).where(
+                Record.registration_number.in_(chunk), Record.status.in_(statuses))):
+            found[str(record.registration_number)] = record
+    return found
+
+
 def analyze(session: Session) -> None:
     """Refresh the planner statistics of the record tables (after a bulk load)."""
     for table in ("records", "record_actions"):

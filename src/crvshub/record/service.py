@@ -315,6 +315,12 @@ def client_search(session: Session, vocabulary: search.VocabularyCache,
     return record_search.find(session, vocabulary, query, scope, order, count=count, skip=skip)
 
 
+def registered_by_numbers(session: Session, numbers: Sequence[str]) -> dict[str, Record]:
+    """Return the records a search client may see by registration number, in few statements
+    (a batch of identifier searches asks for all of its numbers at once)."""
+    return repository.by_registration_numbers(session, numbers, sorted(CLIENT_SEARCH_STATUSES))
+
+
 def retrieved_rows(principal: Principal, ip: str | None,
                    records: Sequence[Record]) -> list[dict[str, Any]]:
     """Return the `retrieved` audit entries of records given to a caller (status kept)."""
