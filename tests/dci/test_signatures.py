@@ -70,3 +70,38 @@ def test_a_client_with_a_key_must_sign_and_bad_signatures_are_refused(
     removed = client.delete(f"/registry/clients/{sender}/signing-key", headers=admin)
     assert removed.json() == {"client_id": sender, "removed": True}
     assert post(client, token, SYNC, body).status_code == 200
+
+
+def test_the_cli_registers_and_removes_a_key(client: TestClient, ctx: AppContext,
+                                             settings: Any, monkeypatch: Any,
+                                             tmp_path: Any) -> None:
+    from typer.testing import CliRunner
+
+    from crvshub import cli
+    from crvshub.settings import get_settings
+
+    monkeypatch.setenv("CRVSHUB_DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("CRVSHUB_ENVIRONMENT", "test")
+    monkeypatch.setenv("CRVSHUB_LOG_LEVEL", "WARNING")
+    get_settings.cache_clear()
+    try:
+        _, sender, token = sp_client(ctx)
+        key = Ed25519PrivateKey.generate()
+        path = tmp_path / "sp.jwk.json"
+        path.write_text(json.dumps(_public_jwk(key)))
+        if not any(group.name == "dci" for group in cli.app.registered_groups):
+            cli.register_feature_commands()
+        result = CliRunner().invoke(cli.app, ["dci", "set-key", sender, str(path)])
+        assert result.exit_code == 0, result.output
+        assert json.loads(result.output) == {"client_id": sender, "kid": "sp-key-1"}
+        body = search_body(sender, item("idtype-value", {"type": "BRN", "value": "x"}))
+        assert post(client, token, SYNC, body).json()["errors"][0]["code"] == \
+            "err.signature.missing"
+        assert post(client, token, SYNC, _signed(body, key)).status_code == 200
+        result = CliRunner().invoke(cli.app, ["dci", "remove-key", sender])
+        assert result.exit_code == 0, result.output
+        assert post(client, token, SYNC, body).status_code == 200
+        missing = CliRunner().invoke(cli.app, ["dci", "set-key", "no-such-client", str(path)])
+        assert missing.exit_code == 1
+    finally:
+        get_settings.cache_clear()
