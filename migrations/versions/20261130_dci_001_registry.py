@@ -35,6 +35,8 @@ def upgrade() -> None:
     )
     op.create_index("ix_dci_transactions_client_txn", "dci_transactions",
                     ["client_id", "transaction_id"])
+    op.create_index("ix_dci_transactions_client_message", "dci_transactions",
+                    ["client_id", "message_id"])
     op.create_table(
         "dci_subscriptions",
         sa.Column("code", sa.String(64), nullable=False),

@@ -222,3 +222,22 @@ def test_notify_is_audited_and_a_deactivated_client_is_cut_off(
     register(client, ctx, second)
     _drain(ctx)
     assert len(receiver.received) == 2, "no notify to a deactivated client"
+
+
+def test_a_repeated_message_gets_the_same_ack_and_runs_once(
+        client: TestClient, ctx: AppContext, receiver: Receiver) -> None:
+    _, sender, token = sp_client(ctx, quota=3)
+    body = search_body(sender, item("idtype-value", {"type": "BRN", "value": "none"}),
+                       sender_uri=f"http://127.0.0.1:{receiver.port}/registry")
+    first = post(client, token, "/registry/search", body).json()["message"]
+    again = post(client, token, "/registry/search", body).json()["message"]
+    assert again["ack_status"] == "ACK"
+    assert again["correlation_id"] == first["correlation_id"]
+    _drain(ctx)
+    receiver.wait_for(lambda got: len(got) == 1)
+    _drain(ctx)
+    assert len(receiver.received) == 1, "one callback for the two copies"
+    other = search_body(sender, item("idtype-value", {"type": "BRN", "value": "none"}),
+                        sender_uri=f"http://127.0.0.1:{receiver.port}/registry")
+    assert post(client, token, "/registry/search", other).json()["message"][
+        "correlation_id"] != first["correlation_id"]

@@ -33,6 +33,7 @@ class DciTransaction(Base):
 
     __table_args__ = (
         Index("ix_dci_transactions_client_txn", "client_id", "transaction_id"),
+        Index("ix_dci_transactions_client_message", "client_id", "message_id"),
     )
 
 

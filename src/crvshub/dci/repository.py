@@ -35,6 +35,14 @@ def transactions_of(session: Session, client_id: str, *, transaction_id: str | N
     return session.scalars(query.order_by(DciTransaction.created_at.desc()).limit(limit)).all()
 
 
+def by_message(session: Session, client_id: str, message_id: str,
+               action: str) -> DciTransaction | None:
+    """Return a client's earlier transaction of the same message id and action, if any."""
+    return session.scalars(select(DciTransaction).where(
+        DciTransaction.client_id == client_id, DciTransaction.message_id == message_id,
+        DciTransaction.action == action).limit(1)).first()
+
+
 def live_subscriptions(session: Session, events: Sequence[str]) -> Sequence[DciSubscription]:
     """Return the subscriptions still in force for some events."""
     return session.scalars(select(DciSubscription).where(

@@ -454,6 +454,17 @@ def _store(session: Session, caller: Caller, checked: Checked, action: str, resp
     return row
 
 
+def _repeated(session: Session, caller: Caller, checked: Checked, action: str) -> Json | None:
+    """Return the ACK already given to this message (same client, message_id and action).
+
+    A client that lost an ACK (timeout, dropped connection) sends the message again: it gets
+    the same correlation id, and nothing runs or is sent twice.
+    """
+    earlier = repository.by_message(session, caller.principal.subject,
+                                    str(checked.header["message_id"])[:128], action)
+    return ack(earlier.id) if earlier is not None else None
+
+
 def queue_callback(session: Session, correlation_id: str, url: str, action: str) -> None:
     """Queue the callback of a stored transaction (sent, retried and logged by the outbox)."""
     enqueue(session, JOB_KIND, {"type": "callback", "correlation_id": correlation_id,
@@ -464,6 +475,9 @@ def async_search(session: Session, ctx: AppContext, caller: Caller, body: Any) -
     """`POST /registry/search`: ACK; the result is stored, then sent to `on-search`."""
     checked = open_envelope(session, body, "search", caller, items_key="search_request",
                             callback=True)
+    repeated = _repeated(session, caller, checked, "search")
+    if repeated is not None:
+        return repeated
     correlation_id = new_id()
     response = run_search(session, ctx, caller, checked.message, correlation_id)
     references = [_reference(i) for i in checked.message["search_request"]]
@@ -538,6 +552,9 @@ def sync_status(session: Session, ctx: AppContext, caller: Caller, body: Any) ->
 def async_status(session: Session, _ctx: AppContext, caller: Caller, body: Any) -> Json:
     """`POST /registry/txn/status`: ACK, then `txn/on-status` with the stored answer."""
     checked = open_envelope(session, body, "txn-status", caller, items_key=None, callback=True)
+    repeated = _repeated(session, caller, checked, "txn-status")
+    if repeated is not None:
+        return repeated
     correlation_id = new_id()
     response = status_message(session, caller, checked.message)
     response["correlation_id"] = correlation_id
@@ -606,6 +623,9 @@ def subscribe(session: Session, _ctx: AppContext, caller: Caller, body: Any) -> 
     """`POST /registry/subscribe`: ACK; subscriptions stored, `on-subscribe` queued."""
     checked = open_envelope(session, body, "subscribe", caller, items_key="subscribe_request",
                              callback=True)
+    repeated = _repeated(session, caller, checked, "subscribe")
+    if repeated is not None:
+        return repeated
     correlation_id = new_id()
     seen: set[str] = set()
     answers: list[Json] = []
@@ -628,6 +648,9 @@ def unsubscribe(session: Session, _ctx: AppContext, caller: Caller, body: Any) -
     """`POST /registry/unsubscribe`: ACK; the subscriptions end at once, `on-unsubscribe`."""
     checked = open_envelope(session, body, "unsubscribe", caller, items_key="subscription_codes",
                              callback=True)
+    repeated = _repeated(session, caller, checked, "unsubscribe")
+    if repeated is not None:
+        return repeated
     correlation_id = new_id()
     codes = [str(c) for c in checked.message["subscription_codes"]]
     mine = {s.code: s for s in repository.subscriptions_of(
