@@ -73,6 +73,11 @@ def test_unknown_query_type_is_rejected_per_item(client: TestClient, ctx: AppCon
     assert items[0]["status"] == "rjct"
     assert items[0]["status_reason_code"] == "rjct.search_criteria.invalid"
     assert items[1]["status"] == "succ"
+    stale = item("idtype-value", {"type": "BRN", "value": "x"}, reference="t")
+    stale["timestamp"] = "last tuesday"
+    answer = post(client, token, SYNC, search_body(sender, stale))
+    assert answer.json()["message"]["search_response"][0]["status_reason_code"] == \
+        "rjct.timestamp.invalid"
 
 
 def test_async_without_sender_uri(client: TestClient, ctx: AppContext) -> None:

@@ -208,3 +208,13 @@ class SubscriptionCodeInvalid(ItemRejected):
     issue_type = "not-found"
     title = "Unknown subscription code"
     reason = "rjct.subscription_code.invalid"
+
+
+class ItemTimestampInvalid(ItemRejected):
+    """An item's `timestamp` is missing or not an ISO 8601 instant."""
+
+    code = "DCI-400-016"
+    status = 400
+    issue_type = "value"
+    title = "The item timestamp is invalid"
+    reason = "rjct.timestamp.invalid"

@@ -35,6 +35,7 @@ from crvshub.dci.errors import (
     EncryptionNotSupported,
     EnvelopeInvalid,
     ItemRejected,
+    ItemTimestampInvalid,
     MessageExpired,
     PaginationInvalid,
     ReferenceIdInvalid,
@@ -329,6 +330,8 @@ def plan_item(item: Any, seen: set[str]) -> Planned:
     if not isinstance(reference, str) or not reference or reference in seen:
         raise ReferenceIdInvalid("reference_id must be a non-empty text, unique in the message")
     seen.add(reference)
+    if domain.parse_timestamp(item.get("timestamp")) is None:
+        raise ItemTimestampInvalid("timestamp must be an ISO 8601 instant")
     criteria = item.get("search_criteria")
     if not isinstance(criteria, dict):
         raise SearchCriteriaInvalid("search_criteria must be an object")
