@@ -25,6 +25,9 @@ from crvshub.context import AppContext, Wiring
 from crvshub.db import Database
 from crvshub.fhir_records import endpoints as fhir_records_endpoints
 from crvshub.fhir_records.fhir_capability import RECORD_RESOURCES
+from crvshub.dci import endpoints as dci_endpoints
+from crvshub.dci import service as dci_service
+from crvshub.dci import worker as dci_worker
 from crvshub.graphql import endpoints as graphql_endpoints
 from crvshub.location import endpoints as location_endpoints
 from crvshub.location.cache import LocationCache
@@ -52,10 +55,13 @@ def wiring() -> Wiring:
     """Name every domain-event listener, outbox job handler, worker poller and FHIR resource."""
     return Wiring(
         # In the emitting transaction: every event becomes a delivery per matching subscription.
-        # A correction supersedes the record's earlier certificates.
-        listeners=EventListeners((fanout.fan_out, certificate_service.supersede_on_correction)),
+        # A correction supersedes the record's earlier certificates; DCI subscriptions get a
+        # notify queued per matching subscription.
+        listeners=EventListeners((fanout.fan_out, certificate_service.supersede_on_correction,
+                                  dci_service.notify_subscribers)),
         handlers=MappingProxyType({
             registration_hook_service.JOB_KIND: registration_hook_worker.call_hook,
+            dci_service.JOB_KIND: dci_worker.send,
         }),
         # Drained by the worker loop beside the outbox jobs.
         pollers=(DeliveryEngine,),
@@ -79,6 +85,7 @@ def routers() -> tuple[APIRouter, ...]:
         registration_hook_endpoints.router,
         graphql_endpoints.router,
         certificate_endpoints.router,
+        dci_endpoints.router,
         web_endpoints.router,
         web_records.router,
         web_integrations.router,

@@ -238,20 +238,21 @@ def matching(session: Session, conditions: Sequence[ColumnElement[bool]],
     return list(session.scalars(query))
 
 
-def use_search_quota(session: Session, client_id: str, day: date, quota: int) -> int | None:
-    """Count one search of a client on a day unless it reached its quota; return the count.
+def use_search_quota(session: Session, client_id: str, day: date, quota: int,
+                     uses: int = 1) -> int | None:
+    """Count `uses` searches of a client on a day unless that passes its quota; return the count.
 
     One `INSERT ... ON CONFLICT DO UPDATE ... WHERE used < quota RETURNING used`: the row
     lock makes concurrent searches of several processes count one by one, and a search
     refused for the quota is not counted (None).
     """
-    if quota <= 0:
+    if quota <= 0 or uses > quota:
         return None
     builder = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     use = SearchQuotaUse
-    statement = builder(use).values(client_id=client_id, day=day, used=1).on_conflict_do_update(
-        index_elements=[use.client_id, use.day], set_={"used": use.used + 1},
-        where=use.used < quota,
+    statement = builder(use).values(client_id=client_id, day=day, used=uses).on_conflict_do_update(
+        index_elements=[use.client_id, use.day], set_={"used": use.used + uses},
+        where=use.used + uses <= quota,
     ).returning(use.used)
     used = session.connection().execute(statement).scalar()
     return int(used) if used is not None else None
@@ -406,6 +407,19 @@ def by_ids(session: Session, record_ids: Sequence[str]) -> dict[str, Record]:
     if not record_ids:
         return {}
     return {r.id: r for r in session.scalars(select(Record).where(Record.id.in_(record_ids)))}
+
+
+def by_registration_numbers(session: Session, numbers: Sequence[str],
+                            statuses: Sequence[str]) -> dict[str, Record]:
+    """Return the records of some registration numbers in some statuses (500 per statement)."""
+    found: dict[str, Record] = {}
+    unique = sorted(set(numbers))
+    for start in range(0, len(unique), 500):
+        chunk = unique[start:start + 500]
+        for record in session.scalars(select(Record).where(
+                Record.registration_number.in_(chunk), Record.status.in_(statuses))):
+            found[str(record.registration_number)] = record
+    return found
 
 
 def analyze(session: Session) -> None:

@@ -10,11 +10,13 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from crvshub.auth import service as auth_service
 from crvshub.auth.domain import NATIONAL_ROLES, Principal
 from crvshub.db import new_id, utcnow
 from crvshub.errors import Forbidden, OutOfJurisdiction, VersionConflict
 from crvshub.outbox.service import emit
 from crvshub.record import domain, fhir_mapping, repository
+from crvshub.record import search as record_search
 from crvshub.record.domain import Action, Event, IllegalTransition, ReadScope, RecordFilter, Status
 from crvshub.record.errors import (
     AssignedToSomeoneElse,
@@ -345,3 +347,60 @@ def emit_status(session: Session, record: Record, topic: str | None) -> None:
             "registration_number": record.registration_number,
         },
     )
+
+
+# --- Record search for integration clients outside GraphQL (DCI registry API) ---------------
+
+CLIENT_SEARCH_STATUSES = frozenset({Status.REGISTERED.value, Status.CERTIFIED.value,
+                                    Status.ISSUED.value})
+RETRIEVED = "retrieved"
+
+
+def use_client_quota(session: Session, client_row_id: str, searches: int = 1) -> int | None:
+    """Count `searches` searches of a RECORD_SEARCH client today; None when over its quota.
+
+    The same daily counter as GraphQL `searchEvents` (`search_quota_uses`): a batch of
+    searches is counted at once, and a batch refused for the quota counts nothing.
+    """
+    client = auth_service.client_by_id(session, client_row_id)
+    quota = client.daily_quota if client else 0
+    return repository.use_search_quota(session, client_row_id, utcnow().date(), quota,
+                                       searches)
+
+
+def client_search(session: Session, vocabulary: search.VocabularyCache,
+                  query: record_search.RecordQuery, order: record_search.Order, *,
+                  count: int, skip: int) -> record_search.Page:
+    """Find the registered (certified, issued) records a search client may see."""
+    scope = record_search.Scope(statuses=CLIENT_SEARCH_STATUSES)
+    return record_search.find(session, vocabulary, query, scope, order, count=count, skip=skip)
+
+
+def registered_by_numbers(session: Session, numbers: Sequence[str]) -> dict[str, Record]:
+    """Return the records a search client may see by registration number, in few statements
+    (a batch of identifier searches asks for all of its numbers at once)."""
+    return repository.by_registration_numbers(session, numbers, sorted(CLIENT_SEARCH_STATUSES))
+
+
+def retrieved_rows(principal: Principal, ip: str | None,
+                   records: Sequence[Record]) -> list[dict[str, Any]]:
+    """Return the `retrieved` audit entries of records given to a caller (status kept)."""
+    data = ({"client_id": principal.client_id, "client_type": principal.client_type}
+            if principal.kind == "client" else {})
+    actor_type = "client" if principal.kind == "client" else str(principal.kind)
+    role = principal.client_type if principal.kind == "client" else principal.role
+    office = None if principal.kind == "client" else principal.office_id
+    at = utcnow()
+    return [{
+        "id": new_id(), "record_id": r.id, "action": RETRIEVED, "at": at,
+        "actor_type": actor_type, "actor_id": principal.subject,
+        "actor_name": principal.name, "actor_role": role, "office_id": office,
+        "ip": ip, "reason": None, "comment": None, "status_before": r.status,
+        "status_after": r.status, "version_before": r.version, "version_after": r.version,
+        "data": data} for r in records]
+
+
+def audit_retrieved(session: Session, principal: Principal, ip: str | None,
+                    records: Sequence[Record]) -> None:
+    """Audit every record given to a caller as retrieved by it, in one INSERT."""
+    repository.add_actions_now(session, retrieved_rows(principal, ip, records))
