@@ -23,11 +23,11 @@ from crvshub.certificate.cache import VerifyCache
 from crvshub.certificate.keys import CertificateKeys
 from crvshub.context import AppContext, Wiring
 from crvshub.db import Database
-from crvshub.fhir_records import endpoints as fhir_records_endpoints
-from crvshub.fhir_records.fhir_capability import RECORD_RESOURCES
 from crvshub.dci import endpoints as dci_endpoints
 from crvshub.dci import service as dci_service
 from crvshub.dci import worker as dci_worker
+from crvshub.fhir_records import endpoints as fhir_records_endpoints
+from crvshub.fhir_records.fhir_capability import RECORD_RESOURCES
 from crvshub.graphql import endpoints as graphql_endpoints
 from crvshub.location import endpoints as location_endpoints
 from crvshub.location.cache import LocationCache
