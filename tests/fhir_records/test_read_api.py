@@ -304,3 +304,20 @@ def test_a_sparse_search_pages_on_instead_of_stopping(client: TestClient, ctx: A
                       if e["resource"]["resourceType"] == "Observation")
     assert found == expected and len(expected) == 3
     assert pages == 3  # 20 records looked at per request: 46 records take three requests
+
+
+def test_an_opencrvs_strict_client_reads_the_stored_shapes(client: TestClient,
+                                                          ctx: AppContext) -> None:
+    _, strict = new_client(ctx, "HEALTH", name="Strict hospital", compat_mode="opencrvs-strict")
+    saved = notify(client, strict, "birth-full")
+    record_id = saved["entry"][0]["resource"]["id"]
+    stored = _get(client, strict, f"/fhir/Composition/{record_id}")
+    assert "class" in stored and "category" not in stored, "OpenCRVS's STU3 name is kept"
+    related = ids_by_type(saved)["RelatedPerson"][0]
+    assert isinstance(_get(client, strict, f"/fhir/RelatedPerson/{related}")["relationship"],
+                      dict)
+    hospital = health_token(ctx)
+    default = notify(client, hospital, "birth-full")
+    r4 = _get(client, hospital, f"/fhir/Composition/{default['entry'][0]['resource']['id']}")
+    assert "class" not in r4 and r4["category"], "made valid R4 by default"
+    valid_r4(r4)

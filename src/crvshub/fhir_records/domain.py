@@ -64,8 +64,12 @@ def _rewrite(value: Any, urls: dict[str, str]) -> None:
 
 
 def served_resources(record_id: str, event: str, bundle: dict[str, Any], *, version: int,
-                     updated_at: datetime) -> list[Served]:
-    """Return every resource of a record bundle with ids, references and meta for serving."""
+                     updated_at: datetime, r4: bool = True) -> list[Served]:
+    """Return every resource of a record bundle with ids, references and meta for serving.
+
+    With `r4` (the default) each resource is made valid FHIR R4 (`conform`); without it, it
+    keeps the shape OpenCRVS stored (for `opencrvs-strict` clients).
+    """
     entries = [e for e in _list(bundle.get("entry"))
                if isinstance(e, dict) and isinstance(e.get("resource"), dict)]
     urls: dict[str, str] = {}
@@ -85,7 +89,8 @@ def served_resources(record_id: str, event: str, bundle: dict[str, Any], *, vers
         resource["id"] = rid
         resource["meta"] = {**_dict(resource.get("meta")), **meta}
         kind = str(resource.get("resourceType"))
-        conform(resource, event)
+        if r4:
+            conform(resource, event)
         served.append(Served(kind, rid, resource))
     return served
 

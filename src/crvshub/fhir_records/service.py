@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from crvshub.auth import service as auth_service
-from crvshub.auth.domain import ClientType, Principal
+from crvshub.auth.domain import ClientType, CompatMode, Principal
 from crvshub.errors import InvalidParameter, UnknownParameter
 from crvshub.fhir import search as fhir_search
 from crvshub.fhir.ids import ID_NAMESPACE
@@ -39,6 +39,9 @@ class Reader:
 
     policy: access.ReadPolicy
     actor: Actor
+    # An `opencrvs-strict` client gets the resources as OpenCRVS stored them (STU3 names such
+    # as Composition.class kept), not made valid R4 (docs/integrations/compatibility.md).
+    stored_shapes: bool = False
 
 
 def reader(session: Session, principal: Principal, ip: str | None) -> Reader:
@@ -47,7 +50,8 @@ def reader(session: Session, principal: Principal, ip: str | None) -> Reader:
     if principal.kind == "client" and principal.client_type in (ClientType.NATIONAL_ID,
                                                                  ClientType.WEBHOOK):
         client = auth_service.client_summary(session, principal.subject)
-    return Reader(access.policy(principal, client), records.actor_for(principal, ip))
+    strict = principal.kind == "client" and principal.compat == CompatMode.OPENCRVS_STRICT
+    return Reader(access.policy(principal, client), records.actor_for(principal, ip), strict)
 
 
 def _facts(record: Record) -> access.RecordFacts:
@@ -65,7 +69,7 @@ def visible(reader_: Reader, record: Record, bundle: dict[str, Any], version: in
             updated_at: datetime) -> list[Served]:
     """Return the resources of one version of a record that the reader may see."""
     served = domain.served_resources(record.id, record.event, bundle, version=version,
-                                     updated_at=updated_at)
+                                     updated_at=updated_at, r4=not reader_.stored_shapes)
     sections = reader_.policy.sections(record.event)
     seen = domain.visible_ids(served, sections)
     out = []
