@@ -450,11 +450,13 @@ def register_feature_commands() -> None:
     """Attach the command groups of feature packages."""
     from crvshub.auth.cli import cli as client_cli
     from crvshub.registration_hook.nid_sim import cli as nid_sim_cli
+    from crvshub.statistics.cli import register as register_statistics
     from crvshub.synthetic.cli import register
 
     app.add_typer(client_cli, name="client")
     app.command("nid-sim")(nid_sim_cli)
     register(app)
+    register_statistics(app)
 
 
 def main() -> None:

@@ -32,6 +32,9 @@ from crvshub.registration_hook import service as registration_hook_service
 from crvshub.registration_hook import worker as registration_hook_worker
 from crvshub.search.service import VocabularyCache
 from crvshub.settings import Settings
+from crvshub.statistics import endpoints as statistics_endpoints
+from crvshub.statistics import exports as statistics_exports
+from crvshub.statistics import worker as statistics_worker
 from crvshub.web import endpoints as web_endpoints
 from crvshub.web import integrations as web_integrations
 from crvshub.web import records as web_records
@@ -48,6 +51,8 @@ def wiring() -> Wiring:
         listeners=EventListeners((fanout.fan_out,)),
         handlers=MappingProxyType({
             registration_hook_service.JOB_KIND: registration_hook_worker.call_hook,
+            # Bulk exports, in short resumable steps (statistics.exports).
+            statistics_exports.JOB_KIND: statistics_worker.run_export_step,
         }),
         # Drained by the worker loop beside the outbox jobs.
         pollers=(DeliveryEngine,),
@@ -63,6 +68,8 @@ def routers() -> tuple[APIRouter, ...]:
     return (
         ops.router,
         auth_endpoints.router,
+        # Before any /fhir/Patient/{id} route: /fhir/Patient/$export is the bulk export.
+        statistics_endpoints.router,
         location_endpoints.router,
         notification_endpoints.router,
         record_endpoints.router,
