@@ -37,6 +37,7 @@ from crvshub.statistics import exports as statistics_exports
 from crvshub.statistics import worker as statistics_worker
 from crvshub.web import endpoints as web_endpoints
 from crvshub.web import integrations as web_integrations
+from crvshub.web import performance as web_performance
 from crvshub.web import records as web_records
 from crvshub.webhook import endpoints as webhook_endpoints
 from crvshub.webhook import fanout
@@ -79,6 +80,7 @@ def routers() -> tuple[APIRouter, ...]:
         web_endpoints.router,
         web_records.router,
         web_integrations.router,
+        web_performance.router,
     )
 
 

@@ -107,7 +107,7 @@ def registration_counts(
         group.append(dimension)
     query = (select(r.event, r.office_id, r.event_location_id, key, func.count())
              .select_from(source).where(*conditions).group_by(*group))
-    return list(session.execute(query).tuples())
+    return [tuple(row) for row in session.execute(query)]
 
 
 def backlog(session: Session, statuses: Sequence[str]) -> Sequence[Row]:
@@ -115,7 +115,7 @@ def backlog(session: Session, statuses: Sequence[str]) -> Sequence[Row]:
     r = RECORDS.c
     query = (select(r.office_id, r.status, r.source, func.count(), func.min(r.created_at))
              .where(r.status.in_(statuses)).group_by(r.office_id, r.status, r.source))
-    return list(session.execute(query).tuples())
+    return [tuple(row) for row in session.execute(query)]
 
 
 def _export_filter(since: datetime | None) -> list[ColumnElement[bool]]:
@@ -141,7 +141,7 @@ def export_batch(session: Session, after: str, since: datetime | None, limit: in
              .select_from(RECORDS.outerjoin(MOTHERS, and_(MOTHERS.c.record_id == r.id,
                                                           MOTHERS.c.role == "mother")))
              .where(r.id > after, *_export_filter(since)).order_by(r.id).limit(limit))
-    return list(session.execute(query).tuples())
+    return [tuple(row) for row in session.execute(query)]
 
 
 def add_job(session: Session, job: ExportJob) -> ExportJob:
