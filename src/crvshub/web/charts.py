@@ -36,18 +36,18 @@ def _svg(width: int, height: int, body: list[str], title: str) -> Markup:
 def ranked_bars(bars: Sequence[Bar], title: str, *, scale_max: float | None = None,
                 colour: str = BIRTH) -> Markup:
     """Return a horizontal bar chart, one row per bar, in the order given."""
-    width, row, label_w = 600, 26, 150
+    width, row, label_w = 400, 24, 104
     top = max((b.value for b in bars), default=0)
     ceiling = scale_max if scale_max is not None else top
     ceiling = ceiling or 1
-    plot = width - label_w - 70
+    plot = width - label_w - 84
     body = []
     for i, bar in enumerate(bars):
         y = i * row
         length = max(0.0, min(bar.value, ceiling)) / ceiling * plot
         body.append(
             f'<text x="{label_w - 6}" y="{y + 17}" text-anchor="end" font-size="13" '
-            f'fill="#1b2a3a">{escape(bar.label[:22])}</text>'
+            f'fill="#1b2a3a">{escape(bar.label[:14])}</text>'
             f'<rect x="{label_w}" y="{y + 5}" width="{length:.1f}" height="16" '
             f'fill="{colour}" data-testid="bar"><title>{escape(bar.label)}: '
             f'{escape(bar.text)}</title></rect>'
@@ -59,7 +59,7 @@ def ranked_bars(bars: Sequence[Bar], title: str, *, scale_max: float | None = No
 def monthly_columns(months: Sequence[str], births: Sequence[int], deaths: Sequence[int],
                     title: str) -> Markup:
     """Return a column chart of births and deaths per month, side by side."""
-    width, height, left, bottom = 600, 240, 40, 40
+    width, height, left, bottom = 400, 220, 34, 40
     top = max([*births, *deaths, 1])
     slot = (width - left - 10) / max(len(months), 1)
     plot_h = height - bottom - 15
@@ -67,7 +67,7 @@ def monthly_columns(months: Sequence[str], births: Sequence[int], deaths: Sequen
             f'stroke="#9aa5b1"/>',
             f'<text x="{left - 4}" y="20" text-anchor="end" font-size="11" '
             f'fill="#555">{top}</text>']
-    step = max(1, len(months) // 12)
+    step = max(1, len(months) // 6)
     for i, month in enumerate(months):
         x = left + i * slot
         for j, (value, colour) in enumerate(((births[i], BIRTH), (deaths[i], DEATH))):
@@ -85,7 +85,7 @@ def monthly_columns(months: Sequence[str], births: Sequence[int], deaths: Sequen
 
 def stacked_share(rows: Sequence[tuple[str, dict[str, int]]], title: str) -> Markup:
     """Return one 100% stacked bar per row (timeliness groups), with a legend."""
-    width, row, label_w = 600, 30, 90
+    width, row, label_w = 400, 30, 60
     plot = width - label_w - 10
     body = []
     for i, (label, counts) in enumerate(rows):
@@ -107,7 +107,7 @@ def stacked_share(rows: Sequence[tuple[str, dict[str, int]]], title: str) -> Mar
                             f'font-size="11" fill="#fff">{100 * share:.0f}%</text>')
             x += w
     legend_y = len(rows) * row + 16
-    body.append(_legend(label_w, legend_y, (("Within legal period", TIMELY["within-legal-period"]),
+    body.append(_legend(10, legend_y, (("Within legal period", TIMELY["within-legal-period"]),
                                             ("Late", TIMELY["late"]),
                                             ("Delayed", TIMELY["delayed"]))))
     return _svg(width, legend_y + 8, body, title)
@@ -119,5 +119,5 @@ def _legend(x: float, y: float, items: Sequence[tuple[str, str]]) -> str:
         parts.append(f'<rect x="{x:.0f}" y="{y - 10:.0f}" width="10" height="10" '
                      f'fill="{colour}"/><text x="{x + 14:.0f}" y="{y:.0f}" font-size="12" '
                      f'fill="#1b2a3a">{escape(label)}</text>')
-        x += 24 + 7.5 * len(label)
+        x += 22 + 6.5 * len(label)
     return "".join(parts)
