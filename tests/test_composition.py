@@ -76,7 +76,8 @@ def test_api_worker_and_cli_wire_the_same(app: FastAPI, monkeypatch: pytest.Monk
     assert wired[0] == wired[1] == wired[2]
     assert wired[0] == {
         "listeners": [_name(fanout.fan_out)],
-        "handlers": {"registration-hook": "crvshub.registration_hook.worker.call_hook"},
+        "handlers": {"registration-hook": "crvshub.registration_hook.worker.call_hook",
+                     "statistics-export": "crvshub.statistics.worker.run_export_step"},
         "pollers": [_name(DeliveryEngine)],
         "capabilities": ["Location"],
     }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 from collections import Counter
 from dataclasses import dataclass
@@ -45,6 +46,7 @@ class Loc:
     parent: str | None
     chain: tuple[str, ...]
     statistics: dict[str, Any]
+    statistical_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -67,14 +69,21 @@ def locations(ctx: AppContext) -> dict[str, Loc]:
     """Read every location with its ancestor chain (from the stored path)."""
     with ctx.db.sessionmaker() as session:
         rows = session.execute(text(
-            "SELECT id, type, jurisdiction_type, name, part_of_id, path, statistics "
-            "FROM locations")).all()
+            "SELECT id, type, jurisdiction_type, name, part_of_id, path, statistics, "
+            "statistical_id FROM locations")).all()
     out = {}
-    for rid, kind, level, name, parent, path, stats in rows:
+    for rid, kind, level, name, parent, path, stats, sid in rows:
         chain = tuple(p for p in path.strip("/").split("/") if p)
         out[rid] = Loc(rid, kind, level, name, parent, chain,
-                       stats if isinstance(stats, dict) else json.loads(stats or "{}"))
+                       stats if isinstance(stats, dict) else json.loads(stats or "{}"), sid)
     return out
+
+
+def death_rates(ctx: AppContext) -> dict[tuple[str, str], float]:
+    """Read the crude death rates of the country's statistics.csv by (statistical id, year)."""
+    with (ctx.settings.country_dir / "statistics.csv").open(encoding="utf-8") as handle:
+        return {(row["statistical_id"], row["year"]): float(row["crude_death_rate"])
+                for row in csv.DictReader(handle) if row.get("crude_death_rate")}
 
 
 def records(ctx: AppContext) -> list[Reg]:
@@ -144,11 +153,15 @@ def tally(regs: list[Reg], key: Any) -> Counter[tuple[str, str]]:
     return Counter((r.event, key(r)) for r in regs)
 
 
-def expected(loc: Loc, year: int, event: str) -> float:
-    """Return population x crude rate / 1000 for a year (rate default 8 for deaths)."""
+def expected(loc: Loc, year: int, event: str,
+             deaths: dict[tuple[str, str], float] | None = None) -> float:
+    """Return population x crude rate / 1000 for a year (death rate 8 when none is given)."""
     stats = loc.statistics
-    entry = stats.get(str(year)) or stats[min(stats, key=lambda y: (abs(int(y) - year), -int(y)))]
-    rate = entry.get("crude_birth_rate" if event == "birth" else "crude_death_rate")
-    if rate is None and event == "death":
-        rate = 8.0
-    return float(entry["population"]) * float(rate) / 1000
+    chosen = str(year) if str(year) in stats else min(
+        stats, key=lambda y: (abs(int(y) - year), -int(y)))
+    entry = stats[chosen]
+    if event == "birth":
+        rate = float(entry["crude_birth_rate"])
+    else:
+        rate = (deaths or {}).get((loc.statistical_id or "", chosen), 8.0)
+    return float(entry["population"]) * rate / 1000

@@ -42,7 +42,7 @@ def _answer(kind: str, build: Any, csv: bool) -> None:
 
     with cli_context() as ctx, ctx.db.transaction() as session:
         try:
-            answer = build(session, ctx.location_cache.snapshot())
+            answer = build(session, ctx.location_cache.snapshot(), ctx)
         except BadQuery as exc:
             console.print(f"error: {exc}")
             raise typer.Exit(2) from None
@@ -77,7 +77,7 @@ def counts(
     from crvshub.statistics import service
 
     query = _query(year, start, end, event, area, level)
-    _answer("counts", lambda s, snap: service.counts(s, snap, query, by), csv)
+    _answer("counts", lambda s, snap, _ctx: service.counts(s, snap, query, by), csv)
 
 
 @statistics_app.command("completeness")
@@ -85,9 +85,11 @@ def completeness(year: Year = None, start: From = None, end: To = None, event: E
                  area: AreaOpt = None, level: LevelOpt = "DISTRICT", csv: CsvOpt = False) -> None:
     """Registered ÷ expected births and deaths per area, and in all."""
     from crvshub.statistics import service
+    from crvshub.statistics.country import death_rates
 
     query = _query(year, start, end, event, area, level)
-    _answer("completeness", lambda s, snap: service.completeness(s, snap, query), csv)
+    _answer("completeness", lambda s, snap, ctx: service.completeness(
+        s, snap, query, death_rates(ctx.settings.country_dir)), csv)
 
 
 @statistics_app.command("timeliness")
@@ -97,7 +99,7 @@ def timeliness(year: Year = None, start: From = None, end: To = None, event: Eve
     from crvshub.statistics import service
 
     query = _query(year, start, end, event, area, level)
-    _answer("timeliness", lambda s, snap: service.timeliness(s, snap, query), csv)
+    _answer("timeliness", lambda s, snap, _ctx: service.timeliness(s, snap, query), csv)
 
 
 @statistics_app.command("backlog")
@@ -105,7 +107,7 @@ def backlog(area: AreaOpt = None, limit: int = 20, csv: CsvOpt = False) -> None:
     """Offices with the most records waiting in their workqueues, oldest first."""
     from crvshub.statistics import service
 
-    _answer("backlog", lambda s, snap: service.backlog(s, snap, area, limit), csv)
+    _answer("backlog", lambda s, snap, _ctx: service.backlog(s, snap, area, limit), csv)
 
 
 def _export(fmt: str, out: Path, since: str | None, types: str | None, level: str) -> None:

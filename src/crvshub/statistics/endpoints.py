@@ -15,6 +15,7 @@ from crvshub.db import utcnow
 from crvshub.deps import ContextDep, SessionDep
 from crvshub.fhir.responses import FastJSONResponse
 from crvshub.statistics import exports, service
+from crvshub.statistics.country import death_rates
 from crvshub.statistics.domain import BadQuery, period_of
 from crvshub.statistics.errors import (
     ExportFailed,
@@ -84,8 +85,9 @@ def completeness(
     """Return completeness per area of a level and for the whole area (or country)."""
     query = _query(year, start, end, event, area, level)
     snapshot = ctx.location_cache.snapshot()
+    rates = death_rates(ctx.settings.country_dir)
     return _answer("completeness",
-                   _run(lambda: service.completeness(session, snapshot, query)), format)
+                   _run(lambda: service.completeness(session, snapshot, query, rates)), format)
 
 
 @router.get("/api/statistics/timeliness", summary="Registrations on time, late and delayed")

@@ -12,8 +12,10 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from crvshub.db import utcnow
 from crvshub.location.cache import Snapshot
+from crvshub.location.domain import LocationView
 from crvshub.record.domain import WORKQUEUE_TITLES, WORKQUEUES
 from crvshub.statistics import domain, repository
+from crvshub.statistics.country import DeathRates
 from crvshub.statistics.domain import BadQuery, Period
 from crvshub.statistics.places import OFFICE_LEVEL, Places
 
@@ -119,15 +121,29 @@ def _header(query: Query, snapshot: Snapshot) -> dict[str, Any]:
             "area": {"id": area.id, "name": area.name} if area else None}
 
 
-def _expected(places: Places, area_ids: list[str] | None, period: Period, event: str) -> float:
+def _with_deaths(view: LocationView, rates: DeathRates) -> dict[str, dict[str, Any]]:
+    """Return an area's yearly statistics with the crude death rates of the country data."""
+    mine = rates.get(view.statistical_id or "", {})
+    return {year: {**entry, **({"crude_death_rate": mine[year]} if year in mine else {})}
+            for year, entry in view.statistics.items()}
+
+
+def _expected(places: Places, area_ids: list[str] | None, period: Period, event: str,
+              rates: DeathRates) -> float:
     """Return the expected events of areas (the country: the sum of the top-level areas)."""
     views = ([v for v in (places.snapshot.get(a) for a in area_ids) if v is not None]
              if area_ids is not None else places.roots())
-    return sum(domain.expected(v.statistics, period, event) for v in views)
+    return sum(domain.expected(_with_deaths(v, rates), period, event) for v in views)
 
 
-def completeness(session: Session, snapshot: Snapshot, query: Query) -> dict[str, Any]:
-    """Return registered / expected events per area of a level and for the whole query area."""
+def completeness(session: Session, snapshot: Snapshot, query: Query,
+                 rates: DeathRates | None = None) -> dict[str, Any]:
+    """Return registered / expected events per area of a level and for the whole query area.
+
+    `rates` are the crude death rates of the country data by statistical id and year; an area
+    without one uses domain.DEFAULT_CRUDE_DEATH_RATE.
+    """
+    rates = rates or {}
     places = Places(snapshot)
     found = tally(session, snapshot, query, "place")
     events = [query.event] if query.event else list(domain.EVENTS)
@@ -135,14 +151,15 @@ def completeness(session: Session, snapshot: Snapshot, query: Query) -> dict[str
     for view in places.areas(query.level, query.area):
         for event in events:
             registered = found.get((event, view.id), 0)
-            expected = _expected(places, [view.id], query.period, event)
+            expected = _expected(places, [view.id], query.period, event, rates)
             rows.append({"event": event, "id": view.id, "name": view.name,
                          "registered": registered, "expected": round(expected, 1),
                          "completeness": domain.completeness(registered, expected)})
     totals = []
     for event in events:
         registered = sum(n for (ev, _k), n in found.items() if ev == event)
-        expected = _expected(places, [query.area] if query.area else None, query.period, event)
+        expected = _expected(places, [query.area] if query.area else None, query.period, event,
+                             rates)
         totals.append({"event": event, "registered": registered, "expected": round(expected, 1),
                        "completeness": domain.completeness(registered, expected)})
     return {**_header(query, snapshot), "rows": rows, "total": totals}

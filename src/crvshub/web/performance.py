@@ -12,6 +12,7 @@ from crvshub.db import utcnow
 from crvshub.deps import ContextDep, SessionDep
 from crvshub.location.cache import Snapshot
 from crvshub.statistics import service
+from crvshub.statistics.country import DeathRates, death_rates
 from crvshub.statistics.domain import TIMELINESS, BadQuery, Period, period_of
 from crvshub.web import charts
 from crvshub.web.pages import PERFORMANCE_SCOPES, Page, page_for, render
@@ -70,10 +71,11 @@ def _monthly_chart(session: Any, snapshot: Snapshot, query: service.Query) -> An
     return charts.monthly_columns(months, births, deaths, "Registrations per month"), answer
 
 
-def _dashboard(session: Any, snapshot: Snapshot, query: service.Query) -> dict[str, Any]:
+def _dashboard(session: Any, snapshot: Snapshot, query: service.Query,
+               rates: DeathRates) -> dict[str, Any]:
     event = query.event or "birth"
-    complete = service.completeness(session, snapshot,
-                                    service.Query(query.period, event, query.area, "DISTRICT"))
+    complete = service.completeness(
+        session, snapshot, service.Query(query.period, event, query.area, "DISTRICT"), rates)
     chart, ranked = _completeness_chart(complete, event)
     monthly, counts = _monthly_chart(session, snapshot,
                                      service.Query(query.period, None, query.area))
@@ -112,7 +114,8 @@ def performance(
         period = period_of(chosen_year if not (start or end) else None,
                            _date(start), _date(end), today)
         query = service.Query(period, event or "birth", area or None)
-        values.update(_dashboard(session, snapshot, query), period=period)
+        values.update(_dashboard(session, snapshot, query, death_rates(ctx.settings.country_dir)),
+                      period=period)
     except BadQuery as exc:
         return render(request, "performance.html", page, 400, problem=str(exc), **values)
     return render(request, "performance.html", page, problem=None, **values)
