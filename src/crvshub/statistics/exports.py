@@ -28,7 +28,7 @@ from crvshub.location.cache import Snapshot
 from crvshub.outbox import service as outbox
 from crvshub.statistics import domain, repository
 from crvshub.statistics.errors import ExportNotFound, InvalidExportRequest
-from crvshub.statistics.fhir_mapping import EXPORT_TYPES, PATIENT_TYPES, export_resources
+from crvshub.statistics.fhir_mapping import EXPORT_TYPES, PATIENT_TYPES, export_lines
 from crvshub.statistics.models import ExportJob
 from crvshub.statistics.places import Places
 
@@ -172,9 +172,9 @@ class _Writer:
             if self.format == "csv":
                 self._append(CSV_FILE, "records", _csv_line(csv_row(row, self.places)))
                 continue
-            for resource in export_resources(row[-1] or {}, self.types):
-                kind = resource["resourceType"]
-                self._append(f"{kind}.ndjson", kind, orjson.dumps(resource) + b"\n")
+            bundle = orjson.loads(row[-1]) if row[-1] else {}
+            for kind, line in export_lines(bundle, self.types):
+                self._append(f"{kind}.ndjson", kind, line)
 
     def flush(self) -> dict[str, dict[str, Any]]:
         for handle in self.handles.values():

@@ -14,45 +14,37 @@ PATIENT_TYPES = ("Patient", "RelatedPerson", "Encounter", "Observation", "Compos
                  "DocumentReference")
 
 
-def _rewrite(value: Any, urls: dict[str, str]) -> None:
-    if isinstance(value, dict):
-        ref = value.get("reference")
-        if isinstance(ref, str) and ref in urls:
-            value["reference"] = urls[ref]
-        for item in value.values():
-            if isinstance(item, dict | list):
-                _rewrite(item, urls)
-    elif isinstance(value, list):
-        for item in value:
-            if isinstance(item, dict | list):
-                _rewrite(item, urls)
-
-
-def export_resources(bundle: dict[str, Any], types: frozenset[str]) -> list[Resource]:
-    """Return a record's resources of the wanted types, each with an id, references resolved.
+def export_lines(bundle: dict[str, Any], types: frozenset[str]) -> list[tuple[str, bytes]]:
+    """Return (type, NDJSON line) of a record's resources of the wanted types.
 
     Inside a stored bundle resources point to each other by `urn:uuid:` full URLs; outside
     it they become relative references (`Patient/<id>`), which every FHIR reader resolves.
+    Each resource gets an id (its full URL's UUID when it had none). The bundle is one this
+    call may change (freshly read from the database).
     """
     entries = bundle.get("entry")
     if not isinstance(entries, list):
         return []
-    copied: list[Resource] = orjson.loads(orjson.dumps(entries))
-    urls: dict[str, str] = {}
+    swaps: list[tuple[bytes, bytes]] = []
     found: list[Resource] = []
-    for entry in copied:
+    for entry in entries:
         resource = entry.get("resource") if isinstance(entry, dict) else None
         if not isinstance(resource, dict) or not isinstance(resource.get("resourceType"), str):
             continue
         full = entry.get("fullUrl")
         if not resource.get("id") and isinstance(full, str) and full.startswith("urn:uuid:"):
             resource["id"] = full.removeprefix("urn:uuid:")
-        if isinstance(full, str) and resource.get("id"):
-            urls[full] = f"{resource['resourceType']}/{resource['id']}"
+        if isinstance(full, str) and isinstance(resource.get("id"), str):
+            # orjson writes no spaces, so a reference is always exactly these bytes.
+            swaps.append((orjson.dumps({"reference": full})[1:-1],
+                          orjson.dumps({"reference": f"{resource['resourceType']}/"
+                                                     f"{resource['id']}"})[1:-1]))
         found.append(resource)
     out = []
     for resource in found:
         if resource["resourceType"] in types and resource.get("id"):
-            _rewrite(resource, urls)
-            out.append(resource)
+            line = orjson.dumps(resource)
+            for old, new in swaps:
+                line = line.replace(old, new)
+            out.append((resource["resourceType"], line + b"\n"))
     return out

@@ -14,6 +14,7 @@ from sqlalchemy import (
     Date,
     Integer,
     String,
+    Text,
     and_,
     case,
     cast,
@@ -135,8 +136,8 @@ def export_batch(session: Session, after: str, since: datetime | None, limit: in
     wanted: list[Any] = [r.id, r.tracking_id, r.event, r.status, r.registration_number,
                          r.office_id, r.event_location_id, r.event_date, r.subject_gender,
                          r.created_at, r.registered_at, r.updated_at, MOTHERS.c.birth_date]
-    if with_bundle:
-        wanted.append(r.bundle)
+    if with_bundle:  # as JSON text: the caller parses it with orjson, several times faster
+        wanted.append(cast(r.bundle, Text))
     query = (select(*wanted)
              .select_from(RECORDS.outerjoin(MOTHERS, and_(MOTHERS.c.record_id == r.id,
                                                           MOTHERS.c.role == "mother")))
