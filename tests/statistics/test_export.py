@@ -172,3 +172,22 @@ def test_export_commands(database_url: str, ctx: AppContext, generated: int,
     assert shown.returncode == 0, shown.stderr
     regs = truth.registered_in(truth.records(ctx), year)
     assert sum(json.loads(shown.stdout)["total"].values()) == len(regs)
+
+
+def test_an_interrupted_step_is_cut_back_and_resumed_without_duplicates(
+        ctx: AppContext, generated: int, tmp_path: Path) -> None:
+    from crvshub.statistics import exports
+
+    with ctx.db.transaction() as session:
+        job = exports.kick_off_local(session, exports.ExportRequest(
+            "ndjson", "system", ("Task",), None, "test", "test"))
+    folder = tmp_path / "out"
+    assert exports.run_export(ctx, job, folder, 0.0) == "running"  # one batch, then stop
+    task_file = folder / "Task.ndjson"
+    assert len(task_file.read_bytes().splitlines()) == exports.BATCH
+    with task_file.open("ab") as handle:  # what a killed step wrote after its last save
+        handle.write(b'{"resourceType":"Task","id":"half-writ')
+    assert exports.run_export(ctx, job, folder, None) == "done"
+    lines = task_file.read_bytes().splitlines()
+    assert len(lines) == generated
+    assert len({json.loads(line)["id"] for line in lines}) == generated

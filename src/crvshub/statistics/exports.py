@@ -249,7 +249,7 @@ def run_export(ctx: AppContext, job_id: str, directory: Path, seconds: float | N
     deadline = None if seconds is None else time.monotonic() + seconds
     cursor, done = job.cursor, job.records_done
     try:
-        while deadline is None or time.monotonic() < deadline:
+        while True:  # at least one batch per step, so every step makes progress
             with ctx.db.transaction() as session:
                 rows = repository.export_batch(session, cursor, job.since, BATCH,
                                                with_bundle=job.format == "ndjson")
@@ -271,9 +271,10 @@ def run_export(ctx: AppContext, job_id: str, directory: Path, seconds: float | N
                 progress(done, max(done, job.records_total))
             if finished:
                 return "done"
+            if deadline is not None and time.monotonic() >= deadline:
+                return "running"
     finally:
         writer.close()
-    return "running"
 
 
 def fail(ctx: AppContext, job_id: str, error: str) -> None:
