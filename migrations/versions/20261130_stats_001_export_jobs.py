@@ -1,4 +1,4 @@
-"""statistics: bulk export jobs (FHIR $export and CSV)
+"""statistics: bulk export jobs (FHIR $export and CSV), records indexed by registration date
 
 Revision ID: 0020stats
 Revises: 0012dedup
@@ -44,9 +44,11 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_export_jobs_requested_by"), "export_jobs", ["requested_by"])
     op.create_index(op.f("ix_export_jobs_status"), "export_jobs", ["status"])
+    op.create_index(op.f("ix_records_registered_at"), "records", ["registered_at"])
 
 
 def downgrade() -> None:
+    op.drop_index(op.f("ix_records_registered_at"), table_name="records")
     op.drop_index(op.f("ix_export_jobs_status"), table_name="export_jobs")
     op.drop_index(op.f("ix_export_jobs_requested_by"), table_name="export_jobs")
     op.drop_table("export_jobs")
