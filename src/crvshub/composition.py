@@ -41,9 +41,13 @@ from crvshub.registration_hook import service as registration_hook_service
 from crvshub.registration_hook import worker as registration_hook_worker
 from crvshub.search.service import VocabularyCache
 from crvshub.settings import Settings
+from crvshub.statistics import endpoints as statistics_endpoints
+from crvshub.statistics import exports as statistics_exports
+from crvshub.statistics import worker as statistics_worker
 from crvshub.web import certificates as web_certificates
 from crvshub.web import endpoints as web_endpoints
 from crvshub.web import integrations as web_integrations
+from crvshub.web import performance as web_performance
 from crvshub.web import records as web_records
 from crvshub.webhook import endpoints as webhook_endpoints
 from crvshub.webhook import fanout
@@ -62,6 +66,8 @@ def wiring() -> Wiring:
         handlers=MappingProxyType({
             registration_hook_service.JOB_KIND: registration_hook_worker.call_hook,
             dci_service.JOB_KIND: dci_worker.send,
+            # Bulk exports, in short resumable steps (statistics.exports).
+            statistics_exports.JOB_KIND: statistics_worker.run_export_step,
         }),
         # Drained by the worker loop beside the outbox jobs.
         pollers=(DeliveryEngine,),
@@ -77,6 +83,8 @@ def routers() -> tuple[APIRouter, ...]:
     return (
         ops.router,
         auth_endpoints.router,
+        # Before any /fhir/Patient/{id} route: /fhir/Patient/$export is the bulk export.
+        statistics_endpoints.router,
         location_endpoints.router,
         fhir_records_endpoints.router,
         notification_endpoints.router,
@@ -90,6 +98,7 @@ def routers() -> tuple[APIRouter, ...]:
         web_records.router,
         web_integrations.router,
         web_certificates.router,
+        web_performance.router,
     )
 
 
