@@ -42,6 +42,7 @@ from crvshub.registration_hook import worker as registration_hook_worker
 from crvshub.search.service import VocabularyCache
 from crvshub.settings import Settings
 from crvshub.statistics import endpoints as statistics_endpoints
+from crvshub.statistics.fhir_capability import EXPORT_OPERATIONS
 from crvshub.statistics import exports as statistics_exports
 from crvshub.statistics import worker as statistics_worker
 from crvshub.web import certificates as web_certificates
@@ -73,6 +74,7 @@ def wiring() -> Wiring:
         pollers=(DeliveryEngine,),
         # What /fhir/metadata declares.
         capabilities=(LOCATION, *RECORD_RESOURCES),
+        operations=EXPORT_OPERATIONS,
         # The record workflow's port to the registration hook (record never imports it).
         external_validation=registration_hook_service.EXTERNAL_VALIDATION,
     )

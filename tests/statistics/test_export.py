@@ -191,3 +191,14 @@ def test_an_interrupted_step_is_cut_back_and_resumed_without_duplicates(
     lines = task_file.read_bytes().splitlines()
     assert len(lines) == generated
     assert len({json.loads(line)["id"] for line in lines}) == generated
+
+
+def test_the_capability_statement_lists_the_bulk_export_operations(client) -> None:
+    statement = client.get("/fhir/metadata").json()
+    system = {o["name"]: o["definition"] for o in statement["rest"][0].get("operation", [])}
+    assert system == {"export": "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/export"}
+    patient = next(r for r in statement["rest"][0]["resource"] if r["type"] == "Patient")
+    assert "patient-export" in {o["name"] for o in patient.get("operation", [])}
+    from fhir.resources.R4B.capabilitystatement import CapabilityStatement
+
+    CapabilityStatement.model_validate(statement)
