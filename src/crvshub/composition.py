@@ -42,9 +42,9 @@ from crvshub.registration_hook import worker as registration_hook_worker
 from crvshub.search.service import VocabularyCache
 from crvshub.settings import Settings
 from crvshub.statistics import endpoints as statistics_endpoints
-from crvshub.statistics.fhir_capability import EXPORT_OPERATIONS
 from crvshub.statistics import exports as statistics_exports
 from crvshub.statistics import worker as statistics_worker
+from crvshub.statistics.fhir_capability import EXPORT_OPERATIONS
 from crvshub.web import certificates as web_certificates
 from crvshub.web import endpoints as web_endpoints
 from crvshub.web import integrations as web_integrations
