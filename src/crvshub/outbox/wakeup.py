@@ -1,6 +1,8 @@
 """Wake the outbox worker when a transaction that queued work commits; polling stays the fallback.
 
-A transaction that writes outbox jobs or webhook deliveries calls `wake_on_commit(session)`.
+A transaction that writes outbox jobs or webhook deliveries calls `wake_on_commit(session)`
+(`jobs=True` for outbox jobs: a worker claims the outbox only when told it has jobs, when its
+last claim found some, or once per poll interval, so a delivery's round costs no outbox claim).
 When it commits, the worker of the same process is woken through an in-process event and, on
 PostgreSQL, a `NOTIFY crvshub_outbox` sent inside that transaction (delivered only if it
 commits) wakes the workers of every other process, which `LISTEN` on a dedicated connection.
@@ -34,11 +36,18 @@ LISTEN_TICK_SECONDS = 1.0
 FIRST_RETRY_SECONDS = 0.5
 LAST_RETRY_SECONDS = 30.0
 _PENDING = "crvshub.wakeup.pending"
+# The notification payload of a commit that queued outbox jobs (deliveries send none).
+JOBS = "jobs"
+# What a listener passes when it (re)connects: anything may have been missed.
+EVERYTHING = "*"
 
 
-def wake_on_commit(session: Session) -> None:
-    """Wake the outbox workers once this session's transaction commits (nobody on rollback)."""
-    session.info[_PENDING] = True
+def wake_on_commit(session: Session, *, jobs: bool = False) -> None:
+    """Wake the outbox workers once this session's transaction commits (nobody on rollback).
+
+    `jobs` tells that the transaction queued outbox jobs (not only webhook deliveries).
+    """
+    session.info[_PENDING] = session.info.get(_PENDING, False) or jobs
 
 
 class Wakeup:
@@ -48,6 +57,7 @@ class Wakeup:
         self._engine = engine
         self._notify = engine.dialect.name == "postgresql"
         self._event = threading.Event()
+        self._jobs = threading.Event()
         self._lock = threading.Lock()
         self._listener: Listener | None = None
         self._users = 0
@@ -59,13 +69,30 @@ class Wakeup:
         event.listen(sessions, "after_transaction_end", self._after_transaction_end)
 
     def _before_commit(self, session: Session) -> None:
-        if self._notify and session.info.get(_PENDING):
+        if self._notify and _PENDING in session.info:
             # One statement per transaction, delivered by PostgreSQL only if it commits.
-            session.connection().exec_driver_sql(f"NOTIFY {CHANNEL}")
+            payload = f", '{JOBS}'" if session.info[_PENDING] else ""
+            session.connection().exec_driver_sql(f"NOTIFY {CHANNEL}{payload}")
 
     def _after_commit(self, session: Session) -> None:
-        if session.info.pop(_PENDING, False):
-            self._event.set()
+        if _PENDING in session.info:
+            self.heard(JOBS if session.info.pop(_PENDING) else "")
+
+    def heard(self, payload: str) -> None:
+        """Wake the worker for a commit (`payload` JOBS: it queued outbox jobs)."""
+        if payload in (JOBS, EVERYTHING):
+            self._jobs.set()
+        self._event.set()
+
+    def take_jobs_signal(self) -> bool:
+        """Return whether a commit queued outbox jobs since the last call (and forget it).
+
+        Call it before claiming: a commit signalled from then on is seen by the next call.
+        """
+        signalled = self._jobs.is_set()
+        if signalled:
+            self._jobs.clear()
+        return signalled
 
     def _after_transaction_end(self, session: Session, transaction: SessionTransaction) -> None:
         if transaction.parent is None:  # rolled back or closed: the next one starts clean
@@ -83,7 +110,7 @@ class Wakeup:
 
     def poke(self) -> None:
         """Wake the waiting worker now (to stop it, or to catch up after a reconnection)."""
-        self._event.set()
+        self.heard(EVERYTHING)
 
     @property
     def listener(self) -> Listener | None:
@@ -95,7 +122,7 @@ class Wakeup:
         with self._lock:
             self._users += 1
             if self._notify and self._listener is None:
-                self._listener = Listener(_connector(self._engine), self.poke)
+                self._listener = Listener(_connector(self._engine), self.heard)
                 self._listener.start()
 
     def unlisten(self) -> None:
@@ -125,7 +152,7 @@ class Listener:
     """A thread holding one autocommit connection that runs `LISTEN` and wakes on each notify."""
 
     def __init__(self, connect: Callable[[], psycopg.Connection[Any]],
-                 wake: Callable[[], None]) -> None:
+                 wake: Callable[[str], None]) -> None:
         self._connect = connect
         self._wake = wake
         self._closing = threading.Event()
@@ -151,7 +178,7 @@ class Listener:
                     connected = True
                     log.info("outbox_listening", channel=CHANNEL)
                     self.backend_pid = conn.info.backend_pid
-                    self._wake()  # catch up with commits made while nobody listened
+                    self._wake(EVERYTHING)  # catch up with commits made while nobody listened
                     self._pump(conn)
             except Exception as exc:  # any failure: poll meanwhile, then reconnect
                 self.backend_pid = None
@@ -164,5 +191,5 @@ class Listener:
 
     def _pump(self, conn: psycopg.Connection[Any]) -> None:
         while not self._closing.is_set():
-            for _notify in conn.notifies(timeout=LISTEN_TICK_SECONDS):
-                self._wake()
+            for notify in conn.notifies(timeout=LISTEN_TICK_SECONDS):
+                self._wake(notify.payload)

@@ -111,16 +111,23 @@ class DeliveryEngine:
         self._key = settings.derived_key("encryption")
         self._secrets: dict[bytes, str] = {}
         self._last_metrics = 0.0
+        # Whether the last batch left nothing due: then the worker may wait for the next commit.
+        self.drained = False
 
     def run_once(self) -> int:
         """Lease, send and record one batch; return how many deliveries were attempted."""
         jobs = self._claim()
+        brought_forward = 0
         if jobs:
             groups: dict[str, list[Job]] = defaultdict(list)
             for job in jobs:
                 groups[job.subscription_id].append(job)
             results = [r for rs in self.pool.map(self._send_group, groups.values()) for r in rs]
-            recording.record(self.ctx, results, self.schedule)
+            brought_forward = recording.record(self.ctx, results, self.schedule)
+        # A short batch took every due delivery that had committed when it was claimed, and a
+        # delivery committed since then signals a new wake-up; deliveries made due by a
+        # recovered receiver signal nothing, so they ask for another round.
+        self.drained = len(jobs) < self.batch and brought_forward == 0
         if time.monotonic() - self._last_metrics > METRICS_INTERVAL:
             self.update_metrics()
         return len(jobs)
