@@ -49,8 +49,8 @@ def wiring() -> Wiring:
         handlers=MappingProxyType({
             registration_hook_service.JOB_KIND: registration_hook_worker.call_hook,
         }),
-        # Drained by the worker loop beside the outbox jobs.
-        pollers=(DeliveryEngine,),
+        # Drained by the worker loop beside the outbox jobs (recording while the next is sent).
+        pollers=(DeliveryEngine.in_worker,),
         # What /fhir/metadata declares.
         capabilities=(LOCATION,),
         # The record workflow's port to the registration hook (record never imports it).

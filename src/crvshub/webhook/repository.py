@@ -21,7 +21,8 @@ from sqlalchemy import (
     table,
     update,
 )
-from sqlalchemy.orm import Session
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session, aliased
 
 from crvshub.auth.domain import ClientSummary
 from crvshub.db import JSONType, utcnow
@@ -193,6 +194,43 @@ def claim_due(
             .values(locked_until=now + timedelta(seconds=lease_seconds))
         )
     return rows
+
+
+def lease_due_now(
+    conn: Connection, now: datetime, *, limit: int, lease_seconds: float
+) -> list[Any]:
+    """Lease up to `limit` due deliveries in one statement (PostgreSQL, autocommit connection).
+
+    The same choice as `claim_due` (`FOR UPDATE SKIP LOCKED`, so concurrent workers never
+    take the same delivery), with the lease written and the rows returned by one `UPDATE`:
+    one round trip instead of a transaction of four. Rows carry the delivery's `id`,
+    `subscription_id`, `body`, `attempts`, `retry_step`, `created_at`, `sequence` and the
+    subscription's `callback`, `style` and `secret_enc`, in the order they are due.
+    """
+    due = aliased(Delivery)
+    live = aliased(Subscription)
+    chosen = (
+        select(due.id)
+        .join(live, live.id == due.subscription_id)
+        .join(Client, Client.c.id == live.client_id)
+        .where(due.status == PENDING, due.next_attempt_at <= now,
+               live.status == "active", Client.c.status == "active",
+               or_(live.expires_at.is_(None), live.expires_at > now))
+        .where(or_(due.locked_until.is_(None), due.locked_until < now))
+        .order_by(due.next_attempt_at, due.sequence)
+        .limit(limit)
+        .with_for_update(skip_locked=True, of=due)
+    )
+    rows = conn.execute(
+        update(Delivery)
+        .where(Delivery.id.in_(chosen), Delivery.subscription_id == Subscription.id)
+        .values(locked_until=now + timedelta(seconds=lease_seconds))
+        .returning(Delivery.id, Delivery.subscription_id, Delivery.body, Delivery.attempts,
+                   Delivery.retry_step, Delivery.created_at, Delivery.sequence,
+                   Delivery.next_attempt_at, Subscription.callback, Subscription.style,
+                   Subscription.secret_enc)
+    ).all()
+    return sorted(rows, key=lambda row: (row.next_attempt_at, row.sequence))
 
 
 def expedite_waiting(session: Session, origin_prefix: str, origin: str, now: datetime,
