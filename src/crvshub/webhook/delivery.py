@@ -144,12 +144,14 @@ class DeliveryEngine:
             for job in jobs:
                 groups[job.subscription_id].append(job)
             results = [r for rs in self.pool.map(self._send_group, groups.values()) for r in rs]
-            self.settle()  # one batch recorded at a time, in order
-            if self._recorder is None:
-                self._record(results)
-            else:
-                self._recording = self._recorder.submit(self._record, results)
-                self._settle_first = not all(r.ok for r in results)
+            try:
+                self.settle()  # one batch recorded at a time, in order
+            finally:  # this batch is recorded even if the last one's recording failed
+                if self._recorder is None:
+                    self._record(results)
+                else:
+                    self._recording = self._recorder.submit(self._record, results)
+                    self._settle_first = not all(r.ok for r in results)
         # A short batch took every due delivery that had committed when it was claimed, and a
         # delivery committed since then signals a new wake-up (so do deliveries made due by a
         # recovered receiver, see `_record`).
