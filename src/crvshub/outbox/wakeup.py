@@ -110,6 +110,16 @@ class Wakeup:
         self.heard(EVERYTHING)
 
     @property
+    def hears_every_commit(self) -> bool:
+        """Tell whether commits of every process wake this one (PostgreSQL, while listening).
+
+        Only then may a worker wait after a round without checking again for work committed
+        during it: a SQLite worker does not hear other processes, and keeps looking.
+        """
+        listener = self._listener
+        return listener is not None and listener.backend_pid is not None
+
+    @property
     def listener(self) -> Listener | None:
         """Return the running PostgreSQL listener, if any."""
         return self._listener

@@ -211,9 +211,11 @@ class Worker:
             except Exception:
                 log.exception("outbox_poll_failed")
                 ran = 0
-            # A drained round needs no empty round after it: whatever committed since its
-            # claims began has signalled a wake-up (the signal is cleared before claiming).
-            if (ran == 0 or self.drained) and not self._stop.is_set():
+            # A drained round needs no empty round after it when every commit is heard:
+            # whatever committed since its claims began has signalled a wake-up (the signal is
+            # cleared before claiming).
+            drained = self.drained and self.ctx.wakeup.hears_every_commit
+            if (ran == 0 or drained) and not self._stop.is_set():
                 # Polling stays the fallback: a lost notification waits one interval at most.
                 self.ctx.wakeup.wait(self.ctx.settings.outbox_poll_interval)
 
