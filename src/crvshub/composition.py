@@ -70,8 +70,8 @@ def wiring() -> Wiring:
             # Bulk exports, in short resumable steps (statistics.exports).
             statistics_exports.JOB_KIND: statistics_worker.run_export_step,
         }),
-        # Drained by the worker loop beside the outbox jobs.
-        pollers=(DeliveryEngine,),
+        # Drained by the worker loop beside the outbox jobs (recording while the next is sent).
+        pollers=(DeliveryEngine.in_worker,),
         # What /fhir/metadata declares.
         capabilities=(LOCATION, *RECORD_RESOURCES),
         operations=EXPORT_OPERATIONS,

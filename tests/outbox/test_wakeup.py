@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, select, text
 from structlog.testing import capture_logs
 
 from crvshub.composition import build_context
@@ -17,7 +17,9 @@ from crvshub.outbox import service
 from crvshub.outbox.wakeup import Wakeup
 from crvshub.outbox.worker import Done, Worker
 from crvshub.settings import Settings
-from tests.helpers import new_client
+from crvshub.webhook.delivery import DeliveryEngine
+from crvshub.webhook.models import Delivery
+from tests.helpers import new_client, statements, wait_for
 from tests.webhook.conftest import BIRTH_PERMISSIONS, Subscriber, subscribe
 from tests.webhook.factories import emit_event, make_record
 from tests.webhook.receiver import Receiver
@@ -197,3 +199,97 @@ def test_without_a_listen_connection_the_worker_polls(
             runner.stop()
     assert "outbox_listen_lost" in [entry["event"] for entry in logs]
     assert waited < 2.5
+
+
+SUBSCRIBERS = 4
+
+
+@pytest.fixture
+def many_subscribed(client: TestClient, ctx: AppContext, receiver: Receiver) -> list[str]:
+    """Subscribe the receiver to births several times (one delivery each per birth)."""
+    creds, token = new_client(ctx, "WEBHOOK", webhook_permissions=BIRTH_PERMISSIONS)
+    return [subscribe(client, Subscriber(creds, token), f"{receiver.url}?s={i}")
+            for i in range(SUBSCRIBERS)]
+
+
+def _first_attempt_delays(ctx: AppContext) -> list[float]:
+    with ctx.db.transaction() as session:
+        rows = session.execute(select(Delivery.created_at, Delivery.first_attempt_at)).all()
+    return [(first - created).total_seconds() for created, first in rows if first is not None]
+
+
+def test_a_steady_stream_is_attempted_long_before_the_poll_interval(
+    many_subscribed: list[str], ctx: AppContext, worker: Worker, writer: AppContext,
+    receiver: Receiver,
+) -> None:
+    # Births arrive while the worker is busy with the previous ones: every commit must be
+    # heard (a round that drained its queue waits for the next signal, never for the poll).
+    births = 12
+    for _ in range(births):
+        _register(writer)
+        time.sleep(0.05)
+    receiver.wait_for(lambda got: len(got) == births * SUBSCRIBERS, timeout=WAKE_SECONDS * 3)
+    wait_for(lambda: len(_first_attempt_delays(ctx)) == births * SUBSCRIBERS)
+    delays = _first_attempt_delays(ctx)
+    # Fan-out to first attempt (the commit is in between): far below the ten-second poll.
+    assert max(delays) < WAKE_SECONDS, sorted(delays)[-5:]
+
+
+def test_an_outbox_job_wakes_a_worker_that_only_had_deliveries_to_do(
+    subscribed: str, ctx: AppContext, writer: AppContext, receiver: Receiver
+) -> None:
+    ran: list[float] = []
+
+    def handler(_ctx: AppContext, _job: object) -> object:
+        ran.append(time.monotonic())
+        return Done()
+
+    handlers = {**ctx.wiring.handlers, "test.wake": handler}
+    runner = Worker(dataclasses.replace(ctx, wiring=dataclasses.replace(ctx.wiring,
+                                                                        handlers=handlers)))
+    runner.start()
+    try:
+        _wait_listening(ctx)
+        time.sleep(0.5)  # its first rounds, which claim the outbox, are over
+        _register(writer)  # a delivery-only wake: the outbox is not claimed for it
+        receiver.wait_for(lambda got: len(got) == 1, timeout=WAKE_SECONDS)
+        with writer.db.transaction() as session:
+            service.enqueue(session, "test.wake", {})
+        committed = time.monotonic()
+        wait_for(lambda: ran, timeout=WAKE_SECONDS * 2)
+        assert ran[0] - committed < WAKE_SECONDS
+    finally:
+        runner.stop()
+
+
+def test_a_round_woken_by_deliveries_does_not_claim_the_outbox(
+    subscribed: str, ctx: AppContext, receiver: Receiver
+) -> None:
+    runner = Worker(ctx)
+    try:
+        runner.run_once()  # the first round claims the outbox (nothing there)
+        _register(ctx)
+        sql = statements(ctx, runner.run_once)
+        runner.pollers[0].close()  # pipelined: the attempt is recorded once this returns
+        runner.pollers = []
+    finally:
+        runner.close()
+    assert receiver.received, "the delivery was sent"
+    assert not [s for s in sql if " outbox" in s], sql
+    assert runner.drained  # one delivery, far below the batch: no empty round after it
+
+
+def test_a_pipelined_engine_records_every_attempt_once(
+    many_subscribed: list[str], ctx: AppContext, writer: AppContext, receiver: Receiver
+) -> None:
+    engine = DeliveryEngine.in_worker(ctx)
+    try:
+        for _ in range(3):
+            _register(writer)
+            assert engine.run_once() == SUBSCRIBERS  # sent; recorded while the next is sent
+    finally:
+        engine.close()  # waits for the last recording
+    with ctx.db.transaction() as session:
+        rows = session.execute(select(Delivery.status, Delivery.attempts)).all()
+    assert sorted(rows) == [("delivered", 1)] * 3 * SUBSCRIBERS
+    assert len(receiver.received) == 3 * SUBSCRIBERS

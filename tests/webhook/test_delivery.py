@@ -243,6 +243,27 @@ def test_410_gone_unsubscribes(
     assert len(receiver.received) == 1
 
 
+def test_a_pipelined_engine_sends_nothing_after_410_gone(
+    client: TestClient, ctx: AppContext, subscriber: Subscriber, receiver: Receiver
+) -> None:
+    sub_id = subscribe(client, subscriber, receiver.url)
+    receiver.script = [410]
+    engine = DeliveryEngine.in_worker(ctx)  # records a batch while the next one is sent
+    try:
+        register_births(ctx, 1)
+        assert engine.run_once() == 1  # 410: its recording may still be running
+        register_births(ctx, 2)
+        # The recording of a batch with a failure is awaited before the next claim: the
+        # subscription is unsubscribed and any new delivery cancelled, none is sent.
+        assert engine.run_once() == 0
+    finally:
+        engine.close()
+    assert len(receiver.received) == 1
+    detail = client.get(f"/webhooks/{sub_id}", headers=subscriber.headers).json()
+    assert detail["status"] == "unsubscribed"
+    assert list(detail["deliveries"]) == ["cancelled"]  # 1, or 3 if fanned out before the 410
+
+
 def test_deactivated_client_stops_receiving_at_once(
     client: TestClient, ctx: AppContext, subscriber: Subscriber, receiver: Receiver,
     engine: DeliveryEngine,

@@ -64,7 +64,7 @@ def enqueue(
         updated_at=now,
     )
     session.add(job)
-    wake_on_commit(session)
+    wake_on_commit(session, jobs=True)
     return job
 
 

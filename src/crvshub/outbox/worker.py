@@ -55,6 +55,9 @@ Handler = Callable[[AppContext, OutboxJob], Outcome]
 class Poller(Protocol):
     """Drains a feature's own queue table (e.g. webhook deliveries) once per worker cycle."""
 
+    # True when the last `run_once` left nothing due (a batch shorter than its limit).
+    drained: bool
+
     def run_once(self) -> int:
         """Handle one batch; return how many items were handled."""
         ...
@@ -88,6 +91,10 @@ class Worker:
         self._last_beat = -float("inf")
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        # Whether the last round left nothing due in the outbox and every poller's queue.
+        self.drained = False
+        self._outbox_claimed_at = -float("inf")
+        self._outbox_found = True
 
     def heartbeat(self, *, force: bool = False) -> None:
         """Record that this worker is alive, at most once per CRVSHUB_WORKER_HEARTBEAT_SECONDS."""
@@ -111,12 +118,16 @@ class Worker:
     def run_once(self) -> int:
         """Claim and run one batch of due jobs; return how many ran."""
         polled = 0
+        drained = True
         for poller in self.pollers:
             self.heartbeat()  # between steps too: a long batch is not a stalled worker
             polled += poller.run_once()
+            drained = drained and poller.drained
         kinds = sorted(self.handlers)
-        if not kinds:
+        if not kinds or not self._outbox_due():
+            self.drained = drained
             return polled
+        self._outbox_claimed_at = time.monotonic()
         with self.ctx.db.transaction() as session:
             jobs = repository.claim_due(
                 session,
@@ -127,10 +138,24 @@ class Worker:
             )
             session.flush()  # write the leases before detaching the rows
             session.expunge_all()
+        self.drained = drained and len(jobs) < self.batch
+        self._outbox_found = bool(jobs)
         for job in jobs:
             self.heartbeat()
             self._run_job(job)
         return len(jobs) + polled
+
+    def _outbox_due(self) -> bool:
+        """Tell whether to claim outbox jobs this round.
+
+        Yes when a commit queued jobs since the last claim, when the last claim found jobs
+        (more, or retries, may be due), or once per poll interval (jobs retried later and
+        commits whose signal was lost); a round woken only by webhook deliveries skips it.
+        """
+        signalled = self.ctx.wakeup.take_jobs_signal()  # first: cleared before the claim
+        interval = self.ctx.settings.outbox_poll_interval
+        return (signalled or self._outbox_found
+                or time.monotonic() - self._outbox_claimed_at >= interval)
 
     def _run_job(self, job: OutboxJob) -> None:
         if job.attempts == 0:
@@ -186,7 +211,11 @@ class Worker:
             except Exception:
                 log.exception("outbox_poll_failed")
                 ran = 0
-            if ran == 0 and not self._stop.is_set():
+            # A drained round needs no empty round after it when every commit is heard:
+            # whatever committed since its claims began has signalled a wake-up (the signal is
+            # cleared before claiming).
+            drained = self.drained and self.ctx.wakeup.hears_every_commit
+            if (ran == 0 or drained) and not self._stop.is_set():
                 # Polling stays the fallback: a lost notification waits one interval at most.
                 self.ctx.wakeup.wait(self.ctx.settings.outbox_poll_interval)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -93,7 +93,7 @@ def sign_headers(job: Job, timestamp: int) -> dict[str, str]:
 class DeliveryEngine:
     """Sends due deliveries concurrently across subscriptions, in sequence order within one."""
 
-    def __init__(self, ctx: AppContext) -> None:
+    def __init__(self, ctx: AppContext, *, pipelined: bool = False) -> None:
         settings = ctx.settings
         self.ctx = ctx
         self.schedule = domain.parse_schedule(settings.webhook_retry_schedule)
@@ -111,19 +111,64 @@ class DeliveryEngine:
         self._key = settings.derived_key("encryption")
         self._secrets: dict[bytes, str] = {}
         self._last_metrics = 0.0
+        # Whether the last batch left nothing due: then the worker may wait for the next commit.
+        self.drained = False
+        # Pipelined, a batch's attempts are recorded by a thread of their own while the next
+        # batch is claimed and sent (at most one batch being recorded at a time).
+        self.pipelined = pipelined
+        self._recorder = ThreadPoolExecutor(1, "webhook-record") if pipelined else None
+        self._recording: Future[None] | None = None
+        self._settle_first = False
+        # On PostgreSQL a batch is leased by one autocommit statement (the claim is on the path
+        # from commit to first attempt); SQLite cannot return the subscription's columns from
+        # an UPDATE, and has a single writer anyway.
+        self._one_statement_claim = ctx.db.engine.dialect.name == "postgresql"
+
+    @classmethod
+    def in_worker(cls, ctx: AppContext) -> DeliveryEngine:
+        """Return the engine of a worker process: pipelined."""
+        return cls(ctx, pipelined=True)
 
     def run_once(self) -> int:
-        """Lease, send and record one batch; return how many deliveries were attempted."""
+        """Lease, send and record one batch; return how many deliveries were attempted.
+
+        Pipelined, the recording may still run when this returns (`settle` waits for it).
+        """
+        if self._settle_first:
+            # The last batch had failures (a 410 cancels the rest of its subscription, a
+            # refused address or failures may disable it): its outcome decides what is due.
+            self.settle()
         jobs = self._claim()
         if jobs:
             groups: dict[str, list[Job]] = defaultdict(list)
             for job in jobs:
                 groups[job.subscription_id].append(job)
             results = [r for rs in self.pool.map(self._send_group, groups.values()) for r in rs]
-            recording.record(self.ctx, results, self.schedule)
+            try:
+                self.settle()  # one batch recorded at a time, in order
+            finally:  # this batch is recorded even if the last one's recording failed
+                if self._recorder is None:
+                    self._record(results)
+                else:
+                    self._recording = self._recorder.submit(self._record, results)
+                    self._settle_first = not all(r.ok for r in results)
+        # A short batch took every due delivery that had committed when it was claimed, and a
+        # delivery committed since then signals a new wake-up (so do deliveries made due by a
+        # recovered receiver, see `_record`).
+        self.drained = len(jobs) < self.batch
         if time.monotonic() - self._last_metrics > METRICS_INTERVAL:
             self.update_metrics()
         return len(jobs)
+
+    def _record(self, results: list[Result]) -> None:
+        if recording.record(self.ctx, results, self.schedule):
+            self.ctx.wakeup.heard("")  # waiting deliveries were made due now: another round
+
+    def settle(self) -> None:
+        """Wait until the attempts sent so far are recorded (re-raise a recording failure)."""
+        pending, self._recording, self._settle_first = self._recording, None, False
+        if pending is not None:
+            pending.result()
 
     def _secret(self, blob: bytes) -> str:
         secret = self._secrets.get(blob)
@@ -134,6 +179,16 @@ class DeliveryEngine:
 
     def _claim(self) -> list[Job]:
         now = utcnow()
+        if self._one_statement_claim:
+            autocommit = self.ctx.db.engine.connect().execution_options(
+                isolation_level="AUTOCOMMIT")
+            with autocommit as conn:
+                return [
+                    Job(r.id, r.subscription_id, r.callback, r.style, self._secret(r.secret_enc),
+                        r.body, r.attempts, r.retry_step, r.created_at, r.sequence)
+                    for r in repository.lease_due_now(conn, now, limit=self.batch,
+                                                      lease_seconds=self.lease)
+                ]
         with self.ctx.db.transaction() as session:
             rows = repository.claim_due(session, now, limit=self.batch, lease_seconds=self.lease)
             return [
@@ -195,9 +250,14 @@ class DeliveryEngine:
         WEBHOOK_OLDEST_PENDING.set((utcnow() - oldest).total_seconds() if oldest else 0.0)
 
     def close(self) -> None:
-        """Stop the sender threads and close the HTTP connections."""
-        self.pool.shutdown(wait=True)
-        self.http.close()
+        """Record what was sent, stop the threads and close the HTTP connections."""
+        try:
+            self.settle()
+        finally:
+            if self._recorder is not None:
+                self._recorder.shutdown(wait=True)
+            self.pool.shutdown(wait=True)
+            self.http.close()
 
 
 def _excerpt(response: httpx.Response) -> str | None:

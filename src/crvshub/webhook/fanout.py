@@ -61,9 +61,10 @@ def fan_out(session: Session, event: DomainEvent) -> None:
         return
     record = record_service.find(session, event.record_id) if event.record_id else None
     rows = []
+    sequences = repository.next_sequences(session, [sub.id for sub, _ in matches])
     for sub, client in matches:
         delivery_id = new_id()
-        sequence = repository.next_sequence(session, sub.id)
+        sequence = sequences[sub.id]
         payload = build_payload(event, record, sub, client, delivery_id, sequence)
         rows.append({
             "id": delivery_id, "subscription_id": sub.id, "event_id": event.id,

@@ -22,26 +22,42 @@ log = structlog.get_logger("crvshub.webhook")
 GONE = 410
 
 
-def record(ctx: AppContext, results: Sequence[Result], schedule: Sequence[float]) -> None:
-    """Store a batch of attempt results in one transaction."""
+def record(ctx: AppContext, results: Sequence[Result], schedule: Sequence[float]) -> int:
+    """Store a batch of attempt results in one transaction; return how many waiting deliveries
+    were made due now (their receiver is back)."""
     settings = ctx.settings
     with ctx.db.transaction() as session:
         repository.add_attempts(session, [_attempt_row(r) for r in results])
+        outcomes = []
         by_sub: dict[str, list[Result]] = defaultdict(list)
         for result in results:
-            outcome = _apply(session, result, schedule)
+            row, outcome = _outcome(result, schedule)
+            outcomes.append(row)
             WEBHOOK_ATTEMPTS.labels(outcome).inc()
             by_sub[result.job.subscription_id].append(result)
-        _expedite_recovered(session, results)
+        repository.record_outcomes(session, outcomes)
+        brought_forward = _expedite_recovered(session, results)
         # Subscription rows are locked in id order, as the fan-out does, so the two never
-        # deadlock.
+        # deadlock. The common case, a subscription whose last attempt succeeded, is one
+        # statement for all of them.
+        healthy = []
         for sub_id, sub_results in sorted(by_sub.items()):
+            health = _healthy_row(sub_results)
+            if health is not None:
+                healthy.append({"id": sub_id, **health})
+                continue
+            if healthy:  # keep the id order of the locks
+                repository.mark_healthy(session, healthy)
+                healthy = []
             _update_health(session, sub_id, sub_results,
                            settings.webhook_disable_after_failures,
                            settings.webhook_disable_after_hours)
+            session.flush()
+        repository.mark_healthy(session, healthy)
+    return brought_forward
 
 
-def _expedite_recovered(session: Session, results: Sequence[Result]) -> None:
+def _expedite_recovered(session: Session, results: Sequence[Result]) -> int:
     """Make due now what waits for a receiver that just accepted a delivery.
 
     The retry schedule cannot know when a receiver comes back; a success tells, so the other
@@ -52,11 +68,14 @@ def _expedite_recovered(session: Session, results: Sequence[Result]) -> None:
                  for r in results if r.ok}
     # This batch's own failures were just scheduled on purpose.
     tried = [r.job.delivery_id for r in results]
+    total = 0
     for origin, callback in sorted(recovered.items()):
         count = repository.expedite_waiting(session, domain.origin_prefix(callback), origin, now,
                                             skip=tried)
         if count:
             log.info("webhook_receiver_recovered", origin=origin, brought_forward=count)
+        total += count
+    return total
 
 
 def _attempt_row(result: Result) -> dict[str, Any]:
@@ -68,31 +87,40 @@ def _attempt_row(result: Result) -> dict[str, Any]:
     }
 
 
-def _apply(session: Session, result: Result, schedule: Sequence[float]) -> str:
+def _outcome(result: Result, schedule: Sequence[float]) -> tuple[dict[str, Any], str]:
+    """Return a delivery's new state after an attempt (a row of `record_outcomes`)."""
     job = result.job
-    values: dict[str, Any] = {
-        "attempts": job.attempts + 1, "last_status_code": result.status_code,
-        "last_error": result.error,
+    row: dict[str, Any] = {
+        "id": job.delivery_id, "status": repository.PENDING, "attempts": job.attempts + 1,
+        "retry_step": job.retry_step, "status_code": result.status_code, "error": result.error,
+        "first_attempt_at": result.at, "delivered_at": None, "next_attempt_at": None,
     }
-    if job.attempts == 0:
-        values["first_attempt_at"] = result.at
     if result.ok:
-        values.update(status=repository.DELIVERED, delivered_at=result.at, last_error=None)
-        outcome = "delivered"
-    elif result.status_code == GONE:
-        values.update(status=repository.CANCELLED,
-                      last_error="410 Gone: the receiver ended the subscription")
-        outcome = "gone"
-    else:
-        delay = domain.retry_delay(job.retry_step, schedule, result.retry_after)
-        if delay is None:
-            values.update(status=repository.FAILED)
-            outcome = "failed"
-        else:
-            values.update(next_attempt_at=utcnow() + delay, retry_step=job.retry_step + 1)
-            outcome = "retry"
-    repository.update_delivery(session, job.delivery_id, values)
-    return outcome
+        row.update(status=repository.DELIVERED, delivered_at=result.at, error=None)
+        return row, "delivered"
+    if result.status_code == GONE:
+        row.update(status=repository.CANCELLED,
+                   error="410 Gone: the receiver ended the subscription")
+        return row, "gone"
+    delay = domain.retry_delay(job.retry_step, schedule, result.retry_after)
+    if delay is None:
+        row.update(status=repository.FAILED)
+        return row, "failed"
+    row.update(next_attempt_at=utcnow() + delay, retry_step=job.retry_step + 1)
+    return row, "retry"
+
+
+def _healthy_row(results: list[Result]) -> dict[str, Any] | None:
+    """Return a subscription's health after attempts that include a success (None if none)."""
+    if any(r.status_code == GONE for r in results):
+        return None
+    successes = [i for i, r in enumerate(results) if r.ok]
+    if not successes:
+        return None
+    failures_after = len(results) - 1 - successes[-1]
+    return {"consecutive_failures": failures_after,
+            "failing_since": utcnow() if failures_after else None,
+            "last_success_at": results[successes[-1]].at}
 
 
 def _update_health(
@@ -105,13 +133,7 @@ def _update_health(
     if any(r.status_code == GONE for r in results):
         _disable(session, sub_id, "unsubscribed", "the receiver answered 410 Gone")
         return
-    successes = [i for i, r in enumerate(results) if r.ok]
-    if successes:
-        failures_after = len(results) - 1 - successes[-1]
-        sub.consecutive_failures = failures_after
-        sub.failing_since = now if failures_after else None
-        sub.last_success_at = results[successes[-1]].at
-        return
+    # Only failures here: `_healthy_row` covers a batch with a success.
     sub.consecutive_failures += len(results)
     sub.failing_since = sub.failing_since or now
     if (sub.status == "active" and sub.consecutive_failures >= disable_after

@@ -21,7 +21,8 @@ from sqlalchemy import (
     table,
     update,
 )
-from sqlalchemy.orm import Session
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session, aliased
 
 from crvshub.auth.domain import ClientSummary
 from crvshub.db import JSONType, utcnow
@@ -141,15 +142,27 @@ def matching_subscriptions(
     return [(row[0], ClientSummary(*row[1:])) for row in rows]
 
 
-def next_sequence(session: Session, subscription_id: str) -> int:
-    """Increment and return a subscription's sequence (the row stays locked until commit)."""
-    value = session.execute(
+def next_sequences(session: Session, subscription_ids: Sequence[str]) -> dict[str, int]:
+    """Increment the sequence of several subscriptions at once; return each one's new value.
+
+    Two statements whatever the number of subscribers: the rows are locked in id order first
+    (as the recording of attempts does, so the two never deadlock), then updated in one go.
+    They stay locked until commit.
+    """
+    ids = sorted(set(subscription_ids))
+    if not ids:
+        return {}
+    locking = select(Subscription.id).where(Subscription.id.in_(ids)).order_by(Subscription.id)
+    if session.get_bind().dialect.name == "postgresql":
+        locking = locking.with_for_update()
+    session.execute(locking)
+    rows = session.execute(
         update(Subscription)
-        .where(Subscription.id == subscription_id)
+        .where(Subscription.id.in_(ids))
         .values(last_sequence=Subscription.last_sequence + 1)
-        .returning(Subscription.last_sequence)
-    ).scalar_one()
-    return int(value)
+        .returning(Subscription.id, Subscription.last_sequence)
+    ).all()
+    return {str(sub_id): int(value) for sub_id, value in rows}
 
 
 def add_deliveries(session: Session, rows: list[dict[str, Any]]) -> None:
@@ -183,6 +196,43 @@ def claim_due(
     return rows
 
 
+def lease_due_now(
+    conn: Connection, now: datetime, *, limit: int, lease_seconds: float
+) -> list[Any]:
+    """Lease up to `limit` due deliveries in one statement (PostgreSQL, autocommit connection).
+
+    The same choice as `claim_due` (`FOR UPDATE SKIP LOCKED`, so concurrent workers never
+    take the same delivery), with the lease written and the rows returned by one `UPDATE`:
+    one round trip instead of a transaction of four. Rows carry the delivery's `id`,
+    `subscription_id`, `body`, `attempts`, `retry_step`, `created_at`, `sequence` and the
+    subscription's `callback`, `style` and `secret_enc`, in the order they are due.
+    """
+    due = aliased(Delivery)
+    live = aliased(Subscription)
+    chosen = (
+        select(due.id)
+        .join(live, live.id == due.subscription_id)
+        .join(Client, Client.c.id == live.client_id)
+        .where(due.status == PENDING, due.next_attempt_at <= now,
+               live.status == "active", Client.c.status == "active",
+               or_(live.expires_at.is_(None), live.expires_at > now))
+        .where(or_(due.locked_until.is_(None), due.locked_until < now))
+        .order_by(due.next_attempt_at, due.sequence)
+        .limit(limit)
+        .with_for_update(skip_locked=True, of=due)
+    )
+    rows = conn.execute(
+        update(Delivery)
+        .where(Delivery.id.in_(chosen), Delivery.subscription_id == Subscription.id)
+        .values(locked_until=now + timedelta(seconds=lease_seconds))
+        .returning(Delivery.id, Delivery.subscription_id, Delivery.body, Delivery.attempts,
+                   Delivery.retry_step, Delivery.created_at, Delivery.sequence,
+                   Delivery.next_attempt_at, Subscription.callback, Subscription.style,
+                   Subscription.secret_enc)
+    ).all()
+    return sorted(rows, key=lambda row: (row.next_attempt_at, row.sequence))
+
+
 def expedite_waiting(session: Session, origin_prefix: str, origin: str, now: datetime,
                      *, skip: Sequence[str] = ()) -> int:
     """Make due now the deliveries waiting because the receiver at `origin` was unreachable.
@@ -192,25 +242,22 @@ def expedite_waiting(session: Session, origin_prefix: str, origin: str, now: dat
     worker holds (leased, or locked on PostgreSQL) are left alone: no waits, so no deadlocks
     with concurrent workers. Returns how many deliveries were brought forward.
     """
-    subs = session.execute(
-        select(Subscription.id, Subscription.callback)
-        .where(Subscription.callback.startswith(origin_prefix, autoescape=True))
-    ).all()
-    sub_ids = [sub_id for sub_id, callback in subs if callback_origin(callback) == origin]
-    if not sub_ids:
-        return 0
+    # One statement: the prefix narrows the subscriptions, the exact origin is checked here.
     query = (
-        select(Delivery.id)
-        .where(Delivery.subscription_id.in_(sub_ids), Delivery.status == PENDING,
-               Delivery.next_attempt_at > now, Delivery.id.not_in(skip))
+        select(Delivery.id, Subscription.callback)
+        .join(Subscription, Subscription.id == Delivery.subscription_id)
+        .where(Subscription.callback.startswith(origin_prefix, autoescape=True))
+        .where(Delivery.status == PENDING, Delivery.next_attempt_at > now,
+               Delivery.id.not_in(skip))
         .where(or_(Delivery.last_status_code.is_(None),
                    Delivery.last_status_code.in_(RECEIVER_AWAY)))
         .where(or_(Delivery.locked_until.is_(None), Delivery.locked_until < now))
         .order_by(Delivery.id)
     )
     if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
-    ids = list(session.scalars(query).all())
+        query = query.with_for_update(skip_locked=True, of=Delivery)
+    ids = [delivery_id for delivery_id, callback in session.execute(query).all()
+           if callback_origin(callback) == origin]
     if ids:
         session.execute(update(Delivery).where(Delivery.id.in_(ids)).values(next_attempt_at=now))
     return len(ids)
@@ -227,6 +274,58 @@ def update_delivery(session: Session, delivery_id: str, values: dict[str, Any]) 
     session.execute(
         update(Delivery).where(Delivery.id == delivery_id).values(locked_until=None, **values)
     )
+
+
+@functools.cache
+def _outcome_update() -> Any:
+    b = bindparam
+    return (
+        update(Delivery)
+        .where(Delivery.id == b("b_id"))
+        .values(
+            status=b("b_status"), attempts=b("b_attempts"), retry_step=b("b_retry_step"),
+            last_status_code=b("b_status_code"), last_error=b("b_error"),
+            first_attempt_at=func.coalesce(Delivery.first_attempt_at,
+                                           b("b_first_attempt_at", type_=Delivery.created_at.type)),
+            delivered_at=b("b_delivered_at", type_=Delivery.created_at.type),
+            next_attempt_at=func.coalesce(b("b_next_attempt_at", type_=Delivery.created_at.type),
+                                          Delivery.next_attempt_at),
+            locked_until=None,
+        )
+    )
+
+
+def record_outcomes(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """Store the outcome of many attempts in one statement (and release their leases).
+
+    Each row has `id`, `status`, `attempts`, `retry_step`, `status_code`, `error`,
+    `first_attempt_at` (kept if already set), `delivered_at` and `next_attempt_at` (kept when
+    None).
+    """
+    if rows:
+        params = [{f"b_{key}": value for key, value in row.items()}
+                  for row in sorted(rows, key=lambda r: str(r["id"]))]
+        session.connection().execute(_outcome_update(), params)
+
+
+def mark_healthy(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """Record successes of several subscriptions in one statement, in id order.
+
+    Each row has `id`, `consecutive_failures`, `failing_since` and `last_success_at`.
+    """
+    if not rows:
+        return
+    b = bindparam
+    statement = (
+        update(Subscription)
+        .where(Subscription.id == b("b_id"))
+        .values(consecutive_failures=b("b_consecutive_failures"),
+                failing_since=b("b_failing_since", type_=Subscription.created_at.type),
+                last_success_at=b("b_last_success_at", type_=Subscription.created_at.type))
+    )
+    params = [{f"b_{key}": value for key, value in row.items()}
+              for row in sorted(rows, key=lambda r: str(r["id"]))]
+    session.connection().execute(statement, params)
 
 
 def cancel_pending(session: Session, subscription_id: str, reason: str) -> int:
