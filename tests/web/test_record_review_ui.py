@@ -63,7 +63,11 @@ def axe(page: Any) -> None:
 def no_sideways_scroll(page: Any) -> None:
     """Fail when the page scrolls horizontally (phone width)."""
     scroll = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
-    assert scroll <= 1, f"{page.url} scrolls {scroll}px sideways"
+    wide = page.evaluate(
+        "() => [...document.querySelectorAll('body *')].filter(e => "
+        "e.getBoundingClientRect().right > window.innerWidth + 1).slice(0, 5)"
+        ".map(e => e.tagName + '.' + e.className)")
+    assert scroll <= 1, f"{page.url} scrolls {scroll}px sideways: {wide}"
 
 
 def shot(page: Any, name: str) -> None:
