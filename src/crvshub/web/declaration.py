@@ -185,8 +185,10 @@ def _person(role: str, patient: JSON | None, missing: set[str], find: Find) -> S
     for fact in facts:
         name = f"{role}.{fact}"
         value = _person_value(fact, patient, find) if patient is not None else None
-        if value is None and name not in missing and fact in ("maritalStatus", "phone"):
-            continue  # optional facts are listed only when given
+        if value is None and name not in missing and (
+            fact in ("maritalStatus", "phone") or patient is None
+        ):
+            continue  # optional facts are listed only when given; an absent person's not at all
         section.rows.append(Row(FACT_LABELS[fact], value, name, name in missing and not value))
     return section
 
