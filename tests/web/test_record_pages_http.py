@@ -179,3 +179,40 @@ def test_performance_manager_and_local_admin_land_on_their_pages(
         assert landing.status_code == 303 and landing.headers["location"] == target
     as_user(client, ctx, LOCAL_REGISTRAR)
     assert client.get("/", follow_redirects=False).status_code == 200
+
+
+def _run_worker(ctx: AppContext) -> None:
+    from sqlalchemy import update
+
+    from crvshub.db import utcnow
+    from crvshub.outbox.models import OutboxJob
+    from crvshub.outbox.worker import Worker
+
+    with ctx.db.transaction() as session:  # make retried jobs due now
+        session.execute(update(OutboxJob).values(available_at=utcnow()))
+    Worker(ctx).run_once()
+
+
+def test_banners_for_external_validation_and_rejection(client: TestClient, ctx: AppContext) -> None:
+    from tests.helpers import free_port
+
+    ctx.settings.registration_hook_url = f"http://127.0.0.1:{free_port()}/event-registration"
+    rid = notify(client, ctx, "birth-full")
+    as_user(client, ctx, LOCAL_REGISTRAR)
+    review = client.get(f"/records/{rid}/review/register")
+    assert "external validation" in review.text
+    form = {**form_of(client, f"/records/{rid}"), "confirmed": "yes"}
+    sent = client.post(f"/records/{rid}/actions/register", data=form, follow_redirects=False)
+    assert sent.status_code == 303 and status_of(client, ctx, rid) == "WAITING_VALIDATION"
+    _run_worker(ctx)
+    page = client.get(f"/records/{rid}")
+    banner = page.text.split('data-testid="banner-external"')[1].split("</section>")[0]
+    assert "1 attempt" in banner and "ConnectError" in banner
+    other = notify(client, ctx, "birth-minimal")
+    token = user_token(ctx, REGISTRATION_AGENT)
+    rejected = client.post(f"/api/records/{other}/actions/reject", headers=bearer(token),
+                           json={"reason": "The mother's address is missing"})
+    assert rejected.status_code == 200, rejected.text
+    page = client.get(f"/records/{other}")
+    banner = page.text.split('data-testid="banner-rejected"')[1].split("</section>")[0]
+    assert "The mother&#39;s address is missing" in banner
