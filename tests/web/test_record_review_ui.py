@@ -285,3 +285,29 @@ def test_national_registrar_picks_an_office_or_all(live_server, wide) -> None:
     assert page.locator("tbody tr").count() == 1
 
 
+
+
+def test_duplicate_resolved_both_ways(live_server, wide) -> None:
+    page = wide
+    original = notify(live_server, "birth-full", ["Tendai", "Joy"])
+    copy = notify(live_server, "birth-full", ["Tendia", "Joy"])
+    third = notify(live_server, "birth-full", ["Tendai", "Joi"])
+    sign_in(page, live_server, LOCAL_REGISTRAR)
+    page.goto(f"{live_server.url}/records/{copy}")
+    assert "Potential duplicate" in page.inner_text("[data-testid=duplicates]")
+    no_sideways_scroll(page)
+    axe(page)
+    shot(page, "record-duplicate")
+    page.locator("[data-testid=action-duplicate-of]").first.click()
+    page.wait_for_selector("[role=status]")
+    assert status(page) == "ARCHIVED"
+    page.goto(f"{live_server.url}/records/{third}")
+    page.click("[data-testid=action-not-duplicate]")
+    page.wait_for_selector("[role=status]")
+    assert "resolved: not a duplicate" in page.inner_text("[data-testid=duplicates]")
+    page.click("[data-testid=action-register]")
+    page.click("[data-testid=confirm]")
+    page.wait_for_selector("[role=status]")
+    assert status(page) == "REGISTERED"
+    page.goto(f"{live_server.url}/records/{original}")
+    assert status(page) == "DECLARED"
