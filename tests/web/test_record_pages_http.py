@@ -216,3 +216,25 @@ def test_banners_for_external_validation_and_rejection(client: TestClient, ctx: 
     page = client.get(f"/records/{other}")
     banner = page.text.split('data-testid="banner-rejected"')[1].split("</section>")[0]
     assert "The mother&#39;s address is missing" in banner
+
+
+def test_the_api_shows_the_pending_correction(client: TestClient, ctx: AppContext) -> None:
+    rid = notify(client, ctx, "birth-full")
+    registrar = user_token(ctx, LOCAL_REGISTRAR)
+    assert client.post(f"/api/records/{rid}/actions/register",
+                       headers=bearer(registrar)).status_code == 200
+    assert client.get(f"/api/records/{rid}/correction",
+                      headers=bearer(registrar)).json() == {"correction": None}
+    as_user(client, ctx, LOCAL_REGISTRAR)
+    form = form_of(client, f"/records/{rid}/correction")
+    sent = client.post(f"/records/{rid}/correction",
+                       data={**form, "child.given": "Tendai Grace", "reason": "second name"},
+                       follow_redirects=False)
+    assert sent.status_code == 303
+    found = client.get(f"/api/records/{rid}/correction", headers=bearer(registrar)).json()
+    pending = found["correction"]
+    assert pending["reason"] == "second name" and pending["statusBefore"] == "REGISTERED"
+    assert "Grace" in str(pending["bundle"])
+    other = user_token(ctx, LOCAL_REGISTRAR_OTHER_OFFICE)
+    refused = client.get(f"/api/records/{rid}/correction", headers=bearer(other))
+    assert refused.status_code == 403
