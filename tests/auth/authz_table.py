@@ -135,6 +135,7 @@ ROUTES: dict[tuple[str, str], Access] = {
     ("PUT", "/api/records/{record_id}"): RECORD_STAFF,
     ("POST", "/api/records/{record_id}/actions/{action}"): RECORD_STAFF,
     ("GET", "/api/records/{record_id}/duplicates"): RECORD_STAFF,
+    ("GET", "/api/records/{record_id}/correction"): RECORD_STAFF,
     # Registration hook callbacks: the hook's record token or a national ID client, never staff
     # (tests/registration_hook/test_callback_authz.py checks the record token's record).
     ("POST", "/confirm/registration"): HOOK,
@@ -184,6 +185,10 @@ ROUTES: dict[tuple[str, str], Access] = {
     ("GET", "/search"): PUBLIC,
     ("GET", "/records/{record_id}"): PUBLIC,
     ("POST", "/records/{record_id}/actions/{action}"): PUBLIC,
+    ("GET", "/records/{record_id}/review/{action}"): PUBLIC,
+    ("GET", "/records/{record_id}/correction"): PUBLIC,
+    ("POST", "/records/{record_id}/correction"): PUBLIC,
+    ("GET", "/records/{record_id}/documents/{number}"): PUBLIC,
     ("GET", "/integrations"): PUBLIC,
     ("GET", "/performance"): PUBLIC,
     ("POST", "/integrations"): PUBLIC,
@@ -217,6 +222,7 @@ PATH_VALUES: dict[str, str] = {
     "version_id": "1",
     "queue": "ready-for-review",
     "action": "validate",
+    "number": "0",
 }
 
 
@@ -231,8 +237,10 @@ OTHER_OFFICE: dict[tuple[str, str], Access] = {
     ("PUT", "/api/records/{record_id}"): NATIONAL_RECORD_STAFF,
     ("POST", "/api/records/{record_id}/actions/{action}"): NATIONAL_RECORD_STAFF,
     ("GET", "/api/records/{record_id}/duplicates"): NATIONAL_RECORD_STAFF,
+    ("GET", "/api/records/{record_id}/correction"): NATIONAL_RECORD_STAFF,
     ("GET", "/records/{record_id}"): NATIONAL_RECORD_STAFF,
     ("POST", "/records/{record_id}/actions/{action}"): NATIONAL_RECORD_STAFF,
+    ("POST", "/records/{record_id}/correction"): NATIONAL_RECORD_STAFF,
     ("POST", "/confirm/registration"): HOOK,
     ("POST", "/graphql"): HOOK,
     # A notification whose regLastOffice is another office than the sender's.

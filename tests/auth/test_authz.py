@@ -169,7 +169,8 @@ def _call_on_other_office(client: TestClient, ctx, route: tuple[str, str], token
     method, path = route
     url = path.replace("{record_id}", declared).replace("{action}", "assign")
     headers, body, form = bearer(token), None, None
-    if path in ("/records/{record_id}", "/records/{record_id}/actions/{action}"):
+    if path in ("/records/{record_id}", "/records/{record_id}/actions/{action}",
+                "/records/{record_id}/correction"):
         headers = {"Cookie": f"crvshub_session={token}"}
         form = {"csrf": _csrf(ctx, token)}
     elif route == ("PUT", "/api/records/{record_id}"):

@@ -48,6 +48,8 @@ def test_the_record_page_explains_and_marks_a_duplicate(live_server, page) -> No
     assert any(f.startswith("Date of birth") and "identical" in f for f in fields)
     screenshot(page, "duplicate.png")
     page.click("[data-testid=action-register]")
+    assert "potential duplicate" in page.inner_text("[data-testid=review-duplicate]")
+    page.click("[data-testid=confirm]")
     assert "REC-409-004" in page.inner_text("[role=alert]")
     assert _status(page) == "DECLARED"
     page.click("[data-testid=action-duplicate-of]")
@@ -65,6 +67,7 @@ def test_not_a_duplicate_then_register(live_server, page) -> None:
     assert "resolved: not a duplicate" in page.inner_text("[data-testid=duplicates]")
     assert not page.locator("[data-testid=action-duplicate-of]").count()
     page.click("[data-testid=action-register]")
+    page.click("[data-testid=confirm]")
     page.wait_for_selector("[role=status]")
     assert _status(page) == "REGISTERED"
 

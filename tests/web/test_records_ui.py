@@ -26,12 +26,16 @@ def test_notification_validated_and_registered_in_the_browser(live_server, page)
     page.click(f"a[href='/records/{rid}']")
     assert _status(page) == "IN_PROGRESS"
     page.click("[data-testid=action-validate]")
+    page.check("[data-testid=incomplete-ok]")  # the minimal notification lacks mother facts
+    page.click("[data-testid=confirm]")
     page.wait_for_selector("[role=status]")
     assert _status(page) == "VALIDATED"
 
     sign_in(page, live_server, LOCAL_REGISTRAR)
     page.goto(f"{live_server.url}/records/{rid}")
     page.click("[data-testid=action-register]")
+    page.check("[data-testid=incomplete-ok]")
+    page.click("[data-testid=confirm]")
     page.wait_for_selector("[role=status]")
     assert _status(page) == "REGISTERED"
     number = page.inner_text("[data-testid=registration-number]")

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 from crvshub.notification import domain
-from crvshub.notification.validation import Entry, first_code
-from crvshub.notification.validation_rules import CheckedNotification, extension
+from crvshub.notification.validation import Entry, ParsedBundle, first_code
+from crvshub.notification.validation_rules import extension
 from crvshub.record.search_columns import name_parts
 
 JSON = dict[str, Any]
@@ -22,7 +22,26 @@ OBSERVATION_FACTS = {
 }
 
 
-def people(checked: CheckedNotification) -> dict[str, JSON]:
+class Declaration(Protocol):
+    """A declaration indexed by section: a checked notification or a stored record's bundle."""
+
+    @property
+    def parsed(self) -> ParsedBundle:
+        """Return the indexed bundle."""
+        ...
+
+    @property
+    def event(self) -> str:
+        """Return birth or death."""
+        ...
+
+    @property
+    def sections(self) -> dict[str, list[Entry]]:
+        """Return the entries of each Composition section, by section code."""
+        ...
+
+
+def people(checked: Declaration) -> dict[str, JSON]:
     """Return the Patient resource of each role (child, mother, ..., informant)."""
     found: dict[str, JSON] = {}
     for role, code in ROLE_SECTIONS.items():
@@ -37,7 +56,7 @@ def people(checked: CheckedNotification) -> dict[str, JSON]:
     return found
 
 
-def _patient(checked: CheckedNotification, entries: list[Entry]) -> JSON | None:
+def _patient(checked: Declaration, entries: list[Entry]) -> JSON | None:
     for entry in entries:
         if entry.type == "Patient":
             return entry.resource
@@ -50,7 +69,7 @@ def _patient(checked: CheckedNotification, entries: list[Entry]) -> JSON | None:
     return None
 
 
-def _informant_relation(checked: CheckedNotification) -> Entry | None:
+def _informant_relation(checked: Declaration) -> Entry | None:
     for entry in checked.sections.get("informant-details", []):
         if entry.type in ("RelatedPerson", "Patient"):
             return entry
@@ -65,7 +84,7 @@ def _phone(patient: JSON) -> str | None:
     return None
 
 
-def task_string(checked: CheckedNotification, url: str) -> str | None:
+def task_string(checked: Declaration, url: str) -> str | None:
     """Return the valueString of a Task extension, if any."""
     found = extension(checked.parsed.task.resource, url)
     value = found[1].get("valueString") if found else None
@@ -93,7 +112,7 @@ def _person_facts(role: str, patient: JSON) -> set[str]:
     return {f"{role}.{fact}" for fact, ok in present.items() if ok}
 
 
-def present_fields(checked: CheckedNotification) -> set[str]:
+def present_fields(checked: Declaration) -> set[str]:
     """Return the names of the declaration fields this notification fills."""
     fields: set[str] = set()
     for role, patient in people(checked).items():
@@ -117,7 +136,7 @@ def present_fields(checked: CheckedNotification) -> set[str]:
     return fields
 
 
-def missing_fields(checked: CheckedNotification, required: tuple[str, ...]) -> list[str]:
+def missing_fields(checked: Declaration, required: tuple[str, ...]) -> list[str]:
     """Return the required fields this notification leaves empty, in configured order."""
     present = present_fields(checked)
     return [name for name in required if name not in present]

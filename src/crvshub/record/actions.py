@@ -51,6 +51,26 @@ def read(session: Session, record_id: str, actor: Actor, action: Action) -> Reco
     return record
 
 
+def correction_request(session: Session, record_id: str, actor: Actor) -> dict[str, Any] | None:
+    """Return the pending correction of a record (who asked, why, the corrected bundle), or None."""
+    record = load(session, record_id)
+    check_access(record, actor)
+    if record.status != domain.Status.CORRECTION_REQUESTED:
+        return None
+    requested = repository.last_action(session, record.id, ["correction-requested"])
+    if requested is None:
+        return None
+    return {
+        "at": requested.at.isoformat(),
+        "by": requested.actor_name,
+        "role": requested.actor_role,
+        "reason": requested.reason,
+        "comment": requested.comment,
+        "bundle": (requested.data or {}).get("bundle"),
+        "statusBefore": requested.status_before,
+    }
+
+
 def new_registration_number(session: Session, settings: Settings, record: Record) -> str:
     """Return the registration number of the configured pattern, checked to be unused."""
     number = domain.registration_number(

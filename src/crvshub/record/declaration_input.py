@@ -18,6 +18,7 @@ ALLOWED_RESOURCES = frozenset(
         "Observation",
         "QuestionnaireResponse",
         "DocumentReference",
+        "Location",  # a home or other address as the place of the event (as notifications)
     }
 )
 EVENT_CODES = {"BIRTH": Event.BIRTH, "DEATH": Event.DEATH}

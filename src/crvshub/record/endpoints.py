@@ -193,6 +193,19 @@ def act(
     return _record_response(record)
 
 
+@router.get("/{record_id}/correction")
+def pending_correction(
+    record_id: str, session: SessionDep, principal: Staff, request: Request
+) -> Response:
+    """Return the pending correction request (who, when, why, the corrected bundle) or null.
+
+    Reading it is audited as a view of the record.
+    """
+    actor = actor_for(principal, _ip(request))
+    actions.read(session, record_id, actor, Action.VIEW)
+    return FastJSONResponse({"correction": actions.correction_request(session, record_id, actor)})
+
+
 @router.get("/{record_id}/duplicates")
 def record_duplicates(
     record_id: str, session: SessionDep, principal: Staff, request: Request

@@ -15,12 +15,17 @@ from crvshub.record.ports import ValidationState, external_validation
 from crvshub.record.service import Actor
 
 MAX_PAGE_SIZE = 100
+ALL_OFFICES = "all"  # national roles: the queues of every office at once
 
 
 def office_for(session: Session, actor: Actor, office: str | None) -> str | None:
     """Return the office whose queues the actor sees: their own, or any for national roles."""
     if office is None:
         return actor.office_id
+    if office == ALL_OFFICES:
+        if not actor.national:
+            raise OfficeNotAllowed()
+        return None
     row = location_service.office_by_ref(session, office)
     if row is None:
         raise UnknownWorkqueue(f"No CRVS office with id or statistical id {office!r}")

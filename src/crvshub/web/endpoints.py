@@ -25,6 +25,8 @@ from crvshub.web.security import (
 )
 
 router = APIRouter(include_in_schema=False, route_class=WebRoute)
+# Roles whose work is not on the home page land on their own page.
+LANDING = {"PERFORMANCE_MANAGER": "/performance", "LOCAL_SYSTEM_ADMIN": "/users"}
 
 
 def _sign_in_form(
@@ -48,6 +50,9 @@ def home(request: Request, session: SessionDep, ctx: ContextDep) -> Response:
     principal = session_principal(request, session, ctx)
     if principal is None:
         return _sign_in_form(request, ctx)
+    landing = LANDING.get(principal.role or "")
+    if landing is not None:
+        return RedirectResponse(landing, status_code=303)
     return templates.TemplateResponse(
         request,
         "home.html",

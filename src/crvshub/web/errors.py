@@ -12,3 +12,31 @@ class LoginFormExpired(AppError):
     status = 403
     issue_type = "forbidden"
     title = "This sign-in form has expired: reload the page and sign in again"
+
+
+class IncompleteNotConfirmed(AppError):
+    """Registering or validating a declaration that lacks required fields was not confirmed."""
+
+    code = "WEB-422-001"
+    status = 422
+    issue_type = "required"
+    title = ("This declaration lacks fields the country requires: tick the confirmation to go "
+             "ahead anyway, or send it for updates")
+
+
+class NoCorrection(AppError):
+    """A correction request changed nothing."""
+
+    code = "WEB-400-001"
+    status = 400
+    issue_type = "invalid"
+    title = "The correction changes nothing: change at least one field"
+
+
+class DocumentNotViewable(AppError):
+    """The supporting document asked for is not in the record or cannot be shown."""
+
+    code = "WEB-404-001"
+    status = 404
+    issue_type = "not-found"
+    title = "No viewable document at this position in the record"
