@@ -48,6 +48,26 @@ def list_users(session: Session) -> Sequence[User]:
     return session.scalars(select(User).order_by(User.username)).all()
 
 
+def users_of_office(session: Session, office_id: str | None) -> Sequence[User]:
+    """Return the staff users of one office (every user when None), by username."""
+    query = select(User).order_by(User.username)
+    if office_id is not None:
+        query = query.where(User.office_id == office_id)
+    return session.scalars(query).all()
+
+
+def audit_by_or_for(
+    session: Session, actor: str, target_id: str, limit: int
+) -> Sequence[AdminAudit]:
+    """Return management audit rows done by an actor or to a target, newest first."""
+    return session.scalars(
+        select(AdminAudit)
+        .where((AdminAudit.actor == actor) | (AdminAudit.target_id == target_id))
+        .order_by(AdminAudit.at.desc(), AdminAudit.id.desc())
+        .limit(limit)
+    ).all()
+
+
 def client_by_id(session: Session, row_id: str) -> Client | None:
     """Return a client by its internal id (the token subject)."""
     return session.get(Client, row_id)

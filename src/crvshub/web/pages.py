@@ -69,6 +69,8 @@ def nav_links(principal: Principal | None) -> list[tuple[str, str]]:
     links = [("/", "Home")]
     if any(s in principal.scopes for s in RECORD_SCOPES):
         links.append(("/workqueues", "Workqueues"))
+    if Scope.SYSADMIN.value in principal.scopes:
+        links.append(("/users", "Users"))
     if any(s in principal.scopes for s in ADMIN_SCOPES):
         links.append(("/integrations", "Integrations"))
     return links
