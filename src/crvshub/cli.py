@@ -403,8 +403,8 @@ def user_reset_password(username: str) -> None:
     with _user_session() as (session, ctx):
         issued = user_admin.reset_password(session, ctx, _cli_manager(), username)
         secret = issued.temporary_password
-    console.print(f"temporary password for {username}: {secret}", highlight=False)
-    console.print("They must set a new password when they next sign in.")
+    typer.echo(f"temporary password for {username}: {secret}")
+    typer.echo("They must set a new password when they next sign in.")
 
 
 @user_app.command("audit")
