@@ -310,11 +310,17 @@ def password_problem(new_password: str, confirmation: str | None, user: User,
 
 def set_own_password(session: Session, ctx: AppContext, user_id: str, new_password: str,
                      confirmation: str | None = None, old_password: str | None = None,
-                     ip: str | None = None) -> User:
-    """Let a user replace their (temporary) password; their identity was proven by the caller."""
+                     ip: str | None = None, only_if_required: bool = False) -> User:
+    """Let a user replace their (temporary) password; their identity was proven by the caller.
+
+    `only_if_required`: refuse unless a reset is pending (the web's set-password step, where
+    the temporary password was proven earlier, not in this request).
+    """
     user = repository.user_by_id(session, user_id)
     if user is None or user.status != "active":
         raise UserNotFound("No active staff user")
+    if only_if_required and not user.must_change_password:
+        raise UserNotFound("No new password is expected for this user: sign in")
     problem = password_problem(new_password, confirmation, user, old_password)
     if problem:
         raise WeakPassword(f"The new password is not acceptable: {problem}",

@@ -137,7 +137,8 @@ def set_password(
     try:
         with session.begin_nested():
             user = user_admin.set_own_password(session, ctx, user_id, new_password,
-                                               confirmation, ip=client_address(request))
+                                               confirmation, ip=client_address(request),
+                                               only_if_required=True)
     except AppError as exc:
         return _set_password_form(request, ctx, pending, exc)
     response = RedirectResponse("/", status_code=303)
