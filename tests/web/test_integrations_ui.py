@@ -160,8 +160,9 @@ def test_admin_manages_a_webhook_client_and_redelivers(live_server, sized, recei
     assert page.locator("[data-testid=client-secret]").count() == 0
     page.goto(base + f"/integrations/{client_id}")
     audit = "\n".join(page.locator("[data-testid=audit-line]").all_inner_texts())
-    for action in ("client.create", "client.update: webhook_permissions",
-                   "client.reveal-sha-secret"):
+    for action in ("Registered integration client",
+                   "Changed integration client: webhook_permissions",
+                   "Revealed the sha secret of integration client"):
         assert action in audit
 
     # Refreshing the secret asks first, names the client, and shows the new secret once.

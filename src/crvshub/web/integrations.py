@@ -17,6 +17,7 @@ from crvshub.auth import client_admin
 from crvshub.auth import service as auth_service
 from crvshub.auth.domain import WEBHOOK_SECTIONS, ClientType
 from crvshub.auth.errors import ClientNotFound, InvalidClientSettings
+from crvshub.auth.user_admin import ACTION_WORDS
 from crvshub.deps import ContextDep, SessionDep
 from crvshub.errors import AppError
 from crvshub.web import reveal
@@ -143,7 +144,8 @@ def _detail_page(request: Request, session: Session, page: Page, client_id: str,
     except AppError as exc:
         return error_page(request, page, exc)
     return render(request, "integration.html", page, error.status if error else 200,
-                  sections=WEBHOOK_SECTIONS, error=error, done=DONE.get(done or ""), **values)
+                  sections=WEBHOOK_SECTIONS, words=ACTION_WORDS, error=error,
+                  done=DONE.get(done or ""), **values)
 
 
 @router.get("/integrations/{client_id}")
