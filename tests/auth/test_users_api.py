@@ -99,6 +99,10 @@ def test_other_roles_get_403_and_local_admins_stay_in_their_office(
     local = user_token(ctx, LOCAL_ADMIN)
     listed = {u["username"] for u in client.get("/api/users", headers=bearer(local)).json()["users"]}
     assert LOCAL_REGISTRAR in listed and LOCAL_REGISTRAR_OTHER_OFFICE not in listed
+    found = client.get("/api/users?q=OLUSIN", headers=bearer(local)).json()
+    assert [u["username"] for u in found["users"]] == [LOCAL_REGISTRAR] and found["total"] == 1
+    paged = client.get("/api/users?count=2&skip=1", headers=bearer(local)).json()
+    assert len(paged["users"]) == 2 and paged["total"] == len(listed)
     other = client.get(f"/api/users/{LOCAL_REGISTRAR_OTHER_OFFICE}", headers=bearer(local))
     assert other.status_code == 403
     assert client.post(f"/api/users/{LOCAL_REGISTRAR_OTHER_OFFICE}/deactivate",

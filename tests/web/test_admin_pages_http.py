@@ -38,6 +38,9 @@ def test_admin_pages_refuse_other_roles_offices_and_forged_forms(client: TestCli
             assert client.get(path).status_code == 403, (username, path)
     _sign_in(client, LOCAL_ADMIN)
     assert client.get("/users").status_code == 200
+    found = client.get("/users?q=olusinde&page=abc")
+    assert found.status_code == 200 and "1 user matching" in found.text
+    assert LOCAL_REGISTRAR in found.text and FIELD_AGENT not in found.text
     assert client.get("/integrations").status_code == 403  # national admins only
     other = client.get("/users/g.lwendeza")
     assert other.status_code == 403 and "AUTH-403-002" in other.text

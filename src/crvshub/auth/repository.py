@@ -48,12 +48,29 @@ def list_users(session: Session) -> Sequence[User]:
     return session.scalars(select(User).order_by(User.username)).all()
 
 
-def users_of_office(session: Session, office_id: str | None) -> Sequence[User]:
-    """Return the staff users of one office (every user when None), by username."""
-    query = select(User).order_by(User.username)
+def users_of_office(
+    session: Session, office_id: str | None, *, text: str | None = None, limit: int = 50,
+    offset: int = 0,
+) -> tuple[int, Sequence[User]]:
+    """Return how many users of one office (every office when None) match and a page of them.
+
+    `text` matches the username, given names or family name (case-insensitive).
+    """
+    conditions = []
     if office_id is not None:
-        query = query.where(User.office_id == office_id)
-    return session.scalars(query).all()
+        conditions.append(User.office_id == office_id)
+    if text:
+        needle = text.lower()
+        conditions.append(
+            func.lower(User.username).contains(needle, autoescape=True)
+            | func.lower(User.given_names).contains(needle, autoescape=True)
+            | func.lower(User.family_name).contains(needle, autoescape=True)
+        )
+    total = session.scalar(select(func.count()).select_from(User).where(*conditions)) or 0
+    rows = session.scalars(
+        select(User).where(*conditions).order_by(User.username).limit(limit).offset(offset)
+    ).all()
+    return int(total), rows
 
 
 def audit_by_or_for(

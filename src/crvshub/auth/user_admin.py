@@ -125,10 +125,19 @@ def offices_for(session: Session, manager: Manager) -> list[tuple[str, str]]:
     return offices if manager.national else [o for o in offices if o[0] == manager.office_id]
 
 
-def list_users(session: Session, manager: Manager) -> list[User]:
-    """Return the users a manager may see: their office's, or everyone's (national)."""
-    return list(repository.users_of_office(session, None if manager.national else
-                                           manager.office_id))
+PAGE_MAX = 200
+
+
+def list_users(session: Session, manager: Manager, *, text: str | None = None,
+               count: int = 50, skip: int = 0) -> tuple[int, list[User]]:
+    """Return how many users a manager may see match, and one page of them by username.
+
+    A local administrator sees their office's users, a national one everyone's.
+    """
+    total, rows = repository.users_of_office(
+        session, None if manager.national else manager.office_id, text=(text or "").strip(),
+        limit=min(max(count, 1), PAGE_MAX), offset=max(skip, 0))
+    return total, list(rows)
 
 
 def get(session: Session, manager: Manager, user_id: str) -> User:

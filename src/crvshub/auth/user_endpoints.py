@@ -39,10 +39,17 @@ def _issued(issued: user_admin.NewPassword) -> dict[str, Any]:
 
 
 @router.get("", summary="List the staff users of your jurisdiction")
-def list_users(admin: Admin, request: Request, session: SessionDep) -> FastJSONResponse:
-    """List users: your office's (local admin) or everyone's (national admin)."""
-    users = user_admin.list_users(session, _manager(session, admin, request))
-    return FastJSONResponse({"users": [user_admin.user_view(u) for u in users]})
+def list_users(
+    admin: Admin, request: Request, session: SessionDep,
+    q: Annotated[str | None, Query(max_length=128, description="Part of a name")] = None,
+    count: Annotated[int, Query(ge=1, le=user_admin.PAGE_MAX)] = 50,
+    skip: Annotated[int, Query(ge=0)] = 0,
+) -> FastJSONResponse:
+    """List users by username: your office's (local admin) or everyone's (national admin)."""
+    total, users = user_admin.list_users(session, _manager(session, admin, request), text=q,
+                                         count=count, skip=skip)
+    return FastJSONResponse({"total": total,
+                             "users": [user_admin.user_view(u) for u in users]})
 
 
 @router.post("", status_code=201, summary="Create a staff user")

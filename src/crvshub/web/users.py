@@ -52,21 +52,29 @@ def _choices(session: Session, manager: user_admin.Manager) -> dict[str, Any]:
             "offices": offices, "office_names": dict(offices), "role_labels": ROLE_LABELS}
 
 
+PAGE_SIZE = 50
+
+
 def _list_page(request: Request, session: Session, page: Page, *,
                error: AppError | None = None, done: str | None = None,
-               form: dict[str, Any] | None = None) -> Response:
+               form: dict[str, Any] | None = None, q: str = "", number: int = 1) -> Response:
     manager = _manager(session, page)
-    users = [user_admin.user_view(u) for u in user_admin.list_users(session, manager)]
-    return render(request, "users.html", page, error.status if error else 200, users=users,
-                  error=error, done=DONE.get(done or ""), form=form or {},
-                  national=manager.national, **_choices(session, manager))
+    total, rows = user_admin.list_users(session, manager, text=q, count=PAGE_SIZE,
+                                        skip=(number - 1) * PAGE_SIZE)
+    pages = max(1, -(-total // PAGE_SIZE))
+    return render(request, "users.html", page, error.status if error else 200,
+                  users=[user_admin.user_view(u) for u in rows], total=total, q=q,
+                  number=number, pages=pages, error=error, done=DONE.get(done or ""),
+                  form=form or {}, national=manager.national, **_choices(session, manager))
 
 
 @router.get("/users")
-def users(request: Request, session: SessionDep, page: SysAdminPage, done: Done = None
-          ) -> Response:
+def users(request: Request, session: SessionDep, page: SysAdminPage, done: Done = None,
+          q: Annotated[str, Query(max_length=128)] = "",
+          number: Annotated[str, Query(alias="page", max_length=8)] = "1") -> Response:
     """List the users of the administrator's jurisdiction, with the form to create one."""
-    return _list_page(request, session, page, done=done)
+    wanted = int(number) if number.isdigit() and int(number) > 0 else 1
+    return _list_page(request, session, page, done=done, q=q, number=wanted)
 
 
 def _password_path(user_id: str) -> str:
