@@ -192,6 +192,7 @@ ROUTES: dict[tuple[str, str], Access] = {
     ("POST", "/integrations/{client_id}/quota"): PUBLIC,
     ("POST", "/integrations/{client_id}/deliveries/{subscription_id}/{delivery_id}/redeliver"):
         PUBLIC,
+    ("POST", "/integrations/{client_id}/subscriptions/{subscription_id}/enable"): PUBLIC,
     ("GET", "/set-password"): PUBLIC,
     ("POST", "/set-password"): PUBLIC,
     ("GET", "/users"): PUBLIC,

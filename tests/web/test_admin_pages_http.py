@@ -81,3 +81,43 @@ def test_set_password_step_is_needed_once_and_cannot_be_replayed(
     login = client.post("/api/auth/login", json={"username": FIELD_AGENT,
                                                  "password": NEW_PASSWORD})
     assert login.status_code == 200
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_a_disabled_subscription_is_enabled_from_its_clients_page(
+        client: TestClient, ctx: AppContext) -> None:
+    from sqlalchemy import update
+
+    from crvshub.webhook.models import Subscription
+    from tests.helpers import new_client
+    from tests.webhook.receiver import Receiver
+
+    receiver = Receiver().start()
+    try:
+        creds, token = new_client(ctx, "WEBHOOK", name="Disabled bus", webhook_permissions=[
+            {"event": "birth", "permissions": ["child-details"]}])
+        other, _ = new_client(ctx, "WEBHOOK", name="Other bus", webhook_permissions=[
+            {"event": "birth", "permissions": ["child-details"]}])
+        hub = {"callback": receiver.url, "mode": "subscribe", "topic": "BIRTH_REGISTERED",
+               "secret": creds.sha_secret}
+        assert client.post("/webhooks", json={"hub": hub},
+                           headers=bearer(token)).status_code == 202
+    finally:
+        receiver.stop()
+    sub_id = client.get("/webhooks", headers=bearer(token)).json()["entries"][0]["id"]
+    with ctx.db.transaction() as session:  # as the delivery engine does after many failures
+        session.execute(update(Subscription).where(Subscription.id == sub_id).values(
+            status="disabled", status_reason="disabled after 20 failed attempts"))
+    _sign_in(client, NATLSYSADMIN)
+    cid = creds.client.client_id
+    page = client.get(f"/integrations/{cid}")
+    assert "Enable the BIRTH_REGISTERED subscription again" in page.text
+    csrf = _csrf(client, f"/integrations/{cid}")
+    elsewhere = client.post(f"/integrations/{other.client.client_id}/subscriptions/{sub_id}/enable",
+                            data={"csrf": csrf})
+    assert elsewhere.status_code == 404
+    done = client.post(f"/integrations/{cid}/subscriptions/{sub_id}/enable", data={"csrf": csrf})
+    assert done.status_code == 200 and "enabled again" in done.text
+    admin = bearer(user_token(ctx, NATLSYSADMIN))
+    assert client.get(f"/api/webhooks/subscriptions/{sub_id}",
+                      headers=admin).json()["status"] == "active"

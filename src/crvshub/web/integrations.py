@@ -38,6 +38,7 @@ DONE = {
     "permissions": "The webhook permissions were saved.",
     "quota": "The daily quota was saved.",
     "redelivered": "The delivery was queued again: it is sent within seconds.",
+    "enabled": "The subscription was enabled again: its waiting deliveries resume.",
 }
 NO_PERMISSION = (
     "A webhook client must receive at least one section: tick the sections of each event "
@@ -318,13 +319,31 @@ def redeliver_integration_delivery(
     """Queue one webhook delivery of this client again now."""
 
     def work() -> None:
-        client = client_admin.get(session, client_id)
-        subs = webhook_operations.all_subscriptions(session, client_id=client.id, status=None)
-        if subscription_id not in {sub.id for sub, _ in subs}:
-            raise ClientNotFound("This subscription is not one of the client's")
+        _own_subscription(session, client_id, subscription_id)
         webhook_operations.redeliver(session, subscription_id, delivery_id, None)
 
     return _change(request, session, page, csrf, client_id, "redelivered", work)
+
+
+def _own_subscription(session: Session, client_id: str, subscription_id: str) -> None:
+    client = client_admin.get(session, client_id)
+    subs = webhook_operations.all_subscriptions(session, client_id=client.id, status=None)
+    if subscription_id not in {sub.id for sub, _ in subs}:
+        raise ClientNotFound("This subscription is not one of the client's")
+
+
+@router.post("/integrations/{client_id}/subscriptions/{subscription_id}/enable")
+def enable_integration_subscription(
+    client_id: ClientId, subscription_id: Annotated[str, Path(max_length=64)],
+    request: Request, session: SessionDep, page: AdminPage, csrf: Csrf = "",
+) -> Response:
+    """Enable again a subscription that was disabled after failing deliveries."""
+
+    def work() -> None:
+        _own_subscription(session, client_id, subscription_id)
+        webhook_operations.enable(session, subscription_id, None)
+
+    return _change(request, session, page, csrf, client_id, "enabled", work)
 
 
 @router.post("/integrations/{client_id}/delete")
