@@ -207,6 +207,8 @@ def test_search_client_quota_and_no_webhook_permissions(live_server, page) -> No
     shown = httpx.get(f"{base}/api/integrations/{client_id}",
                       headers=bearer(user_token(live_server.ctx, NATLSYSADMIN))).json()
     assert shown["daily_quota"] == 500
+    page.goto(base + "/integrations")
+    assert page.locator(f"[data-testid=client-{client_id}]").count() == 1
     screenshot(page, "integrations.png")
 
 
