@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 from crvshub import cli
 from crvshub.auth import crypto
 from crvshub.auth.clients import create_client
+from crvshub.certificate import service as certificate_service
 from crvshub.context import AppContext
 from crvshub.db import utcnow
 from crvshub.outbox.worker import Worker
@@ -75,10 +76,13 @@ def test_api_worker_and_cli_wire_the_same(app: FastAPI, monkeypatch: pytest.Monk
     assert cli_ctx.settings.database_url == api_ctx.settings.database_url
     assert wired[0] == wired[1] == wired[2]
     assert wired[0] == {
-        "listeners": [_name(fanout.fan_out)],
-        "handlers": {"registration-hook": "crvshub.registration_hook.worker.call_hook"},
+        "listeners": [_name(fanout.fan_out), _name(certificate_service.supersede_on_correction),
+                      "crvshub.dci.service.notify_subscribers"],
+        "handlers": {"registration-hook": "crvshub.registration_hook.worker.call_hook",
+                     "dci-callback": "crvshub.dci.worker.send"},
         "pollers": [_name(DeliveryEngine)],
-        "capabilities": ["Location"],
+        "capabilities": ["Composition", "Encounter", "Location", "Observation", "Patient",
+                         "Practitioner", "RelatedPerson", "Task"],
     }
 
 

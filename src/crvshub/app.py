@@ -32,9 +32,16 @@ from crvshub.net import ProxyHeadersMiddleware
 from crvshub.observability import ObservabilityMiddleware, configure_logging
 from crvshub.outbox.worker import Worker
 from crvshub.settings import Settings, get_settings
-from crvshub.web.pages import PageExit, page_exit_response
+from crvshub.web.pages import PageExit, error_page, page_exit_response, wants_page
 
 log = structlog.get_logger("crvshub")
+
+
+def _respond(request: Request, error: AppError) -> Response:
+    """Answer an error as a page to a browser on the staff UI, else as an OperationOutcome."""
+    if wants_page(request):
+        return error_page(request, None, error)
+    return error_response(request, error)
 
 
 def _request_id(request: Request) -> str:
@@ -43,7 +50,7 @@ def _request_id(request: Request) -> str:
 
 async def _app_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, AppError)
-    return error_response(request, exc)
+    return _respond(request, exc)
 
 
 async def _validation_error(request: Request, exc: Exception) -> Response:
@@ -62,7 +69,7 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
             issues.append(
                 Issue(InvalidParameter.code, f"{where}: {err.get('msg')}", where, "value")
             )
-    return error_response(request, InvalidParameter(issues=issues))
+    return _respond(request, InvalidParameter(issues=issues))
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
@@ -75,14 +82,14 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     else:
         error = InvalidParameter(str(exc.detail))
         error.status = exc.status_code  # type: ignore[misc]
-    return error_response(request, error)
+    return _respond(request, error)
 
 
 async def _data_error(request: Request, exc: Exception) -> Response:
     # The database refused a value the request supplied (NUL in text, number out of range):
     # a client error, and the transaction has already been rolled back.
     log.warning("database_refused_value", path=request.url.path, error=type(exc).__name__)
-    return error_response(request, UnstorableValue(
+    return _respond(request, UnstorableValue(
         "The request contains a value the database cannot store (for example a NUL "
         "character or a number out of range): remove it and retry"))
 
@@ -92,7 +99,7 @@ async def _database_unavailable(request: Request, exc: Exception) -> Response:
     # caller can safely retry (notifications are idempotent).
     log.error("database_unavailable", path=request.url.path, error=type(exc).__name__,
               detail=str(exc).splitlines()[0] if str(exc) else "")
-    return error_response(request, DatabaseUnavailable(
+    return _respond(request, DatabaseUnavailable(
         "The database is unavailable for a moment; nothing was saved. Retry shortly",
         headers={"Retry-After": "5"}))
 
@@ -100,7 +107,7 @@ async def _database_unavailable(request: Request, exc: Exception) -> Response:
 async def _unexpected(request: Request, exc: Exception) -> Response:
     rid = _request_id(request)
     log.error("unhandled_exception", path=request.url.path, exc_info=exc)
-    return error_response(request, InternalError(f"Internal error; correlation id {rid}"))
+    return _respond(request, InternalError(f"Internal error; correlation id {rid}"))
 
 
 def create_app(settings: Settings | None = None, *, start_worker: bool | None = None) -> FastAPI:

@@ -470,6 +470,7 @@ def keys_reencrypt(
 
     from crvshub.auth import crypto
     from crvshub.auth import rekey as auth_rekey
+    from crvshub.certificate import rekey as certificate_rekey
     from crvshub.composition import build_context
     from crvshub.settings import key_from_value, master_derived_key
     from crvshub.webhook import rekey as webhook_rekey
@@ -484,6 +485,7 @@ def keys_reencrypt(
             rewrap = partial(_rewrap, old, settings.derived_key("encryption"))
             changed = auth_rekey.reencrypt_secrets(session, rewrap)
             changed += webhook_rekey.reencrypt_secrets(session, rewrap)
+            changed += certificate_rekey.reencrypt_secrets(session, rewrap)
     except crypto.UnknownKey:
         fail("a stored secret was encrypted with neither the current nor the previous key; "
              "nothing was changed")
@@ -538,13 +540,41 @@ def cli_context() -> Iterator[AppContext]:
         ctx.db.dispose()
 
 
+@app.command("verify-certificate")
+def verify_certificate(
+    code: Annotated[str, typer.Argument(
+        help="The QR code's text (URL or payload), a file holding it, or a certificate PDF")],
+    jwks: Annotated[str | None, typer.Option(
+        help="JWKS file or URL (default: this server's /.well-known/jwks.json)")] = None,
+) -> None:
+    """Verify a certificate's signature offline with the published keys; exit 1 if invalid."""
+    import httpx
+
+    from crvshub.certificate import offline
+
+    try:
+        text = offline.code_from(code)
+        source = jwks or f"{settings_or_fail().base_url}/.well-known/jwks.json"
+        result = offline.verify(text, offline.load_jwks(source))
+    except offline.OfflineError as exc:
+        fail(str(exc))
+    except (httpx.HTTPError, ValueError) as exc:
+        fail(f"cannot read the published keys: {exc}")
+    typer.echo(json.dumps({"valid": result.valid, "reason": result.reason, "kid": result.kid,
+                           "certificate": result.facts}, indent=2, ensure_ascii=False))
+    if not result.valid:
+        raise typer.Exit(1)
+
+
 def register_feature_commands() -> None:
     """Attach the command groups of feature packages."""
     from crvshub.auth.cli import cli as client_cli
+    from crvshub.dci.cli import cli as dci_cli
     from crvshub.registration_hook.nid_sim import cli as nid_sim_cli
     from crvshub.synthetic.cli import register
 
     app.add_typer(client_cli, name="client")
+    app.add_typer(dci_cli, name="dci")
     app.command("nid-sim")(nid_sim_cli)
     register(app)
 

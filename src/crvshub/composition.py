@@ -15,10 +15,19 @@ from crvshub import ops
 from crvshub.auth import endpoints as auth_endpoints
 from crvshub.auth.cutoff import ActiveCache, CredentialCache
 from crvshub.auth.keys import KeyRing
-from crvshub.auth.ratelimit import AuthLimits
+from crvshub.auth.ratelimit import AuthLimits, TokenBucket
 from crvshub.auth.throttle import Policy, Throttle
+from crvshub.certificate import endpoints as certificate_endpoints
+from crvshub.certificate import service as certificate_service
+from crvshub.certificate.cache import VerifyCache
+from crvshub.certificate.keys import CertificateKeys
 from crvshub.context import AppContext, Wiring
 from crvshub.db import Database
+from crvshub.dci import endpoints as dci_endpoints
+from crvshub.dci import service as dci_service
+from crvshub.dci import worker as dci_worker
+from crvshub.fhir_records import endpoints as fhir_records_endpoints
+from crvshub.fhir_records.fhir_capability import RECORD_RESOURCES
 from crvshub.graphql import endpoints as graphql_endpoints
 from crvshub.location import endpoints as location_endpoints
 from crvshub.location.cache import LocationCache
@@ -32,6 +41,7 @@ from crvshub.registration_hook import service as registration_hook_service
 from crvshub.registration_hook import worker as registration_hook_worker
 from crvshub.search.service import VocabularyCache
 from crvshub.settings import Settings
+from crvshub.web import certificates as web_certificates
 from crvshub.web import endpoints as web_endpoints
 from crvshub.web import integrations as web_integrations
 from crvshub.web import records as web_records
@@ -46,14 +56,18 @@ def wiring() -> Wiring:
     """Name every domain-event listener, outbox job handler, worker poller and FHIR resource."""
     return Wiring(
         # In the emitting transaction: every event becomes a delivery per matching subscription.
-        listeners=EventListeners((fanout.fan_out,)),
+        # A correction supersedes the record's earlier certificates; DCI subscriptions get a
+        # notify queued per matching subscription.
+        listeners=EventListeners((fanout.fan_out, certificate_service.supersede_on_correction,
+                                  dci_service.notify_subscribers)),
         handlers=MappingProxyType({
             registration_hook_service.JOB_KIND: registration_hook_worker.call_hook,
+            dci_service.JOB_KIND: dci_worker.send,
         }),
         # Drained by the worker loop beside the outbox jobs.
         pollers=(DeliveryEngine,),
         # What /fhir/metadata declares.
-        capabilities=(LOCATION,),
+        capabilities=(LOCATION, *RECORD_RESOURCES),
         # The record workflow's port to the registration hook (record never imports it).
         external_validation=registration_hook_service.EXTERNAL_VALIDATION,
     )
@@ -65,15 +79,19 @@ def routers() -> tuple[APIRouter, ...]:
         ops.router,
         auth_endpoints.router,
         location_endpoints.router,
+        fhir_records_endpoints.router,
         notification_endpoints.router,
         record_endpoints.router,
         webhook_endpoints.router,
         registration_hook_endpoints.router,
         graphql_endpoints.router,
+        certificate_endpoints.router,
+        dci_endpoints.router,
         web_endpoints.router,
         web_records.router,
         web_integrations.router,
         web_users.router,
+        web_certificates.router,
     )
 
 
@@ -101,4 +119,7 @@ def build_context(settings: Settings) -> AppContext:
         vocabulary=VocabularyCache(),
         webhook_verify_slots=VerifySlots(),
         wakeup=wakeup,
+        certificate_keys=CertificateKeys(settings.derived_key("encryption")),
+        verify_limit=TokenBucket(settings.verify_rate_per_second, settings.verify_rate_burst),
+        verify_cache=VerifyCache(),
     )

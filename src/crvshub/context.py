@@ -19,8 +19,10 @@ from crvshub.settings import Settings
 
 if TYPE_CHECKING:
     from crvshub.auth.cutoff import ActiveCache, CredentialCache
-    from crvshub.auth.ratelimit import AuthLimits
+    from crvshub.auth.ratelimit import AuthLimits, TokenBucket
     from crvshub.auth.throttle import Throttle
+    from crvshub.certificate.cache import VerifyCache
+    from crvshub.certificate.keys import CertificateKeys
     from crvshub.fhir.capability import ResourceCapability
     from crvshub.location.cache import LocationCache
     from crvshub.outbox.service import EventListeners
@@ -58,6 +60,9 @@ class AppContext:
     vocabulary: VocabularyCache
     webhook_verify_slots: VerifySlots
     wakeup: Wakeup
+    certificate_keys: CertificateKeys
+    verify_limit: TokenBucket
+    verify_cache: VerifyCache
 
 
 def get_context(request: Request) -> AppContext:

@@ -1,7 +1,9 @@
 """Import every table so that the metadata is complete (for Alembic and the model check)."""
 
 from crvshub.auth import models as auth_models
+from crvshub.certificate import models as certificate_models
 from crvshub.db import Base
+from crvshub.dci import models as dci_models
 from crvshub.location import models as location_models
 from crvshub.notification import models as notification_models
 from crvshub.outbox import models as outbox_models
@@ -13,6 +15,8 @@ from crvshub.webhook import models as webhook_models
 __all__ = [
     "Base",
     "auth_models",
+    "certificate_models",
+    "dci_models",
     "location_models",
     "notification_models",
     "outbox_models",

@@ -75,6 +75,9 @@ class Settings(BaseSettings):
     token_rate_burst: int = Field(default=30, ge=1)
     api_rate_per_second: float = Field(default=50.0, gt=0)
     api_rate_burst: int = Field(default=200, ge=1)
+    # Public certificate verification (/verify, /api/verify), per caller address and process.
+    verify_rate_per_second: float = Field(default=20.0, gt=0)
+    verify_rate_burst: int = Field(default=60, ge=1)
     # Failed logins and token requests, counted in the database per (username or client_id,
     # address) pair: free failures, then delays doubling from 1 s up to the cap.
     auth_free_failures: int = Field(default=5, ge=1)

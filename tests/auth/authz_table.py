@@ -71,6 +71,7 @@ NATLSYSADMIN = roles("NATIONAL_SYSTEM_ADMIN")
 RECORD_STAFF = roles("FIELD_AGENT", "REGISTRATION_AGENT", "LOCAL_REGISTRAR", "NATIONAL_REGISTRAR")
 SUBSCRIBERS = clients("WEBHOOK", "NATIONAL_ID")
 SYSADMINS = roles("LOCAL_SYSTEM_ADMIN", "NATIONAL_SYSTEM_ADMIN")
+FHIR_READERS = RECORD_STAFF | clients(*CLIENT_TYPES) | record_tokens(*RECORD_TOKENS)
 
 ROUTES: dict[tuple[str, str], Access] = {
     # Operations and API documentation.
@@ -205,6 +206,13 @@ ROUTES: dict[tuple[str, str], Access] = {
     ("GET", "/users/{user_id}/password"): PUBLIC,
     ("POST", "/users/{user_id}/password/done"): PUBLIC,
     ("GET", "/users/{user_id}/{step}"): PUBLIC,
+    # FHIR reads of records: which records each caller sees is tests/fhir_records/test_access_table.
+    ("GET", "/fhir/Composition/{composition_id}/$document"): FHIR_READERS,
+    **{("GET", f"/fhir/{kind}{tail}"): FHIR_READERS
+       for kind in ("Composition", "Task", "Patient", "RelatedPerson", "Encounter",
+                    "Observation", "Practitioner")
+       for tail in ("", "/{resource_id}", "/{resource_id}/_history",
+                    "/{resource_id}/_history/{version_id}")},
 }
 
 # Bodies sent with a route when it needs one to reach its authorisation check.

@@ -206,12 +206,11 @@ def test_paging_is_stable_when_locations_are_added(client, ctx) -> None:
     assert len(seen) == len(set(seen)) >= 324
 
 
-def test_capability_statement_lists_location_only(client) -> None:
+def test_capability_statement_lists_location(client) -> None:
     body = client.get("/fhir/metadata").json()
     assert body["resourceType"] == "CapabilityStatement" and body["fhirVersion"] == "4.0.1"
     resources = body["rest"][0]["resource"]
-    assert [r["type"] for r in resources] == ["Location"]
-    location = resources[0]
+    location = next(r for r in resources if r["type"] == "Location")
     assert {i["code"] for i in location["interaction"]} == {
         "read", "vread", "update", "history-instance", "create", "search-type"}
     names = {p["name"] for p in location["searchParam"]}

@@ -45,7 +45,7 @@ def test_documented_examples_are_saved(
     saved = response.json()
     composition, task = saved["entry"][0]["resource"], saved["entry"][1]["resource"]
     record_id = composition["id"]
-    assert response.headers["location"] == f"/api/records/{record_id}"
+    assert response.headers["location"] == f"/fhir/Composition/{record_id}"
     tracking = next(i["value"] for i in task["identifier"]
                     if i["system"] == f"http://opencrvs.org/specs/id/{event}-tracking-id")
     assert TRACKING.match(tracking) and tracking[0] == event[0].upper()

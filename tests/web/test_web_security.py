@@ -8,6 +8,7 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 
 from crvshub.context import AppContext
+from crvshub.errors import InvalidParameter
 from tests.helpers import FIELD_AGENT, LOCAL_REGISTRAR, bearer, user_token
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "src" / "crvshub" / "web" / "templates"
@@ -93,3 +94,23 @@ def test_templates_have_no_inline_script_or_style() -> None:
         assert "<style" not in text and " style=" not in text, template.name
         assert not re.search(r"<script(?![^>]*\bsrc=)", text), template.name
         assert not re.search(r"\son[a-z]+\s*=", text), template.name
+
+
+def test_a_browser_gets_error_pages_and_an_api_client_gets_json(client) -> None:
+    html = {"accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
+    missing = client.get("/no-such-page", headers=html)
+    assert missing.status_code == 404
+    assert missing.headers["content-type"].startswith("text/html")
+    assert "GEN-404-001" in missing.text and "<h1>" in missing.text
+    token = _login_form(client)
+    signed_in = client.post("/login", data={"username": LOCAL_REGISTRAR, "password": "test",
+                                            "csrf": token}, follow_redirects=False)
+    assert signed_in.status_code == 303
+    bad = client.get("/workqueues/ready-for-review?page=abc", headers=html)
+    assert bad.status_code == 400 and bad.headers["content-type"].startswith("text/html")
+    assert InvalidParameter.code in bad.text
+    for path in ("/no-such-page", "/api/records/nothing"):
+        answer = client.get(path, headers={"accept": "application/json"})
+        assert answer.headers["content-type"].startswith("application/"), path
+    fhir = client.get("/fhir/Nothing/1", headers=html)
+    assert fhir.headers["content-type"].startswith("application/"), "APIs answer JSON always"

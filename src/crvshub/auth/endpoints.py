@@ -61,6 +61,7 @@ def public_key_pem(session: SessionDep, ctx: ContextDep) -> PlainTextResponse:
 
 @router.get("/.well-known/jwks.json", summary="JSON Web Key Set of every published key")
 def jwks(session: SessionDep, ctx: ContextDep) -> FastJSONResponse:
-    """Return the JWKS with the active key and keys retired during rotation."""
+    """Return the JWKS: token keys (active and retired) and the certificate keys (ES256)."""
     document = service.published_keys(session, ctx.keys).jwks()
+    document["keys"] = [*document["keys"], *ctx.certificate_keys.jwks(session)]
     return FastJSONResponse(document, headers={"Cache-Control": "max-age=60"})

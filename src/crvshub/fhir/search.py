@@ -90,6 +90,24 @@ def date_predicate(value: str, parameter: str) -> Callable[[datetime], bool]:
     return tests[prefix]
 
 
+def date_bounds(value: str, parameter: str) -> list[tuple[str, datetime]]:
+    """Return a date parameter as bounds: [(">=", start)], [("<", end)] or both."""
+    prefix = value[:2] if value[:2] in DATE_PREFIXES else "eq"
+    try:
+        start, end = _interval(value[2:] if value[:2] in DATE_PREFIXES else value, parameter)
+    except ValueError:
+        raise InvalidParameter(
+            f"{parameter}: {value!r} is not a valid date", expression=parameter
+        ) from None
+    return {
+        "eq": [(">=", start), ("<", end)],
+        "gt": [(">=", end)],
+        "lt": [("<", start)],
+        "ge": [(">=", start)],
+        "le": [("<", end)],
+    }[prefix]
+
+
 def parse_count(value: str | None, default: int, maximum: int, parameter: str = "_count") -> int:
     """Return a page size from `_count` (0 allowed), capped at `maximum`."""
     if value is None:

@@ -69,7 +69,8 @@ async def post_notification(
         if exc.status == UNPROCESSABLE and opencrvs_strict(principal, ctx.settings):
             raise with_status(exc, 400) from None
         raise
-    headers = {"Location": f"/api/records/{result.record_id}"}
+    # The hospital reads the record back (status, registration number) through FHIR.
+    headers = {"Location": f"/fhir/Composition/{result.record_id}"}
     if result.replayed:
         headers["Idempotent-Replayed"] = "true"
     return FHIRResponse(result.bundle, status_code=200, headers=headers)

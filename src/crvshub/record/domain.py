@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import secrets
 import string
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime
 from enum import StrEnum
 
 
@@ -316,3 +317,27 @@ PARENT_SECTIONS = ("mother-details", "father-details")
 def registration_identifier_type(event: Event) -> str:
     """Return the Patient identifier type of the registration number (BRN or DRN)."""
     return f"{event.value.upper()}_REGISTRATION_NUMBER"
+
+
+@dataclass(frozen=True)
+class ReadScope:
+    """Which records a reader may see; every field set narrows it (None: no limit).
+
+    Built by the FHIR read policy (`fhir_records.access`), turned into SQL by the repository.
+    """
+
+    nothing: bool = False
+    record_ids: frozenset[str] | None = None
+    source_client_id: str | None = None
+    statuses: frozenset[str] | None = None
+    office_ids: frozenset[str] | None = None
+    retrieved_by: str | None = None  # records this actor was given by a search
+
+
+@dataclass(frozen=True)
+class RecordFilter:
+    """Record-level conditions of a FHIR search (the resource level is checked after)."""
+
+    record_ids: frozenset[str] | None = None
+    statuses: frozenset[str] | None = None
+    updated: tuple[tuple[str, datetime], ...] = ()  # (">=" | "<", instant), all must hold

@@ -6,6 +6,7 @@ import copy
 from datetime import datetime
 from typing import Any
 
+from crvshub.fhir.ids import entry_id
 from crvshub.record.domain import (
     IDENTIFIER_TYPE_SYSTEM,
     REG_STATUS_SYSTEM,
@@ -22,6 +23,12 @@ CONTACT_PHONE_EXT = "http://opencrvs.org/specs/extension/contact-person-phone-nu
 def resources(bundle: dict[str, Any]) -> list[Resource]:
     """Return the resources of a bundle, in entry order."""
     return [e["resource"] for e in bundle.get("entry", []) if isinstance(e.get("resource"), dict)]
+
+
+def resource_ids(record_id: str, bundle: dict[str, Any]) -> set[str]:
+    """Return the ids a bundle's resources are served under by the FHIR read API."""
+    return {entry_id(record_id, e) for e in bundle.get("entry", [])
+            if isinstance(e.get("resource"), dict)}
 
 
 def composition(bundle: dict[str, Any]) -> Resource:

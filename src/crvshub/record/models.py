@@ -45,7 +45,11 @@ class Record(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     registered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    __table_args__ = (Index("ix_records_office_status", "office_id", "status"),)
+    __table_args__ = (
+        Index("ix_records_office_status", "office_id", "status"),
+        # A hospital's FHIR reads: its own records, in order of last change (fhir_records).
+        Index("ix_records_source_client_updated", "source_client_id", "updated_at", "id"),
+    )
 
 
 class RecordAction(Base):
@@ -101,3 +105,23 @@ class RecordDuplicate(Base):
     found_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # None while unresolved, then "not-duplicate" or "duplicate".
     resolution: Mapped[str | None] = mapped_column(String(16))
+
+
+class RecordVersion(Base):
+    """A former version of a record's bundle, kept when a change replaces it (FHIR vread).
+
+    The current version is the `records` row itself; a version is copied here only when a
+    change writes the next one, so creating a record costs nothing more.
+    """
+
+    __tablename__ = "record_versions"
+
+    record_id: Mapped[str] = mapped_column(
+        ForeignKey("records.id", ondelete="CASCADE"), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    status: Mapped[str] = mapped_column(String(32))
+    bundle: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    # When this version was written (the record's updated_at while it was current).
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # When the next version replaced it.
+    replaced_at: Mapped[datetime] = mapped_column(UTCDateTime)

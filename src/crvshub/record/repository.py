@@ -6,14 +6,21 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, date, datetime, time
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, func, insert, or_, select, text, update
+from sqlalchemy import ColumnElement, Select, and_, exists, func, insert, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Subquery
 
 from crvshub.db import insert_now, insert_rows, insert_unless_taken
-from crvshub.record.models import Record, RecordAction, RecordDuplicate, SearchQuotaUse
+from crvshub.record.domain import ReadScope, RecordFilter
+from crvshub.record.models import (
+    Record,
+    RecordAction,
+    RecordDuplicate,
+    RecordVersion,
+    SearchQuotaUse,
+)
 
 if TYPE_CHECKING:
     from crvshub.record.search import DateRange, RecordQuery, Scope
@@ -241,20 +248,21 @@ def matching(session: Session, conditions: Sequence[ColumnElement[bool]],
     return list(session.scalars(query))
 
 
-def use_search_quota(session: Session, client_id: str, day: date, quota: int) -> int | None:
-    """Count one search of a client on a day unless it reached its quota; return the count.
+def use_search_quota(session: Session, client_id: str, day: date, quota: int,
+                     uses: int = 1) -> int | None:
+    """Count `uses` searches of a client on a day unless that passes its quota; return the count.
 
     One `INSERT ... ON CONFLICT DO UPDATE ... WHERE used < quota RETURNING used`: the row
     lock makes concurrent searches of several processes count one by one, and a search
     refused for the quota is not counted (None).
     """
-    if quota <= 0:
+    if quota <= 0 or uses > quota:
         return None
     builder = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     use = SearchQuotaUse
-    statement = builder(use).values(client_id=client_id, day=day, used=1).on_conflict_do_update(
-        index_elements=[use.client_id, use.day], set_={"used": use.used + 1},
-        where=use.used < quota,
+    statement = builder(use).values(client_id=client_id, day=day, used=uses).on_conflict_do_update(
+        index_elements=[use.client_id, use.day], set_={"used": use.used + uses},
+        where=use.used + uses <= quota,
     ).returning(use.used)
     used = session.connection().execute(statement).scalar()
     return int(used) if used is not None else None
@@ -411,7 +419,97 @@ def by_ids(session: Session, record_ids: Sequence[str]) -> dict[str, Record]:
     return {r.id: r for r in session.scalars(select(Record).where(Record.id.in_(record_ids)))}
 
 
+def by_registration_numbers(session: Session, numbers: Sequence[str],
+                            statuses: Sequence[str]) -> dict[str, Record]:
+    """Return the records of some registration numbers in some statuses (500 per statement)."""
+    found: dict[str, Record] = {}
+    unique = sorted(set(numbers))
+    for start in range(0, len(unique), 500):
+        chunk = unique[start:start + 500]
+        for record in session.scalars(select(Record).where(
+                Record.registration_number.in_(chunk), Record.status.in_(statuses))):
+            found[str(record.registration_number)] = record
+    return found
+
+
 def analyze(session: Session) -> None:
     """Refresh the planner statistics of the record tables (after a bulk load)."""
     for table in ("records", "record_actions"):
         session.execute(text(f"ANALYZE {table}"))
+
+
+def add_version(session: Session, record: Record, replaced_at: datetime) -> None:
+    """Keep the record's current bundle as a former version (before a change replaces it)."""
+    session.connection().execute(insert(RecordVersion), [{
+        "record_id": record.id, "version": record.version, "status": record.status,
+        "bundle": record.bundle, "updated_at": record.updated_at, "replaced_at": replaced_at}])
+
+
+def former_versions(session: Session, record_id: str, below: int | None,
+                    limit: int) -> list[RecordVersion]:
+    """Return former versions of a record, newest first, below a version number."""
+    query = select(RecordVersion).where(RecordVersion.record_id == record_id)
+    if below is not None:
+        query = query.where(RecordVersion.version < below)
+    return list(session.scalars(query.order_by(RecordVersion.version.desc()).limit(limit)))
+
+
+def former_version(session: Session, record_id: str, version: int) -> RecordVersion | None:
+    """Return one former version of a record."""
+    return session.get(RecordVersion, (record_id, version))
+
+
+def was_retrieved_by(session: Session, record_id: str, actor_id: str) -> bool:
+    """Tell whether a search gave this record to this actor (a `retrieved` audit entry)."""
+    query = select(RecordAction.id).where(
+        RecordAction.record_id == record_id, RecordAction.action == "retrieved",
+        RecordAction.actor_id == actor_id).limit(1)
+    return session.scalar(query) is not None
+
+
+def _read_scope(scope: ReadScope) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    if scope.record_ids is not None:
+        conditions.append(Record.id.in_(sorted(scope.record_ids)))
+    if scope.source_client_id is not None:
+        conditions.append(Record.source_client_id == scope.source_client_id)
+    if scope.statuses is not None:
+        conditions.append(Record.status.in_(sorted(scope.statuses)))
+    if scope.office_ids is not None:
+        conditions.append(Record.office_id.in_(sorted(scope.office_ids)))
+    if scope.retrieved_by is not None:
+        conditions.append(exists(select(RecordAction.id).where(
+            RecordAction.record_id == Record.id, RecordAction.action == "retrieved",
+            RecordAction.actor_id == scope.retrieved_by)))
+    return conditions
+
+
+def ids_with_identifier(session: Session, values: Sequence[str],
+                        holders: Sequence[Select[str]]) -> set[str]:
+    """Return ids of records whose tracking ID, registration number or an indexed identifier
+    (`holders`: record-id queries of the search index) is one of these values."""
+    found = set(session.scalars(select(Record.id).where(or_(
+        Record.tracking_id.in_(list(values)), Record.registration_number.in_(list(values))))))
+    for holder in holders:
+        found.update(session.scalars(holder))
+    return found
+
+
+def readable_page(session: Session, scope: ReadScope, wanted: RecordFilter,
+                  after: tuple[datetime, str] | None, limit: int) -> list[Record]:
+    """Return records a reader may see that meet a filter, by (updated_at, id), from `after`
+    (inclusive: the caller skips what it already gave)."""
+    conditions = _read_scope(scope)
+    if wanted.record_ids is not None:
+        conditions.append(Record.id.in_(sorted(wanted.record_ids)))
+    if wanted.statuses is not None:
+        conditions.append(Record.status.in_(sorted(wanted.statuses)))
+    for op, moment in wanted.updated:
+        conditions.append(Record.updated_at >= moment if op == ">=" else
+                          Record.updated_at < moment)
+    if after is not None:
+        conditions.append(or_(Record.updated_at > after[0],
+                              and_(Record.updated_at == after[0], Record.id >= after[1])))
+    query = (select(Record).where(*conditions)
+             .order_by(Record.updated_at, Record.id).limit(limit))
+    return list(session.scalars(query))

@@ -20,6 +20,7 @@ from crvshub.record.models import Record
 from crvshub.search import service as search
 from crvshub.search.service import NameQuery, VocabularyCache
 
+SUBJECT_ROLES = ("child", "deceased")
 RANK_WINDOW = 1000  # candidates ranked by name similarity when results are ranked
 SORT_KEYS = {
     "dateOfDeclaration": "created_at", "createdAt": "created_at",
@@ -64,6 +65,7 @@ class RecordQuery:
     registration_number: str | None = None
     record_id: str | None = None
     national_id: str | None = None
+    subject_identifier: str | None = None  # the child's or deceased's own identifier
     contact_number: str | None = None
     contact_email: str | None = None
     office_ids: tuple[str, ...] | None = None  # None: any office
@@ -119,6 +121,9 @@ def _conditions(session: Session, cache: VocabularyCache, query: RecordQuery, sc
         conditions.extend(Record.id.in_(f) for f in search.name_filters(session, cache, name))
     if query.national_id:
         conditions.append(Record.id.in_(search.identifier_filter(query.national_id)))
+    if query.subject_identifier:
+        conditions.append(Record.id.in_(search.identifier_filter(
+            query.subject_identifier, SUBJECT_ROLES)))
     for person in query.people:
         if person.identifier:
             conditions.append(Record.id.in_(

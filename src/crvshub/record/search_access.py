@@ -16,10 +16,11 @@ from sqlalchemy.orm import Session
 
 from crvshub.auth import service as auth_service
 from crvshub.auth.domain import NATIONAL_ROLES, Principal
-from crvshub.db import new_id, utcnow
+from crvshub.db import utcnow
 from crvshub.errors import Forbidden
 from crvshub.graphql.context import GraphQLContext
 from crvshub.record import repository
+from crvshub.record import service as record_service
 from crvshub.record.domain import Status
 from crvshub.record.models import Record
 from crvshub.record.search import SORT_KEYS, Order, Scope
@@ -132,22 +133,9 @@ def audit_retrieved(context: GraphQLContext, records: Sequence[Record]) -> None:
     """Audit every record given to the caller as retrieved by it (status and version kept)."""
     if not records:
         return
-    principal = context.principal
-    data = ({"client_id": principal.client_id, "client_type": principal.client_type}
-            if principal.kind == "client" else {})
-    snapshot = [(r.id, r.status, r.version) for r in records]
-    actor_type = "client" if principal.kind == "client" else principal.kind
-    role = principal.client_type if principal.kind == "client" else principal.role
-    office = None if principal.kind == "client" else principal.office_id
+    rows = record_service.retrieved_rows(context.principal, context.ip, records)
 
     def write(session: Session) -> None:
-        at = utcnow()
-        repository.add_actions_now(session, [{
-            "id": new_id(), "record_id": record_id, "action": RETRIEVED, "at": at,
-            "actor_type": actor_type, "actor_id": principal.subject,
-            "actor_name": principal.name, "actor_role": role, "office_id": office,
-            "ip": context.ip, "reason": None, "comment": None, "status_before": status,
-            "status_after": status, "version_before": version, "version_after": version,
-            "data": data} for record_id, status, version in snapshot])
+        repository.add_actions_now(session, rows)
 
     context.keep(write)

@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
 
+from crvshub.auth import service as auth_service
 from crvshub.auth.domain import NATIONAL_ROLES, Principal
-from crvshub.db import utcnow
+from crvshub.db import new_id, utcnow
 from crvshub.errors import Forbidden, OutOfJurisdiction, VersionConflict
 from crvshub.outbox.service import emit
 from crvshub.record import domain, fhir_mapping, repository
-from crvshub.record.domain import Action, Event, IllegalTransition, Status
+from crvshub.record import search as record_search
+from crvshub.record.domain import Action, Event, IllegalTransition, ReadScope, RecordFilter, Status
 from crvshub.record.errors import (
     AssignedToSomeoneElse,
     IllegalTransitionError,
@@ -22,7 +25,8 @@ from crvshub.record.errors import (
     RecordNotFound,
 )
 from crvshub.record.models import Record as Record  # noqa: PLC0414  (the row type handed out)
-from crvshub.record.models import RecordAction
+from crvshub.record.models import RecordAction as RecordAction  # noqa: PLC0414
+from crvshub.record.models import RecordVersion as RecordVersion  # noqa: PLC0414
 from crvshub.record.search_columns import search_columns
 from crvshub.search import service as search
 
@@ -112,6 +116,60 @@ def find(session: Session, record_id: str) -> Record | None:
 def find_by_tracking_id(session: Session, tracking_id: str) -> Record | None:
     """Return a record by tracking ID, or None."""
     return repository.by_tracking_id(session, tracking_id)
+
+
+def last_action(session: Session, record_id: str, names: list[str]) -> RecordAction | None:
+    """Return the newest audit entry of one of these names (e.g. who registered the record)."""
+    return repository.last_action(session, record_id, names)
+
+
+def former_versions(session: Session, record_id: str, below: int | None,
+                    limit: int) -> list[RecordVersion]:
+    """Return former versions of a record (bundle as it was), newest first."""
+    return repository.former_versions(session, record_id, below, limit)
+
+
+def former_version(session: Session, record_id: str, version: int) -> RecordVersion | None:
+    """Return one former version of a record, or None."""
+    return repository.former_version(session, record_id, version)
+
+
+def was_retrieved_by(session: Session, record_id: str, actor_id: str) -> bool:
+    """Tell whether a record search gave this record to this actor."""
+    return repository.was_retrieved_by(session, record_id, actor_id)
+
+
+def readable_page(session: Session, scope: ReadScope, wanted: RecordFilter,
+                  after: tuple[datetime, str] | None, limit: int) -> list[Record]:
+    """Return records a reader may see that meet a filter, ordered by (updated_at, id)."""
+    return repository.readable_page(session, scope, wanted, after, limit)
+
+
+def ids_with_identifier(session: Session, values: Sequence[str]) -> set[str]:
+    """Return ids of records with one of these values as tracking ID, registration number or
+    any identifier of a person or resource in their bundle."""
+    holders = [search.identifier_holders_any(value) for value in values]
+    return repository.ids_with_identifier(session, values, holders)
+
+
+def holder_of_resource(session: Session, resource_id: str) -> tuple[str, bool] | None:
+    """Return (record id, removed) of the record holding (or that held) a FHIR resource."""
+    return search.resource_holder(session, resource_id)
+
+
+def audit_reads(session: Session, records: Sequence[Record], actor: Actor, name: str,
+                data: dict[str, Any]) -> None:
+    """Audit that an actor was given these records (status and version kept)."""
+    if not records:
+        return
+    at = utcnow()
+    repository.add_actions_now(session, [{
+        "id": new_id(), "record_id": r.id, "action": name, "at": at,
+        "actor_type": actor.type, "actor_id": actor.id, "actor_name": actor.name,
+        "actor_role": actor.role, "office_id": actor.office_id, "ip": actor.ip,
+        "reason": None, "comment": None, "status_before": r.status, "status_after": r.status,
+        "version_before": r.version, "version_after": r.version,
+        "data": {**actor.data, **data}} for r in records])
 
 
 def count(session: Session) -> int:
@@ -238,10 +296,15 @@ def apply(
     new_status = next_status_or_409(session, record, change.action, hook=hook)
     before = (record.status, record.version)
     moves = new_status != record.status or edit is not None
+    held = fhir_mapping.resource_ids(record.id, record.bundle) if edit is not None else set()
     if moves:
+        repository.add_version(session, record, utcnow())  # FHIR vread of what it was
         _write(record, new_status, change, edit)
     if edit is not None:  # the people may have changed: re-index them with the change
         search.index_record(session, record.id, record.bundle)
+        gone = held - fhir_mapping.resource_ids(record.id, record.bundle)
+        if gone:
+            search.mark_removed(session, record.id, sorted(gone))
     if new_status != before[0]:
         record.assigned_user_id = None
     audit(session, record, actor, domain.audit_name(change.action, new_status), change, before)
@@ -306,3 +369,60 @@ def actions_by(session: Session, actor_id: str, limit: int = 100) -> list[dict[s
             "ip": row.ip,
         })
     return result
+
+
+# --- Record search for integration clients outside GraphQL (DCI registry API) ---------------
+
+CLIENT_SEARCH_STATUSES = frozenset({Status.REGISTERED.value, Status.CERTIFIED.value,
+                                    Status.ISSUED.value})
+RETRIEVED = "retrieved"
+
+
+def use_client_quota(session: Session, client_row_id: str, searches: int = 1) -> int | None:
+    """Count `searches` searches of a RECORD_SEARCH client today; None when over its quota.
+
+    The same daily counter as GraphQL `searchEvents` (`search_quota_uses`): a batch of
+    searches is counted at once, and a batch refused for the quota counts nothing.
+    """
+    client = auth_service.client_by_id(session, client_row_id)
+    quota = client.daily_quota if client else 0
+    return repository.use_search_quota(session, client_row_id, utcnow().date(), quota,
+                                       searches)
+
+
+def client_search(session: Session, vocabulary: search.VocabularyCache,
+                  query: record_search.RecordQuery, order: record_search.Order, *,
+                  count: int, skip: int) -> record_search.Page:
+    """Find the registered (certified, issued) records a search client may see."""
+    scope = record_search.Scope(statuses=CLIENT_SEARCH_STATUSES)
+    return record_search.find(session, vocabulary, query, scope, order, count=count, skip=skip)
+
+
+def registered_by_numbers(session: Session, numbers: Sequence[str]) -> dict[str, Record]:
+    """Return the records a search client may see by registration number, in few statements
+    (a batch of identifier searches asks for all of its numbers at once)."""
+    return repository.by_registration_numbers(session, numbers, sorted(CLIENT_SEARCH_STATUSES))
+
+
+def retrieved_rows(principal: Principal, ip: str | None,
+                   records: Sequence[Record]) -> list[dict[str, Any]]:
+    """Return the `retrieved` audit entries of records given to a caller (status kept)."""
+    data = ({"client_id": principal.client_id, "client_type": principal.client_type}
+            if principal.kind == "client" else {})
+    actor_type = "client" if principal.kind == "client" else str(principal.kind)
+    role = principal.client_type if principal.kind == "client" else principal.role
+    office = None if principal.kind == "client" else principal.office_id
+    at = utcnow()
+    return [{
+        "id": new_id(), "record_id": r.id, "action": RETRIEVED, "at": at,
+        "actor_type": actor_type, "actor_id": principal.subject,
+        "actor_name": principal.name, "actor_role": role, "office_id": office,
+        "ip": ip, "reason": None, "comment": None, "status_before": r.status,
+        "status_after": r.status, "version_before": r.version, "version_after": r.version,
+        "data": data} for r in records]
+
+
+def audit_retrieved(session: Session, principal: Principal, ip: str | None,
+                    records: Sequence[Record]) -> None:
+    """Audit every record given to a caller as retrieved by it, in one INSERT."""
+    repository.add_actions_now(session, retrieved_rows(principal, ip, records))

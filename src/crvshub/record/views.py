@@ -16,6 +16,8 @@ VERBS = {
     "registration-rejected": "Registration rejected",
     "rejected": "Sent for updates",
     "certified": "Certified",
+    "certificate-downloaded": "Certificate downloaded",
+    "certificate-revoked": "Certificate revoked",
     "issued": "Issued",
     "archived": "Archived",
     "reinstated": "Reinstated",

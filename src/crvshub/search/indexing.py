@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from crvshub.fhir.ids import entry_id
 from crvshub.search.names import phonetic, skeleton, terms
 
 Resource = dict[str, Any]
@@ -24,11 +25,23 @@ MAX_TERM = 64
 MAX_NAME = 255
 MAX_IDENTIFIER = 127
 IDENTIFIER_PREFIX = "="
+# Postings of the FHIR read API: "#<resource id>" under RESOURCE_ROLE (every resource of the
+# current bundle), identifiers of the resources that are not people (Task, Composition,
+# Practitioner, RelatedPerson) under RESOURCE_ROLE, and the ids of resources a change removed
+# under REMOVED_ROLE (kept when the entry is rewritten: a read answers 410 Gone).
+RESOURCE_PREFIX = "#"
+RESOURCE_ROLE = "resource"
+REMOVED_ROLE = "resource-gone"
 
 
 def identifier_key(value: str) -> str:
     """Return the index term of an identifier: "=" and the value, trimmed, upper case."""
     return IDENTIFIER_PREFIX + value.strip().upper()[:MAX_IDENTIFIER]
+
+
+def resource_key(resource_id: str) -> str:
+    """Return the index term of a FHIR resource id: "#" and the id."""
+    return RESOURCE_PREFIX + resource_id[:MAX_IDENTIFIER]
 
 
 @dataclass(frozen=True)
@@ -49,15 +62,17 @@ class IndexEntry:
     """Everything the index holds about one record."""
 
     persons: list[IndexedPerson] = field(default_factory=list)
+    resources: set[tuple[str, str]] = field(default_factory=set)
 
     def term_rows(self) -> set[tuple[str, str]]:
         """Return the distinct (term, role) postings."""
         return {(t, p.role) for p in self.persons for t in p.terms}
 
     def identifier_rows(self) -> set[tuple[str, str]]:
-        """Return the distinct (identifier key, role) postings (see `identifier_key`)."""
+        """Return the distinct (identifier key, role) postings (see `identifier_key`), and
+        the postings of the FHIR read API (resource ids and other resources' identifiers)."""
         return {(identifier_key(value), p.role) for p in self.persons
-                for _, value in p.identifiers if value}
+                for _, value in p.identifiers if value} | self.resources
 
     def vocabulary(self) -> dict[str, tuple[str, str]]:
         """Return each term with its phonetic code and consonant skeleton."""
@@ -139,8 +154,9 @@ def _person(role: str, resource: Resource) -> IndexedPerson:
         name_terms, _identifiers(resource))
 
 
-def index_entry(bundle: dict[str, Any]) -> IndexEntry:
-    """Return the index entry of a record's bundle: every named person, once per role."""
+def index_entry(bundle: dict[str, Any], record_id: str = "") -> IndexEntry:
+    """Return the index entry of a record's bundle: every named person, once per role, and
+    (with the record id) the postings of its FHIR resources."""
     resources = _entries(bundle)
     entry = IndexEntry()
     seen: set[str] = set()
@@ -155,4 +171,22 @@ def index_entry(bundle: dict[str, Any]) -> IndexEntry:
             continue
         seen.add(role)
         entry.persons.append(_person(role, resource))
+    if record_id:
+        entry.resources = _resource_rows(record_id, _list(bundle.get("entry")))
     return entry
+
+
+def _resource_rows(record_id: str, entries: list[Any]) -> set[tuple[str, str]]:
+    rows: set[tuple[str, str]] = set()
+    for item in entries:
+        resource = _dict(_dict(item).get("resource"))
+        if not resource:
+            continue
+        rows.add((resource_key(entry_id(record_id, item)), RESOURCE_ROLE))
+        if resource.get("resourceType") == "Patient":
+            continue  # people's identifiers are posted under their role
+        idents = resource.get("identifier")
+        for ident in idents if isinstance(idents, list) else [idents]:
+            if isinstance(ident, dict) and ident.get("value"):
+                rows.add((identifier_key(str(ident["value"])), RESOURCE_ROLE))
+    return rows

@@ -13,7 +13,14 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql import Subquery
 
 from crvshub.db import insert_rows
-from crvshub.search.indexing import MAX_TERM, IndexEntry, identifier_key
+from crvshub.search.indexing import (
+    MAX_TERM,
+    REMOVED_ROLE,
+    RESOURCE_ROLE,
+    IndexEntry,
+    identifier_key,
+    resource_key,
+)
 from crvshub.search.models import SearchPerson, SearchTerm, SearchVocabulary
 from crvshub.search.names import phonetic, skeleton
 
@@ -28,7 +35,8 @@ def write_entry(session: Session, record_id: str, entry: IndexEntry, *, replace:
     conn = session.connection()
     if replace:
         conn.execute(delete(SearchPerson).where(SearchPerson.record_id == record_id))
-        conn.execute(delete(SearchTerm).where(SearchTerm.record_id == record_id))
+        conn.execute(delete(SearchTerm).where(SearchTerm.record_id == record_id,
+                                              SearchTerm.role != REMOVED_ROLE))
     if entry.persons:
         conn.execute(insert(SearchPerson), [
             {"record_id": record_id, "role": p.role, "given": p.given, "family": p.family,
@@ -47,7 +55,8 @@ def delete_entries(session: Session, record_ids: Sequence[str]) -> None:
     """Remove the index rows of some records."""
     conn = session.connection()
     conn.execute(delete(SearchPerson).where(SearchPerson.record_id.in_(list(record_ids))))
-    conn.execute(delete(SearchTerm).where(SearchTerm.record_id.in_(list(record_ids))))
+    conn.execute(delete(SearchTerm).where(SearchTerm.record_id.in_(list(record_ids)),
+                                          SearchTerm.role != REMOVED_ROLE))
 
 
 def write_entries(session: Session, entries: Sequence[tuple[str, IndexEntry]],
@@ -178,3 +187,24 @@ def analyze(session: Session) -> None:
     """Refresh the planner statistics of the index tables (after a bulk load)."""
     for table in ("search_persons", "search_terms", "search_vocabulary"):
         session.execute(text(f"ANALYZE {table}"))
+
+
+def resource_holder(session: Session, resource_id: str) -> tuple[str, bool] | None:
+    """Return (record id, removed) of the record holding (or that held) a FHIR resource."""
+    rows = session.execute(
+        select(SearchTerm.record_id, SearchTerm.role).where(
+            SearchTerm.term == resource_key(resource_id),
+            SearchTerm.role.in_([RESOURCE_ROLE, REMOVED_ROLE]))).all()
+    current = [r for r in rows if r.role == RESOURCE_ROLE]
+    if current:
+        return str(current[0].record_id), False
+    return (str(rows[0].record_id), True) if rows else None
+
+
+def add_removed(session: Session, record_id: str, resource_ids: Iterable[str]) -> None:
+    """Remember resources a change removed from a record (kept across rewrites)."""
+    rows = [{"term": resource_key(rid), "role": REMOVED_ROLE, "record_id": record_id}
+            for rid in sorted(set(resource_ids))]
+    if rows:
+        builder = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+        session.connection().execute(builder(SearchTerm).on_conflict_do_nothing(), rows)

@@ -13,14 +13,14 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql import Subquery
 
 from crvshub.search import repository
-from crvshub.search.indexing import MAX_TERM, ROLES, index_entry
+from crvshub.search.indexing import MAX_TERM, RESOURCE_ROLE, ROLES, index_entry
 from crvshub.search.names import Vocabulary, name_similarity, terms
 
 
 def index_record(session: Session, record_id: str, bundle: dict[str, Any], *,
                  replace: bool = True) -> None:
     """Write (or rewrite) a record's search index entry in the caller's transaction."""
-    repository.write_entry(session, record_id, index_entry(bundle), replace=replace)
+    repository.write_entry(session, record_id, index_entry(bundle, record_id), replace=replace)
 
 
 def index_records(session: Session, bundles: Sequence[tuple[str, dict[str, Any]]], *,
@@ -28,7 +28,7 @@ def index_records(session: Session, bundles: Sequence[tuple[str, dict[str, Any]]
     """Write (or rewrite) the index entries of many records in a few batched statements."""
     if replace:
         repository.delete_entries(session, [rid for rid, _ in bundles])
-    repository.write_entries(session, [(rid, index_entry(b)) for rid, b in bundles])
+    repository.write_entries(session, [(rid, index_entry(b, rid)) for rid, b in bundles])
 
 
 class VocabularyCache:
@@ -80,6 +80,21 @@ def name_filters(session: Session, cache: VocabularyCache, query: NameQuery,
 def identifier_filter(value: str, roles: Sequence[str] = ROLES) -> Select[str]:
     """Return the record-id query of records where someone of these roles has this id."""
     return repository.records_with_identifier(value, roles)
+
+
+def identifier_holders_any(value: str) -> Select[str]:
+    """Return the record-id query of records where any person or resource has this id."""
+    return repository.records_with_identifier(value, (*ROLES, RESOURCE_ROLE))
+
+
+def resource_holder(session: Session, resource_id: str) -> tuple[str, bool] | None:
+    """Return (record id, removed) of the record that holds (or held) a FHIR resource id."""
+    return repository.resource_holder(session, resource_id)
+
+
+def mark_removed(session: Session, record_id: str, resource_ids: Sequence[str]) -> None:
+    """Remember FHIR resources a change removed from a record (their reads answer 410)."""
+    repository.add_removed(session, record_id, resource_ids)
 
 
 def born_between(role: str, start: date | None, end: date | None) -> Select[str]:

@@ -99,7 +99,7 @@ def build(gen: Generated, number: int, seed: int, rnd: random.Random, now: datet
         "reason": None, "comment": None, "status_before": None, "status_after": gen.status,
         "version_before": None, "version_after": 1, "data": {"generated": True},
     }
-    return Rows(record, action, index_entry(bundle))
+    return Rows(record, action, index_entry(bundle, rid))
 
 
 def label(gen: Generated, seed: int) -> dict[str, Any] | None:

@@ -110,7 +110,22 @@ def render(
 
 def error_page(request: Request, page: Page | None, error: AppError) -> Response:
     """Render an error as a page with its stable code."""
-    return render(request, "error.html", page, error.status, error=error)
+    response = render(request, "error.html", page, error.status, error=error)
+    response.headers.update(error.headers or {})
+    return response
+
+
+# The machine interfaces: their errors stay OperationOutcome / JSON, whoever asks.
+API_SECTIONS = frozenset({
+    "api", "fhir", "graphql", "token", "notification", "location", "locations", "webhooks",
+    "confirm", "registry", "oauth2", "metrics", "healthz", "readyz", ".well-known",
+    "documentation", "openapi.json", "static", "jwks"})
+
+
+def wants_page(request: Request) -> bool:
+    """Tell whether an error should be answered as a web page: a browser, off the APIs."""
+    section = request.url.path.lstrip("/").split("/", 1)[0]
+    return section not in API_SECTIONS and "text/html" in request.headers.get("accept", "")
 
 
 def session_principal(request: Request, session: Any, ctx: AppContext) -> Principal | None:

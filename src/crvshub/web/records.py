@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from sqlalchemy.orm import Session
 from starlette.responses import RedirectResponse, Response
 
+from crvshub.certificate import service as certificates
 from crvshub.deps import ContextDep, SessionDep
 from crvshub.errors import AppError, VersionConflict
 from crvshub.location import service as location_service
@@ -29,7 +30,6 @@ WEB_ACTIONS: dict[str, tuple[Action, str]] = {
         (Action.DECLARE, "Send for review"),
         (Action.VALIDATE, "Validate"),
         (Action.REGISTER, "Register"),
-        (Action.CERTIFY, "Certify"),
         (Action.ISSUE, "Issue certificate"),
         (Action.REINSTATE, "Reinstate"),
         (Action.ASSIGN, "Assign to me"),
@@ -139,8 +139,13 @@ def record_page(
     found = dedup.explanations(session, record_id)
     resolvable = domain.is_allowed(body["status"], Action.MARK_AS_DUPLICATE) and \
         domain.may_perform(page.principal.scopes, Action.MARK_AS_DUPLICATE)
+    printed = [certificates.summary(c) for c in certificates.of_record(session, record_id,
+                                                                      page.actor)]
+    can_print = domain.is_allowed(body["status"], Action.CERTIFY) and \
+        domain.may_perform(page.principal.scopes, Action.CERTIFY)
     return render(
         request, "record.html", page, error.status if error else 200,
+        certificates=printed, can_print=can_print,
         record=body, version=version, facts=_facts(session, body), history=history,
         actions=_offered(body, page), error=error, duplicates=found, resolvable=resolvable,
         stale=isinstance(error, VersionConflict), done=DONE.get(done or ""),

@@ -1,0 +1,1 @@
+"""Certificates: country templates, PDFs, signed QR payloads and public verification."""

@@ -1,0 +1,115 @@
+"""Certificate API: print (PDF), list, download, revoke; public verification (JSON)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Depends, Request
+from starlette.responses import Response
+
+from crvshub.auth.dependencies import require
+from crvshub.auth.domain import Principal
+from crvshub.auth.ratelimit import retry_after_header
+from crvshub.certificate import service
+from crvshub.certificate.errors import VerifyRateLimited
+from crvshub.certificate.schemas import PrintBody, RevokeBody
+from crvshub.context import AppContext
+from crvshub.deps import ContextDep, SessionDep
+from crvshub.fhir.responses import FastJSONResponse
+from crvshub.net import client_address
+from crvshub.record.domain import STAFF_SCOPES
+from crvshub.record.service import actor_for
+
+router = APIRouter(tags=["certificates"])
+Printer = Annotated[Principal, Depends(require(service.PRINT_SCOPE, kinds=("user",)))]
+Staff = Annotated[Principal, Depends(require(*STAFF_SCOPES, kinds=("user",)))]
+Registrar = Annotated[Principal, Depends(require(service.REVOKE_SCOPE, kinds=("user",)))]
+
+
+def pdf_response(document: bytes, name: str) -> Response:
+    """Return a PDF as a download."""
+    return Response(document, media_type="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})
+
+
+def print_request(body: PrintBody) -> service.PrintRequest:
+    """Return the service's print request of an API or form body."""
+    return service.PrintRequest(
+        body.collector, body.collector_name, body.id_type, body.id_number, body.fee,
+        body.receipt, body.reprint_reason, body.paper)
+
+
+@router.post("/api/records/{record_id}/certificates", status_code=201)
+def print_certificate(
+    record_id: str, request: Request, session: SessionDep, ctx: ContextDep,
+    principal: Printer, body: Annotated[PrintBody, Body()],
+) -> Response:
+    """Print a certificate of a registered record: the record becomes CERTIFIED.
+
+    Answers the certificate as JSON, or the PDF itself with `Accept: application/pdf`.
+    """
+    actor = actor_for(principal, client_address(request))
+    row = service.print_certificate(session, ctx.settings, ctx.certificate_keys, record_id,
+                                    actor, print_request(body))
+    if "application/pdf" in request.headers.get("accept", ""):
+        response = pdf_response(service.render_pdf(ctx.settings, row), f"{row.id}.pdf")
+        response.status_code = 201
+        response.headers["Location"] = f"/api/certificates/{row.id}"
+        return response
+    return FastJSONResponse(service.summary(row), status_code=201,
+                            headers={"Location": f"/api/certificates/{row.id}"})
+
+
+@router.get("/api/records/{record_id}/certificates")
+def list_certificates(record_id: str, request: Request, session: SessionDep,
+                      principal: Staff) -> Response:
+    """Return every certificate printed for a record, with the number of reprints."""
+    rows = service.of_record(session, record_id, actor_for(principal, client_address(request)))
+    return FastJSONResponse({"total": len(rows), "reprints": max(0, len(rows) - 1),
+                             "certificates": [service.summary(r) for r in rows]})
+
+
+@router.get("/api/certificates/{certificate_id}")
+def get_certificate(certificate_id: str, request: Request, session: SessionDep,
+                    principal: Staff) -> Response:
+    """Return one certificate as JSON."""
+    row = service.for_staff(session, certificate_id,
+                            actor_for(principal, client_address(request)))
+    return FastJSONResponse(service.summary(row))
+
+
+@router.get("/api/certificates/{certificate_id}/pdf")
+def download_certificate(certificate_id: str, request: Request, session: SessionDep,
+                         ctx: ContextDep, principal: Printer) -> Response:
+    """Return the certificate's PDF again (the download is audited)."""
+    row, document = service.download(session, ctx.settings, certificate_id,
+                                     actor_for(principal, client_address(request)))
+    return pdf_response(document, f"{row.id}.pdf")
+
+
+@router.post("/api/certificates/{certificate_id}/revoke")
+def revoke_certificate(certificate_id: str, request: Request, session: SessionDep,
+                       principal: Registrar, body: Annotated[RevokeBody, Body()],
+                       ctx: ContextDep) -> Response:
+    """Revoke a certificate: verification then reports it as revoked."""
+    row = service.revoke(session, certificate_id, actor_for(principal, client_address(request)),
+                         body.reason)
+    ctx.verify_cache.forget()  # other processes forget within the cache's TTL (1 s)
+    return FastJSONResponse(service.summary(row))
+
+
+def check_verify_rate(ctx: AppContext, request: Request) -> None:
+    """Refuse a verification over the per-address rate (429 with Retry-After)."""
+    wait = ctx.verify_limit.take(client_address(request) or "-")
+    if wait:
+        raise VerifyRateLimited("Too many verifications from this address: wait and retry",
+                                headers=retry_after_header(wait))
+
+
+@router.get("/api/verify/{code:path}")
+def verify_json(code: str, request: Request, session: SessionDep, ctx: ContextDep) -> Response:
+    """Verify a certificate code (no login): genuine, current, and the facts to compare."""
+    check_verify_rate(ctx, request)
+    result = service.verify(session, ctx.certificate_keys, ctx.verify_cache, code,
+                            client_address(request))
+    return FastJSONResponse(result.as_json(), headers={"Cache-Control": "no-store"})

@@ -1,0 +1,80 @@
+"""Callers' message signatures: keys registered per client, checked on every message.
+
+A client that registered a public key (a JWK: RSA, EC P-256 or Ed25519) must sign every
+message: the `signature` is a compact JWS (RS256, ES256 or EdDSA) whose claims carry
+`digest` = the SHA-256 of `{header, message}` as sorted compact JSON (`service.digest`),
+and `exp` (at most an hour after `iat`). The same scheme as the server's own signatures.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import jwt
+from sqlalchemy.orm import Session
+
+from crvshub.db import utcnow
+from crvshub.dci import repository
+from crvshub.dci.errors import EnvelopeInvalid, SignatureInvalid, SignatureMissing
+from crvshub.dci.models import DciClientKey
+
+ALGORITHMS = {"RSA": "RS256", "EC": "ES256", "OKP": "EdDSA"}
+MAX_LIFETIME = 3600
+
+
+def parse_jwk(jwk: Any) -> tuple[dict[str, Any], str]:
+    """Return a public JWK and its kid, or raise EnvelopeInvalid (private keys refused)."""
+    if isinstance(jwk, str):
+        try:
+            jwk = json.loads(jwk)
+        except ValueError:
+            raise EnvelopeInvalid("The key must be a JWK (JSON)") from None
+    if not isinstance(jwk, dict) or jwk.get("kty") not in ALGORITHMS:
+        raise EnvelopeInvalid("The key must be a public JWK of kty RSA, EC (P-256) or OKP "
+                              "(Ed25519)")
+    if "d" in jwk:
+        raise EnvelopeInvalid("That is a private key: register the public part only")
+    try:
+        jwt.PyJWK(jwk, ALGORITHMS[str(jwk["kty"])])
+    except (jwt.PyJWTError, ValueError, TypeError) as exc:
+        raise EnvelopeInvalid(f"The key is not a usable JWK: {exc}") from None
+    kid = str(jwk.get("kid") or "")[:128] or "default"
+    return dict(jwk), kid
+
+
+def register_key(session: Session, client_row_id: str, jwk: Any) -> str:
+    """Register (or replace) a client's public signing key; return its kid."""
+    public, kid = parse_jwk(jwk)
+    repository.set_client_key(session, DciClientKey(client_id=client_row_id, kid=kid,
+                                                    jwk=public, created_at=utcnow()))
+    return kid
+
+
+def remove_key(session: Session, client_row_id: str) -> bool:
+    """Forget a client's signing key (its messages need no signature any more)."""
+    return repository.remove_client_key(session, client_row_id)
+
+
+def verify(session: Session, client_row_id: str, signature: Any, expected_digest: str) -> None:
+    """Check a message's signature against the client's key (none registered: no check)."""
+    key = repository.client_key(session, client_row_id)
+    if key is None:
+        return
+    if not isinstance(signature, str) or not signature.strip():
+        raise SignatureMissing("Your client registered a signing key: sign every message "
+                               "(see docs/integrations/dci.md)")
+    algorithm = ALGORITHMS[str(key.jwk.get("kty"))]
+    try:
+        public = jwt.PyJWK(key.jwk, algorithm).key
+        claims = jwt.decode(signature.strip(), public, algorithms=[algorithm],
+                            options={"require": ["exp", "digest"]})
+    except jwt.ExpiredSignatureError:
+        raise SignatureInvalid("The signature has expired") from None
+    except jwt.PyJWTError as exc:
+        raise SignatureInvalid(f"The signature does not verify with your key: {exc}") from None
+    issued = claims.get("iat")
+    if isinstance(issued, int | float) and claims["exp"] - issued > MAX_LIFETIME:
+        raise SignatureInvalid("A signature may live at most an hour (exp - iat)")
+    if claims.get("digest") != expected_digest:
+        raise SignatureInvalid("The signature does not cover this header and message")

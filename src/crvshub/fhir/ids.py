@@ -1,0 +1,21 @@
+"""Stable ids of the resources of a stored document bundle, for FHIR reads of each one."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+# Resources stored without an id get uuid5("<record id>|<fullUrl>") in this namespace.
+ID_NAMESPACE = uuid.UUID("6d0b5d0e-6b1f-5f3e-9c55-2f3c2a1f9e41")
+
+
+def stable_id(record_id: str, full_url: str) -> str:
+    """Return the id of a resource stored without one (the same on every read)."""
+    return str(uuid.uuid5(ID_NAMESPACE, f"{record_id}|{full_url}"))
+
+
+def entry_id(record_id: str, entry: dict[str, Any]) -> str:
+    """Return the id a bundle entry's resource is served under: its own, else a stable one."""
+    resource = entry.get("resource")
+    own = resource.get("id") if isinstance(resource, dict) else None
+    return str(own) if own else stable_id(record_id, str(entry.get("fullUrl") or ""))

@@ -1,0 +1,144 @@
+"""Staff pages to print and issue certificates, and the public verification page."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Query, Request
+from starlette.responses import RedirectResponse, Response
+
+from crvshub.certificate import domain as certificate_domain
+from crvshub.certificate import service as certificates
+from crvshub.certificate.errors import CollectorInvalid, PayloadUnreadable, VerifyRateLimited
+from crvshub.deps import ContextDep, SessionDep
+from crvshub.errors import AppError
+from crvshub.net import client_address
+from crvshub.record import workqueues
+from crvshub.web.pages import Page, check_csrf, error_page, page_for, render
+from crvshub.web.security import WebRoute
+
+router = APIRouter(include_in_schema=False, route_class=WebRoute)
+PrinterPage = Annotated[Page, Depends(page_for(certificates.PRINT_SCOPE))]
+COLLECTORS = (
+    ("MOTHER", "Mother"), ("FATHER", "Father"), ("INFORMANT", "Informant"),
+    ("OTHER", "Someone else (ID document required)"),
+)
+ID_TYPES = (
+    ("NATIONAL_ID", "National ID"), ("PASSPORT", "Passport"),
+    ("BIRTH_REGISTRATION_NUMBER", "Birth registration number"),
+    ("DRIVING_LICENSE", "Driving licence"), ("OTHER", "Other"),
+)
+
+
+def _form(request: Request, page: Page, session: SessionDep, record_id: str,
+          error: AppError | None = None, values: dict[str, str] | None = None) -> Response:
+    try:
+        body, version = workqueues.view(session, record_id, page.actor)
+        printed = certificates.of_record(session, record_id, page.actor)
+    except AppError as exc:
+        return error_page(request, page, exc)
+    return render(request, "certificate_print.html", page, error.status if error else 200,
+                  record=body, version=version, printed=printed, error=error,
+                  collectors=COLLECTORS, id_types=ID_TYPES, values=values or {},
+                  papers=certificate_domain.PAPER_SIZES)
+
+
+@router.get("/records/{record_id}/certificate")
+def print_form(record_id: str, request: Request, session: SessionDep,
+               page: PrinterPage) -> Response:
+    """Show the print form: who collects the certificate, fee and receipt, reprint reason."""
+    return _form(request, page, session, record_id)
+
+
+@router.post("/records/{record_id}/certificate")
+def print_submit(
+    record_id: str, request: Request, session: SessionDep, ctx: ContextDep, page: PrinterPage,
+    csrf: Annotated[str, Form(max_length=128)] = "",
+    collector: Annotated[str, Form(max_length=16)] = "",
+    collector_name: Annotated[str, Form(max_length=200)] = "",
+    id_type: Annotated[str, Form(max_length=32)] = "",
+    id_number: Annotated[str, Form(max_length=64)] = "",
+    fee: Annotated[str, Form(max_length=16)] = "",
+    receipt: Annotated[str, Form(max_length=64)] = "",
+    reprint_reason: Annotated[str, Form(max_length=2000)] = "",
+    paper: Annotated[str, Form(max_length=8)] = "A4",
+) -> Response:
+    """Print the certificate, then show it with its download link and the issue button."""
+    check_csrf(request, page, csrf)
+    values = {"collector": collector, "collector_name": collector_name, "id_type": id_type,
+              "id_number": id_number, "fee": fee, "receipt": receipt,
+              "reprint_reason": reprint_reason, "paper": paper}
+    try:
+        amount = Decimal(fee) if fee.strip() else None
+        if amount is not None and (amount < 0 or not amount.is_finite()):
+            raise InvalidOperation
+    except InvalidOperation:
+        return _form(request, page, session, record_id,
+                     CollectorInvalid("The fee must be an amount such as 5.00"), values)
+    wanted = certificates.PrintRequest(
+        collector, collector_name or None, id_type if collector == "OTHER" else None,
+        id_number if collector == "OTHER" else None, amount, receipt.strip() or None,
+        reprint_reason, paper)
+    try:
+        with session.begin_nested():
+            row = certificates.print_certificate(session, ctx.settings, ctx.certificate_keys,
+                                                 record_id, page.actor, wanted)
+    except AppError as exc:
+        return _form(request, page, session, record_id, exc, values)
+    return RedirectResponse(f"/records/{record_id}/certificates/{row.id}", status_code=303)
+
+
+@router.get("/records/{record_id}/certificates/{certificate_id}")
+def printed_page(record_id: str, certificate_id: str, request: Request, session: SessionDep,
+                 ctx: ContextDep, page: PrinterPage) -> Response:
+    """Show a printed certificate: download the PDF, then mark the record issued."""
+    try:
+        row = certificates.for_staff(session, certificate_id, page.actor)
+        body, version = workqueues.view(session, record_id, page.actor)
+    except AppError as exc:
+        return error_page(request, page, exc)
+    if row.record_id != record_id:
+        return RedirectResponse(f"/records/{row.record_id}/certificates/{row.id}",
+                                status_code=303)
+    return render(request, "certificate_printed.html", page, record=body, version=version,
+                  certificate=certificates.summary(row),
+                  verify_url=certificates.qr_text(ctx.settings, row))
+
+
+@router.get("/records/{record_id}/certificates/{certificate_id}/pdf")
+def printed_pdf(record_id: str, certificate_id: str, request: Request, session: SessionDep,
+                ctx: ContextDep, page: PrinterPage) -> Response:
+    """Download the certificate's PDF (audited)."""
+    del record_id  # the certificate names its record; the path is for people
+    try:
+        row, document = certificates.download(session, ctx.settings, certificate_id,
+                                              page.actor)
+    except AppError as exc:
+        return error_page(request, page, exc)
+    name = f"certificate-{row.registration_number}-{row.print_number}.pdf"
+    return Response(document, media_type="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})
+
+
+@router.get("/verify")
+def verify_form(request: Request, code: Annotated[str, Query(max_length=2000)] = "") -> Response:
+    """The public verification page: paste the text of a QR code (no login)."""
+    if code.strip():
+        return RedirectResponse(f"/verify/{certificate_domain.token_of(code)}", status_code=303)
+    return render(request, "verify.html", None, result=None)
+
+
+@router.get("/verify/{code:path}")
+def verify_page(code: str, request: Request, session: SessionDep, ctx: ContextDep) -> Response:
+    """Tell anyone whether a certificate is genuine and current, with the facts to compare."""
+    wait = ctx.verify_limit.take(client_address(request) or "-")
+    if wait:
+        exc = VerifyRateLimited("Too many verifications from this address: wait a minute")
+        return render(request, "verify.html", None, exc.status, result=None, error=exc)
+    try:
+        result = certificates.verify(session, ctx.certificate_keys, ctx.verify_cache, code,
+                                     client_address(request))
+    except PayloadUnreadable as exc:
+        return render(request, "verify.html", None, exc.status, result=None, error=exc)
+    return render(request, "verify.html", None, result=result)
