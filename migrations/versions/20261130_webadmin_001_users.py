@@ -1,7 +1,7 @@
 """auth: a user may have to set a new password at next sign-in; record actions by actor
 
 Revision ID: 0020webadmin
-Revises: 0020dci
+Revises: 0020stats
 Create Date: 2026-11-30 13:40:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0020webadmin"
-down_revision: str | Sequence[str] | None = "0020dci"
+down_revision: str | Sequence[str] | None = "0020stats"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -571,12 +571,14 @@ def register_feature_commands() -> None:
     from crvshub.auth.cli import cli as client_cli
     from crvshub.dci.cli import cli as dci_cli
     from crvshub.registration_hook.nid_sim import cli as nid_sim_cli
+    from crvshub.statistics.cli import register as register_statistics
     from crvshub.synthetic.cli import register
 
     app.add_typer(client_cli, name="client")
     app.add_typer(dci_cli, name="dci")
     app.command("nid-sim")(nid_sim_cli)
     register(app)
+    register_statistics(app)
 
 
 def main() -> None:

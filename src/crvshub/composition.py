@@ -41,9 +41,14 @@ from crvshub.registration_hook import service as registration_hook_service
 from crvshub.registration_hook import worker as registration_hook_worker
 from crvshub.search.service import VocabularyCache
 from crvshub.settings import Settings
+from crvshub.statistics import endpoints as statistics_endpoints
+from crvshub.statistics import exports as statistics_exports
+from crvshub.statistics import worker as statistics_worker
+from crvshub.statistics.fhir_capability import EXPORT_OPERATIONS
 from crvshub.web import certificates as web_certificates
 from crvshub.web import endpoints as web_endpoints
 from crvshub.web import integrations as web_integrations
+from crvshub.web import performance as web_performance
 from crvshub.web import records as web_records
 from crvshub.web import users as web_users
 from crvshub.webhook import endpoints as webhook_endpoints
@@ -63,11 +68,14 @@ def wiring() -> Wiring:
         handlers=MappingProxyType({
             registration_hook_service.JOB_KIND: registration_hook_worker.call_hook,
             dci_service.JOB_KIND: dci_worker.send,
+            # Bulk exports, in short resumable steps (statistics.exports).
+            statistics_exports.JOB_KIND: statistics_worker.run_export_step,
         }),
         # Drained by the worker loop beside the outbox jobs.
         pollers=(DeliveryEngine,),
         # What /fhir/metadata declares.
         capabilities=(LOCATION, *RECORD_RESOURCES),
+        operations=EXPORT_OPERATIONS,
         # The record workflow's port to the registration hook (record never imports it).
         external_validation=registration_hook_service.EXTERNAL_VALIDATION,
     )
@@ -78,6 +86,8 @@ def routers() -> tuple[APIRouter, ...]:
     return (
         ops.router,
         auth_endpoints.router,
+        # Before any /fhir/Patient/{id} route: /fhir/Patient/$export is the bulk export.
+        statistics_endpoints.router,
         location_endpoints.router,
         fhir_records_endpoints.router,
         notification_endpoints.router,
@@ -92,6 +102,7 @@ def routers() -> tuple[APIRouter, ...]:
         web_integrations.router,
         web_users.router,
         web_certificates.router,
+        web_performance.router,
     )
 
 

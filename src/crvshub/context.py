@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from crvshub.auth.throttle import Throttle
     from crvshub.certificate.cache import VerifyCache
     from crvshub.certificate.keys import CertificateKeys
-    from crvshub.fhir.capability import ResourceCapability
+    from crvshub.fhir.capability import Operation, ResourceCapability
     from crvshub.location.cache import LocationCache
     from crvshub.outbox.service import EventListeners
     from crvshub.outbox.wakeup import Wakeup
@@ -42,6 +42,7 @@ class Wiring:
     pollers: tuple[PollerFactory, ...]
     capabilities: tuple[ResourceCapability, ...]
     external_validation: ExternalValidation
+    operations: tuple[Operation, ...] = ()  # FHIR operations, for the CapabilityStatement
 
 
 @dataclass

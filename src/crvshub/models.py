@@ -10,6 +10,7 @@ from crvshub.outbox import models as outbox_models
 from crvshub.record import models as record_models
 from crvshub.registration_hook import models as registration_hook_models
 from crvshub.search import models as search_models
+from crvshub.statistics import models as statistics_models
 from crvshub.webhook import models as webhook_models
 
 __all__ = [
@@ -23,5 +24,6 @@ __all__ = [
     "record_models",
     "registration_hook_models",
     "search_models",
+    "statistics_models",
     "webhook_models",
 ]

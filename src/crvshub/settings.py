@@ -91,6 +91,13 @@ class Settings(BaseSettings):
     country_dir: Path = BUILTIN_COUNTRY_DIR
     demo_password: str = "test"
 
+    # Where bulk exports write their NDJSON and CSV files (shared by the API and the workers).
+    export_dir: Path = Path("exports")
+    # How long one worker step of an export runs before it yields to other jobs (resumed at once).
+    export_step_seconds: float = Field(default=2.0, gt=0, le=60)
+    # How long finished export files stay available (hours), per the Bulk Data "expires".
+    export_keep_hours: float = Field(default=24.0, gt=0)
+
     # Insecure conveniences for a local demo; each is off unless set (`make serve` sets them).
     demo_scope: bool = False
     webhook_allow_loopback: bool = False

@@ -19,7 +19,7 @@ ROLES = (
     "PERFORMANCE_MANAGER",
     "NATIONAL_REGISTRAR",
 )
-CLIENT_TYPES = ("HEALTH", "RECORD_SEARCH", "WEBHOOK", "NATIONAL_ID")
+CLIENT_TYPES = ("HEALTH", "RECORD_SEARCH", "WEBHOOK", "NATIONAL_ID", "STATISTICS")
 # Record tokens the registration hook gets: for the record a route acts on, or for another one.
 RECORD_TOKENS = ("RECORD_TOKEN", "OTHER_RECORD_TOKEN")
 
@@ -72,6 +72,9 @@ RECORD_STAFF = roles("FIELD_AGENT", "REGISTRATION_AGENT", "LOCAL_REGISTRAR", "NA
 SUBSCRIBERS = clients("WEBHOOK", "NATIONAL_ID")
 SYSADMINS = roles("LOCAL_SYSTEM_ADMIN", "NATIONAL_SYSTEM_ADMIN")
 FHIR_READERS = RECORD_STAFF | clients(*CLIENT_TYPES) | record_tokens(*RECORD_TOKENS)
+# Vital statistics and bulk export: staff with `performance` or `natlsysadmin`, statistics clients.
+STATISTICS_READERS = roles("REGISTRATION_AGENT", "LOCAL_REGISTRAR", "NATIONAL_SYSTEM_ADMIN",
+                           "PERFORMANCE_MANAGER", "NATIONAL_REGISTRAR") | clients("STATISTICS")
 
 ROUTES: dict[tuple[str, str], Access] = {
     # Operations and API documentation.
@@ -169,6 +172,20 @@ ROUTES: dict[tuple[str, str], Access] = {
         NATLSYSADMIN,
     ("POST", "/api/webhooks/subscriptions/{subscription_id}/enable"): NATLSYSADMIN,
     ("POST", "/api/webhooks/subscriptions/{subscription_id}/replay"): NATLSYSADMIN,
+    # Vital statistics and bulk export.
+    ("GET", "/api/statistics/counts"): STATISTICS_READERS,
+    ("GET", "/api/statistics/completeness"): STATISTICS_READERS,
+    ("GET", "/api/statistics/timeliness"): STATISTICS_READERS,
+    ("GET", "/api/statistics/backlog"): STATISTICS_READERS,
+    ("GET", "/fhir/$export"): STATISTICS_READERS,
+    ("GET", "/fhir/Patient/$export"): STATISTICS_READERS,
+    ("GET", "/fhir/$export-status/{job_id}"): STATISTICS_READERS,
+    ("DELETE", "/fhir/$export-status/{job_id}"): STATISTICS_READERS,
+    ("GET", "/fhir/$export-file/{job_id}/{name}"): STATISTICS_READERS,
+    ("POST", "/api/statistics/exports"): STATISTICS_READERS,
+    ("GET", "/api/statistics/exports/{job_id}"): STATISTICS_READERS,
+    ("DELETE", "/api/statistics/exports/{job_id}"): STATISTICS_READERS,
+    ("GET", "/api/statistics/exports/files/{job_id}/{name}"): STATISTICS_READERS,
     # Staff web UI (pages check the session themselves).
     ("GET", "/"): PUBLIC,
     ("POST", "/login"): PUBLIC,
@@ -179,6 +196,7 @@ ROUTES: dict[tuple[str, str], Access] = {
     ("GET", "/records/{record_id}"): PUBLIC,
     ("POST", "/records/{record_id}/actions/{action}"): PUBLIC,
     ("GET", "/integrations"): PUBLIC,
+    ("GET", "/performance"): PUBLIC,
     ("POST", "/integrations"): PUBLIC,
     ("POST", "/integrations/{client_id}/deactivate"): PUBLIC,
     ("POST", "/integrations/{client_id}/reactivate"): PUBLIC,

@@ -125,7 +125,8 @@ def _print_client(view: dict[str, Any], as_json: bool) -> None:
 @cli.command("create")
 def create(
     client_type: Annotated[
-        str, typer.Option("--type", help="HEALTH, RECORD_SEARCH, WEBHOOK or NATIONAL_ID.")
+        str, typer.Option("--type",
+                          help="HEALTH, RECORD_SEARCH, WEBHOOK, NATIONAL_ID or STATISTICS.")
     ],
     name: Annotated[str, typer.Option(help="A unique, human name, e.g. 'Central Hospital'.")],
     integrating_system_type: Annotated[

@@ -26,6 +26,8 @@ class ClientType(StrEnum):
     RECORD_SEARCH = "RECORD_SEARCH"
     WEBHOOK = "WEBHOOK"
     NATIONAL_ID = "NATIONAL_ID"
+    # A statistics office or researcher: vital statistics and bulk export, no single record.
+    STATISTICS = "STATISTICS"
 
 
 class Scope(StrEnum):
@@ -44,6 +46,7 @@ class Scope(StrEnum):
     RECORDSEARCH = "recordsearch"
     WEBHOOK = "webhook"
     NATIONAL_ID = "nationalId"
+    STATISTICS = "statistics"
     CONFIRM_REGISTRATION = "record.confirm-registration"
     REJECT_REGISTRATION = "record.reject-registration"
 
@@ -73,6 +76,7 @@ CLIENT_SCOPES: dict[ClientType, tuple[Scope, ...]] = {
     ClientType.RECORD_SEARCH: (Scope.RECORDSEARCH,),
     ClientType.WEBHOOK: (Scope.WEBHOOK,),
     ClientType.NATIONAL_ID: (Scope.NATIONAL_ID,),
+    ClientType.STATISTICS: (Scope.STATISTICS,),
 }
 
 BASE_AUDIENCE = (

@@ -25,7 +25,8 @@ class ClientCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     name: str = Field(min_length=1, max_length=255)
-    type: str = Field(max_length=32, description="HEALTH, RECORD_SEARCH, WEBHOOK or NATIONAL_ID")
+    type: str = Field(max_length=32,
+                      description="HEALTH, RECORD_SEARCH, WEBHOOK, NATIONAL_ID or STATISTICS")
     integrating_system_type: str | None = Field(default=None, max_length=16)
     daily_quota: int | None = Field(default=None, ge=0)
     webhook_permissions: list[WebhookPermission] | None = Field(default=None, max_length=8)

@@ -38,6 +38,23 @@ class ResourceCapability:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class Operation:
+    """One supported operation: at system level, or on one resource type (`resource`)."""
+
+    name: str
+    definition: str
+    resource: str | None = None
+    documentation: str = ""
+
+    def json(self) -> dict[str, Any]:
+        """Return the operation as a CapabilityStatement `operation` entry."""
+        found: dict[str, Any] = {"name": self.name, "definition": self.definition}
+        if self.documentation:
+            found["documentation"] = self.documentation
+        return found
+
+
 def _resource(cap: ResourceCapability) -> dict[str, Any]:
     body: dict[str, Any] = {
         "type": cap.type,
@@ -60,9 +77,21 @@ def _resource(cap: ResourceCapability) -> dict[str, Any]:
 
 
 def capability_statement(
-    base_url: str, software_version: str, resources: Iterable[ResourceCapability]
+    base_url: str, software_version: str, resources: Iterable[ResourceCapability],
+    operations: Iterable[Operation] = (),
 ) -> dict[str, Any]:
     """Return the server's CapabilityStatement (FHIR R4, JSON only) for these resource types."""
+    entries = [_resource(cap) for cap in sorted(resources, key=lambda c: c.type)]
+    system: list[dict[str, Any]] = []
+    for operation in operations:
+        target = next((e for e in entries if e["type"] == operation.resource), None)
+        if operation.resource is None or target is None:
+            system.append(operation.json())
+        else:
+            target.setdefault("operation", []).append(operation.json())
+    rest: dict[str, Any] = {"mode": "server", "resource": entries}
+    if system:
+        rest["operation"] = system
     return {
         "resourceType": "CapabilityStatement",
         "status": "active",
@@ -73,10 +102,5 @@ def capability_statement(
         "implementation": {"description": "CRVS Hub FHIR API", "url": f"{base_url}/fhir"},
         "fhirVersion": FHIR_VERSION,
         "format": ["application/fhir+json", "json"],
-        "rest": [
-            {
-                "mode": "server",
-                "resource": [_resource(cap) for cap in sorted(resources, key=lambda c: c.type)],
-            }
-        ],
+        "rest": [rest],
     }

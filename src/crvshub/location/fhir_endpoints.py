@@ -65,7 +65,8 @@ def _if_match(value: str | None) -> int | None:
 @router.get("/metadata", summary="CapabilityStatement")
 def metadata(base: OriginDep, ctx: ContextDep) -> FHIRResponse:
     """Return the CapabilityStatement listing exactly what this server supports."""
-    return FHIRResponse(capability_statement(base, __version__, ctx.wiring.capabilities))
+    return FHIRResponse(capability_statement(base, __version__, ctx.wiring.capabilities,
+                                             ctx.wiring.operations))
 
 
 @router.get("/Location", summary="Search FHIR Locations")

@@ -43,7 +43,8 @@ class Record(Base):
     contact_email: Mapped[str | None] = mapped_column(String(columns.EMAIL_MAX), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
-    registered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Indexed for vital statistics, which count registrations by registration date.
+    registered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
 
     __table_args__ = (
         Index("ix_records_office_status", "office_id", "status"),

@@ -26,6 +26,7 @@ from crvshub.record.service import Actor, actor_for
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 RECORD_SCOPES: tuple[str, ...] = STAFF_SCOPES
 ADMIN_SCOPES: tuple[str, ...] = (Scope.NATLSYSADMIN.value,)
+PERFORMANCE_SCOPES: tuple[str, ...] = (Scope.PERFORMANCE.value, Scope.NATLSYSADMIN.value)
 
 
 class PageExit(Exception):
@@ -69,6 +70,8 @@ def nav_links(principal: Principal | None) -> list[tuple[str, str]]:
     links = [("/", "Home")]
     if any(s in principal.scopes for s in RECORD_SCOPES):
         links.append(("/workqueues", "Workqueues"))
+    if any(s in principal.scopes for s in PERFORMANCE_SCOPES):
+        links.append(("/performance", "Performance"))
     if Scope.SYSADMIN.value in principal.scopes:
         links.append(("/users", "Users"))
     if any(s in principal.scopes for s in ADMIN_SCOPES):

@@ -1,0 +1,1 @@
+"""Vital statistics, completeness and timeliness, bulk export (FHIR $export, CSV)."""

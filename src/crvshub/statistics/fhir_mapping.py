@@ -1,0 +1,50 @@
+"""The FHIR resources of a stored record, as Bulk Data NDJSON lines carry them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+Resource = dict[str, Any]
+# What an export may hold; a patient-level export keeps the resources about people.
+EXPORT_TYPES = ("Composition", "Task", "Patient", "RelatedPerson", "Encounter", "Observation",
+                "Practitioner", "DocumentReference", "QuestionnaireResponse")
+PATIENT_TYPES = ("Patient", "RelatedPerson", "Encounter", "Observation", "Composition", "Task",
+                 "DocumentReference")
+
+
+def export_lines(bundle: dict[str, Any], types: frozenset[str]) -> list[tuple[str, bytes]]:
+    """Return (type, NDJSON line) of a record's resources of the wanted types.
+
+    Inside a stored bundle resources point to each other by `urn:uuid:` full URLs; outside
+    it they become relative references (`Patient/<id>`), which every FHIR reader resolves.
+    Each resource gets an id (its full URL's UUID when it had none). The bundle is one this
+    call may change (freshly read from the database).
+    """
+    entries = bundle.get("entry")
+    if not isinstance(entries, list):
+        return []
+    swaps: list[tuple[bytes, bytes]] = []
+    found: list[Resource] = []
+    for entry in entries:
+        resource = entry.get("resource") if isinstance(entry, dict) else None
+        if not isinstance(resource, dict) or not isinstance(resource.get("resourceType"), str):
+            continue
+        full = entry.get("fullUrl")
+        if not resource.get("id") and isinstance(full, str) and full.startswith("urn:uuid:"):
+            resource["id"] = full.removeprefix("urn:uuid:")
+        if isinstance(full, str) and isinstance(resource.get("id"), str):
+            # orjson writes no spaces, so a reference is always exactly these bytes.
+            swaps.append((orjson.dumps({"reference": full})[1:-1],
+                          orjson.dumps({"reference": f"{resource['resourceType']}/"
+                                                     f"{resource['id']}"})[1:-1]))
+        found.append(resource)
+    out = []
+    for resource in found:
+        if resource["resourceType"] in types and resource.get("id"):
+            line = orjson.dumps(resource)
+            for old, new in swaps:
+                line = line.replace(old, new)
+            out.append((resource["resourceType"], line + b"\n"))
+    return out

@@ -1,0 +1,38 @@
+"""Export jobs: a bulk export asked for, its progress, and the files it wrote."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from crvshub.db import Base, JSONType, UTCDateTime, new_id, utcnow
+
+
+class ExportJob(Base):
+    """One bulk export (FHIR NDJSON or CSV), run by the worker in short resumable steps."""
+
+    __tablename__ = "export_jobs"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True, default=new_id)
+    format: Mapped[str] = mapped_column(String(16))  # "ndjson" or "csv"
+    level: Mapped[str] = mapped_column(String(16))  # "system" or "patient"
+    types: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    requested_by: Mapped[str] = mapped_column(String(64), index=True)
+    request_url: Mapped[str] = mapped_column(Text)
+    # queued -> running -> done | failed | cancelled
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    # Last record id written (records are read in id order), for resuming.
+    cursor: Mapped[str] = mapped_column(String(64), default="")
+    records_done: Mapped[int] = mapped_column(Integer, default=0)
+    records_total: Mapped[int] = mapped_column(Integer, default=0)
+    # Per output file: {"name": {"type": ..., "count": n, "bytes": b}}; bytes let a resumed
+    # step cut what an interrupted step wrote after its last saved position.
+    files: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

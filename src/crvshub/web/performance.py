@@ -1,0 +1,121 @@
+"""The performance dashboard: completeness, registrations per month, timeliness, backlogs."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from starlette.responses import Response
+
+from crvshub.db import utcnow
+from crvshub.deps import ContextDep, SessionDep
+from crvshub.location.cache import Snapshot
+from crvshub.statistics import service
+from crvshub.statistics.country import DeathRates, death_rates
+from crvshub.statistics.domain import TIMELINESS, BadQuery, Period, period_of
+from crvshub.web import charts
+from crvshub.web.pages import PERFORMANCE_SCOPES, Page, page_for, render
+from crvshub.web.security import WebRoute
+
+router = APIRouter(include_in_schema=False, route_class=WebRoute)
+PerformancePage = Annotated[Page, Depends(page_for(*PERFORMANCE_SCOPES))]
+
+
+def _date(value: str | None) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise BadQuery(f"{value!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _months(period: Period) -> list[str]:
+    months, year, month = [], period.start.year, period.start.month
+    while (year, month) < (period.end.year, period.end.month) or (
+            (year, month) == (period.end.year, period.end.month) and period.end.day > 1):
+        months.append(f"{year:04d}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return months
+
+
+def _areas(snapshot: Snapshot) -> list[tuple[str, str]]:
+    """Return the areas offered by the filter: each state, then its districts, indented."""
+    out: list[tuple[str, str]] = []
+    for state in (v for v in snapshot.ordered if v.jurisdiction_type == "STATE"):
+        out.append((state.id, state.name))
+        out += [(d.id, f"— {d.name}") for d in snapshot.ordered
+                if d.part_of_id == state.id and d.jurisdiction_type == "DISTRICT"]
+    return out
+
+
+def _completeness_chart(answer: dict[str, Any], event: str) -> Any:
+    rows = sorted(answer["rows"], key=lambda r: (-(r["completeness"] or 0), r["name"]))
+    bars = [charts.Bar(r["name"], r["completeness"] or 0,
+                       f"{r['completeness'] if r['completeness'] is not None else 'n/a'}% "
+                       f"({r['registered']})") for r in rows]
+    top = max((b.value for b in bars), default=0)
+    scale = 100.0 if top >= 25 else None  # small figures get a scale of their own
+    return charts.ranked_bars(bars, f"Completeness of {event} registration by district",
+                              scale_max=max(scale or 0, top) or None,
+                              colour=charts.BIRTH if event == "birth" else charts.DEATH), rows
+
+
+def _monthly_chart(session: Any, snapshot: Snapshot, query: service.Query) -> Any:
+    answer = service.counts(session, snapshot, query, "month")
+    found = {(r["event"], r["key"]): r["count"] for r in answer["rows"]}
+    months = _months(query.period)[-36:]
+    births = [found.get(("birth", m), 0) for m in months]
+    deaths = [found.get(("death", m), 0) for m in months]
+    return charts.monthly_columns(months, births, deaths, "Registrations per month"), answer
+
+
+def _dashboard(session: Any, snapshot: Snapshot, query: service.Query,
+               rates: DeathRates) -> dict[str, Any]:
+    event = query.event or "birth"
+    complete = service.completeness(
+        session, snapshot, service.Query(query.period, event, query.area, "DISTRICT"), rates)
+    chart, ranked = _completeness_chart(complete, event)
+    monthly, counts = _monthly_chart(session, snapshot,
+                                     service.Query(query.period, None, query.area))
+    timely = service.timeliness(session, snapshot,
+                                service.Query(query.period, None, query.area, "DISTRICT"))
+    shares = [("Births" if t["event"] == "birth" else "Deaths", {k: t[k] for k in TIMELINESS})
+              for t in timely["total"]]
+    return {
+        "completeness": complete, "completeness_chart": chart, "ranked": ranked,
+        "monthly_chart": monthly, "counts": counts, "timeliness": timely,
+        "timeliness_chart": charts.stacked_share(shares, "Timeliness of registration"),
+        "backlog": service.backlog(session, snapshot, query.area, 10),
+    }
+
+
+@router.get("/performance")
+def performance(
+    request: Request, page: PerformancePage, session: SessionDep, ctx: ContextDep,
+    year: Annotated[str | None, Query(max_length=4)] = None,
+    start: Annotated[str | None, Query(alias="from", max_length=10)] = None,
+    end: Annotated[str | None, Query(alias="to", max_length=10)] = None,
+    area: Annotated[str | None, Query(max_length=64)] = None,
+    event: Annotated[str | None, Query(pattern="^(birth|death)?$")] = None,
+) -> Response:
+    """Show the performance dashboard for a period and area."""
+    snapshot = ctx.location_cache.snapshot()
+    today = utcnow().date()
+    chosen_year = int(year) if year and year.isdigit() else None
+    if chosen_year is None and not start and not end:
+        chosen_year = today.year
+    values: dict[str, Any] = {"years": list(range(today.year, today.year - 10, -1)),
+                              "areas": _areas(snapshot), "year": chosen_year,
+                              "start": start or "", "end": end or "", "area": area or "",
+                              "event": event or "birth"}
+    try:
+        period = period_of(chosen_year if not (start or end) else None,
+                           _date(start), _date(end), today)
+        query = service.Query(period, event or "birth", area or None)
+        values.update(_dashboard(session, snapshot, query, death_rates(ctx.settings.country_dir)),
+                      period=period)
+    except BadQuery as exc:
+        return render(request, "performance.html", page, 400, problem=str(exc), **values)
+    return render(request, "performance.html", page, problem=None, **values)
