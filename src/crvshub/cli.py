@@ -9,7 +9,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -323,21 +323,110 @@ def user_list(as_json: Annotated[bool, typer.Option("--json", help="Print JSON."
     Console().print(table)
 
 
+def _cli_manager() -> Any:
+    import getpass
+
+    from crvshub.auth import user_admin
+
+    try:
+        account = getpass.getuser()
+    except (KeyError, OSError):
+        account = "unknown"
+    return user_admin.cli_manager(account)
+
+
+@contextmanager
+def _user_session() -> Iterator[tuple[Session, AppContext]]:
+    """Open a transaction; print an AppError with its issues as one line and exit 2."""
+    from crvshub.errors import AppError
+
+    try:
+        with cli_session() as (session, ctx):
+            yield session, ctx
+    except AppError as exc:
+        fail("; ".join(f"{i.expression}: {i.message}" if i.expression else i.message
+                       for i in exc.issues))
+
+
+@user_app.command("deactivate")
+def user_deactivate(username: str) -> None:
+    """Deactivate a staff user: their tokens stop working within a second."""
+    from crvshub.auth import user_admin
+
+    with _user_session() as (session, ctx):
+        user_admin.deactivate(session, ctx, _cli_manager(), username)
+    console.print(f"deactivated {username}")
+
+
 @user_app.command("disable")
 def user_disable(username: str) -> None:
-    """Disable a staff user: their tokens stop working within a second."""
-    from crvshub.auth import repository
+    """Deactivate a staff user (the older name of `deactivate`)."""
+    user_deactivate(username)
 
-    with cli_session() as (session, _ctx):
-        user = repository.user_by_username(session, username)
-        if user is None:
-            fail(f"no user {username!r}")
-            return
-        user.status = "deactivated"
-        repository.audit(
-            session, actor="cli", action="user.disable", target_type="user", target_id=user.id
-        )
-    console.print(f"disabled {username}")
+
+@user_app.command("reactivate")
+def user_reactivate(username: str) -> None:
+    """Reactivate a staff user."""
+    from crvshub.auth import user_admin
+
+    with _user_session() as (session, ctx):
+        user_admin.reactivate(session, ctx, _cli_manager(), username)
+    console.print(f"reactivated {username}")
+
+
+@user_app.command("update")
+def user_update(
+    username: str,
+    given_names: Annotated[str | None, typer.Option(help="Given names.")] = None,
+    family_name: Annotated[str | None, typer.Option(help="Family name.")] = None,
+    role: Annotated[str | None, typer.Option(help="New role.")] = None,
+    office: Annotated[str | None, typer.Option(help="Office id or statistical id.")] = None,
+    mobile: Annotated[str | None, typer.Option(help="Phone number (empty to clear).")] = None,
+    email: Annotated[str | None, typer.Option(help="Email address (empty to clear).")] = None,
+) -> None:
+    """Change a staff user's names, role, office or contact details."""
+    from crvshub.auth import user_admin
+
+    changes = user_admin.UserChanges(given_names=given_names, family_name=family_name,
+                                     role=role, office=office, mobile=mobile, email=email)
+    with _user_session() as (session, ctx):
+        user = user_admin.update(session, ctx, _cli_manager(), username, changes)
+        view = user_admin.user_view(user)
+    typer.echo(json.dumps(view, indent=2))
+
+
+@user_app.command("reset-password")
+def user_reset_password(username: str) -> None:
+    """Give a user a temporary password (printed once); they set a new one at next sign-in."""
+    from crvshub.auth import user_admin
+
+    with _user_session() as (session, ctx):
+        issued = user_admin.reset_password(session, ctx, _cli_manager(), username)
+        secret = issued.temporary_password
+    typer.echo(f"temporary password for {username}: {secret}")
+    typer.echo("They must set a new password when they next sign in.")
+
+
+@user_app.command("audit")
+def user_audit(
+    username: str,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Show what a user did (records, management) and what was done to the account."""
+    from crvshub.auth import user_admin
+
+    with _user_session() as (session, _ctx):
+        entries = [e.view() for e in user_admin.audit(session, _cli_manager(), username)]
+    if as_json:
+        typer.echo(json.dumps(entries, indent=2))
+        return
+    table = Table()
+    for col in ("at", "kind", "what", "target", "actor", "ip"):
+        table.add_column(col)
+    for entry in entries:
+        table.add_row(*(str(entry[c] or "") for c in ("at", "kind", "what", "target", "actor",
+                                                      "ip")))
+    Console().print(table)
 
 
 @user_app.command("token")
@@ -349,6 +438,9 @@ def user_token(username: str) -> None:
         user = repository.user_by_username(session, username)
         if user is None or user.status != "active":
             fail(f"no active user {username!r}")
+            return
+        if user.must_change_password:
+            fail(f"{username} must set a new password first (sign in on the web page)")
             return
         token, _ttl = service.issue_user_token(ctx.settings, ctx.keys, user)
     typer.echo(token)

@@ -50,6 +50,7 @@ from crvshub.web import endpoints as web_endpoints
 from crvshub.web import integrations as web_integrations
 from crvshub.web import performance as web_performance
 from crvshub.web import records as web_records
+from crvshub.web import users as web_users
 from crvshub.webhook import endpoints as webhook_endpoints
 from crvshub.webhook import fanout
 from crvshub.webhook.delivery import DeliveryEngine
@@ -99,6 +100,7 @@ def routers() -> tuple[APIRouter, ...]:
         web_endpoints.router,
         web_records.router,
         web_integrations.router,
+        web_users.router,
         web_certificates.router,
         web_performance.router,
     )

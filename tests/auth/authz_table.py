@@ -70,6 +70,7 @@ HOOK = clients("NATIONAL_ID") | record_tokens("RECORD_TOKEN")
 NATLSYSADMIN = roles("NATIONAL_SYSTEM_ADMIN")
 RECORD_STAFF = roles("FIELD_AGENT", "REGISTRATION_AGENT", "LOCAL_REGISTRAR", "NATIONAL_REGISTRAR")
 SUBSCRIBERS = clients("WEBHOOK", "NATIONAL_ID")
+SYSADMINS = roles("LOCAL_SYSTEM_ADMIN", "NATIONAL_SYSTEM_ADMIN")
 FHIR_READERS = RECORD_STAFF | clients(*CLIENT_TYPES) | record_tokens(*RECORD_TOKENS)
 # Vital statistics and bulk export: staff with `performance` or `natlsysadmin`, statistics clients.
 STATISTICS_READERS = roles("REGISTRATION_AGENT", "LOCAL_REGISTRAR", "NATIONAL_SYSTEM_ADMIN",
@@ -89,6 +90,16 @@ ROUTES: dict[tuple[str, str], Access] = {
     ("POST", "/oauth2/token"): PUBLIC,
     ("POST", "/auth/token"): PUBLIC,
     ("POST", "/api/auth/login"): PUBLIC,
+    ("POST", "/api/auth/password"): PUBLIC,
+    # Staff user management.
+    ("GET", "/api/users"): SYSADMINS,
+    ("POST", "/api/users"): SYSADMINS,
+    ("GET", "/api/users/{user_id}"): SYSADMINS,
+    ("PATCH", "/api/users/{user_id}"): SYSADMINS,
+    ("POST", "/api/users/{user_id}/deactivate"): SYSADMINS,
+    ("POST", "/api/users/{user_id}/reactivate"): SYSADMINS,
+    ("POST", "/api/users/{user_id}/reset-password"): SYSADMINS,
+    ("GET", "/api/users/{user_id}/audit"): SYSADMINS,
     ("GET", "/api/auth/me"): ANY_TOKEN,
     ("GET", "/.well-known"): PUBLIC,
     ("GET", "/.well-known/jwks.json"): PUBLIC,
@@ -195,8 +206,29 @@ ROUTES: dict[tuple[str, str], Access] = {
     ("POST", "/integrations/{client_id}/deactivate"): PUBLIC,
     ("POST", "/integrations/{client_id}/reactivate"): PUBLIC,
     ("POST", "/integrations/{client_id}/refresh-secret"): PUBLIC,
-    ("GET", "/integrations/{client_id}/delete"): PUBLIC,
     ("POST", "/integrations/{client_id}/delete"): PUBLIC,
+    ("GET", "/integrations/{client_id}"): PUBLIC,
+    ("GET", "/integrations/{client_id}/secrets"): PUBLIC,
+    ("POST", "/integrations/{client_id}/secrets/done"): PUBLIC,
+    ("GET", "/integrations/{client_id}/{step}"): PUBLIC,
+    ("POST", "/integrations/{client_id}/sha-secret"): PUBLIC,
+    ("POST", "/integrations/{client_id}/permissions"): PUBLIC,
+    ("POST", "/integrations/{client_id}/quota"): PUBLIC,
+    ("POST", "/integrations/{client_id}/deliveries/{subscription_id}/{delivery_id}/redeliver"):
+        PUBLIC,
+    ("POST", "/integrations/{client_id}/subscriptions/{subscription_id}/enable"): PUBLIC,
+    ("GET", "/set-password"): PUBLIC,
+    ("POST", "/set-password"): PUBLIC,
+    ("GET", "/users"): PUBLIC,
+    ("POST", "/users"): PUBLIC,
+    ("GET", "/users/{user_id}"): PUBLIC,
+    ("POST", "/users/{user_id}"): PUBLIC,
+    ("POST", "/users/{user_id}/deactivate"): PUBLIC,
+    ("POST", "/users/{user_id}/reactivate"): PUBLIC,
+    ("POST", "/users/{user_id}/reset-password"): PUBLIC,
+    ("GET", "/users/{user_id}/password"): PUBLIC,
+    ("POST", "/users/{user_id}/password/done"): PUBLIC,
+    ("GET", "/users/{user_id}/{step}"): PUBLIC,
     # FHIR reads of records: which records each caller sees is tests/fhir_records/test_access_table.
     ("GET", "/fhir/Composition/{composition_id}/$document"): FHIR_READERS,
     **{("GET", f"/fhir/{kind}{tail}"): FHIR_READERS

@@ -63,6 +63,22 @@ def test_registrar_pages(live_server, page) -> None:
 
 
 def test_integration_pages(live_server, page) -> None:
-    new_client(live_server.ctx, "HEALTH", name="Harambo District Hospital")
+    creds, _token = new_client(live_server.ctx, "HEALTH", name="Harambo District Hospital")
+    hook, _token = new_client(live_server.ctx, "WEBHOOK", name="Events bus", webhook_permissions=[
+        {"event": "birth", "permissions": ["child-details"]}])
+    search, _token = new_client(live_server.ctx, "RECORD_SEARCH", name="Statistics office")
     sign_in(page, live_server, NATLSYSADMIN)
-    _check(page, live_server, ["/", "/integrations", "/workqueues"])
+    cid = creds.client.client_id
+    _check(page, live_server, [
+        "/", "/integrations", "/workqueues", f"/integrations/{cid}",
+        f"/integrations/{hook.client.client_id}", f"/integrations/{search.client.client_id}",
+        f"/integrations/{cid}/deactivate", f"/integrations/{cid}/refresh-secret",
+        f"/integrations/{cid}/delete", f"/integrations/{cid}/secrets"])
+
+
+def test_user_pages(live_server, page) -> None:
+    sign_in(page, live_server, "e.dalindo")  # local system administrator of Harambo
+    _check(page, live_server, ["/", "/users", "/users?q=nobody", f"/users/{LOCAL_REGISTRAR}",
+                               f"/users/{LOCAL_REGISTRAR}/deactivate",
+                               f"/users/{LOCAL_REGISTRAR}/reset-password",
+                               f"/users/{LOCAL_REGISTRAR}/password"])

@@ -72,6 +72,7 @@ def _load_subject(session: Session, kind: str, subject: str) -> tuple[bool, dict
         "username": user.username,
         "role": user.role,
         "office_id": user.office_id,
+        "must_change_password": user.must_change_password,
     }
 
 

@@ -11,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 
 from crvshub.auth.cutoff import ACTIVE_CACHE_SECONDS, ActiveCache, active_cache
 from crvshub.auth.domain import Principal, PrincipalKind
+from crvshub.auth.errors import PasswordChangeRequired
 from crvshub.auth.ratelimit import limits_of, retry_after_header
 from crvshub.context import AppContext, get_context
 from crvshub.errors import AuthenticationRequired, ClientInactive, Forbidden, RateLimited
@@ -69,6 +70,8 @@ def _kind(claims: dict[str, Any]) -> PrincipalKind:
 def _principal(claims: dict[str, Any], active: bool, facts: dict[str, Any]) -> Principal:
     if not active:
         raise ClientInactive()
+    if facts.get("must_change_password"):
+        raise PasswordChangeRequired()
     if int(claims.get("iat", 0)) < int(facts.get("not_before", 0)):
         raise ClientInactive("The client secret was refreshed after this token was issued")
     scope = claims.get("scope", [])

@@ -161,3 +161,60 @@ class OAuthThrottled(OAuthError):
     issue_type = "throttled"
     title = "Too many token requests: wait for Retry-After seconds."
     oauth_error = "slow_down"
+
+
+class PasswordChangeRequired(AppError):
+    """An administrator reset the password (or created the user): a new one must be set first."""
+
+    code = "AUTH-403-010"
+    status = 403
+    issue_type = "security"
+    title = (
+        "You must set a new password before signing in: sign in on the web page, or POST "
+        "/api/auth/password with username, password and new_password"
+    )
+
+
+class UserNotFound(AppError):
+    """No staff user with that id or username."""
+
+    code = "AUTH-404-003"
+    status = 404
+    issue_type = "not-found"
+    title = "No staff user with this id"
+
+
+class WeakPassword(AppError):
+    """A new password is too short, too common, or the two copies differ."""
+
+    code = "AUTH-400-030"
+    status = 400
+    issue_type = "value"
+    title = "The new password is not acceptable"
+
+
+class InvalidUserSettings(AppError):
+    """A user field (name, role, office, contact) is missing or has a bad value."""
+
+    code = "AUTH-400-031"
+    status = 400
+    issue_type = "value"
+    title = "Invalid staff user settings"
+
+
+class RoleNotAllowed(AppError):
+    """A local system administrator may not give or manage national roles."""
+
+    code = "AUTH-403-011"
+    status = 403
+    issue_type = "forbidden"
+    title = "Only a national system administrator may give or manage this role"
+
+
+class OwnAccount(AppError):
+    """An administrator may not deactivate, reset or demote their own account."""
+
+    code = "AUTH-409-005"
+    status = 409
+    issue_type = "business-rule"
+    title = "You cannot do this to your own account: ask another administrator"

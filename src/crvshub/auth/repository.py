@@ -48,6 +48,43 @@ def list_users(session: Session) -> Sequence[User]:
     return session.scalars(select(User).order_by(User.username)).all()
 
 
+def users_of_office(
+    session: Session, office_id: str | None, *, text: str | None = None, limit: int = 50,
+    offset: int = 0,
+) -> tuple[int, Sequence[User]]:
+    """Return how many users of one office (every office when None) match and a page of them.
+
+    `text` matches the username, given names or family name (case-insensitive).
+    """
+    conditions = []
+    if office_id is not None:
+        conditions.append(User.office_id == office_id)
+    if text:
+        needle = text.lower()
+        conditions.append(
+            func.lower(User.username).contains(needle, autoescape=True)
+            | func.lower(User.given_names).contains(needle, autoescape=True)
+            | func.lower(User.family_name).contains(needle, autoescape=True)
+        )
+    total = session.scalar(select(func.count()).select_from(User).where(*conditions)) or 0
+    rows = session.scalars(
+        select(User).where(*conditions).order_by(User.username).limit(limit).offset(offset)
+    ).all()
+    return int(total), rows
+
+
+def audit_by_or_for(
+    session: Session, actor: str, target_id: str, limit: int
+) -> Sequence[AdminAudit]:
+    """Return management audit rows done by an actor or to a target, newest first."""
+    return session.scalars(
+        select(AdminAudit)
+        .where((AdminAudit.actor == actor) | (AdminAudit.target_id == target_id))
+        .order_by(AdminAudit.at.desc(), AdminAudit.id.desc())
+        .limit(limit)
+    ).all()
+
+
 def client_by_id(session: Session, row_id: str) -> Client | None:
     """Return a client by its internal id (the token subject)."""
     return session.get(Client, row_id)

@@ -46,3 +46,37 @@ class ClientUpdate(BaseModel):
     webhook_permissions: list[WebhookPermission] | None = Field(default=None, max_length=8)
     compat_mode: str | None = Field(default=None, max_length=16,
                                     description="crvshub or opencrvs-strict")
+
+
+class PasswordChange(BaseModel):
+    """A user replacing their (temporary) password."""
+
+    model_config = ConfigDict(extra="forbid")
+    username: str = Field(min_length=1, max_length=128)
+    password: str = Field(min_length=1, max_length=1024, description="The current password")
+    new_password: str = Field(min_length=1, max_length=1024)
+
+
+class UserCreate(BaseModel):
+    """A new staff user; without `password` a temporary one is returned (shown once)."""
+
+    model_config = ConfigDict(extra="forbid")
+    username: str = Field(min_length=1, max_length=128)
+    given_names: str = Field(min_length=1, max_length=255)
+    family_name: str = Field(min_length=1, max_length=255)
+    role: str = Field(max_length=64)
+    office: str = Field(max_length=128, description="Office id or statistical id")
+    mobile: str | None = Field(default=None, max_length=32)
+    email: str | None = Field(default=None, max_length=255)
+
+
+class UserUpdate(BaseModel):
+    """Fields of a staff user that may change; absent fields stay as they are."""
+
+    model_config = ConfigDict(extra="forbid")
+    given_names: str | None = Field(default=None, min_length=1, max_length=255)
+    family_name: str | None = Field(default=None, min_length=1, max_length=255)
+    role: str | None = Field(default=None, max_length=64)
+    office: str | None = Field(default=None, max_length=128)
+    mobile: str | None = Field(default=None, max_length=32)
+    email: str | None = Field(default=None, max_length=255)

@@ -289,3 +289,9 @@ def by_ids(session: Session, ids: Collection[str]) -> Sequence[Location]:
 def office_by_ref(session: Session, ref: str) -> Location | None:
     """Return a CRVS office by id or statistical id, or None."""
     return repository.office_by_ref(session, ref)
+
+
+def offices(session: Session) -> list[tuple[str, str]]:
+    """Return (id, name) of every CRVS office, by name (the office pickers of the admin pages)."""
+    rows = repository.all_of_type(session, LocationType.CRVS_OFFICE)
+    return sorted(((row.id, row.name) for row in rows), key=lambda pair: pair[1])

@@ -76,6 +76,9 @@ class RecordAction(Base):
     version_after: Mapped[int | None] = mapped_column(Integer)
     data: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
 
+    # What one user did, newest first (the user audit of the admin pages).
+    __table_args__ = (Index("ix_record_actions_actor_at", "actor_id", "at"),)
+
 
 class SearchQuotaUse(Base):
     """How many searches one RECORD_SEARCH client made on one UTC day (its daily quota)."""

@@ -99,6 +99,16 @@ def add(session: Session, row: Record | RecordAction) -> None:
     session.add(row)
 
 
+def actions_by_actor(session: Session, actor_id: str, limit: int) -> Sequence[RecordAction]:
+    """Return the newest actions one user or client took, newest first."""
+    return session.scalars(
+        select(RecordAction)
+        .where(RecordAction.actor_id == actor_id)
+        .order_by(RecordAction.at.desc(), RecordAction.id.desc())
+        .limit(limit)
+    ).all()
+
+
 def history(session: Session, record_id: str) -> Sequence[RecordAction]:
     """Return every action on a record, oldest first."""
     return session.scalars(

@@ -349,6 +349,28 @@ def emit_status(session: Session, record: Record, topic: str | None) -> None:
     )
 
 
+def actions_by(session: Session, actor_id: str, limit: int = 100) -> list[dict[str, Any]]:
+    """Return what one user or client did to records, newest first (for the user audit)."""
+    from crvshub.record.views import VERBS
+
+    rows = list(repository.actions_by_actor(session, actor_id, limit))
+    records = repository.by_ids(session, sorted({r.record_id for r in rows}))
+    result: list[dict[str, Any]] = []
+    for row in rows:
+        record = records.get(row.record_id)
+        result.append({
+            "at": row.at,
+            "action": row.action,
+            "what": VERBS.get(row.action, row.action.replace("-", " ").capitalize()),
+            "record_id": row.record_id,
+            "tracking_id": record.tracking_id if record else None,
+            "status_after": row.status_after,
+            "reason": row.reason,
+            "ip": row.ip,
+        })
+    return result
+
+
 # --- Record search for integration clients outside GraphQL (DCI registry API) ---------------
 
 CLIENT_SEARCH_STATUSES = frozenset({Status.REGISTERED.value, Status.CERTIFIED.value,

@@ -7,9 +7,10 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from starlette.responses import RedirectResponse, Response
 
-from crvshub.auth import service
+from crvshub.auth import service, user_admin
 from crvshub.auth.dependencies import SESSION_COOKIE
 from crvshub.auth.errors import InvalidLogin, LoginThrottled
+from crvshub.auth.user_admin import User
 from crvshub.context import AppContext
 from crvshub.deps import ContextDep, SessionDep
 from crvshub.errors import AppError
@@ -18,10 +19,16 @@ from crvshub.web.errors import LoginFormExpired
 from crvshub.web.pages import Page, check_csrf, csrf_token, session_principal, templates
 from crvshub.web.security import (
     LOGIN_CSRF_COOKIE,
+    PASSWORD_PENDING_COOKIE,
+    SET_PASSWORD_PATH,
     WebRoute,
     login_csrf,
     login_csrf_ok,
+    pending_form_ok,
+    pending_form_token,
+    pending_user,
     set_login_csrf_cookie,
+    set_password_pending,
 )
 
 router = APIRouter(include_in_schema=False, route_class=WebRoute)
@@ -76,8 +83,19 @@ def login(
     if not login_csrf_ok(request, ctx, csrf):
         # Login CSRF: another site must not sign this browser in to an account of its choice.
         return _sign_in_form(request, ctx, LoginFormExpired())
-    token, ttl = service.issue_user_token(ctx.settings, ctx.keys, user)
+    if user.must_change_password:
+        # The temporary password was right: the user must now choose their own.
+        response = RedirectResponse(SET_PASSWORD_PATH, status_code=303)
+        response.delete_cookie(LOGIN_CSRF_COOKIE)
+        return set_password_pending(response, ctx, user.id)
     response = RedirectResponse("/", status_code=303)
+    _start_session(request, ctx, response, user)
+    response.delete_cookie(LOGIN_CSRF_COOKIE)  # the next sign-in form gets a fresh nonce
+    return response
+
+
+def _start_session(request: Request, ctx: AppContext, response: Response, user: User) -> None:
+    token, ttl = service.issue_user_token(ctx.settings, ctx.keys, user)
     response.set_cookie(
         SESSION_COOKIE,
         token,
@@ -86,7 +104,51 @@ def login(
         samesite="strict",
         secure=ctx.settings.base_url.startswith("https") or request.url.scheme == "https",
     )
-    response.delete_cookie(LOGIN_CSRF_COOKIE)  # the next sign-in form gets a fresh nonce
+
+
+def _set_password_form(request: Request, ctx: AppContext, pending: str,
+                       error: AppError | None = None) -> Response:
+    return templates.TemplateResponse(
+        request, "set_password.html",
+        {"principal": None, "error": error, "form_token": pending_form_token(ctx, pending)},
+        status_code=error.status if error else 200, headers={"Cache-Control": "no-store"},
+    )
+
+
+@router.get(SET_PASSWORD_PATH)
+def set_password_page(request: Request, ctx: ContextDep) -> Response:
+    """Ask a user whose password was reset (or who is new) to choose their own."""
+    pending = request.cookies.get(PASSWORD_PENDING_COOKIE, "")
+    user_id = pending_user(ctx, pending)
+    if user_id is None:
+        return RedirectResponse("/", status_code=303)
+    return _set_password_form(request, ctx, pending)
+
+
+@router.post(SET_PASSWORD_PATH)
+def set_password(
+    request: Request,
+    session: SessionDep,
+    ctx: ContextDep,
+    new_password: Annotated[str, Form(max_length=1024)] = "",
+    confirmation: Annotated[str, Form(max_length=1024)] = "",
+    csrf: Annotated[str, Form(max_length=128)] = "",
+) -> Response:
+    """Save the user's new password and sign them in."""
+    pending = request.cookies.get(PASSWORD_PENDING_COOKIE, "")
+    user_id = pending_user(ctx, pending)
+    if user_id is None or not pending_form_ok(ctx, pending, csrf):
+        return RedirectResponse("/", status_code=303)
+    try:
+        with session.begin_nested():
+            user = user_admin.set_own_password(session, ctx, user_id, new_password,
+                                               confirmation, ip=client_address(request),
+                                               only_if_required=True)
+    except AppError as exc:
+        return _set_password_form(request, ctx, pending, exc)
+    response = RedirectResponse("/", status_code=303)
+    _start_session(request, ctx, response, user)
+    response.delete_cookie(PASSWORD_PENDING_COOKIE, path=SET_PASSWORD_PATH)
     return response
 
 

@@ -72,6 +72,8 @@ def nav_links(principal: Principal | None) -> list[tuple[str, str]]:
         links.append(("/workqueues", "Workqueues"))
     if any(s in principal.scopes for s in PERFORMANCE_SCOPES):
         links.append(("/performance", "Performance"))
+    if Scope.SYSADMIN.value in principal.scopes:
+        links.append(("/users", "Users"))
     if any(s in principal.scopes for s in ADMIN_SCOPES):
         links.append(("/integrations", "Integrations"))
     return links

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import time
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -84,3 +85,46 @@ def login_csrf_ok(request: Request, ctx: AppContext, given: str) -> bool:
     if not nonce or not given:
         return False
     return hmac.compare_digest(_login_token(ctx, nonce).encode(), given.encode())
+
+
+PASSWORD_PENDING_COOKIE = "crvshub_password_pending"
+SET_PASSWORD_PATH = "/set-password"
+PASSWORD_PENDING_SECONDS = 600
+
+
+def _pending_mac(ctx: AppContext, value: str) -> str:
+    key = ctx.settings.derived_key("password-pending")
+    return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()
+
+
+def set_password_pending(response: Response, ctx: AppContext, user_id: str) -> Response:
+    """Remember, for ten minutes, that this browser proved a user's temporary password."""
+    value = f"{user_id}.{int(time.time()) + PASSWORD_PENDING_SECONDS}"
+    response.set_cookie(
+        PASSWORD_PENDING_COOKIE, f"{value}.{_pending_mac(ctx, value)}",
+        max_age=PASSWORD_PENDING_SECONDS, path=SET_PASSWORD_PATH, httponly=True,
+        samesite="strict", secure=ctx.settings.base_url.startswith("https"),
+    )
+    return response
+
+
+def pending_user(ctx: AppContext, cookie: str) -> str | None:
+    """Return the user id of a valid, unexpired set-password cookie, or None."""
+    value, _, mac = cookie.rpartition(".")
+    user_id, _, expires = value.rpartition(".")
+    if not (user_id and expires.isdigit() and mac) or int(expires) < time.time():
+        return None
+    if not hmac.compare_digest(_pending_mac(ctx, value).encode(), mac.encode()):
+        return None
+    return user_id
+
+
+def pending_form_token(ctx: AppContext, cookie: str) -> str:
+    """Return the set-password form's CSRF token, tied to the set-password cookie."""
+    return _pending_mac(ctx, "form:" + cookie)
+
+
+def pending_form_ok(ctx: AppContext, cookie: str, given: str) -> bool:
+    """Tell whether the set-password form carries the token of this browser's cookie."""
+    return bool(given) and hmac.compare_digest(pending_form_token(ctx, cookie).encode(),
+                                               given.encode())
