@@ -71,7 +71,11 @@ NATLSYSADMIN = roles("NATIONAL_SYSTEM_ADMIN")
 RECORD_STAFF = roles("FIELD_AGENT", "REGISTRATION_AGENT", "LOCAL_REGISTRAR", "NATIONAL_REGISTRAR")
 SUBSCRIBERS = clients("WEBHOOK", "NATIONAL_ID")
 SYSADMINS = roles("LOCAL_SYSTEM_ADMIN", "NATIONAL_SYSTEM_ADMIN")
-FHIR_READERS = RECORD_STAFF | clients(*CLIENT_TYPES) | record_tokens(*RECORD_TOKENS)
+# Statistics clients read records only through bulk export.
+FHIR_READERS = RECORD_STAFF | clients("HEALTH", "RECORD_SEARCH", "WEBHOOK", "NATIONAL_ID") \
+    | record_tokens(*RECORD_TOKENS)
+PRINTERS = roles("REGISTRATION_AGENT", "LOCAL_REGISTRAR", "NATIONAL_REGISTRAR")
+REGISTRARS = roles("LOCAL_REGISTRAR", "NATIONAL_REGISTRAR")
 # Vital statistics and bulk export: staff with `performance` or `natlsysadmin`, statistics clients.
 STATISTICS_READERS = roles("REGISTRATION_AGENT", "LOCAL_REGISTRAR", "NATIONAL_SYSTEM_ADMIN",
                            "PERFORMANCE_MANAGER", "NATIONAL_REGISTRAR") | clients("STATISTICS")
@@ -187,7 +191,30 @@ ROUTES: dict[tuple[str, str], Access] = {
     ("GET", "/api/statistics/exports/{job_id}"): STATISTICS_READERS,
     ("DELETE", "/api/statistics/exports/{job_id}"): STATISTICS_READERS,
     ("GET", "/api/statistics/exports/files/{job_id}/{name}"): STATISTICS_READERS,
+    # Certificates: printing needs `certify`, revoking `register`; verification is public.
+    ("POST", "/api/records/{record_id}/certificates"): PRINTERS,
+    ("GET", "/api/records/{record_id}/certificates"): RECORD_STAFF,
+    ("GET", "/api/certificates/{certificate_id}"): RECORD_STAFF,
+    ("GET", "/api/certificates/{certificate_id}/pdf"): PRINTERS,
+    ("POST", "/api/certificates/{certificate_id}/revoke"): REGISTRARS,
+    ("GET", "/api/verify/{code:path}"): PUBLIC,
+    # DCI registry API: record search clients; signing keys: the national system admin.
+    ("POST", "/registry/sync/search"): clients("RECORD_SEARCH"),
+    ("POST", "/registry/search"): clients("RECORD_SEARCH"),
+    ("POST", "/registry/subscribe"): clients("RECORD_SEARCH"),
+    ("POST", "/registry/unsubscribe"): clients("RECORD_SEARCH"),
+    ("POST", "/registry/txn/status"): clients("RECORD_SEARCH"),
+    ("POST", "/registry/sync/txn/status"): clients("RECORD_SEARCH"),
+    ("PUT", "/registry/clients/{client_id}/signing-key"): NATLSYSADMIN,
+    ("DELETE", "/registry/clients/{client_id}/signing-key"): NATLSYSADMIN,
+    ("POST", "/oauth2/client/token"): PUBLIC,
     # Staff web UI (pages check the session themselves).
+    ("GET", "/records/{record_id}/certificate"): PUBLIC,
+    ("POST", "/records/{record_id}/certificate"): PUBLIC,
+    ("GET", "/records/{record_id}/certificates/{certificate_id}"): PUBLIC,
+    ("GET", "/records/{record_id}/certificates/{certificate_id}/pdf"): PUBLIC,
+    ("GET", "/verify"): PUBLIC,
+    ("GET", "/verify/{code:path}"): PUBLIC,
     ("GET", "/"): PUBLIC,
     ("POST", "/login"): PUBLIC,
     ("POST", "/logout"): PUBLIC,
@@ -273,6 +300,8 @@ OTHER_OFFICE: dict[tuple[str, str], Access] = {
     ("GET", "/records/{record_id}"): NATIONAL_RECORD_STAFF,
     ("POST", "/records/{record_id}/actions/{action}"): NATIONAL_RECORD_STAFF,
     ("POST", "/records/{record_id}/correction"): NATIONAL_RECORD_STAFF,
+    ("POST", "/api/records/{record_id}/certificates"): roles("NATIONAL_REGISTRAR"),
+    ("POST", "/records/{record_id}/certificate"): NATIONAL_RECORD_STAFF,
     ("POST", "/confirm/registration"): HOOK,
     ("POST", "/graphql"): HOOK,
     # A notification whose regLastOffice is another office than the sender's.
