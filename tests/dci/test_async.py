@@ -27,10 +27,17 @@ from tests.webhook.receiver import Receiver
 
 
 def _drain(ctx: AppContext) -> None:
-    """Run the worker until nothing is due, making retries due at once (time passes)."""
-    worker = Worker(ctx)
+    """Run the worker until nothing is due, making retries due at once (time passes).
+
+    A worker claims outbox jobs when a commit signals new ones, after a claim that found some,
+    or once per poll interval; a fresh worker each round stands for the interval gone by.
+    """
     for _ in range(5):
-        worker.run_once()
+        worker = Worker(ctx)
+        try:
+            worker.run_once()
+        finally:
+            worker.close()
         with ctx.db.transaction() as session:
             session.execute(update(OutboxJob).where(OutboxJob.status == "pending")
                             .values(available_at=utcnow()))
