@@ -10,7 +10,9 @@ from hypothesis import HealthCheck, given, settings
 
 from crvshub.errors import AppError
 from crvshub.notification.validation import parse_structure
+from crvshub.record.domain import Event
 from crvshub.record.models import Record
+from crvshub.record.search_columns import search_columns
 from crvshub.record.search_results import SECTIONS, identifiers, names, person
 from crvshub.search.indexing import index_entry
 from tests.notification.fuzz import mutated_bundles
@@ -59,7 +61,7 @@ def test_broken_bundles_index_nothing_rather_than_fail() -> None:
 
 
 @given(mutated_bundles())
-@settings(max_examples=600, deadline=None, database=None,
+@settings(max_examples=1500, deadline=None, database=None,
           suppress_health_check=[HealthCheck.too_slow])
 def test_any_mutated_bundle_indexes_and_projects_without_raising(bundle: Any) -> None:
     """The notification path indexes whatever passed validation: any shape, never a crash."""
@@ -69,6 +71,8 @@ def test_any_mutated_bundle_indexes_and_projects_without_raising(bundle: Any) ->
         return  # refused with a 4xx before anything reads it
     entry = index_entry(bundle)
     entry.term_rows(), entry.identifier_rows(), entry.vocabulary()
+    for event in Event:
+        search_columns(bundle, event)
     record = Record(bundle=bundle)
     for role in SECTIONS:
         found = person(record, role)
@@ -83,3 +87,14 @@ def test_a_related_person_with_a_malformed_patient_link_is_skipped() -> None:
             item["resource"]["patient"] = 1
     roles = {p.role for p in index_entry(bundle).persons}
     assert "child" in roles and "informant" not in roles
+
+
+def test_odd_section_codings_are_skipped_by_every_reader() -> None:
+    """A section coding of null (accepted by validation) once made record creation a 500."""
+    bundle = _bundle("birth-full")
+    sections = bundle["entry"][0]["resource"]["section"]  # type: ignore[index]
+    for section in sections:
+        section["code"]["coding"].append(None)
+    parse_structure(bundle)
+    assert search_columns(bundle, Event.BIRTH)["event_location_id"]
+    assert index_entry(bundle).persons

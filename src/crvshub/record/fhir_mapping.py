@@ -43,22 +43,35 @@ def task(bundle: dict[str, Any]) -> Resource:
     return second
 
 
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
 def by_reference(bundle: dict[str, Any], reference: str) -> Resource | None:
     """Return the in-bundle resource a `urn:uuid:` reference points to."""
-    for entry in bundle.get("entry", []):
-        if entry.get("fullUrl") == reference:
+    for entry in _list(bundle.get("entry")):
+        if isinstance(entry, dict) and entry.get("fullUrl") == reference \
+                and isinstance(entry.get("resource"), dict):
             found: Resource = entry["resource"]
             return found
     return None
 
 
 def section_resource(bundle: dict[str, Any], code: str) -> Resource | None:
-    """Return the first resource of a Composition section, by section code."""
-    for section in composition(bundle).get("section", []):
-        codings = section.get("code", {}).get("coding", [])
-        if any(c.get("code") == code for c in codings):
-            for item in section.get("entry", []):
-                found = by_reference(bundle, str(item.get("reference", "")))
+    """Return the first resource of a Composition section, by section code.
+
+    Stored bundles passed validation, which checks their structure but not every element a
+    section may carry: anything that is not the expected shape is skipped, never a crash.
+    """
+    for section in _list(composition(bundle).get("section")):
+        codings = _list(_dict(_dict(section).get("code")).get("coding"))
+        if any(_dict(c).get("code") == code for c in codings):
+            for item in _list(_dict(section).get("entry")):
+                found = by_reference(bundle, str(_dict(item).get("reference", "")))
                 if found is not None:
                     return found
     return None
