@@ -77,7 +77,7 @@ def encode_entries(entries: Sequence[tuple[str, IndexEntry]], dialect: str) -> E
                 "birth_date": p.birth_date, "gender": p.gender}
                for rid, entry in entries for p in entry.persons]
     postings = [{"term": t, "role": r, "record_id": rid} for rid, entry in entries
-                for t, r in entry.term_rows() | entry.identifier_rows()]
+                for t, r in sorted(entry.term_rows() | entry.identifier_rows())]
     words: dict[str, tuple[str, str]] = {}
     for _, entry in entries:
         words.update(entry.vocabulary())
