@@ -58,8 +58,8 @@ def write_entries(session: Session, entries: Sequence[tuple[str, IndexEntry]],
     `known` (terms already stored, kept by the caller across batches) spares sending the
     same vocabulary again; new terms are added to it.
     """
-    dialect = session.get_bind().dialect.name
-    load_entries(session, [encode_entries(entries, dialect)], known)
+    parts = [encode_entries(entries, session.get_bind().dialect.name)]
+    load_entries(session, parts, None if known is None else new_words(parts, known))
 
 
 @dataclass(frozen=True)
@@ -85,21 +85,29 @@ def encode_entries(entries: Sequence[tuple[str, IndexEntry]], dialect: str) -> E
                           encode_rows(SearchTerm, postings, dialect), words)
 
 
+def new_words(parts: Sequence[EncodedEntries], known: set[str]) -> dict[str, tuple[str, str]]:
+    """Return the vocabulary of some prepared entries not in `known`, and add it to `known`.
+
+    `known` (terms already stored, kept by the caller across batches) spares sending the same
+    vocabulary again, and gives each new term to one batch only.
+    """
+    words: dict[str, tuple[str, str]] = {}
+    for part in parts:
+        words.update((t, v) for t, v in part.words.items() if t not in known)
+    known.update(words)
+    return words
+
+
 def load_entries(session: Session, parts: Sequence[EncodedEntries],
-                 known: set[str] | None = None) -> None:
+                 words: dict[str, tuple[str, str]] | None = None) -> None:
     """Store index rows prepared by `encode_entries`: one COPY (or executemany) per table.
 
-    `known` (terms already stored, kept by the caller across calls) spares sending the same
-    vocabulary again; new terms are added to it.
+    The vocabulary stored is `words` when given (see `new_words`), else the parts' own.
     """
     load_rows(session, SearchPerson, [p.persons for p in parts])
     load_rows(session, SearchTerm, [p.postings for p in parts])
-    words: dict[str, tuple[str, str]] = {}
-    for part in parts:
-        words.update(part.words)
-    if known is not None:
-        words = {t: v for t, v in words.items() if t not in known}
-        known.update(words)
+    if words is None:
+        words = {t: v for part in parts for t, v in part.words.items()}
     if words:
         session.connection().execute(_insert_ignore(session, SearchVocabulary), [
             {"term": t, "phonetic": p, "skeleton": s} for t, (p, s) in sorted(words.items())])

@@ -15,7 +15,7 @@ import multiprocessing
 import random
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,6 +30,7 @@ from crvshub.synthetic.records import Rows, build, label
 
 Progress = Callable[[int, int], None]  # (done, total)
 UNIT = 1000  # records drawn from one random source (see `unit_rows`)
+WRITERS = 2  # batches written at once on PostgreSQL (see `generate`)
 DEATH_SHARE = 0.2
 HOME_BIRTHS = 0.1  # events with no health facility (at home, elsewhere)
 
@@ -135,37 +136,54 @@ def _parts(plan: Plan, places: Sequence[Place], now: datetime, dialect: str,
             yield pending.popleft().result()
 
 
-def _write(db: Database, parts: list[Part], known: set[str]) -> None:
+def _write(db: Database, parts: list[Part], words: dict[str, tuple[str, str]]) -> int:
     with db.transaction() as session:
         relax_for_bulk_load(session)
         records.load_many(session, [p.records for p in parts])
-        index.load_entries(session, [p.index for p in parts], known)
+        index.load_entries(session, [p.index for p in parts], words)
+    return sum(p.count for p in parts)
 
 
-def generate(db: Database, locations: Sequence[LocationView], plan: Plan,
-             labels: IO[str] | None = None, progress: Progress | None = None) -> int:
-    """Generate and store the records of a plan; return how many were written."""
-    places = places_of(locations, plan.seed)
-    now = datetime.now(UTC)
-    dialect = db.engine.dialect.name
-    known: set[str] = set()
+def _batches(plan: Plan, parts: Iterator[Part], labels: IO[str] | None) -> Iterator[list[Part]]:
     batch: list[Part] = []
-    done = 0
-    for part in _parts(plan, places, now, dialect):
+    for part in parts:
         batch.append(part)
         if labels is not None:
             labels.writelines(line + "\n" for line in part.labels)
         if sum(p.count for p in batch) >= plan.batch:
-            _write(db, batch, known)
-            done += sum(p.count for p in batch)
+            yield batch
             batch = []
+    if batch:
+        yield batch
+
+
+def generate(db: Database, locations: Sequence[LocationView], plan: Plan,
+             labels: IO[str] | None = None, progress: Progress | None = None) -> int:
+    """Generate and store the records of a plan; return how many were written.
+
+    On PostgreSQL two batches are written at once, by two connections (two server processes):
+    the server's work on a COPY (JSON parsing, index entries) is the slowest single step.
+    Batches never conflict: their records differ, and each new vocabulary term goes to one.
+    """
+    places = places_of(locations, plan.seed)
+    now = datetime.now(UTC)
+    dialect = db.engine.dialect.name
+    known: set[str] = set()
+    done = 0
+    writing: deque[Future[int]] = deque()
+    with ThreadPoolExecutor(WRITERS if dialect == "postgresql" else 1) as writers:
+        for batch in _batches(plan, _parts(plan, places, now, dialect), labels):
+            words = index.new_words([p.index for p in batch], known)
+            writing.append(writers.submit(_write, db, batch, words))
+            while len(writing) > (WRITERS if dialect == "postgresql" else 1) or (
+                    writing and writing[0].done()):
+                done += writing.popleft().result()
+                if progress:
+                    progress(done, plan.records)
+        while writing:
+            done += writing.popleft().result()
             if progress:
                 progress(done, plan.records)
-    if batch:
-        _write(db, batch, known)
-        done += sum(p.count for p in batch)
-    if progress:
-        progress(done, plan.records)
     with db.transaction() as session:  # the planner must know the new sizes
         records.analyze(session)
         index.analyze(session)
