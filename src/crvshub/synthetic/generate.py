@@ -1,9 +1,13 @@
 """Fill a database with a generated population: records, audit entries and their index.
 
 Offices and health facilities come from the country's locations; events from
-`synthetic.population`. Rows are written in batches, one committed transaction each, so
-memory stays constant whatever the number of records. Generated records emit no webhooks
-and no events: they describe the past, nobody is to be told about them.
+`synthetic.population`. Records are drawn in units of `UNIT`, each from a random source of
+its own (the same seed gives the same records however many processes share the work), built
+by worker processes exactly as the creation path would build them (`search_columns`,
+`index_entry`) and encoded there for the database (PostgreSQL COPY text). This process only
+streams the encoded rows, in batches of one committed transaction each, so memory stays
+constant whatever the number of records. Generated records emit no webhooks and no events:
+they describe the past, nobody is to be told about them.
 """
 
 from __future__ import annotations
