@@ -4,6 +4,9 @@ loaded by COPY read back as written, and generated records indexed like created 
 from __future__ import annotations
 
 import copy
+import os
+import subprocess
+import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -119,3 +122,18 @@ def test_a_generated_record_is_indexed_like_a_created_one_and_caught_as_its_dupl
         flagged = session.scalars(select(RecordDuplicate.candidate_id)
                                   .where(RecordDuplicate.record_id == created)).all()
     assert generated.id in flagged
+
+
+def test_workers_run_this_installation_whatever_the_working_folder(
+    database_url: str, tmp_path: Path,
+) -> None:
+    # A folder with a `src/crvshub` of its own (another checkout): workers must not import it.
+    decoy = tmp_path / "src" / "crvshub"
+    decoy.mkdir(parents=True)
+    (decoy / "__init__.py").write_text("raise ImportError('the wrong crvshub')\n")
+    env = {**os.environ, "CRVSHUB_DATABASE_URL": database_url, "CRVSHUB_LOG_LEVEL": "WARNING"}
+    done = subprocess.run([sys.executable, "-m", "crvshub", "generate", "--records", "30",
+                           "--workers", "1"], capture_output=True, text=True, env=env,
+                          cwd=tmp_path, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr
+    assert "generated 30 records" in done.stderr
