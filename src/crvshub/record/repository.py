@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import TYPE_CHECKING, Any
 
@@ -12,7 +13,14 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Subquery
 
-from crvshub.db import insert_now, insert_rows, insert_unless_taken
+from crvshub.db import (
+    Encoded,
+    encode_rows,
+    insert_now,
+    insert_rows,
+    insert_unless_taken,
+    load_rows,
+)
 from crvshub.record.domain import ReadScope, RecordFilter
 from crvshub.record.models import (
     Record,
@@ -381,6 +389,27 @@ def insert_many(session: Session, records: Sequence[dict[str, Any]],
     """Insert many new records and their audit entries (values of every column) in batches."""
     insert_rows(session, Record, list(records))
     insert_rows(session, RecordAction, list(actions))
+
+
+@dataclass(frozen=True)
+class EncodedRecords:
+    """New records and their audit entries, prepared for `load_many` (see `db.encode_rows`)."""
+
+    records: Encoded
+    actions: Encoded
+
+
+def encode_many(records: Sequence[dict[str, Any]], actions: Sequence[dict[str, Any]],
+                dialect: str) -> EncodedRecords:
+    """Prepare new records and audit entries for `load_many` (pure: runs in worker processes)."""
+    return EncodedRecords(encode_rows(Record, records, dialect),
+                          encode_rows(RecordAction, actions, dialect))
+
+
+def load_many(session: Session, parts: Sequence[EncodedRecords]) -> None:
+    """Insert records and audit entries prepared by `encode_many`: one COPY per table."""
+    load_rows(session, Record, [p.records for p in parts])
+    load_rows(session, RecordAction, [p.actions for p in parts])
 
 
 def bundles_after(session: Session, after: str, limit: int, *, lock: bool,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -76,8 +77,21 @@ class IndexEntry:
 
     def vocabulary(self) -> dict[str, tuple[str, str]]:
         """Return each term with its phonetic code and consonant skeleton."""
-        return {t: (phonetic(t)[:MAX_TERM], skeleton(t)[:MAX_TERM])
-                for p in self.persons for t in p.terms}
+        return {t: term_keys(t) for p in self.persons for t in p.terms}
+
+
+# Names repeat (a million records hold a few thousand distinct ones): their terms and sound keys
+# are computed once per process. Pure functions of their arguments; the caches are bounded.
+@functools.lru_cache(maxsize=1 << 16)
+def term_keys(term: str) -> tuple[str, str]:
+    """Return the phonetic code and consonant skeleton of an index term (cut to MAX_TERM)."""
+    return phonetic(term)[:MAX_TERM], skeleton(term)[:MAX_TERM]
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def name_terms(given: str | None, family: str | None) -> tuple[str, ...]:
+    """Return the distinct index terms of a person's given and family names, in order."""
+    return tuple(dict.fromkeys(t[:MAX_TERM] for t in terms(given) + terms(family)))
 
 
 def _dict(value: Any) -> dict[str, Any]:
@@ -146,12 +160,11 @@ def _identifiers(resource: Resource) -> tuple[tuple[str, str], ...]:
 
 def _person(role: str, resource: Resource) -> IndexedPerson:
     given, family = _name(resource)
-    name_terms = tuple(dict.fromkeys(t[:MAX_TERM] for t in terms(given) + terms(family)))
     born = _date(resource.get("birthDate"))
     return IndexedPerson(
         role, given[:MAX_NAME] if given else None, family[:MAX_NAME] if family else None,
         born, str(resource["gender"])[:16] if resource.get("gender") else None,
-        name_terms, _identifiers(resource))
+        name_terms(given, family), _identifiers(resource))
 
 
 def index_entry(bundle: dict[str, Any], record_id: str = "") -> IndexEntry:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -12,7 +13,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Subquery
 
-from crvshub.db import insert_rows
+from crvshub.db import Encoded, encode_rows, load_rows
 from crvshub.search.indexing import (
     MAX_TERM,
     REMOVED_ROLE,
@@ -61,12 +62,26 @@ def delete_entries(session: Session, record_ids: Sequence[str]) -> None:
 
 def write_entries(session: Session, entries: Sequence[tuple[str, IndexEntry]],
                   known: set[str] | None = None) -> None:
-    """Store the index entries of many new records in a few batched INSERTs.
+    """Store the index entries of many new records in a few batched INSERTs (or COPY).
 
     `known` (terms already stored, kept by the caller across batches) spares sending the
     same vocabulary again; new terms are added to it.
     """
-    conn = session.connection()
+    parts = [encode_entries(entries, session.get_bind().dialect.name)]
+    load_entries(session, parts, None if known is None else new_words(parts, known))
+
+
+@dataclass(frozen=True)
+class EncodedEntries:
+    """Index rows of new records prepared for `load_entries` (see `db.encode_rows`)."""
+
+    persons: Encoded
+    postings: Encoded
+    words: dict[str, tuple[str, str]]  # term -> (phonetic code, skeleton)
+
+
+def encode_entries(entries: Sequence[tuple[str, IndexEntry]], dialect: str) -> EncodedEntries:
+    """Prepare the index rows of new records (pure: runs in worker processes)."""
     persons = [{"record_id": rid, "role": p.role, "given": p.given, "family": p.family,
                 "birth_date": p.birth_date, "gender": p.gender}
                for rid, entry in entries for p in entry.persons]
@@ -75,13 +90,35 @@ def write_entries(session: Session, entries: Sequence[tuple[str, IndexEntry]],
     words: dict[str, tuple[str, str]] = {}
     for _, entry in entries:
         words.update(entry.vocabulary())
-    if known is not None:
-        words = {t: v for t, v in words.items() if t not in known}
-        known.update(words)
-    insert_rows(session, SearchPerson, persons)
-    insert_rows(session, SearchTerm, postings)
+    return EncodedEntries(encode_rows(SearchPerson, persons, dialect),
+                          encode_rows(SearchTerm, postings, dialect), words)
+
+
+def new_words(parts: Sequence[EncodedEntries], known: set[str]) -> dict[str, tuple[str, str]]:
+    """Return the vocabulary of some prepared entries not in `known`, and add it to `known`.
+
+    `known` (terms already stored, kept by the caller across batches) spares sending the same
+    vocabulary again, and gives each new term to one batch only.
+    """
+    words: dict[str, tuple[str, str]] = {}
+    for part in parts:
+        words.update((t, v) for t, v in part.words.items() if t not in known)
+    known.update(words)
+    return words
+
+
+def load_entries(session: Session, parts: Sequence[EncodedEntries],
+                 words: dict[str, tuple[str, str]] | None = None) -> None:
+    """Store index rows prepared by `encode_entries`: one COPY (or executemany) per table.
+
+    The vocabulary stored is `words` when given (see `new_words`), else the parts' own.
+    """
+    load_rows(session, SearchPerson, [p.persons for p in parts])
+    load_rows(session, SearchTerm, [p.postings for p in parts])
+    if words is None:
+        words = {t: v for part in parts for t, v in part.words.items()}
     if words:
-        conn.execute(_insert_ignore(session, SearchVocabulary), [
+        session.connection().execute(_insert_ignore(session, SearchVocabulary), [
             {"term": t, "phonetic": p, "skeleton": s} for t, (p, s) in sorted(words.items())])
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from crvshub.synthetic.ids import uuid5_text
 from crvshub.synthetic.population import Event, Person
 
 SECTIONS = "http://opencrvs.org/specs/sections"
@@ -18,7 +19,7 @@ _NS = uuid.UUID("5d0f2b8e-7f0b-4a7e-9a59-0d1c2f3a4b5c")
 
 
 def _urn(event: Event, part: str) -> str:
-    return f"urn:uuid:{uuid.uuid5(_NS, f'{event.key}/{part}')}"
+    return f"urn:uuid:{uuid5_text(_NS, f'{event.key}/{part}')}"
 
 
 def _patient(person: Person, with_id: bool = True) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 from typing import Annotated
@@ -35,6 +36,10 @@ def generate(
         min=0.0, max=0.5, help="Share of events declared a second time, with errors.")] = 0.02,
     batch: Annotated[int, typer.Option(min=100, max=50_000,
                                        help="Records per committed transaction.")] = 5000,
+    workers: Annotated[int | None, typer.Option(
+        min=0, max=64, help="Processes generating records while this one writes them "
+                            "(0: none; default: one per CPU). The records are the same "
+                            "whatever the number.")] = None,
 ) -> None:
     """Fill the database with realistic generated births and deaths (test and benchmark data).
 
@@ -54,8 +59,10 @@ def generate(
         with _progress() as progress:
             task = progress.add_task("records", total=records)
             try:
-                done = generate_to(ctx.db, locations, Plan(records, seed, duplicate_share, batch),
-                                   labels, lambda n, _total: progress.update(task, completed=n))
+                plan = Plan(records, seed, duplicate_share, batch,
+                            os.cpu_count() or 1 if workers is None else workers)
+                done = generate_to(ctx.db, locations, plan, labels,
+                                   lambda n, _total: progress.update(task, completed=n))
             except NoOffices as exc:
                 _fail(str(exc))
     seconds = time.monotonic() - started

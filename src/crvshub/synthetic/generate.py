@@ -1,31 +1,40 @@
 """Fill a database with a generated population: records, audit entries and their index.
 
 Offices and health facilities come from the country's locations; events from
-`synthetic.population`. Rows are written in batches, one committed transaction each, so
-memory stays constant whatever the number of records. Generated records emit no webhooks
-and no events: they describe the past, nobody is to be told about them.
+`synthetic.population`. Records are drawn in units of `UNIT`, each from a random source of
+its own (the same seed gives the same records however many processes share the work), built
+by worker processes exactly as the creation path would build them (`search_columns`,
+`index_entry`) and encoded there for the database (PostgreSQL COPY text). This process only
+streams the encoded rows, in batches of one committed transaction each, so memory stays
+constant whatever the number of records. Generated records emit no webhooks and no events:
+they describe the past, nobody is to be told about them.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
+import multiprocessing
 import random
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from itertools import islice
 from pathlib import Path
 from typing import IO, Any
 
-from crvshub.db import Database
+from crvshub.db import Database, relax_for_bulk_load
 from crvshub.location.domain import LocationType, LocationView
 from crvshub.record import repository as records
 from crvshub.search import repository as index
-from crvshub.synthetic.population import Place, population
+from crvshub.synthetic.population import Place, declarations
 from crvshub.synthetic.records import Rows, build, label
 
 Progress = Callable[[int, int], None]  # (done, total)
+UNIT = 1000  # records drawn from one random source (see `unit_rows`)
+WRITERS = 2  # batches written at once on PostgreSQL (see `generate`)
 DEATH_SHARE = 0.2
 HOME_BIRTHS = 0.1  # events with no health facility (at home, elsewhere)
 
@@ -41,7 +50,8 @@ class Plan:
     records: int
     seed: int = 1
     duplicate_share: float = 0.02
-    batch: int = 5000
+    batch: int = 5000  # records per committed transaction
+    workers: int = 0  # processes generating records (0: generate in the calling process)
 
 
 def places_of(locations: Sequence[LocationView], seed: int) -> list[Place]:
@@ -62,50 +72,122 @@ def places_of(locations: Sequence[LocationView], seed: int) -> list[Place]:
     return found
 
 
-def _rows(plan: Plan, places: Sequence[Place], now: datetime,
-          ) -> Iterator[tuple[Rows, dict[str, Any] | None]]:
-    deaths = round(plan.records * DEATH_SHARE)
-    births = plan.records - deaths
-    # Duplicates are extra declarations: ask for fewer originals, with a margin for chance
-    # (the last deaths are cut off so that the total is exactly as asked).
-    scale = 1 / (1 + plan.duplicate_share)
-    margin = 10 + 4 * int(math.sqrt(plan.records * plan.duplicate_share))
-    events = population(plan.seed, places, round(births * scale) + margin,
-                        round(deaths * scale) + margin, plan.duplicate_share)
-    rnd = random.Random(plan.seed * 31 + 7)  # noqa: S311 (reproducible test data)
-    for number, gen in enumerate(islice(events, plan.records)):
+@dataclass(frozen=True)
+class Part:
+    """One unit of records, generated and encoded (in a worker process) for the database."""
+
+    count: int
+    records: records.EncodedRecords
+    index: index.EncodedEntries
+    labels: list[str]  # JSON lines of the planted duplicates
+
+
+def unit_seed(seed: int, unit: int) -> int:
+    """Return the seed of one unit of records (independent of every other unit)."""
+    digest = hashlib.sha256(f"crvshub-generate/{seed}/{unit}".encode()).digest()
+    return int.from_bytes(digest[:8], "big")
+
+
+def unit_rows(plan: Plan, places: Sequence[Place], now: datetime, unit: int,
+              ) -> Iterator[tuple[Rows, dict[str, Any] | None]]:
+    """Yield the rows (and duplicate label) of the records of one unit.
+
+    Records are numbered from 0; unit u holds records u * UNIT to (u + 1) * UNIT - 1 of the
+    plan, drawn from a random source of their own: the same seed gives the same records
+    however many processes share the work. A fifth of each unit are deaths.
+    """
+    first = unit * UNIT
+    count = min(UNIT, plan.records - first)
+    deaths = round(count * DEATH_SHARE)
+    useed = unit_seed(plan.seed, unit)
+    events = declarations(useed, places, count - deaths, deaths, plan.duplicate_share,
+                          first_key=first)
+    rnd = random.Random(useed * 31 + 7)  # noqa: S311 (reproducible test data)
+    for number, gen in enumerate(events, start=first):
         yield build(gen, number, plan.seed, rnd, now), label(gen, plan.seed)
 
 
-def _write(db: Database, batch: list[Rows], known: set[str]) -> None:
+def make_part(plan: Plan, places: Sequence[Place], now: datetime, unit: int, dialect: str,
+              ) -> Part:
+    """Generate and encode one unit of records (pure: runs in worker processes)."""
+    rows, labels = [], []
+    for row, line in unit_rows(plan, places, now, unit):
+        rows.append(row)
+        if line is not None:
+            labels.append(json.dumps(line))
+    return Part(len(rows),
+                records.encode_many([r.record for r in rows], [r.action for r in rows], dialect),
+                index.encode_entries([(r.record["id"], r.entry) for r in rows], dialect), labels)
+
+
+def _parts(plan: Plan, places: Sequence[Place], now: datetime, dialect: str,
+           ) -> Iterator[Part]:
+    """Yield the parts of a plan in order, made by `plan.workers` processes (0: this one)."""
+    units = range(math.ceil(plan.records / UNIT))
+    if plan.workers <= 0:
+        for unit in units:
+            yield make_part(plan, places, now, unit, dialect)
+        return
+    # Spawned, not forked: a forked child would share this process's database connections.
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(plan.workers, mp_context=context) as pool:
+        pending: deque[Future[Part]] = deque()
+        for unit in units:
+            pending.append(pool.submit(make_part, plan, places, now, unit, dialect))
+            if len(pending) > 2 * plan.workers:  # bounded memory: a few parts ahead
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+
+
+def _write(db: Database, parts: list[Part], words: dict[str, tuple[str, str]]) -> int:
     with db.transaction() as session:
-        records.insert_many(session, [r.record for r in batch], [r.action for r in batch])
-        index.write_entries(session, [(r.record["id"], r.entry) for r in batch], known)
+        relax_for_bulk_load(session)
+        records.load_many(session, [p.records for p in parts])
+        index.load_entries(session, [p.index for p in parts], words)
+    return sum(p.count for p in parts)
+
+
+def _batches(plan: Plan, parts: Iterator[Part], labels: IO[str] | None) -> Iterator[list[Part]]:
+    batch: list[Part] = []
+    for part in parts:
+        batch.append(part)
+        if labels is not None:
+            labels.writelines(line + "\n" for line in part.labels)
+        if sum(p.count for p in batch) >= plan.batch:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 def generate(db: Database, locations: Sequence[LocationView], plan: Plan,
              labels: IO[str] | None = None, progress: Progress | None = None) -> int:
-    """Generate and store the records of a plan; return how many were written."""
+    """Generate and store the records of a plan; return how many were written.
+
+    On PostgreSQL two batches are written at once, by two connections (two server processes):
+    the server's work on a COPY (JSON parsing, index entries) is the slowest single step.
+    Batches never conflict: their records differ, and each new vocabulary term goes to one.
+    """
     places = places_of(locations, plan.seed)
     now = datetime.now(UTC)
+    dialect = db.engine.dialect.name
     known: set[str] = set()
-    batch: list[Rows] = []
     done = 0
-    for rows, line in _rows(plan, places, now):
-        batch.append(rows)
-        if line is not None and labels is not None:
-            labels.write(json.dumps(line) + "\n")
-        if len(batch) >= plan.batch:
-            _write(db, batch, known)
-            done += len(batch)
-            batch = []
+    writing: deque[Future[int]] = deque()
+    with ThreadPoolExecutor(WRITERS if dialect == "postgresql" else 1) as writers:
+        for batch in _batches(plan, _parts(plan, places, now, dialect), labels):
+            words = index.new_words([p.index for p in batch], known)
+            writing.append(writers.submit(_write, db, batch, words))
+            while len(writing) > (WRITERS if dialect == "postgresql" else 1) or (
+                    writing and writing[0].done()):
+                done += writing.popleft().result()
+                if progress:
+                    progress(done, plan.records)
+        while writing:
+            done += writing.popleft().result()
             if progress:
                 progress(done, plan.records)
-    if batch:
-        _write(db, batch, known)
-        done += len(batch)
-    if progress:
-        progress(done, plan.records)
     with db.transaction() as session:  # the planner must know the new sizes
         records.analyze(session)
         index.analyze(session)

@@ -14,6 +14,7 @@ import string
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
+from itertools import islice
 
 from crvshub.synthetic.names import CULTURES, SCRIPTS, Culture, variants_of
 
@@ -65,13 +66,13 @@ class Generator:
     """Draws people, families and events from one seeded random source."""
 
     def __init__(self, seed: int, places: Sequence[Place], *, first_year: int = 2016,
-                 last_year: int = 2025) -> None:
+                 last_year: int = 2025, first_key: int = 0) -> None:
         self.rnd = random.Random(seed)  # noqa: S311 (reproducible test data, not secrets)
         self.places = places
         self.start = date(first_year, 1, 1)
         self.end = date(last_year, 12, 31)
         self.days = (self.end - self.start).days
-        self._n = 0
+        self._n = first_key  # event keys are numbered from first_key + 1
         self._status_pool = [s for s, w in STATUSES for _ in range(w)]
 
     def _key(self, prefix: str) -> str:
@@ -218,7 +219,24 @@ def population(seed: int, places: Sequence[Place], births: int, deaths: int,
     """Yield births, then deaths, with a share of them declared a second time (labelled)."""
     gen = Generator(seed, places)
     for source in (gen.births(births), gen.deaths(deaths)):
-        for event in source:
-            yield event
-            if gen.rnd.random() < duplicate_share:
-                yield gen.duplicate(event)
+        yield from _declared_again(gen, source, duplicate_share)
+
+
+def declarations(seed: int, places: Sequence[Place], births: int, deaths: int,
+                 duplicate_share: float = 0.02, *, first_key: int = 0) -> Iterator[Event]:
+    """Yield exactly `births` birth and then `deaths` death declarations, duplicates included.
+
+    A share of the events is declared a second time (labelled, counted in the totals). Event
+    keys are numbered from `first_key + 1` to `first_key + births + deaths`, so that several
+    populations numbered apart never share a key.
+    """
+    gen = Generator(seed, places, first_key=first_key)
+    for source, count in ((gen.births(births), births), (gen.deaths(deaths), deaths)):
+        yield from islice(_declared_again(gen, source, duplicate_share), count)
+
+
+def _declared_again(gen: Generator, source: Iterator[Event], share: float) -> Iterator[Event]:
+    for event in source:
+        yield event
+        if gen.rnd.random() < share:
+            yield gen.duplicate(event)

@@ -19,6 +19,7 @@ from crvshub.record.domain import TRACKING_ALPHABET, Event, tracking_id_system
 from crvshub.record.search_columns import search_columns
 from crvshub.search.indexing import IndexEntry, index_entry
 from crvshub.synthetic import bundles
+from crvshub.synthetic.ids import uuid5_text
 from crvshub.synthetic.population import Event as Generated
 
 REGISTERED_FAMILY = frozenset({"REGISTERED", "CERTIFIED", "ISSUED", "CORRECTION_REQUESTED"})
@@ -40,7 +41,7 @@ class Rows:
 
 def record_id(key: str, seed: int) -> str:
     """Return the stable record id of a generated event (the label file names records by it)."""
-    return str(uuid.uuid5(_NS, f"{seed}/{key}"))
+    return uuid5_text(_NS, f"{seed}/{key}")
 
 
 def tracking_id(event: str, number: int, seed: int) -> str:
@@ -93,7 +94,7 @@ def build(gen: Generated, number: int, seed: int, rnd: random.Random, now: datet
         "registered_at": registered, **search_columns(bundle, event),
     }
     action = {
-        "id": str(uuid.uuid5(_NS, f"{rid}/first")), "record_id": rid,
+        "id": uuid5_text(_NS, f"{rid}/first"), "record_id": rid,
         "action": "registered" if registered else "declared",
         "at": registered or declared, **ACTOR, "office_id": gen.place.office_id, "ip": None,
         "reason": None, "comment": None, "status_before": None, "status_after": gen.status,
