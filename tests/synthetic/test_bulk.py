@@ -20,6 +20,7 @@ from crvshub.record.domain import Action, Event, Status
 from crvshub.record.models import Record, RecordAction, RecordDuplicate
 from crvshub.record.search_columns import search_columns
 from crvshub.record.service import Actor
+from crvshub.search.indexing import RESOURCE_ROLE
 from crvshub.search.models import SearchPerson, SearchTerm
 from crvshub.synthetic.generate import UNIT, Part, Plan, _parts, generate_to, make_part
 from crvshub.synthetic.population import Place
@@ -90,8 +91,11 @@ def _index_rows(ctx: AppContext, record_id: str) -> tuple[set[Any], set[Any], di
             select(SearchPerson.role, SearchPerson.given, SearchPerson.family,
                    SearchPerson.birth_date, SearchPerson.gender)
             .where(SearchPerson.record_id == record_id)).all())
+        # The FHIR read API's postings (role "resource") hold ids derived from the record id
+        # and its tracking ID: they differ between two records by construction.
         postings = set(session.execute(select(SearchTerm.term, SearchTerm.role)
-                                       .where(SearchTerm.record_id == record_id)).all())
+                                       .where(SearchTerm.record_id == record_id,
+                                              SearchTerm.role != RESOURCE_ROLE)).all())
         record = session.get(Record, record_id)
         assert record is not None
         columns = {key: getattr(record, key) for key in search_columns(record.bundle, Event.BIRTH)}
@@ -118,6 +122,10 @@ def test_a_generated_record_is_indexed_like_a_created_one_and_caught_as_its_dupl
     assert any(term.startswith("=") for term, _ in postings)  # identifiers are postings too
     assert any(isinstance(p[3], date) for p in persons)
     assert _index_rows(ctx, created) == (persons, postings, columns)
+    with ctx.db.transaction() as session:
+        for record_id in (generated.id, created):
+            assert session.scalar(select(SearchTerm.term).where(
+                SearchTerm.record_id == record_id, SearchTerm.role == RESOURCE_ROLE).limit(1))
     with ctx.db.transaction() as session:
         flagged = session.scalars(select(RecordDuplicate.candidate_id)
                                   .where(RecordDuplicate.record_id == created)).all()
