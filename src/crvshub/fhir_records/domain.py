@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from crvshub.fhir.ids import entry_id
+from crvshub.fhir.references import rewrite_references
 
 Resource = dict[str, Any]
 TYPES = ("Composition", "Task", "Patient", "RelatedPerson", "Encounter", "Observation",
@@ -49,20 +50,6 @@ def _list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
 
 
-def _rewrite(value: Any, urls: dict[str, str]) -> None:
-    if isinstance(value, dict):
-        ref = value.get("reference")
-        if isinstance(ref, str) and ref in urls:
-            value["reference"] = urls[ref]
-        for item in value.values():
-            if isinstance(item, dict | list):
-                _rewrite(item, urls)
-    elif isinstance(value, list):
-        for item in value:
-            if isinstance(item, dict | list):
-                _rewrite(item, urls)
-
-
 def served_resources(record_id: str, event: str, bundle: dict[str, Any], *, version: int,
                      updated_at: datetime, r4: bool = True) -> list[Served]:
     """Return every resource of a record bundle with ids, references and meta for serving.
@@ -85,7 +72,7 @@ def served_resources(record_id: str, event: str, bundle: dict[str, Any], *, vers
     served = []
     for entry, rid in zip(entries, ids, strict=True):
         resource = copy.deepcopy(entry["resource"])
-        _rewrite(resource, urls)
+        rewrite_references(resource, urls)
         resource["id"] = rid
         resource["meta"] = {**_dict(resource.get("meta")), **meta}
         kind = str(resource.get("resourceType"))

@@ -8,26 +8,13 @@ from typing import Any
 import orjson
 
 from crvshub.db import new_id
+from crvshub.fhir.references import rewrite_references
 from crvshub.notification import domain
 from crvshub.notification.places import StoredPlace
 from crvshub.notification.validation_rules import CheckedNotification
 from crvshub.record.domain import REG_STATUS_SYSTEM, Event, tracking_id_system
 
 JSON = dict[str, Any]
-
-
-def _rewrite(value: Any, urls: dict[str, str]) -> None:
-    if isinstance(value, dict):
-        ref = value.get("reference")
-        if isinstance(ref, str) and ref in urls:
-            value["reference"] = urls[ref]
-        for item in value.values():
-            if isinstance(item, dict | list):
-                _rewrite(item, urls)
-    elif isinstance(value, list):
-        for item in value:
-            if isinstance(item, dict | list):
-                _rewrite(item, urls)
 
 
 def build_saved_bundle(
@@ -46,7 +33,7 @@ def build_saved_bundle(
     saved = []
     for item, resource_id in zip(entries, ids, strict=True):
         resource = item["resource"]
-        _rewrite(resource, urls)
+        rewrite_references(resource, urls)
         resource["id"] = resource_id
         saved.append({"fullUrl": f"urn:uuid:{resource_id}", "resource": resource})
     stamp = now.isoformat().replace("+00:00", "Z")
