@@ -23,15 +23,13 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
-from _server import start_serve  # bench/_server.py
-from notification_ingest import free_port
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
 from crvshub.fhir.ids import entry_id
-from search import database_size, fresh_database, registrar_token, triple  # bench/search.py
+from search import serve_and_report, triple  # bench/search.py
 
 console = Console(width=160)
 
@@ -71,19 +69,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--samples", type=int, default=300)
     parser.add_argument("--workers", type=int, default=2)
-    args = parser.parse_args()
-    url = args.database_url
-    generated = None if args.reuse else fresh_database(url, args.records, args.seed)
-    size = database_size(url)
-    token = registrar_token(url)
-    port = free_port()
-    server = start_serve({"CRVSHUB_DATABASE_URL": url, "CRVSHUB_LOG_LEVEL": "WARNING",
-                          "CRVSHUB_EMBEDDED_WORKER": "false"}, port, args.workers)
-    try:
-        report(url, f"http://127.0.0.1:{port}", token, args, size, generated)
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+    serve_and_report(parser.parse_args(), report)
 
 
 def report(url: str, base: str, token: str, args: argparse.Namespace, size: str,

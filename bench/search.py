@@ -17,6 +17,7 @@ import asyncio
 import os
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -145,7 +146,18 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--per-type", type=int, default=60, help="Queries per type and mode.")
     parser.add_argument("--workers", type=int, default=2)
-    args = parser.parse_args()
+    serve_and_report(parser.parse_args(), report)
+
+
+Report = Callable[[str, str, str, argparse.Namespace, str, float | None], None]
+
+
+def serve_and_report(args: argparse.Namespace, report: Report) -> None:
+    """Fill (or reuse) the database, serve it with `crvshub serve`, and run `report` on it.
+
+    `report(url, base_url, token, args, size, generated_seconds)`; the token is a national
+    registrar's. Used by the record-search and records-out benchmarks.
+    """
     url = args.database_url
     generated = None if args.reuse else fresh_database(url, args.records, args.seed)
     size = database_size(url)
