@@ -218,6 +218,7 @@ ROUTES: dict[tuple[str, str], Access] = {
     ("GET", "/"): PUBLIC,
     ("POST", "/login"): PUBLIC,
     ("POST", "/logout"): PUBLIC,
+    ("POST", "/language"): PUBLIC,
     ("GET", "/workqueues"): PUBLIC,
     ("GET", "/workqueues/{queue}"): PUBLIC,
     ("GET", "/search"): PUBLIC,

@@ -15,7 +15,8 @@ from crvshub.context import AppContext
 from crvshub.deps import ContextDep, SessionDep
 from crvshub.errors import AppError
 from crvshub.net import client_address
-from crvshub.web.errors import LoginFormExpired
+from crvshub.web import i18n
+from crvshub.web.errors import LoginFormExpired, UnknownLanguage
 from crvshub.web.pages import Page, check_csrf, csrf_token, session_principal, templates
 from crvshub.web.security import (
     LOGIN_CSRF_COOKIE,
@@ -165,4 +166,21 @@ def logout(
         check_csrf(request, Page(principal, csrf_token(ctx, principal), None), csrf)
     response = RedirectResponse("/", status_code=303)
     response.delete_cookie(SESSION_COOKIE)
+    return response
+
+
+@router.post("/language")
+def choose_language(
+    lang: Annotated[str, Form(max_length=16)] = "",
+    back: Annotated[str, Form(alias="next", max_length=2048)] = "/",
+) -> Response:
+    """Remember the language a person chose for the pages (a cookie), and go back."""
+    if lang not in i18n.LANGUAGES:
+        raise UnknownLanguage(f"Unknown language {lang!r}; choose one of "
+                              f"{', '.join(sorted(i18n.LANGUAGES))}.")
+    target = back if back.startswith("/") and not back.startswith("//") and "\\" not in back \
+        else "/"
+    response = RedirectResponse(target, status_code=303)
+    response.set_cookie(i18n.LANGUAGE_COOKIE, lang, max_age=365 * 24 * 3600, samesite="lax",
+                        httponly=True)
     return response

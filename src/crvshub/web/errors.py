@@ -40,3 +40,12 @@ class DocumentNotViewable(AppError):
     status = 404
     issue_type = "not-found"
     title = "No viewable document at this position in the record"
+
+
+class UnknownLanguage(AppError):
+    """The language chosen for the pages has no catalogue."""
+
+    code = "WEB-400-002"
+    status = 400
+    issue_type = "invalid"
+    title = "Unknown language: choose one the list offers"

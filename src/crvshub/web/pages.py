@@ -22,6 +22,7 @@ from crvshub.errors import AppError
 from crvshub.net import client_address
 from crvshub.record.domain import STAFF_SCOPES
 from crvshub.record.service import Actor, actor_for
+from crvshub.web import i18n
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 RECORD_SCOPES: tuple[str, ...] = STAFF_SCOPES
@@ -67,15 +68,15 @@ def nav_links(principal: Principal | None) -> list[tuple[str, str]]:
     """Return the navigation entries the user's role may open."""
     if principal is None or principal.kind != "user":
         return []
-    links = [("/", "Home")]
+    links = [("/", i18n.N_("Home"))]
     if any(s in principal.scopes for s in RECORD_SCOPES):
-        links.append(("/workqueues", "Workqueues"))
+        links.append(("/workqueues", i18n.N_("Workqueues")))
     if any(s in principal.scopes for s in PERFORMANCE_SCOPES):
-        links.append(("/performance", "Performance"))
+        links.append(("/performance", i18n.N_("Performance")))
     if Scope.SYSADMIN.value in principal.scopes:
-        links.append(("/users", "Users"))
+        links.append(("/users", i18n.N_("Users")))
     if any(s in principal.scopes for s in ADMIN_SCOPES):
-        links.append(("/integrations", "Integrations"))
+        links.append(("/integrations", i18n.N_("Integrations")))
     return links
 
 
@@ -93,7 +94,9 @@ def when(value: str | None) -> str:
 
 
 templates.env.globals["nav_links"] = nav_links
+templates.env.globals["language_of"] = i18n.language_of
 templates.env.filters["when"] = when
+i18n.install(templates.env)
 
 
 def render(
@@ -104,6 +107,7 @@ def render(
         "principal": page.principal if page else None,
         "csrf": page.csrf if page else "",
         "error": None,
+        "lang": i18n.language_of(request),
         **values,
     }
     return templates.TemplateResponse(
