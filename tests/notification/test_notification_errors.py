@@ -257,3 +257,17 @@ def test_related_person_relationship_may_be_an_r4_list(client: TestClient, ctx: 
     related["relationship"] = [related["relationship"]]
     response = post(client, health_token(ctx), bundle)
     assert response.status_code == 200, response.text
+
+
+def test_null_items_in_arrays_are_refused_with_their_path(client: TestClient, ctx: AppContext):
+    bundle = example("birth-minimal")
+    child = bundle["entry"][2]["resource"]
+    child["identifier"] = [None]
+    child["name"].append(None)
+    response = post(client, health_token(ctx), bundle)
+    assert response.status_code == 400
+    found = dict(zip(expressions(response), codes(response), strict=True))
+    assert found == {"Bundle.entry[2].resource.name[1]": "NOTIF-400-003",
+                     "Bundle.entry[2].resource.identifier[0]": "NOTIF-400-003"}
+    assert records(ctx) == 0
+

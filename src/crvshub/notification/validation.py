@@ -32,6 +32,8 @@ _MAYBE_CONTROL = re.compile(rb"\\u00[01]|\\[bf]")
 # A "reference" element whose value is not a string (orjson writes keys as `"key":` and never
 # writes that sequence inside a string, where the quotes are escaped).
 _NON_STRING_REFERENCE = re.compile(rb'"reference":[^"]')
+# A null item in an array (orjson writes no spaces).
+_NULL_ITEM = re.compile(rb"[\[,]null[,\]]")
 
 
 @dataclass(frozen=True)
@@ -115,8 +117,24 @@ def parse_structure(
         check_resource(entry.resource, entry.path, issues)
     if serialized is None or _NON_STRING_REFERENCE.search(serialized):
         _check_reference_types(body, issues)
+    if serialized is None or _NULL_ITEM.search(serialized):
+        _check_null_items(body, "Bundle", issues)
     raise_issues(issues)
     return parsed
+
+
+def _check_null_items(value: Any, path: str, issues: IssueCollector) -> None:
+    """Refuse `null` items in arrays: the notification API takes no null values."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _check_null_items(item, f"{path}.{key}", issues)
+    elif isinstance(value, list):
+        for index, element in enumerate(value):
+            if element is None:
+                issues.add(InvalidValue, f"{path}[{index}] is null; leave the item out instead "
+                           "(FHIR JSON has no null values)", f"{path}[{index}]")
+            else:
+                _check_null_items(element, f"{path}[{index}]", issues)
 
 
 def _check_characters(value: Any, path: str, issues: IssueCollector) -> None:
