@@ -9,6 +9,9 @@ the whole check as deployed (SQL candidate search and matcher together), where `
 scores the matcher alone.
 
     .venv/bin/python bench/dedup_check.py [--database-url URL] [--births 10000] [--deaths 2000]
+
+On a database already filled (for example 1,000,000 records made by `crvshub generate`), the
+population is added on top, so the check is timed against every record already there.
 """
 
 from __future__ import annotations
@@ -55,6 +58,9 @@ def main() -> None:
     parser.add_argument("--births", type=int, default=10000)
     parser.add_argument("--deaths", type=int, default=2000)
     parser.add_argument("--measured", type=int, default=1000, help="last events timed")
+    parser.add_argument("--seed", type=int, default=1,
+                        help="population seed (on a database `crvshub generate` filled, use "
+                             "another seed than its own, or its people come again)")
     args = parser.parse_args()
     url = args.database_url or f"sqlite:///{Path(tempfile.mkdtemp()) / 'dedup.db'}"
     upgrade(url)
@@ -70,7 +76,7 @@ def main() -> None:
         actor = Actor("user", user.id, "Bench", user.role, user.office_id,
                       scopes=frozenset({"register", "declare"}))
     places = [Place(f"facility-{i}", actor.office_id or "") for i in range(324)]
-    events = list(population(1, places, args.births, args.deaths, 0.05))
+    events = list(population(args.seed, places, args.births, args.deaths, 0.05))
     check_times: list[float] = []
     create_times: list[float] = []
     flagged = 0
@@ -115,9 +121,10 @@ def _score(ctx: Any, events: list[Any], ids: dict[str, str]) -> None:
         pairs = session.execute(select(RecordDuplicate.record_id, RecordDuplicate.candidate_id))
         candidates: dict[str, set[str]] = {}
         for record_id, candidate_id in pairs:
-            candidates.setdefault(record_id, set()).add(candidate_id)
+            if record_id in root:  # records of this population (not of a filled database)
+                candidates.setdefault(record_id, set()).add(candidate_id)
     true_flags = {r for r, found in candidates.items()
-                  if any(root[c] == root[r] for c in found)}
+                  if any(root.get(c) == root[r] for c in found)}
     planted = {ids[e.key] for e in events if e.duplicate_of}
     caught = planted & true_flags
     table = Table(title="Flags stored by the server, against the planted duplicates")
