@@ -263,6 +263,8 @@ def record_page(
         may_correct=domain.is_allowed(body["status"], Action.REQUEST_CORRECTION)
         and domain.may_perform(scopes, Action.REQUEST_CORRECTION),
         may_decide=domain.may_perform(scopes, Action.APPROVE_CORRECTION),
+        may_edit=domain.is_allowed(body["status"], Action.UPDATE)
+        and domain.may_perform(scopes, Action.UPDATE),
         external=body.get("externalValidation"),
     )
 
