@@ -46,9 +46,14 @@ class Condition:
     negate: bool = False
 
     def holds(self, values: dict[str, str]) -> bool:
-        """Tell whether the condition holds for the submitted (or stored) values."""
-        inside = values.get(self.field, "") in self.values
-        return not inside if self.negate else inside
+        """Tell whether the condition holds for the submitted (or stored) values.
+
+        An unanswered field satisfies neither: "not in" needs an answer too.
+        """
+        value = values.get(self.field, "")
+        if self.negate:
+            return bool(value) and value not in self.values
+        return value in self.values
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@
 // the values of fields that do not apply.
 (function () {
   "use strict";
-  var form = document.querySelector("form.declaration");
+  var form = document.querySelector("form.declaration-form");
   if (!form) { return; }
   var valueOf = function (name) {
     var checked = form.querySelector("[name='" + name + "']:checked");
@@ -15,8 +15,10 @@
   var update = function () {
     form.querySelectorAll("[data-when-field]").forEach(function (part) {
       var values = part.getAttribute("data-when-values").split(" ");
-      var inside = values.indexOf(valueOf(part.getAttribute("data-when-field"))) >= 0;
-      part.hidden = part.hasAttribute("data-when-negate") ? inside : !inside;
+      var value = valueOf(part.getAttribute("data-when-field"));
+      var inside = values.indexOf(value) >= 0;
+      // "Not in" needs an answer too: nothing chosen shows neither.
+      part.hidden = part.hasAttribute("data-when-negate") ? (inside || value === "") : !inside;
     });
   };
   form.addEventListener("change", update);
