@@ -69,9 +69,14 @@ def test_the_server_does_not_start_with_a_bad_form_file(tmp_path: Path) -> None:
     import sys
 
     folder = country_with(tmp_path, {"name": "child.shoeSize", "type": "text", "label": "Shoe"})
-    result = subprocess.run(
-        [sys.executable, "-m", "crvshub", "serve"], capture_output=True, text=True, timeout=60,
-        env={**os.environ, "CRVSHUB_COUNTRY_DIR": str(folder),
-             "CRVSHUB_DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}"}, check=False)
+    env = {**os.environ, "CRVSHUB_COUNTRY_DIR": str(folder),
+           "CRVSHUB_DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}"}
+
+    def crvshub(command: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "crvshub", command], capture_output=True,
+                              text=True, timeout=120, env=env, check=False)
+
+    assert crvshub("migrate").returncode == 0
+    result = crvshub("serve")
     assert result.returncode == 2, result.stderr
     assert "child.shoeSize" in result.stderr and "Traceback" not in result.stderr
