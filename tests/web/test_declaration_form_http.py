@@ -112,6 +112,7 @@ def test_send_for_review_needs_the_required_fields(client: TestClient, ctx: AppC
     assert saved.status_code == 303
     rid = saved.headers["location"].split("/")[2].split("?")[0]
     assert record(client, ctx, rid)["status"] == "IN_PROGRESS"
+    assert "Saved as in progress" in client.get(saved.headers["location"]).text
 
 
 def test_bad_values_and_files_are_refused_next_to_their_fields(

@@ -176,7 +176,7 @@ async def create_declaration(
     except AppError as exc:
         return form_page(request, ctx, page, form, sent.values, error=exc,
                          errors=form_checks.issue_fields(bundle, exc))
-    done = "declare" if sent.intent == DECLARE else "update"
+    done = "declare" if sent.intent == DECLARE else "save"
     return RedirectResponse(f"/records/{record.id}?done={done}", status_code=303)
 
 
