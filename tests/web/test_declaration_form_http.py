@@ -194,3 +194,24 @@ def test_who_may_open_the_forms(client: TestClient, ctx: AppContext) -> None:
     registered = client.get(f"/records/{rid}/edit")
     assert registered.status_code == 409 and "WEB-409-001" in registered.text
     assert 'data-testid="action-edit"' not in client.get(f"/records/{rid}").text
+
+
+def test_a_stored_value_the_form_does_not_offer_is_kept(client: TestClient, ctx: AppContext) -> None:
+    _creds, token = new_client(ctx, "HEALTH", name="Harambo District Hospital")
+    bundle = fresh_ids(example("birth-full"))
+    mother = next(e["resource"] for e in bundle["entry"][3:]
+                  if e["resource"].get("resourceType") == "Patient")
+    mother["extension"][0]["extension"][0]["valueCodeableConcept"]["coding"][0]["code"] = "GBR"
+    notified = client.post("/notification", json=bundle, headers=bearer(token))
+    rid = notified.headers["location"].rsplit("/", 1)[1]
+    as_user(client, ctx, REGISTRATION_AGENT)
+    page = client.get(f"/records/{rid}/edit")
+    assert '<option value="GBR" selected>GBR</option>' in page.text
+    csrf = CSRF.search(page.text).group(1)  # type: ignore[union-attr]
+    # The unchanged GBR passes as it was stored; the new phone is saved.
+    sent = client.post(f"/records/{rid}/edit", follow_redirects=False, data={
+        "csrf": csrf, "intent": "save", "mother.nationality": "GBR",
+        "contact.phone": "+260700000001"})
+    assert sent.status_code == 303, sent.text
+    values = form_bundle.values_of(record(client, ctx, rid)["bundle"], "birth")
+    assert values["mother.nationality"] == "GBR" and values["contact.phone"] == "+260700000001"

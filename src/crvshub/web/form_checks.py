@@ -80,6 +80,15 @@ def choices(ctx: AppContext) -> Places:
     return Places([g for g in by_state if g[1]], [g for g in by_district if g[1]])
 
 
+def known_values(places: Places, item: Field) -> set[str]:
+    """Return the values a select field offers (options, districts or facilities)."""
+    if item.type == "district":
+        return {i for _group, options in places.districts for i, _name in options}
+    if item.type == "facility":
+        return {i for _group, options in places.facilities for i, _name in options}
+    return {o.value for o in item.options}
+
+
 def districts(ctx: AppContext) -> District:
     """Return each district's state and country, for addresses."""
     snapshot = ctx.location_cache.snapshot()

@@ -79,6 +79,7 @@ def form_page(
         documents=documents, can_declare=can_declare, shown=shown, error=error,
         errors={k: gettext(v) for k, v in (errors or {}).items()},
         label=lambda labels: label(labels, language), is_shown=form_checks.visible,
+        known_values=lambda item: form_checks.known_values(places, item),
         accept=",".join(sorted(form.documents.content_types)),
         max_mb=round(form.documents.max_bytes / 1024 / 1024, 1),
         today=datetime.now(UTC).date().isoformat(), files_dropped=files_dropped,
@@ -116,10 +117,17 @@ async def _submission(request: Request, page: Page, form: Form) -> Submission:
     return sent
 
 
-def _check(ctx: AppContext, form: Form, sent: Submission) -> dict[str, str]:
-    """Return the submission's values as the bundle gets them and record its field errors."""
+def _check(
+    ctx: AppContext, form: Form, sent: Submission, before: dict[str, str] | None = None,
+) -> dict[str, str]:
+    """Return the submission's values as the bundle gets them and record its field errors.
+
+    Values kept as they were stored are not checked again (a hospital may have sent a code
+    the form does not offer): they passed the API's checks when they arrived.
+    """
     effective = form_checks.effective_values(form, sent.values)
-    sent.errors.update(form_checks.field_errors(ctx, form, effective))
+    changed = {k: v for k, v in effective.items() if v != (before or {}).get(k, "")}
+    sent.errors.update(form_checks.field_errors(ctx, form, changed))
     sent.errors.update(form_checks.file_errors(form, sent.files))
     return effective
 
@@ -212,7 +220,7 @@ async def save_declaration(
     before = form_bundle.values_of(record["bundle"], record["event"])
     sent.values = {item.name: sent.values.get(item.name, before.get(item.name, ""))
                    for item in form.fields()}
-    effective = _check(ctx, form, sent)
+    effective = _check(ctx, form, sent, before)
     declare = sent.intent == DECLARE and domain.is_allowed(record["status"], Action.DECLARE)
     bundle = record["bundle"]
     if not sent.errors:
