@@ -47,6 +47,7 @@ from crvshub.statistics import worker as statistics_worker
 from crvshub.statistics.fhir_capability import EXPORT_OPERATIONS
 from crvshub.web import certificates as web_certificates
 from crvshub.web import endpoints as web_endpoints
+from crvshub.web import forms as web_forms
 from crvshub.web import integrations as web_integrations
 from crvshub.web import performance as web_performance
 from crvshub.web import records as web_records
@@ -98,6 +99,7 @@ def routers() -> tuple[APIRouter, ...]:
         certificate_endpoints.router,
         dci_endpoints.router,
         web_endpoints.router,
+        web_forms.router,  # before web_records: /records/new is not a record id
         web_records.router,
         web_integrations.router,
         web_users.router,

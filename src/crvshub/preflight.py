@@ -23,9 +23,12 @@ def check_country_config(settings: Settings) -> None:
     from crvshub.notification.config import RequiredFieldsError, required_fields
 
     check_country_dir(settings.country_dir)
+    from crvshub.web.form_config import FormConfigError, forms
+
     try:
         required_fields(settings.country_dir)
-    except RequiredFieldsError as exc:
+        forms(settings.country_dir)  # the staff declaration forms (declaration-forms.json)
+    except (RequiredFieldsError, FormConfigError) as exc:
         fail(f"CRVSHUB_COUNTRY_DIR: {exc}")
 
 

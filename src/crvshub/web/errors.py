@@ -49,3 +49,13 @@ class UnknownLanguage(AppError):
     status = 400
     issue_type = "invalid"
     title = "Unknown language: choose one the list offers"
+
+
+class NotEditable(AppError):
+    """The record's declaration cannot be edited any more (registered, archived...) by this user."""
+
+    code = "WEB-409-001"
+    status = 409
+    issue_type = "business-rule"
+    title = ("This declaration cannot be edited: it is registered, archived or waiting for "
+             "another step; request a correction instead once it is registered")

@@ -27,6 +27,7 @@ from crvshub.web import i18n
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 RECORD_SCOPES: tuple[str, ...] = STAFF_SCOPES
 ADMIN_SCOPES: tuple[str, ...] = (Scope.NATLSYSADMIN.value,)
+DECLARER_SCOPES: tuple[str, ...] = ("declare", "validate", "register")
 PERFORMANCE_SCOPES: tuple[str, ...] = (Scope.PERFORMANCE.value, Scope.NATLSYSADMIN.value)
 
 
@@ -71,6 +72,8 @@ def nav_links(principal: Principal | None) -> list[tuple[str, str]]:
     links = [("/", i18n.N_("Home"))]
     if any(s in principal.scopes for s in RECORD_SCOPES):
         links.append(("/workqueues", i18n.N_("Workqueues")))
+    if any(s in principal.scopes for s in DECLARER_SCOPES):
+        links.append(("/records/new", i18n.N_("New declaration")))
     if any(s in principal.scopes for s in PERFORMANCE_SCOPES):
         links.append(("/performance", i18n.N_("Performance")))
     if Scope.SYSADMIN.value in principal.scopes:

@@ -23,7 +23,7 @@ from crvshub.record.domain import Action, Event
 from crvshub.record.errors import DuplicateUnresolved, UnknownAction
 from crvshub.record.search_columns import search_columns
 from crvshub.record.service import Change
-from crvshub.web import declaration
+from crvshub.web import declaration, i18n
 from crvshub.web.errors import DocumentNotViewable, IncompleteNotConfirmed, NoCorrection
 from crvshub.web.pages import RECORD_SCOPES, Page, check_csrf, error_page, page_for, render
 from crvshub.web.security import WebRoute
@@ -63,6 +63,9 @@ DUPLICATE_ACTIONS: dict[str, tuple[Action, str]] = {
 ALL_ACTIONS = {**WEB_ACTIONS, **DUPLICATE_ACTIONS, **CORRECTION_ACTIONS}
 DONE = {name: views.VERBS[domain.AUDIT_NAMES[action]] for name, (action, _l) in ALL_ACTIONS.items()}
 DONE[Action.REQUEST_CORRECTION.value] = views.VERBS["correction-requested"]
+# Declaration forms (web/forms.py): an edit saved, a new declaration saved as in progress.
+DONE[Action.UPDATE.value] = views.VERBS["updated"]
+DONE["save"] = i18n.N_("Saved as in progress")
 # What each confirmed action does, told on its review page.
 OUTCOMES = {
     Action.VALIDATE: "The declaration is marked as checked (status Validated) and goes to a "
@@ -263,6 +266,8 @@ def record_page(
         may_correct=domain.is_allowed(body["status"], Action.REQUEST_CORRECTION)
         and domain.may_perform(scopes, Action.REQUEST_CORRECTION),
         may_decide=domain.may_perform(scopes, Action.APPROVE_CORRECTION),
+        may_edit=domain.is_allowed(body["status"], Action.UPDATE)
+        and domain.may_perform(scopes, Action.UPDATE),
         external=body.get("externalValidation"),
     )
 
