@@ -242,6 +242,13 @@ def _filter(table: dict[str, str]) -> Callable[..., str]:
 
 
 @pass_context
+def _translate(context: Context, message: str | None) -> str:
+    """Translate a string known only at run time (an error message, an office name) when the
+    catalogue has it; unlike `_`, never read it as a %-format."""
+    return i18n.gettext_for(_language(context))(message) if message else ""
+
+
+@pass_context
 def _when(context: Context, value: str | None) -> str:
     return when_in(value, zone_of(context))
 
@@ -263,6 +270,7 @@ def install(env: Any) -> None:
     env.filters["event_label"] = _filter(EVENTS)
     env.filters["queue_title"] = _filter(WORKQUEUES)
     env.filters["client_type"] = _filter(CLIENT_TYPES)
+    env.filters["translate"] = _translate
     env.filters["when"] = _when
     env.filters["age"] = _age
     env.globals["time_zone"] = _zone_name
