@@ -12,7 +12,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.parametrize("backend", ["sqlite"]
 
 
 def _status(page) -> str:
-    return str(page.inner_text("[data-testid=status]"))
+    return str(page.get_attribute("[data-testid=status]", "data-status"))
 
 
 def test_notification_validated_and_registered_in_the_browser(live_server, page) -> None:

@@ -132,7 +132,14 @@ def workqueue_list(
 
 
 # Sortable columns of a workqueue page (the record repository's sort keys), newest change first.
-QUEUE_SORTS = ("updated_at", "created_at", "event_date", "tracking_id", "name")
+QUEUE_SORTS: dict[str, str] = {
+    "-updated_at": N_("Last update, newest first"), "updated_at": N_("Last update, oldest first"),
+    "-created_at": N_("Received, newest first"), "created_at": N_("Received, oldest first"),
+    "-event_date": N_("Date of event, newest first"),
+    "event_date": N_("Date of event, oldest first"),
+    "tracking_id": N_("Tracking ID"), "name": N_("Name, A to Z"), "-name": N_("Name, Z to A"),
+    "-tracking_id": N_("Tracking ID, from the end"),
+}
 PAGE_SIZES = (10, 20, 50, 100)
 
 
@@ -162,7 +169,7 @@ def workqueue_page(
                                    if i["assignedUserId"]}, i18n.language_of(request))
     return render(request, "workqueue.html", page, queue=body, last_page=last,
                   holders=holders, office=office or "", sort=sort, size=size,
-                  sizes=PAGE_SIZES, office_name=_office_name(session, body["officeId"]))
+                  sizes=PAGE_SIZES, sorts=QUEUE_SORTS, office_name=_office_name(session, body["officeId"]))
 
 
 def readable_history(items: list[dict[str, Any]], language: str, zone: str,
