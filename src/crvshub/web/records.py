@@ -169,7 +169,8 @@ def workqueue_page(
                                    if i["assignedUserId"]}, i18n.language_of(request))
     return render(request, "workqueue.html", page, queue=body, last_page=last,
                   holders=holders, office=office or "", sort=sort, size=size,
-                  sizes=PAGE_SIZES, sorts=QUEUE_SORTS, office_name=_office_name(session, body["officeId"]))
+                  sizes=PAGE_SIZES, sorts=QUEUE_SORTS,
+                  office_name=_office_name(session, body["officeId"]))
 
 
 def readable_history(items: list[dict[str, Any]], language: str, zone: str,
