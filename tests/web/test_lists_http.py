@@ -100,6 +100,10 @@ def test_a_registrar_reads_the_lists_and_the_record_in_french(client: TestClient
     assert "Déclaration" in record.text and "Historique" in record.text
     assert "Envoyé par Harambo District Hospital (système de santé)" in record.text
     assert "LOCAL_REGISTRAR" not in record.text.replace('data-status="', "")
+    # The country data names the office in French too (crvs-offices.csv, name_fr).
+    assert "<dd>Bureau de district de Harambo</dd>" in record.text
+    assert "<dd>Harambo District Office</dd>" in client.get(f"/records/{rid}").text
+    assert "<strong>Bureau de district de Harambo</strong>" in listed.text
     missing = client.get("/records/no-such-record",
                          headers={**FRENCH, "Accept": "text/html"})
     assert missing.status_code == 404 and "Aucun dossier avec cet identifiant" in missing.text

@@ -9,6 +9,7 @@ functions in Python). A code without a label is shown as it is, never hidden.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, tzinfo
 from functools import cache
 from typing import Any
@@ -18,6 +19,7 @@ from jinja2 import pass_context
 from jinja2.runtime import Context
 from starlette.requests import Request
 
+from crvshub.location.domain import LocationView
 from crvshub.web import i18n
 from crvshub.web.i18n import N_
 
@@ -274,3 +276,24 @@ def install(env: Any) -> None:
     env.filters["when"] = _when
     env.filters["age"] = _age
     env.globals["time_zone"] = _zone_name
+
+
+def place_name(view: LocationView, language: str) -> str:
+    """Return a place's name in a language when the country data gives one (`name_fr`...)."""
+    names = view.extra.get("names") if isinstance(view.extra, dict) else None
+    found = names.get(language) if isinstance(names, dict) else None
+    return found if isinstance(found, str) and found else view.name
+
+
+def localized(find: Callable[[str], LocationView | None], language: str,
+              ) -> Callable[[str], LocationView | None]:
+    """Return a location lookup whose places carry their names in a language."""
+
+    def lookup(location_id: str) -> LocationView | None:
+        view = find(location_id)
+        if view is None:
+            return None
+        name = place_name(view, language)
+        return view if name == view.name else replace(view, name=name)
+
+    return lookup

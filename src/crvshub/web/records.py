@@ -86,20 +86,26 @@ SEARCH_SIZE = 20
 OfficeQuery = Annotated[str | None, Query(max_length=64)]
 
 
-def _offices(ctx: AppContext, page: Page, chosen: str | None) -> dict[str, Any] | None:
+def _offices(ctx: AppContext, page: Page, chosen: str | None, language: str,
+             ) -> dict[str, Any] | None:
     """Return the office picker of national roles (every CRVS office, or all), else None."""
     if not page.actor.national:
         return None
     offices = [v for v in ctx.location_cache.snapshot().ordered
                if v.type == LocationType.CRVS_OFFICE.value]
     return {"chosen": chosen or page.actor.office_id, "all": workqueues.ALL_OFFICES,
-            "offices": [{"id": v.id, "name": v.name} for v in offices]}
+            "offices": [{"id": v.id, "name": labels.place_name(v, language)} for v in offices]}
 
 
-def _office_name(session: Session, office_id: str | None) -> str:
+def _lookup(session: Session, language: str) -> declaration.Find:
+    """Return the location lookup of a page: places named in its language where they can be."""
+    return labels.localized(location_service.lookup(session), language)
+
+
+def _office_name(session: Session, office_id: str | None, language: str) -> str:
     if office_id is None:
         return N_("All offices")
-    found = location_service.lookup(session)(office_id)
+    found = _lookup(session, language)(office_id)
     return found.name if found else office_id
 
 
@@ -127,8 +133,9 @@ def workqueue_list(
     except AppError as exc:
         return error_page(request, page, exc)
     return render(request, "workqueues.html", page, queues=body["workqueues"],
-                  picker=_offices(ctx, page, office), office=office or "",
-                  office_name=_office_name(session, body["officeId"]))
+                  picker=_offices(ctx, page, office, i18n.language_of(request)),
+                  office=office or "",
+                  office_name=_office_name(session, body["officeId"], i18n.language_of(request)))
 
 
 # Sortable columns of a workqueue page (the record repository's sort keys), newest change first.
@@ -170,7 +177,8 @@ def workqueue_page(
     return render(request, "workqueue.html", page, queue=body, last_page=last,
                   holders=holders, office=office or "", sort=sort, size=size,
                   sizes=PAGE_SIZES, sorts=QUEUE_SORTS,
-                  office_name=_office_name(session, body["officeId"]))
+                  office_name=_office_name(session, body["officeId"],
+                                           i18n.language_of(request)))
 
 
 def readable_history(items: list[dict[str, Any]], language: str, zone: str,
@@ -204,9 +212,9 @@ def readable_history(items: list[dict[str, Any]], language: str, zone: str,
     return lines
 
 
-def _facts(session: Session, body: dict[str, Any]) -> dict[str, Any]:
+def _facts(session: Session, body: dict[str, Any], language: str) -> dict[str, Any]:
     columns = search_columns(body["bundle"], Event(body["event"]))
-    find = location_service.lookup(session)
+    find = _lookup(session, language)
     place = find(columns["event_location_id"]) if columns["event_location_id"] else None
     office = find(body["officeId"]) if body["officeId"] else None
     return {
@@ -234,24 +242,24 @@ def _offered(record: dict[str, Any], page: Page) -> list[dict[str, Any]]:
 
 
 def _review(
-    session: Session, ctx: AppContext, body: dict[str, Any]
+    session: Session, ctx: AppContext, body: dict[str, Any], language: str,
 ) -> tuple[list[declaration.Section], list[str]]:
     """Return the declaration's sections and the required fields it lacks."""
     missing = missing_fields(ctx.settings.country_dir, body["bundle"], body["event"])
-    find = location_service.lookup(session)
+    find = _lookup(session, language)
     return declaration.sections(body["bundle"], body["event"], missing, find), missing
 
 
 def _correction_view(
     session: Session, body: dict[str, Any], pending: dict[str, Any] | None,
-    gettext: Callable[[str], str],
+    gettext: Callable[[str], str], language: str,
 ) -> dict[str, Any] | None:
     """Return a pending correction with its changes, field by field (current -> requested)."""
     if pending is None:
         return None
     changes = []
     if pending["bundle"] is not None:
-        find = location_service.lookup(session)
+        find = _lookup(session, language)
         now = declaration.translated(
             declaration.sections(body["bundle"], body["event"], [], find), gettext)
         then = declaration.translated(
@@ -293,12 +301,12 @@ def record_page(
                                                                       page.actor)]
     can_print = domain.is_allowed(body["status"], Action.CERTIFY) and \
         domain.may_perform(scopes, Action.CERTIFY)
-    sections, missing = _review(session, ctx, body)
+    sections, missing = _review(session, ctx, body, language)
     holder = body["assignedUserId"]
     return render(
         request, "record.html", page, error.status if error else 200,
         certificates=printed, can_print=can_print,
-        record=body, version=version, facts=_facts(session, body), history=history,
+        record=body, version=version, facts=_facts(session, body, language), history=history,
         actions=_offered(body, page), error=error, duplicates=found, resolvable=resolvable,
         stale=isinstance(error, VersionConflict), done=DONE.get(done or ""),
         sections=declaration.translated(sections, gettext),
@@ -306,7 +314,7 @@ def record_page(
         documents=declaration.documents(body["bundle"]),
         holder=user_names(session, {holder}, language).get(holder, holder) if holder else None,
         mine=holder == page.principal.subject,
-        correction=_correction_view(session, body, pending, gettext),
+        correction=_correction_view(session, body, pending, gettext, language),
         may_correct=domain.is_allowed(body["status"], Action.REQUEST_CORRECTION)
         and domain.may_perform(scopes, Action.REQUEST_CORRECTION),
         may_decide=domain.may_perform(scopes, Action.APPROVE_CORRECTION),
@@ -336,12 +344,13 @@ def review_page(
         body, version = workqueues.view(session, record_id, page.actor)
     except AppError as exc:
         return error_page(request, page, exc)
-    sections, missing = _review(session, ctx, body)
+    language = i18n.language_of(request)
+    sections, missing = _review(session, ctx, body, language)
     outcome = HOOK_OUTCOME if action is Action.REGISTER and ctx.settings.registration_hook_url \
         else OUTCOMES[action]
     allowed = domain.is_allowed(body["status"], action) and \
         domain.may_perform(page.principal.scopes, action)
-    gettext = i18n.gettext_for(i18n.language_of(request))
+    gettext = i18n.gettext_for(language)
     return render(
         request, "review.html", page, error.status if error else 200,
         record=body, version=version, action=action.value, label=WEB_ACTIONS[action.value][1],
