@@ -137,3 +137,5 @@ def test_users_pages_name_roles_and_statuses_in_words(client: TestClient,
     assert ">Officier d&#39;état civil local<" in french.text
     assert 'data-status="active">actif<' in french.text
     assert "Créer un utilisateur" in french.text
+    assert ">Bureau de district de Harambo<" in french.text  # the office, as the country names it
+    assert ">Harambo District Office<" in english.text

@@ -18,6 +18,7 @@ from crvshub.auth import user_admin
 from crvshub.auth.domain import Scope
 from crvshub.deps import ContextDep, SessionDep
 from crvshub.errors import AppError
+from crvshub.location import service as location_service
 from crvshub.web import i18n, labels, reveal
 from crvshub.web.i18n import N_
 from crvshub.web.pages import Page, check_csrf, error_page, page_for, render
@@ -42,8 +43,12 @@ def _manager(session: Session, page: Page) -> user_admin.Manager:
     return user_admin.manager_of(session, page.principal, page.ip)
 
 
-def _choices(session: Session, manager: user_admin.Manager) -> dict[str, Any]:
+def _choices(session: Session, manager: user_admin.Manager, language: str) -> dict[str, Any]:
     offices = user_admin.offices_for(session, manager)
+    if language != i18n.DEFAULT_LANGUAGE:  # the country data may name offices in it
+        find = labels.localized(location_service.lookup(session), language)
+        offices = [(office_id, getattr(find(office_id), "name", name))
+                   for office_id, name in offices]
     return {"roles": [(r, ROLE_LABELS.get(r, r)) for r in user_admin.roles_for(manager)],
             "offices": offices, "office_names": dict(offices), "role_labels": ROLE_LABELS}
 
@@ -61,7 +66,8 @@ def _list_page(request: Request, session: Session, page: Page, *,
     return render(request, "users.html", page, error.status if error else 200,
                   users=[user_admin.user_view(u) for u in rows], total=total, q=q,
                   number=number, pages=pages, error=error, done=DONE.get(done or ""),
-                  form=form or {}, national=manager.national, **_choices(session, manager))
+                  form=form or {}, national=manager.national,
+                  **_choices(session, manager, i18n.language_of(request)))
 
 
 @router.get("/users")
@@ -123,7 +129,7 @@ def _detail_page(request: Request, session: Session, page: Page, user_id: str, *
     return render(request, "user.html", page, error.status if error else 200,
                   user=user_admin.user_view(user), audit=entries, error=error,
                   done=DONE.get(done or ""), own=user.id == manager.user_id,
-                  **_choices(session, manager))
+                  **_choices(session, manager, i18n.language_of(request)))
 
 
 @router.get("/users/{user_id}")
