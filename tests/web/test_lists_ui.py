@@ -11,7 +11,7 @@ import pytest
 from crvshub.settings import Settings
 from tests.helpers import LOCAL_REGISTRAR
 from tests.web.axe import assert_usable
-from tests.web.helpers import notify_birth, sign_in
+from tests.web.helpers import notify_birth, screenshot, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.parametrize("backend", ["sqlite"], indirect=True)]
 WIDTHS = {"phone": 390, "desktop": 1366}
@@ -30,6 +30,7 @@ def french(request: Any, browser: Any) -> Iterator[Any]:
     context = browser.new_context(viewport={"width": WIDTHS[request.param], "height": 844},
                                   locale="fr-FR")
     page = context.new_page()
+    page.width_name = request.param
     yield page
     context.close()
 
@@ -63,6 +64,7 @@ def test_a_registrar_works_a_workqueue_in_french(live_server, french) -> None:
     assert page.locator("td[data-label='En attente depuis']").first.inner_text().endswith(
         "minute")
     assert_usable(page, "sorted workqueue in French")
+    screenshot(page, f"workqueue-fr-{page.width_name}.png")
     page.goto(f"{live_server.url}/records/{first}")
     page.reload()  # a second view on the same day: still one history line for the views
     status = page.locator("[data-testid=status]")
@@ -73,3 +75,4 @@ def test_a_registrar_works_a_workqueue_in_french(live_server, french) -> None:
     assert any("Consulté 2 fois par Ruth Olusinde" in line for line in lines), lines
     assert any("CAT" in line for line in lines), lines
     assert_usable(page, "record in French")
+    screenshot(page, f"record-fr-{page.width_name}.png")

@@ -52,7 +52,8 @@ SEX = {"male": N_("Male"), "female": N_("Female"), "other": N_("Other"),
        "unknown": N_("Unknown")}
 NOT_GIVEN = N_("Not given in the declaration.")
 # Row values that are words of CRVS Hub (not the declaration's own text), translated on pages.
-WORD_VALUES = frozenset({*MARITAL.values(), *SEX.values(), N_("Yes"), N_("No"), N_("Given")})
+WORD_VALUES = frozenset({*MARITAL.values(), *SEX.values(), *ROLE_TITLES.values(), N_("Yes"),
+                         N_("No"), N_("Given")})
 VIEWABLE = frozenset({"image/png", "image/jpeg", "application/pdf"})
 
 
