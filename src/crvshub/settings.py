@@ -8,6 +8,7 @@ import ipaddress
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -89,6 +90,8 @@ class Settings(BaseSettings):
 
     country_code: str = Field(default="FAR", min_length=3, max_length=3)
     country_dir: Path = BUILTIN_COUNTRY_DIR
+    # The offices' time zone (IANA name such as Africa/Lusaka): the staff pages show times in it.
+    time_zone: str = Field(default="UTC", max_length=64)
     demo_password: str = "test"
 
     # Where bulk exports write their NDJSON and CSV files (shared by the API and the workers).
@@ -145,6 +148,17 @@ class Settings(BaseSettings):
     def _known_driver(cls, value: str) -> str:
         if not value.startswith(("sqlite", "postgresql")):
             raise ValueError("must start with sqlite:/// or postgresql+psycopg://")
+        return value
+
+    @field_validator("time_zone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        if value.upper() == "UTC":
+            return "UTC"
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{value!r} is not an IANA time zone such as Africa/Lusaka") from None
         return value
 
     @field_validator("trusted_proxies")

@@ -38,3 +38,11 @@ def test_seed_is_idempotent(db) -> None:
     db.commit()
     assert report.created == 0 and report.updated == 0
     assert repository.count(db) == before
+
+
+def test_names_in_a_second_language_are_kept_with_the_place(db) -> None:
+    office = repository.by_statistical_id(db, HARAMBO_OFFICE_SID)
+    assert office is not None and office.name == "Harambo District Office"
+    assert office.extra["names"] == {"fr": "Bureau de district de Harambo"}
+    district = repository.by_statistical_id(db, HARAMBO_DISTRICT_SID)
+    assert district is not None and "names" not in district.extra  # the column is optional

@@ -27,7 +27,7 @@ def _notify(live: LiveServer, given: list[str]) -> str:
 
 
 def _status(page: Any) -> str:
-    return str(page.inner_text("[data-testid=status]"))
+    return str(page.get_attribute("[data-testid=status]", "data-status"))
 
 
 def _flagged_pair(live: LiveServer, page: Any) -> tuple[str, str]:

@@ -17,7 +17,7 @@ def test_demo_user_signs_in_and_out(live_server, page) -> None:
     page.fill("input[name=password]", "test")
     page.click("button[type=submit]")
     page.wait_for_selector("[data-testid=who]")
-    assert "LOCAL_REGISTRAR" in page.inner_text("[data-testid=who]")
+    assert "Local registrar" in page.inner_text("[data-testid=who]")
     cookies = {c["name"]: c for c in page.context.cookies()}
     assert cookies["crvshub_session"]["httpOnly"] is True
     SHOTS.mkdir(parents=True, exist_ok=True)

@@ -113,7 +113,7 @@ def api(live: LiveServer, user: str, record_id: str, action: str, **body: Any) -
 
 
 def status(page: Any) -> str:
-    return str(page.inner_text("[data-testid=status]"))
+    return str(page.get_attribute("[data-testid=status]", "data-status"))
 
 
 def test_registrar_reviews_a_full_declaration_and_registers_it(live_server, wide) -> None:

@@ -99,6 +99,12 @@ def load_country(
     return report
 
 
+def translated_names(row: dict[str, str]) -> dict[str, str]:
+    """Return a row's names in other languages: the `name_fr` column -> {"fr": ...}."""
+    return {key[5:]: value for key, value in row.items()
+            if key.startswith("name_") and len(key) == 7 and key[5:].isalpha() and value}
+
+
 def _upsert(
     session: Session,
     country: str,
@@ -129,13 +135,15 @@ def _upsert(
         "statistics": stats.get(sid, {}),
     }
     existing = repository.get(session, location_id)
+    names = translated_names(row)
+    kept = {k: v for k, v in (existing.extra or {}).items() if k != "names"} if existing else {}
+    values["extra"] = {**kept, "names": names} if names else kept
     if existing is None:
         now = utcnow()
         created = Location(
             id=location_id,
             statistical_id=sid,
             status="active",
-            extra={},
             version=1,
             created_at=now,
             updated_at=now,

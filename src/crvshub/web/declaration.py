@@ -18,33 +18,42 @@ from crvshub.notification import fhir_mapping as notification_mapping
 from crvshub.notification.completeness import StoredDeclaration, index
 from crvshub.notification.validation import first_code
 from crvshub.record.search_columns import name_parts
+from crvshub.web.i18n import N_
 
 JSON = dict[str, Any]
 Find = Callable[[str], LocationView | None]
 ROLE_TITLES = {
-    "child": "Child", "deceased": "Deceased", "mother": "Mother", "father": "Father",
-    "spouse": "Spouse", "informant": "Informant",
+    "child": N_("Child"), "deceased": N_("Deceased"), "mother": N_("Mother"),
+    "father": N_("Father"), "spouse": N_("Spouse"), "informant": N_("Informant"),
 }
 ROLES = {"birth": ("child", "mother", "father", "informant"),
          "death": ("deceased", "spouse", "mother", "father", "informant")}
 # Roles always shown (even when absent) because a declaration of the event needs them.
 SHOWN_EMPTY = {"birth": ("child", "mother", "father"), "death": ("deceased",)}
 FACT_LABELS = {
-    "name": "Name", "gender": "Sex", "birthDate": "Date of birth", "deathDate": "Date of death",
-    "identifier": "Identifiers", "nationality": "Nationality", "maritalStatus": "Marital status",
-    "phone": "Phone", "address": "Address",
+    "name": N_("Name"), "gender": N_("Sex"), "birthDate": N_("Date of birth"),
+    "deathDate": N_("Date of death"), "identifier": N_("Identifiers"),
+    "nationality": N_("Nationality"), "maritalStatus": N_("Marital status"),
+    "phone": N_("Phone"), "address": N_("Address"),
 }
 EVENT_LABELS = {
-    "placeOfBirth": "Place of birth", "birthType": "Type of birth",
-    "weightAtBirth": "Weight at birth", "attendantAtBirth": "Attendant at birth",
-    "placeOfDeath": "Place of death", "mannerOfDeath": "Manner of death",
-    "causeOfDeathEstablished": "Cause of death established",
-    "causeOfDeathMethod": "Source of cause of death",
+    "placeOfBirth": N_("Place of birth"), "birthType": N_("Type of birth"),
+    "weightAtBirth": N_("Weight at birth"), "attendantAtBirth": N_("Attendant at birth"),
+    "placeOfDeath": N_("Place of death"), "mannerOfDeath": N_("Manner of death"),
+    "causeOfDeathEstablished": N_("Cause of death established"),
+    "causeOfDeathMethod": N_("Source of cause of death"),
 }
+EVENT_TITLES = {"birth": N_("Place and details of the birth"),
+                "death": N_("Place and details of the death")}
 OBSERVATIONS = notification_mapping.OBSERVATION_FACTS
-MARITAL = {"M": "Married", "S": "Single", "D": "Divorced", "W": "Widowed", "U": "Not stated",
-           "L": "Legally separated", "A": "Annulled"}
-SEX = {"male": "Male", "female": "Female", "other": "Other", "unknown": "Unknown"}
+MARITAL = {"M": N_("Married"), "S": N_("Single"), "D": N_("Divorced"), "W": N_("Widowed"),
+           "U": N_("Not stated"), "L": N_("Legally separated"), "A": N_("Annulled")}
+SEX = {"male": N_("Male"), "female": N_("Female"), "other": N_("Other"),
+       "unknown": N_("Unknown")}
+NOT_GIVEN = N_("Not given in the declaration.")
+# Row values that are words of CRVS Hub (not the declaration's own text), translated on pages.
+WORD_VALUES = frozenset({*MARITAL.values(), *SEX.values(), *ROLE_TITLES.values(), N_("Yes"),
+                         N_("No"), N_("Given")})
 VIEWABLE = frozenset({"image/png", "image/jpeg", "application/pdf"})
 
 
@@ -138,7 +147,7 @@ def _nationality(patient: JSON) -> str | None:
                 code = first_code(item.get("valueCodeableConcept"))
                 if code:
                     return code
-            return first_code(ext.get("valueCodeableConcept")) or "Given"
+            return first_code(ext.get("valueCodeableConcept")) or N_("Given")
     return None
 
 
@@ -181,7 +190,7 @@ def _person(role: str, patient: JSON | None, missing: set[str], find: Find) -> S
     facts += ["identifier", "nationality", "maritalStatus", "phone", "address"]
     section = Section(role, ROLE_TITLES[role])
     if patient is None:
-        section.note = "Not given in the declaration."
+        section.note = NOT_GIVEN
     for fact in facts:
         name = f"{role}.{fact}"
         value = _person_value(fact, patient, find) if patient is not None else None
@@ -207,7 +216,7 @@ def _observation_value(resource: JSON) -> str | None:
         if key in resource:
             value = resource[key]
             if isinstance(value, bool):
-                return "Yes" if value else "No"
+                return N_("Yes") if value else N_("No")
             return _words(str(value)) if key == "valueString" else str(value)
     return None
 
@@ -230,7 +239,7 @@ def _event_place(declaration: StoredDeclaration, find: Find) -> str | None:
 
 def _event(declaration: StoredDeclaration, missing: set[str], find: Find) -> Section:
     event = declaration.event
-    section = Section("event", f"Place and details of the {event}")
+    section = Section("event", EVENT_TITLES[event])
     place_field = "placeOfBirth" if event == "birth" else "placeOfDeath"
     place = _event_place(declaration, find)
     section.rows.append(Row(EVENT_LABELS[place_field], place, place_field,
@@ -272,13 +281,13 @@ def _informant_type(declaration: StoredDeclaration) -> str | None:
 
 def _contact(declaration: StoredDeclaration, missing: set[str]) -> Section:
     bundle = declaration.parsed.bundle
-    section = Section("contact", "Informant and contact")
+    section = Section("contact", N_("Informant and contact"))
     informant = _informant_type(declaration)
     phone = _task_string(bundle, notification_domain.CONTACT_PHONE)
     email = _task_string(bundle, notification_domain.CONTACT_EMAIL)
-    for label, value, name in (("Informant", informant, "informant.type"),
-                               ("Contact phone", phone, "contact.phone"),
-                               ("Contact email", email, "contact.email")):
+    for label, value, name in ((N_("Informant"), informant, "informant.type"),
+                               (N_("Contact phone"), phone, "contact.phone"),
+                               (N_("Contact email"), email, "contact.email")):
         if value is None and name not in missing and name == "contact.email":
             continue
         section.rows.append(Row(label, value, name, value is None and name in missing))
@@ -339,16 +348,33 @@ def sections(bundle: JSON, event: str, missing: list[str], find: Find) -> list[S
     return result
 
 
-def field_label(name: str) -> str:
+def _same(message: str) -> str:
+    return message
+
+
+def field_label(name: str, gettext: Callable[[str], str] = _same) -> str:
     """Return a required-field name for people: mother.address -> Mother: address."""
     if "." in name:
         role, fact = name.split(".", 1)
         if role in ROLE_TITLES:
-            return f"{ROLE_TITLES[role]}: {FACT_LABELS.get(fact, fact).lower()}"
+            return f"{gettext(ROLE_TITLES[role])}: {gettext(FACT_LABELS.get(fact, fact)).lower()}"
         if role == "contact":
-            return f"Contact {fact}"
-        return "Informant type" if name == "informant.type" else name
-    return EVENT_LABELS.get(name, name)
+            label = {"phone": N_("Contact phone"), "email": N_("Contact email")}.get(fact)
+            return gettext(label) if label else f"Contact {fact}"
+        return gettext(N_("Informant type")) if name == "informant.type" else name
+    return gettext(EVENT_LABELS[name]) if name in EVENT_LABELS else name
+
+
+def translated(found: list[Section], gettext: Callable[[str], str]) -> list[Section]:
+    """Return the sections with CRVS Hub's own words in a language (the declaration's text and
+    the country's names stay as they are)."""
+    result = []
+    for section in found:
+        rows = [Row(gettext(r.label), gettext(r.value) if r.value in WORD_VALUES else r.value,
+                    r.field, r.missing) for r in section.rows]
+        result.append(Section(section.key, gettext(section.title), rows,
+                              gettext(section.note) if section.note else None))
+    return result
 
 
 def person(bundle: JSON, event: str, role: str) -> JSON | None:

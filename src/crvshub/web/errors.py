@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from crvshub.errors import AppError
+from crvshub.web.i18n import N_
 
 
 class LoginFormExpired(AppError):
@@ -11,7 +12,7 @@ class LoginFormExpired(AppError):
     code = "WEB-403-001"
     status = 403
     issue_type = "forbidden"
-    title = "This sign-in form has expired: reload the page and sign in again"
+    title = N_("This sign-in form has expired: reload the page and sign in again")
 
 
 class IncompleteNotConfirmed(AppError):
@@ -20,8 +21,8 @@ class IncompleteNotConfirmed(AppError):
     code = "WEB-422-001"
     status = 422
     issue_type = "required"
-    title = ("This declaration lacks fields the country requires: tick the confirmation to go "
-             "ahead anyway, or send it for updates")
+    title = N_("This declaration lacks fields the country requires: tick the confirmation to go "
+               "ahead anyway, or send it for updates")
 
 
 class NoCorrection(AppError):
@@ -30,7 +31,7 @@ class NoCorrection(AppError):
     code = "WEB-400-001"
     status = 400
     issue_type = "invalid"
-    title = "The correction changes nothing: change at least one field"
+    title = N_("The correction changes nothing: change at least one field")
 
 
 class DocumentNotViewable(AppError):
@@ -39,7 +40,7 @@ class DocumentNotViewable(AppError):
     code = "WEB-404-001"
     status = 404
     issue_type = "not-found"
-    title = "No viewable document at this position in the record"
+    title = N_("No viewable document at this position in the record")
 
 
 class UnknownLanguage(AppError):
@@ -48,7 +49,7 @@ class UnknownLanguage(AppError):
     code = "WEB-400-002"
     status = 400
     issue_type = "invalid"
-    title = "Unknown language: choose one the list offers"
+    title = N_("Unknown language: choose one the list offers")
 
 
 class NotEditable(AppError):
@@ -57,5 +58,5 @@ class NotEditable(AppError):
     code = "WEB-409-001"
     status = 409
     issue_type = "business-rule"
-    title = ("This declaration cannot be edited: it is registered, archived or waiting for "
-             "another step; request a correction instead once it is registered")
+    title = N_("This declaration cannot be edited: it is registered, archived or waiting for "
+               "another step; request a correction instead once it is registered")

@@ -20,7 +20,8 @@ from crvshub.auth.errors import ClientNotFound, InvalidClientSettings
 from crvshub.auth.user_admin import ACTION_WORDS
 from crvshub.deps import ContextDep, SessionDep
 from crvshub.errors import AppError
-from crvshub.web import reveal
+from crvshub.web import i18n, labels, reveal
+from crvshub.web.i18n import N_
 from crvshub.web.pages import ADMIN_SCOPES, Page, check_csrf, error_page, page_for, render
 from crvshub.web.security import WebRoute
 from crvshub.webhook import operations as webhook_operations
@@ -32,15 +33,15 @@ Csrf = Annotated[str, Form(max_length=128)]
 Done = Annotated[str | None, Query(max_length=32)]
 Step = Annotated[str, Path(pattern="^(deactivate|refresh-secret|delete)$")]
 DONE = {
-    "deactivated": "The client was deactivated: its tokens no longer work.",
-    "reactivated": "The client was reactivated: it must request new tokens.",
-    "deleted": "The client was deleted.",
-    "permissions": "The webhook permissions were saved.",
-    "quota": "The daily quota was saved.",
-    "redelivered": "The delivery was queued again: it is sent within seconds.",
-    "enabled": "The subscription was enabled again: its waiting deliveries resume.",
+    "deactivated": N_("The client was deactivated: its tokens no longer work."),
+    "reactivated": N_("The client was reactivated: it must request new tokens."),
+    "deleted": N_("The client was deleted."),
+    "permissions": N_("The webhook permissions were saved."),
+    "quota": N_("The daily quota was saved."),
+    "redelivered": N_("The delivery was queued again: it is sent within seconds."),
+    "enabled": N_("The subscription was enabled again: its waiting deliveries resume."),
 }
-NO_PERMISSION = (
+NO_PERMISSION = N_(
     "A webhook client must receive at least one section: tick the sections of each event "
     "it may receive."
 )
@@ -118,7 +119,7 @@ def create_integration(
         form = {"name": name, "type": client_type, "perm": perm or []}
         return _list_page(request, session, page, error=exc, form=form)
     return _to_secrets(ctx, page, creds.client.client_id, {
-        "title": "Client registered", "client_secret": creds.client_secret,
+        "title": N_("Client registered"), "client_secret": creds.client_secret,
         "sha_secret": creds.sha_secret})
 
 
@@ -166,7 +167,7 @@ def integration_secrets(client_id: ClientId, request: Request, session: SessionD
         return error_page(request, page, exc)
     values = reveal.read(request, ctx, page, f"client:{client_id}")
     return render(request, "integration_secrets.html", page, client=client, creds=values,
-                  title=(values or {}).get("title", "Secrets"))
+                  title=(values or {}).get("title", N_("Secrets")))
 
 
 @router.post("/integrations/{client_id}/secrets/done")
@@ -193,15 +194,16 @@ def _change(request: Request, session: Session, page: Page, csrf: str, client_id
 
 
 CONFIRM = {
-    "deactivate": ("Deactivate {name}?",
-                   "Deactivating the {type} client {name} cuts it off at once: its current "
-                   "tokens stop working and it cannot get new ones until it is reactivated.",
-                   "Deactivate {name}"),
-    "refresh-secret": ("Refresh the secret of {name}?",
-                       "A new client secret is issued and shown once. The current secret and "
-                       "every token issued with it stop working at once: {name} cannot connect "
-                       "until its operator installs the new secret.",
-                       "Refresh the secret of {name}"),
+    "deactivate": (N_("Deactivate %(name)s?"),
+                   N_("Deactivating the %(type)s client %(name)s cuts it off at once: its "
+                      "current tokens stop working and it cannot get new ones until it is "
+                      "reactivated."),
+                   N_("Deactivate %(name)s")),
+    "refresh-secret": (N_("Refresh the secret of %(name)s?"),
+                       N_("A new client secret is issued and shown once. The current secret and "
+                          "every token issued with it stop working at once: %(name)s cannot "
+                          "connect until its operator installs the new secret."),
+                       N_("Refresh the secret of %(name)s")),
 }
 
 
@@ -215,7 +217,10 @@ def confirm_integration_step(client_id: ClientId, step: Step, request: Request,
         return error_page(request, page, exc)
     if step == "delete":
         return render(request, "integration_delete.html", page, client=client)
-    title, text, button = (part.format(**client) for part in CONFIRM[step])
+    gettext = i18n.gettext_for(i18n.language_of(request))
+    kind = labels.CLIENT_TYPES.get(client["type"])
+    words = {**client, "type": gettext(kind) if kind else client["type"]}
+    title, text, button = (gettext(part) % words for part in CONFIRM[step])
     return render(request, "admin_confirm.html", page, title=title, text=text, button=button,
                   action=f"/integrations/{client_id}/{step}",
                   cancel=f"/integrations/{client_id}", danger=True)
@@ -255,7 +260,7 @@ def refresh_integration_secret(
             creds = client_admin.refresh_secret(session, ctx, _actor(session, page), client_id)
     except AppError as exc:
         return _detail_page(request, session, page, client_id, error=exc)
-    return _to_secrets(ctx, page, client_id, {"title": "New client secret",
+    return _to_secrets(ctx, page, client_id, {"title": N_("New client secret"),
                                               "client_secret": creds.client_secret})
 
 
@@ -272,7 +277,7 @@ def reveal_integration_sha_secret(
                                                     client_id)
     except AppError as exc:
         return _detail_page(request, session, page, client_id, error=exc)
-    return _to_secrets(ctx, page, client_id, {"title": "Signing secret", "sha_secret": secret})
+    return _to_secrets(ctx, page, client_id, {"title": N_("Signing secret"), "sha_secret": secret})
 
 
 @router.post("/integrations/{client_id}/permissions")
@@ -302,7 +307,7 @@ def save_integration_quota(
         try:
             quota = int(daily_quota)
         except ValueError:
-            raise InvalidClientSettings("The daily quota must be a whole number",
+            raise InvalidClientSettings(N_("The daily quota must be a whole number"),
                                         expression="daily_quota") from None
         client_admin.update(session, _actor(session, page), client_id,
                             client_admin.ClientChanges(daily_quota=quota))

@@ -6,7 +6,6 @@ import hashlib
 import hmac
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +21,7 @@ from crvshub.errors import AppError
 from crvshub.net import client_address
 from crvshub.record.domain import STAFF_SCOPES
 from crvshub.record.service import Actor, actor_for
-from crvshub.web import i18n
+from crvshub.web import i18n, labels
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 RECORD_SCOPES: tuple[str, ...] = STAFF_SCOPES
@@ -84,22 +83,15 @@ def nav_links(principal: Principal | None) -> list[tuple[str, str]]:
 
 
 def when(value: str | None) -> str:
-    """Format an ISO timestamp for people: 2026-03-01 14:05 UTC."""
-    if not value:
-        return ""
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        return value
-    if moment.tzinfo is None:
-        return moment.strftime("%Y-%m-%d")
-    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    """Format an ISO timestamp for people, in UTC: 2026-03-01 14:05 UTC (pages use the office's
+    time zone through the `when` filter of `web.labels`)."""
+    return labels.when_in(value, "UTC")
 
 
 templates.env.globals["nav_links"] = nav_links
 templates.env.globals["language_of"] = i18n.language_of
-templates.env.filters["when"] = when
 i18n.install(templates.env)
+labels.install(templates.env)
 
 
 def render(

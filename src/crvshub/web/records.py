@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Query, Request
@@ -23,8 +24,9 @@ from crvshub.record.domain import Action, Event
 from crvshub.record.errors import DuplicateUnresolved, UnknownAction
 from crvshub.record.search_columns import search_columns
 from crvshub.record.service import Change
-from crvshub.web import declaration, i18n
+from crvshub.web import declaration, i18n, labels
 from crvshub.web.errors import DocumentNotViewable, IncompleteNotConfirmed, NoCorrection
+from crvshub.web.i18n import N_
 from crvshub.web.pages import RECORD_SCOPES, Page, check_csrf, error_page, page_for, render
 from crvshub.web.security import WebRoute
 
@@ -35,15 +37,15 @@ PAGE_SIZE = 20
 WEB_ACTIONS: dict[str, tuple[Action, str]] = {
     a.value: (a, label)
     for a, label in (
-        (Action.DECLARE, "Send for review"),
-        (Action.VALIDATE, "Validate"),
-        (Action.REGISTER, "Register"),
-        (Action.ISSUE, "Issue certificate"),
-        (Action.REINSTATE, "Reinstate"),
-        (Action.ASSIGN, "Assign to me"),
-        (Action.UNASSIGN, "Unassign"),
-        (Action.REJECT, "Send for updates (reject)"),
-        (Action.ARCHIVE, "Archive"),
+        (Action.DECLARE, N_("Send for review")),
+        (Action.VALIDATE, N_("Validate")),
+        (Action.REGISTER, N_("Register")),
+        (Action.ISSUE, N_("Issue certificate")),
+        (Action.REINSTATE, N_("Reinstate")),
+        (Action.ASSIGN, N_("Assign to me")),
+        (Action.UNASSIGN, N_("Unassign")),
+        (Action.REJECT, N_("Send for updates (reject)")),
+        (Action.ARCHIVE, N_("Archive")),
     )
 }
 WITH_REASON = frozenset({Action.REJECT, Action.ARCHIVE})
@@ -52,31 +54,33 @@ CONFIRMED = frozenset({Action.VALIDATE, Action.REGISTER})
 REGISTRARS = frozenset({Role.LOCAL_REGISTRAR.value, Role.NATIONAL_REGISTRAR.value})
 # Answered on the pending correction, not as plain buttons.
 CORRECTION_ACTIONS: dict[str, tuple[Action, str]] = {
-    Action.APPROVE_CORRECTION.value: (Action.APPROVE_CORRECTION, "Approve correction"),
-    Action.REJECT_CORRECTION.value: (Action.REJECT_CORRECTION, "Reject correction"),
+    Action.APPROVE_CORRECTION.value: (Action.APPROVE_CORRECTION, N_("Approve correction")),
+    Action.REJECT_CORRECTION.value: (Action.REJECT_CORRECTION, N_("Reject correction")),
 }
 # Offered only in the "potential duplicate" banner, once per candidate.
 DUPLICATE_ACTIONS: dict[str, tuple[Action, str]] = {
-    Action.MARK_AS_NOT_DUPLICATE.value: (Action.MARK_AS_NOT_DUPLICATE, "Not a duplicate"),
-    Action.MARK_AS_DUPLICATE.value: (Action.MARK_AS_DUPLICATE, "Duplicate of this record"),
+    Action.MARK_AS_NOT_DUPLICATE.value: (Action.MARK_AS_NOT_DUPLICATE, N_("Not a duplicate")),
+    Action.MARK_AS_DUPLICATE.value: (Action.MARK_AS_DUPLICATE, N_("Duplicate of this record")),
 }
 ALL_ACTIONS = {**WEB_ACTIONS, **DUPLICATE_ACTIONS, **CORRECTION_ACTIONS}
-DONE = {name: views.VERBS[domain.AUDIT_NAMES[action]] for name, (action, _l) in ALL_ACTIONS.items()}
-DONE[Action.REQUEST_CORRECTION.value] = views.VERBS["correction-requested"]
+DONE = {name: labels.VERBS[domain.AUDIT_NAMES[action]]
+        for name, (action, _l) in ALL_ACTIONS.items()}
+DONE[Action.REQUEST_CORRECTION.value] = labels.VERBS["correction-requested"]
 # Declaration forms (web/forms.py): an edit saved, a new declaration saved as in progress.
-DONE[Action.UPDATE.value] = views.VERBS["updated"]
-DONE["save"] = i18n.N_("Saved as in progress")
+DONE[Action.UPDATE.value] = labels.VERBS["updated"]
+DONE["save"] = N_("Saved as in progress")
 # What each confirmed action does, told on its review page.
 OUTCOMES = {
-    Action.VALIDATE: "The declaration is marked as checked (status Validated) and goes to a "
-                     "registrar's Ready for review queue. A potential-duplicate check runs again.",
-    Action.REGISTER: "The record is registered (status Registered) and gets its registration "
-                     "number; subscribed systems are told at once. It cannot be undone: later "
-                     "changes need a correction.",
+    Action.VALIDATE: N_("The declaration is marked as checked (status Validated) and goes to a "
+                        "registrar's Ready for review queue. A potential-duplicate check runs "
+                        "again."),
+    Action.REGISTER: N_("The record is registered (status Registered) and gets its registration "
+                        "number; subscribed systems are told at once. It cannot be undone: "
+                        "later changes need a correction."),
 }
-HOOK_OUTCOME = ("The record is sent to the national ID system for external validation (status "
-                "In external validation); it is registered, with its number, when that system "
-                "confirms. It cannot be undone: later changes need a correction.")
+HOOK_OUTCOME = N_("The record is sent to the national ID system for external validation "
+                  "(status In external validation); it is registered, with its number, when "
+                  "that system confirms. It cannot be undone: later changes need a correction.")
 CORRECTABLE = {"birth": ("child", "mother", "father"), "death": ("deceased", "spouse")}
 CORRECTION_FIELDS = ("given", "family", "gender", "birthDate", "deathDate")
 SEARCH_SIZE = 20
@@ -85,30 +89,39 @@ SEARCH_SIZE = 20
 OfficeQuery = Annotated[str | None, Query(max_length=64)]
 
 
-def _offices(ctx: AppContext, page: Page, chosen: str | None) -> dict[str, Any] | None:
+def _offices(ctx: AppContext, page: Page, chosen: str | None, language: str,
+             ) -> dict[str, Any] | None:
     """Return the office picker of national roles (every CRVS office, or all), else None."""
     if not page.actor.national:
         return None
     offices = [v for v in ctx.location_cache.snapshot().ordered
                if v.type == LocationType.CRVS_OFFICE.value]
     return {"chosen": chosen or page.actor.office_id, "all": workqueues.ALL_OFFICES,
-            "offices": [{"id": v.id, "name": v.name} for v in offices]}
+            "offices": [{"id": v.id, "name": labels.place_name(v, language)} for v in offices]}
 
 
-def _office_name(session: Session, office_id: str | None) -> str:
+def _lookup(session: Session, language: str) -> declaration.Find:
+    """Return the location lookup of a page: places named in its language where they can be."""
+    return labels.localized(location_service.lookup(session), language)
+
+
+def _office_name(session: Session, office_id: str | None, language: str) -> str:
     if office_id is None:
-        return "All offices"
-    found = location_service.lookup(session)(office_id)
+        return N_("All offices")
+    found = _lookup(session, language)(office_id)
     return found.name if found else office_id
 
 
-def user_names(session: Session, ids: set[str]) -> dict[str, str]:
-    """Return the display name and role of staff users by id."""
+def user_names(session: Session, ids: set[str], language: str = i18n.DEFAULT_LANGUAGE,
+               ) -> dict[str, str]:
+    """Return the display name and role of staff users by id, the role in a language."""
+    gettext = i18n.gettext_for(language)
     names = {}
     for user_id in ids:
         user = auth_service.user_by_id(session, user_id)
         if user is not None:
-            names[user_id] = f"{user.given_names} {user.family_name} ({role_label(user.role)})"
+            names[user_id] = (f"{user.given_names} {user.family_name} "
+                              f"({labels.role_in(user.role, gettext)})")
     return names
 
 
@@ -123,8 +136,21 @@ def workqueue_list(
     except AppError as exc:
         return error_page(request, page, exc)
     return render(request, "workqueues.html", page, queues=body["workqueues"],
-                  picker=_offices(ctx, page, office), office=office or "",
-                  office_name=_office_name(session, body["officeId"]))
+                  picker=_offices(ctx, page, office, i18n.language_of(request)),
+                  office=office or "",
+                  office_name=_office_name(session, body["officeId"], i18n.language_of(request)))
+
+
+# Sortable columns of a workqueue page (the record repository's sort keys), newest change first.
+QUEUE_SORTS: dict[str, str] = {
+    "-updated_at": N_("Last update, newest first"), "updated_at": N_("Last update, oldest first"),
+    "-created_at": N_("Received, newest first"), "created_at": N_("Received, oldest first"),
+    "-event_date": N_("Date of event, newest first"),
+    "event_date": N_("Date of event, oldest first"),
+    "tracking_id": N_("Tracking ID"), "name": N_("Name, A to Z"), "-name": N_("Name, Z to A"),
+    "-tracking_id": N_("Tracking ID, from the end"),
+}
+PAGE_SIZES = (10, 20, 50, 100)
 
 
 @router.get("/workqueues/{queue}")
@@ -135,44 +161,67 @@ def workqueue_page(
     page: RecordPage,
     number: Annotated[int, Query(alias="page", ge=1, le=100000)] = 1,
     office: OfficeQuery = None,
+    sort: Annotated[str, Query(pattern=r"^-?(updated_at|created_at|event_date|tracking_id|name)$")
+                    ] = "-updated_at",
+    size: Annotated[int, Query(ge=1, le=workqueues.MAX_PAGE_SIZE)] = PAGE_SIZE,
 ) -> Response:
-    """Show one page of a workqueue: the records, newest change first, with who holds each."""
+    """Show one page of a workqueue, sorted by a column (newest change first), with how long
+    each record has waited and who holds it."""
     try:
         body = workqueues.page(
-            session, page.actor, queue, office=office or None, number=number, size=PAGE_SIZE,
-            sort="-updated_at",
+            session, page.actor, queue, office=office or None, number=number, size=size,
+            sort=sort,
         )
     except AppError as exc:
         return error_page(request, page, exc)
-    last = max(1, -(-body["total"] // PAGE_SIZE))
+    last = max(1, -(-body["total"] // size))
     holders = user_names(session, {i["assignedUserId"] for i in body["items"]
-                                   if i["assignedUserId"]})
+                                   if i["assignedUserId"]}, i18n.language_of(request))
     return render(request, "workqueue.html", page, queue=body, last_page=last,
-                  holders=holders, office=office or "",
-                  office_name=_office_name(session, body["officeId"]))
+                  holders=holders, office=office or "", sort=sort, size=size,
+                  sizes=PAGE_SIZES, sorts=QUEUE_SORTS,
+                  office_name=_office_name(session, body["officeId"],
+                                           i18n.language_of(request)))
 
 
-def role_label(role: str) -> str:
-    """Return a staff role as words: REGISTRATION_AGENT -> Registration agent."""
-    return role.replace("_", " ").capitalize()
+def readable_history(items: list[dict[str, Any]], language: str, zone: str,
+                     ) -> list[dict[str, Any]]:
+    """Return the audit history for people, in a language: each action on its line, except the
+    views, folded into one summary line per day (in the office's time zone) where they were."""
+    gettext, ngettext = i18n.gettext_for(language), i18n.ngettext_for(language)
+    lines: list[dict[str, Any]] = []
+    views_of_day: dict[str, dict[str, Any]] = {}
+    for item in items:
+        if item["action"] != "viewed":
+            lines.append({**item, "line": labels.history_line(item, gettext), "views": 0})
+            continue
+        day = labels.day_in(item["at"], zone)
+        folded = views_of_day.get(day)
+        if folded is None:
+            folded = {**item, "views": 0, "who": [], "last": item["at"], "day": day}
+            views_of_day[day] = folded
+            lines.append(folded)
+        folded["views"] += 1
+        folded["last"] = item["at"]
+        who = labels.actor_in(item["actor"], gettext)
+        if who not in folded["who"]:
+            folded["who"].append(who)
+    for folded in views_of_day.values():
+        people = ", ".join(folded["who"])
+        count = folded["views"]
+        folded["line"] = ngettext("Viewed once by %(people)s",
+                                  "Viewed %(num)d times by %(people)s", count) % {
+            "num": count, "people": people}
+    return lines
 
 
-def readable_line(item: dict[str, Any]) -> str:
-    """Return an audit line with the staff role in words."""
-    line = str(item["line"])
-    actor = item["actor"]
-    if actor["type"] == "user" and actor["role"]:
-        line = line.replace(f"({actor['role']})", f"({role_label(actor['role'])})")
-    return line
-
-
-def _facts(session: Session, body: dict[str, Any]) -> dict[str, Any]:
+def _facts(session: Session, body: dict[str, Any], language: str) -> dict[str, Any]:
     columns = search_columns(body["bundle"], Event(body["event"]))
-    find = location_service.lookup(session)
+    find = _lookup(session, language)
     place = find(columns["event_location_id"]) if columns["event_location_id"] else None
     office = find(body["officeId"]) if body["officeId"] else None
     return {
-        "gender": columns["subject_gender"],
+        "gender": declaration.SEX.get(str(columns["subject_gender"]), columns["subject_gender"]),
         "place": place.name if place else None,
         "office": office.name if office else None,
     }
@@ -196,25 +245,28 @@ def _offered(record: dict[str, Any], page: Page) -> list[dict[str, Any]]:
 
 
 def _review(
-    session: Session, ctx: AppContext, body: dict[str, Any]
+    session: Session, ctx: AppContext, body: dict[str, Any], language: str,
 ) -> tuple[list[declaration.Section], list[str]]:
     """Return the declaration's sections and the required fields it lacks."""
     missing = missing_fields(ctx.settings.country_dir, body["bundle"], body["event"])
-    find = location_service.lookup(session)
+    find = _lookup(session, language)
     return declaration.sections(body["bundle"], body["event"], missing, find), missing
 
 
 def _correction_view(
-    session: Session, body: dict[str, Any], pending: dict[str, Any] | None
+    session: Session, body: dict[str, Any], pending: dict[str, Any] | None,
+    gettext: Callable[[str], str], language: str,
 ) -> dict[str, Any] | None:
     """Return a pending correction with its changes, field by field (current -> requested)."""
     if pending is None:
         return None
     changes = []
     if pending["bundle"] is not None:
-        find = location_service.lookup(session)
-        now = declaration.sections(body["bundle"], body["event"], [], find)
-        then = declaration.sections(pending["bundle"], body["event"], [], find)
+        find = _lookup(session, language)
+        now = declaration.translated(
+            declaration.sections(body["bundle"], body["event"], [], find), gettext)
+        then = declaration.translated(
+            declaration.sections(pending["bundle"], body["event"], [], find), gettext)
         before = {(s.title, r.label): r.value for s in now for r in s.rows}
         for section in then:
             for row in section.rows:
@@ -241,7 +293,9 @@ def record_page(
         pending = actions.correction_request(session, record_id, page.actor)
     except AppError as exc:
         return error_page(request, page, exc)
-    history = [{**item, "line": readable_line(item)} for item in body["history"]]
+    language = i18n.language_of(request)
+    gettext = i18n.gettext_for(language)
+    history = readable_history(body["history"], language, ctx.settings.time_zone)
     found = dedup.explanations(session, record_id)
     scopes = page.principal.scopes
     resolvable = domain.is_allowed(body["status"], Action.MARK_AS_DUPLICATE) and \
@@ -250,19 +304,20 @@ def record_page(
                                                                       page.actor)]
     can_print = domain.is_allowed(body["status"], Action.CERTIFY) and \
         domain.may_perform(scopes, Action.CERTIFY)
-    sections, missing = _review(session, ctx, body)
+    sections, missing = _review(session, ctx, body, language)
     holder = body["assignedUserId"]
     return render(
         request, "record.html", page, error.status if error else 200,
         certificates=printed, can_print=can_print,
-        record=body, version=version, facts=_facts(session, body), history=history,
+        record=body, version=version, facts=_facts(session, body, language), history=history,
         actions=_offered(body, page), error=error, duplicates=found, resolvable=resolvable,
         stale=isinstance(error, VersionConflict), done=DONE.get(done or ""),
-        sections=sections, missing=[declaration.field_label(m) for m in missing],
+        sections=declaration.translated(sections, gettext),
+        missing=[declaration.field_label(m, gettext) for m in missing],
         documents=declaration.documents(body["bundle"]),
-        holder=user_names(session, {holder}).get(holder, holder) if holder else None,
+        holder=user_names(session, {holder}, language).get(holder, holder) if holder else None,
         mine=holder == page.principal.subject,
-        correction=_correction_view(session, body, pending),
+        correction=_correction_view(session, body, pending, gettext, language),
         may_correct=domain.is_allowed(body["status"], Action.REQUEST_CORRECTION)
         and domain.may_perform(scopes, Action.REQUEST_CORRECTION),
         may_decide=domain.may_perform(scopes, Action.APPROVE_CORRECTION),
@@ -294,15 +349,18 @@ def review_page(
         body, version = workqueues.view(session, record_id, page.actor)
     except AppError as exc:
         return error_page(request, page, exc)
-    sections, missing = _review(session, ctx, body)
+    language = i18n.language_of(request)
+    sections, missing = _review(session, ctx, body, language)
     outcome = HOOK_OUTCOME if action is Action.REGISTER and ctx.settings.registration_hook_url \
         else OUTCOMES[action]
     allowed = domain.is_allowed(body["status"], action) and \
         domain.may_perform(page.principal.scopes, action)
+    gettext = i18n.gettext_for(language)
     return render(
         request, "review.html", page, error.status if error else 200,
         record=body, version=version, action=action.value, label=WEB_ACTIONS[action.value][1],
-        outcome=outcome, sections=sections, missing=[declaration.field_label(m) for m in missing],
+        outcome=outcome, sections=declaration.translated(sections, gettext),
+        missing=[declaration.field_label(m, gettext) for m in missing],
         documents=declaration.documents(body["bundle"]), allowed=allowed, error=error,
         flagged=dedup.explanations(session, record_id).get("flagged"),
     )
@@ -356,7 +414,7 @@ def _correction_form(body: dict[str, Any]) -> list[dict[str, Any]]:
             continue
         name = (patient.get("name") or [{}])[0]
         people.append({
-            "role": role, "title": declaration.ROLE_TITLES[role],
+            "role": role, "title": declaration.ROLE_TITLES[role],  # translated on the page
             "given": " ".join(name.get("given") or []), "family": name.get("family") or "",
             "gender": patient.get("gender") or "", "birthDate": patient.get("birthDate") or "",
             "deathDate": str(patient.get("deceasedDateTime") or "")[:10],

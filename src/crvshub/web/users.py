@@ -18,7 +18,9 @@ from crvshub.auth import user_admin
 from crvshub.auth.domain import Scope
 from crvshub.deps import ContextDep, SessionDep
 from crvshub.errors import AppError
-from crvshub.web import reveal
+from crvshub.location import service as location_service
+from crvshub.web import i18n, labels, reveal
+from crvshub.web.i18n import N_
 from crvshub.web.pages import Page, check_csrf, error_page, page_for, render
 from crvshub.web.security import WebRoute
 
@@ -30,24 +32,23 @@ Csrf = Annotated[str, Form(max_length=128)]
 Text = Annotated[str, Form(max_length=255)]
 Done = Annotated[str | None, Query(max_length=32)]
 DONE = {
-    "saved": "The changes were saved.",
-    "deactivated": "The user was deactivated: they can no longer sign in.",
-    "reactivated": "The user was reactivated: they can sign in again.",
+    "saved": N_("The changes were saved."),
+    "deactivated": N_("The user was deactivated: they can no longer sign in."),
+    "reactivated": N_("The user was reactivated: they can sign in again."),
 }
-ROLE_LABELS = {
-    "FIELD_AGENT": "Field agent", "REGISTRATION_AGENT": "Registration agent",
-    "LOCAL_REGISTRAR": "Local registrar", "LOCAL_SYSTEM_ADMIN": "Local system administrator",
-    "NATIONAL_SYSTEM_ADMIN": "National system administrator",
-    "PERFORMANCE_MANAGER": "Performance manager", "NATIONAL_REGISTRAR": "National registrar",
-}
+ROLE_LABELS = labels.ROLES
 
 
 def _manager(session: Session, page: Page) -> user_admin.Manager:
     return user_admin.manager_of(session, page.principal, page.ip)
 
 
-def _choices(session: Session, manager: user_admin.Manager) -> dict[str, Any]:
+def _choices(session: Session, manager: user_admin.Manager, language: str) -> dict[str, Any]:
     offices = user_admin.offices_for(session, manager)
+    if language != i18n.DEFAULT_LANGUAGE:  # the country data may name offices in it
+        find = labels.localized(location_service.lookup(session), language)
+        offices = [(office_id, getattr(find(office_id), "name", name))
+                   for office_id, name in offices]
     return {"roles": [(r, ROLE_LABELS.get(r, r)) for r in user_admin.roles_for(manager)],
             "offices": offices, "office_names": dict(offices), "role_labels": ROLE_LABELS}
 
@@ -65,7 +66,8 @@ def _list_page(request: Request, session: Session, page: Page, *,
     return render(request, "users.html", page, error.status if error else 200,
                   users=[user_admin.user_view(u) for u in rows], total=total, q=q,
                   number=number, pages=pages, error=error, done=DONE.get(done or ""),
-                  form=form or {}, national=manager.national, **_choices(session, manager))
+                  form=form or {}, national=manager.national,
+                  **_choices(session, manager, i18n.language_of(request)))
 
 
 @router.get("/users")
@@ -113,7 +115,7 @@ def create_user(
         form = {"username": username, "given_names": given_names, "family_name": family_name,
                 "role": role, "office": office, "mobile": mobile, "email": email}
         return _list_page(request, session, page, error=exc, form=form)
-    return _to_password(ctx, page, issued, "User created")
+    return _to_password(ctx, page, issued, N_("User created"))
 
 
 def _detail_page(request: Request, session: Session, page: Page, user_id: str, *,
@@ -127,7 +129,7 @@ def _detail_page(request: Request, session: Session, page: Page, user_id: str, *
     return render(request, "user.html", page, error.status if error else 200,
                   user=user_admin.user_view(user), audit=entries, error=error,
                   done=DONE.get(done or ""), own=user.id == manager.user_id,
-                  **_choices(session, manager))
+                  **_choices(session, manager, i18n.language_of(request)))
 
 
 @router.get("/users/{user_id}")
@@ -161,15 +163,15 @@ def update_user(
 
 
 CONFIRM = {
-    "deactivate": ("Deactivate {name}?",
-                   "{name} ({username}) will no longer be able to sign in, and their current "
-                   "session stops working at once. Their records and history stay.",
-                   "Deactivate {name}"),
-    "reset-password": ("Reset the password of {name}?",
-                       "{name} ({username}) gets a temporary password, shown once on the next "
-                       "page; their current session stops working at once and they must set a "
-                       "new password when they next sign in.",
-                       "Reset the password of {name}"),
+    "deactivate": (N_("Deactivate %(name)s?"),
+                   N_("%(name)s (%(username)s) will no longer be able to sign in, and their "
+                      "current session stops working at once. Their records and history stay."),
+                   N_("Deactivate %(name)s")),
+    "reset-password": (N_("Reset the password of %(name)s?"),
+                       N_("%(name)s (%(username)s) gets a temporary password, shown once on the "
+                          "next page; their current session stops working at once and they must "
+                          "set a new password when they next sign in."),
+                       N_("Reset the password of %(name)s")),
 }
 Step = Annotated[str, Path(pattern="^(deactivate|reset-password)$")]
 
@@ -200,7 +202,7 @@ def reset_user_password(user_id: UserId, request: Request, session: SessionDep,
             issued = user_admin.reset_password(session, ctx, _manager(session, page), user_id)
     except AppError as exc:
         return _detail_page(request, session, page, user_id, error=exc)
-    return _to_password(ctx, page, issued, "Password reset")
+    return _to_password(ctx, page, issued, N_("Password reset"))
 
 
 @router.get("/users/{user_id}/password")
@@ -213,7 +215,7 @@ def user_password(user_id: UserId, request: Request, session: SessionDep, ctx: C
         return error_page(request, page, exc)
     values = reveal.read(request, ctx, page, f"user:{view['id']}")
     return render(request, "user_password.html", page, user=view, issued=values,
-                  title=(values or {}).get("title", "Temporary password"))
+                  title=(values or {}).get("title", N_("Temporary password")))
 
 
 @router.post("/users/{user_id}/password/done")
@@ -233,6 +235,7 @@ def confirm_user_step(user_id: UserId, step: Step, request: Request, session: Se
         view = user_admin.user_view(user_admin.get(session, _manager(session, page), user_id))
     except AppError as exc:
         return error_page(request, page, exc)
-    title, text, button = (part.format(**view) for part in CONFIRM[step])
+    gettext = i18n.gettext_for(i18n.language_of(request))
+    title, text, button = (gettext(part) % view for part in CONFIRM[step])
     return render(request, "admin_confirm.html", page, title=title, text=text, button=button,
                   action=f"/users/{user_id}/{step}", cancel=f"/users/{user_id}", danger=True)
