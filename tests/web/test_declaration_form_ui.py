@@ -50,7 +50,8 @@ def shot(page: Any, name: str) -> None:
 
 
 def status(page: Any) -> str:
-    return str(page.inner_text("[data-testid=status]"))
+    """Return the record's status code (the page shows its words, the code is an attribute)."""
+    return str(page.get_attribute("[data-testid=status]", "data-status"))
 
 
 def fill(page: Any, values: dict[str, str]) -> None:
