@@ -22,6 +22,7 @@ from crvshub.search.service import NameQuery, VocabularyCache
 
 SUBJECT_ROLES = ("child", "deceased")
 RANK_WINDOW = 1000  # candidates ranked by name similarity when results are ranked
+COUNT_CAP = 10_000  # totals are counted up to here (OpenCRVS's Elasticsearch stops there too)
 SORT_KEYS = {
     "dateOfDeclaration": "created_at", "createdAt": "created_at",
     "modifiedAt": "updated_at", "lastStatusChangedAt": "updated_at",
@@ -118,7 +119,7 @@ def _conditions(session: Session, cache: VocabularyCache, query: RecordQuery, sc
     if conditions is None:
         return None
     for name in _name_queries(query):
-        conditions.extend(Record.id.in_(f) for f in search.name_filters(session, cache, name))
+        conditions.append(Record.id.in_(search.name_filter(session, cache, name)))
     if query.national_id:
         conditions.append(Record.id.in_(search.identifier_filter(query.national_id)))
     if query.subject_identifier:
@@ -140,7 +141,7 @@ def find(session: Session, cache: VocabularyCache, query: RecordQuery, scope: Sc
     conditions = _conditions(session, cache, query, scope)
     if conditions is None:
         return Page(0, [])
-    total = repository.count_matching(session, conditions)
+    total = repository.count_matching(session, conditions, COUNT_CAP)
     names = _name_queries(query)
     if not names or order.columns or total == 0:
         records = repository.matching(session, conditions, order.columns, count, skip)

@@ -1,0 +1,43 @@
+"""search: post each pair of a person's name terms, so a full name reads only who has both
+
+Revision ID: 0021search1m
+Revises: 0020webadmin
+Create Date: 2026-11-30 16:45:00
+
+The pair keys ("a b", the two terms sorted, a space between) are what `search.indexing`
+now writes for every person; this backfills them from the terms already posted. A person
+with more than eight distinct name terms gets the pairs of all of them here (the indexer pairs
+the first eight only); `crvshub reindex` makes them equal, and extra pairs only find more.
+"""
+
+from collections.abc import Sequence
+
+from alembic import op
+
+revision: str = "0021search1m"
+down_revision: str | Sequence[str] | None = "0020webadmin"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+ROLES = "('child', 'deceased', 'mother', 'father', 'informant', 'spouse')"
+
+
+def upgrade() -> None:
+    postgres = op.get_bind().dialect.name == "postgresql"
+    collate = ' COLLATE "C"' if postgres else ""
+    # Two pairs may only collide when cut to the column's length: the first one stays.
+    op.execute(f"""
+        INSERT {"" if postgres else "OR IGNORE "}INTO search_terms (term, role, record_id)
+        SELECT substr(a.term || ' ' || b.term, 1, 128), a.role, a.record_id
+        FROM search_terms a JOIN search_terms b
+          ON b.record_id = a.record_id AND b.role = a.role
+         AND a.term{collate} < b.term{collate}
+        WHERE a.role IN {ROLES} AND b.role IN {ROLES}
+          AND a.term NOT LIKE '=%' AND b.term NOT LIKE '=%'
+          AND a.term NOT LIKE '% %' AND b.term NOT LIKE '% %'
+        {"ON CONFLICT DO NOTHING" if postgres else ""}
+    """)
+
+
+def downgrade() -> None:
+    op.execute(f"DELETE FROM search_terms WHERE role IN {ROLES} AND term LIKE '% %'")
