@@ -40,4 +40,5 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.execute(f"DELETE FROM search_terms WHERE role IN {ROLES} AND term LIKE '% %'")
+    op.execute(f"DELETE FROM search_terms WHERE role IN {ROLES} AND term LIKE '% %' "
+               "AND term NOT LIKE '=%'")
