@@ -137,17 +137,28 @@ def _conditions(session: Session, cache: VocabularyCache, query: RecordQuery, sc
 
 def find(session: Session, cache: VocabularyCache, query: RecordQuery, scope: Scope,
          order: Order, *, count: int, skip: int) -> Page:
-    """Return one page of the records matching a query within a caller's scope."""
+    """Return one page of the records matching a query within a caller's scope.
+
+    The total is counted only when the page (or the ranking window) is full, and then no
+    further than `COUNT_CAP`: a page that is not full already says how many there are.
+    """
     conditions = _conditions(session, cache, query, scope)
     if conditions is None:
         return Page(0, [])
-    total = repository.count_matching(session, conditions, COUNT_CAP)
     names = _name_queries(query)
-    if not names or order.columns or total == 0:
+    if not names or order.columns:
         records = repository.matching(session, conditions, order.columns, count, skip)
+        if len(records) < count and (records or skip == 0):
+            total = skip + len(records)
+        else:
+            total = repository.count_matching(session, conditions, COUNT_CAP)
         return Page(total, records, search.rank(session, [r.id for r in records], names))
     # Rank ids only; load whole records (with their bundles) for the page alone.
     window = repository.matching_ids(session, conditions, RANK_WINDOW)
+    if len(window) < RANK_WINDOW:
+        total = len(window)
+    else:
+        total = repository.count_matching(session, conditions, COUNT_CAP)
     scores = search.rank(session, [rid for rid, _ in window], names)
     ranked = sorted(window, key=lambda r: (-scores.get(r[0], 0.0), -r[1].timestamp(), r[0]))
     page_ids = [rid for rid, _ in ranked[skip:skip + count]]
