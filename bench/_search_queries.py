@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 import time
 from dataclasses import dataclass
@@ -51,7 +52,7 @@ def _terms_sql(words: list[str], role: str | None, binds: dict[str, Any]) -> str
     """One person of the record has every word: looked up by the pair keys of neighbours
     (the postings the engine reads for the exact words, without their variants)."""
     unique = list(dict.fromkeys(words))
-    keys = [pair_key(a, b) for a, b in zip(unique, unique[1:], strict=False)] or unique
+    keys = [pair_key(a, b) for a, b in itertools.pairwise(unique)] or unique
     role_sql = f" AND role = '{role}'" if role else ""
     parts = []
     for n, key in enumerate(keys):

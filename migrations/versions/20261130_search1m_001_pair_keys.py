@@ -19,26 +19,29 @@ down_revision: str | Sequence[str] | None = "0020webadmin"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-ROLES = "('child', 'deceased', 'mother', 'father', 'informant', 'spouse')"
+# The pairs of the name terms of each person (roles of people; identifiers start with "=").
+PAIRS = """
+    SELECT substr(a.term || ' ' || b.term, 1, 128), a.role, a.record_id
+    FROM search_terms a JOIN search_terms b
+      ON b.record_id = a.record_id AND b.role = a.role AND a.term {less} b.term
+    WHERE a.role IN ('child', 'deceased', 'mother', 'father', 'informant', 'spouse')
+      AND a.term NOT LIKE '=%' AND b.term NOT LIKE '=%'
+      AND a.term NOT LIKE '% %' AND b.term NOT LIKE '% %'
+"""
 
 
 def upgrade() -> None:
-    postgres = op.get_bind().dialect.name == "postgresql"
-    collate = ' COLLATE "C"' if postgres else ""
     # Two pairs may only collide when cut to the column's length: the first one stays.
-    op.execute(f"""
-        INSERT {"" if postgres else "OR IGNORE "}INTO search_terms (term, role, record_id)
-        SELECT substr(a.term || ' ' || b.term, 1, 128), a.role, a.record_id
-        FROM search_terms a JOIN search_terms b
-          ON b.record_id = a.record_id AND b.role = a.role
-         AND a.term{collate} < b.term{collate}
-        WHERE a.role IN {ROLES} AND b.role IN {ROLES}
-          AND a.term NOT LIKE '=%' AND b.term NOT LIKE '=%'
-          AND a.term NOT LIKE '% %' AND b.term NOT LIKE '% %'
-        {"ON CONFLICT DO NOTHING" if postgres else ""}
-    """)
+    if op.get_bind().dialect.name == "postgresql":
+        # One hash join over every posting of a million records: keep it in memory.
+        op.execute("SET LOCAL work_mem = '256MB'")
+        op.execute("INSERT INTO search_terms (term, role, record_id) "
+                   + PAIRS.format(less='COLLATE "C" <') + " ON CONFLICT DO NOTHING")
+    else:
+        op.execute("INSERT OR IGNORE INTO search_terms (term, role, record_id) "
+                   + PAIRS.format(less="<"))
 
 
 def downgrade() -> None:
-    op.execute(f"DELETE FROM search_terms WHERE role IN {ROLES} AND term LIKE '% %' "
-               "AND term NOT LIKE '=%'")
+    op.execute("DELETE FROM search_terms WHERE term LIKE '% %' AND term NOT LIKE '=%' "
+               "AND role IN ('child', 'deceased', 'mother', 'father', 'informant', 'spouse')")

@@ -27,9 +27,9 @@ from sqlalchemy.sql import Subquery
 from crvshub.db import Encoded, encode_rows, load_rows
 from crvshub.search.indexing import (
     MAX_TERM,
-    ROLES,
     REMOVED_ROLE,
     RESOURCE_ROLE,
+    ROLES,
     IndexEntry,
     identifier_key,
     resource_key,
@@ -167,7 +167,7 @@ def _roles_condition(roles: Sequence[str]) -> list[ColumnElement[bool]]:
     return [] if set(roles) >= set(ROLES) else [SearchTerm.role.in_(sorted(set(roles)))]
 
 
-def people_with_keys(roles: Sequence[str], keys: Sequence[set[str]]) -> Select[tuple[str, str]]:
+def people_with_keys(roles: Sequence[str], keys: Sequence[set[str]]) -> Select[str, str]:
     """Return a query of the (record id, role) of people posted under one key of each set."""
     parts = [select(SearchTerm.record_id, SearchTerm.role).where(
         SearchTerm.term.in_(sorted(options)), *_roles_condition(roles)) for options in keys]
