@@ -119,7 +119,10 @@ def _conditions(session: Session, cache: VocabularyCache, query: RecordQuery, sc
     if conditions is None:
         return None
     for name in _name_queries(query):
-        conditions.append(Record.id.in_(search.name_filter(session, cache, name)))
+        named = search.named_records(session, cache, name)
+        if isinstance(named, list) and not named:
+            return None
+        conditions.append(Record.id.in_(named))
     if query.national_id:
         conditions.append(Record.id.in_(search.identifier_filter(query.national_id)))
     if query.subject_identifier:

@@ -177,6 +177,16 @@ def people_with_keys(roles: Sequence[str], keys: Sequence[set[str]]) -> Select[s
     return select(found.c.record_id, found.c.role)
 
 
+def distinct_ids(session: Session, ids: Select[str]) -> list[str]:
+    """Return the distinct record ids of a record-id query, in id order.
+
+    Read whole and made distinct in Python: asked for DISTINCT, ORDER BY, LIMIT or a cursor,
+    PostgreSQL plans for the first rows and walks the record-id index of every posting
+    instead of reading the few keys asked for.
+    """
+    return sorted({str(i) for i in session.scalars(ids)})
+
+
 def records_with_identifier(value: str, roles: Sequence[str]) -> Select[str]:
     """Return a query of the records where a person of these roles has this identifier."""
     return select(SearchTerm.record_id).where(

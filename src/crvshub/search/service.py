@@ -105,6 +105,25 @@ def name_filter(session: Session, cache: VocabularyCache, query: NameQuery) -> S
     return select(found.c.record_id)
 
 
+NAMED_IDS = 10_000  # records of a name read into memory before the records are filtered
+
+
+def named_records(session: Session, cache: VocabularyCache, query: NameQuery,
+                  ) -> list[str] | Select[str]:
+    """Return the ids of the records where one person of the roles has the name, or the
+    record-id query when the name is one word or more than `NAMED_IDS` records have it.
+
+    The ids of a name of two or more words are read first (its pair keys make that a small
+    read), so that the database then looks those records up by id; a one-word name matches
+    a large share of the records and is left as a subquery: the newest records are walked
+    until enough of them have it.
+    """
+    if len(dict.fromkeys(query.terms)) < 2:
+        return name_filter(session, cache, query)
+    ids = repository.distinct_ids(session, name_filter(session, cache, query))
+    return ids if len(ids) <= NAMED_IDS else name_filter(session, cache, query)
+
+
 def identifier_filter(value: str, roles: Sequence[str] = ROLES) -> Select[str]:
     """Return the record-id query of records where someone of these roles has this id."""
     return repository.records_with_identifier(value, roles)
