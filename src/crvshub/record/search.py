@@ -118,8 +118,14 @@ def _conditions(session: Session, cache: VocabularyCache, query: RecordQuery, sc
     conditions = repository.record_conditions(query, scope)
     if conditions is None:
         return None
+    # Another precise criterion (a person's birth date or identifier, a number) finds fewer
+    # records than a name: the name is then left to the planner as a subquery, tested on those.
+    precise = any(p.birth_from or p.birth_to or p.identifier for p in query.people) or any((
+        query.national_id, query.subject_identifier, query.tracking_id,
+        query.registration_number, query.record_id, query.contact_number, query.contact_email))
     for name in _name_queries(query):
-        named = search.named_records(session, cache, name)
+        named = (search.name_filter(session, cache, name) if precise
+                 else search.named_records(session, cache, name))
         if isinstance(named, list) and not named:
             return None
         conditions.append(Record.id.in_(named))
