@@ -124,8 +124,10 @@ def _conditions(session: Session, cache: VocabularyCache, query: RecordQuery, sc
         query.national_id, query.subject_identifier, query.tracking_id,
         query.registration_number, query.record_id, query.contact_number, query.contact_email))
     for name in _name_queries(query):
-        named = (search.name_filter(session, cache, name) if precise
-                 else search.named_records(session, cache, name))
+        if precise:
+            conditions.extend(Record.id.in_(f) for f in search.term_filters(session, cache, name))
+            continue
+        named = search.named_records(session, cache, name)
         if isinstance(named, list) and not named:
             return None
         conditions.append(Record.id.in_(named))

@@ -105,6 +105,18 @@ def name_filter(session: Session, cache: VocabularyCache, query: NameQuery) -> S
     return select(found.c.record_id)
 
 
+def term_filters(session: Session, cache: VocabularyCache, query: NameQuery,
+                 ) -> list[Select[str]]:
+    """Return one record-id query per term of the name (each tested on the record alone).
+
+    For a name asked with a more precise criterion: the planner starts from the records that
+    criterion finds and probes their postings, term by term (a person of one role, such as the
+    mother, is one person; for several roles a record's people share the terms).
+    """
+    return [repository.records_with_terms(query.roles, cache.expand(session, term))
+            for term in dict.fromkeys(query.terms)]
+
+
 NAMED_IDS = 10_000  # records of a name read into memory before the records are filtered
 
 
