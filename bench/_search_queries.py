@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 import time
 from dataclasses import dataclass
@@ -10,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import Engine, text
 
+from crvshub.search.indexing import pair_key
 from crvshub.search.names import terms
 
 QUERY_TYPES = (
@@ -47,12 +49,16 @@ def _typo(rnd: random.Random, word: str) -> str:
 
 
 def _terms_sql(words: list[str], role: str | None, binds: dict[str, Any]) -> str:
+    """One person of the record has every word: looked up by the pair keys of neighbours
+    (the postings the engine reads for the exact words, without their variants)."""
+    unique = list(dict.fromkeys(words))
+    keys = [pair_key(a, b) for a, b in itertools.pairwise(unique)] or unique
+    role_sql = f" AND role = '{role}'" if role else ""
     parts = []
-    for n, word in enumerate(words):
-        binds[f"t{n}"] = word
-        role_sql = f" AND role = '{role}'" if role else ""
-        parts.append(f"r.id IN (SELECT record_id FROM search_terms WHERE term = :t{n}{role_sql})")
-    return " AND ".join(parts)
+    for n, key in enumerate(keys):
+        binds[f"t{n}"] = key
+        parts.append(f"SELECT record_id, role FROM search_terms WHERE term = :t{n}{role_sql}")
+    return f"r.id IN (SELECT record_id FROM ({' INTERSECT '.join(parts)}) AS people)"
 
 
 def _page(where: str) -> str:

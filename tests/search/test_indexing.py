@@ -98,3 +98,21 @@ def test_odd_section_codings_are_skipped_by_every_reader() -> None:
     parse_structure(bundle)
     assert search_columns(bundle, Event.BIRTH)["event_location_id"]
     assert index_entry(bundle).persons
+
+
+def test_each_pair_of_a_persons_name_terms_is_posted_once() -> None:
+    from crvshub.search.indexing import pair_key, term_pairs
+
+    bundle = _bundle("birth-minimal")
+    child = next(e["resource"] for e in bundle["entry"]  # type: ignore[attr-defined]
+                 if e["resource"].get("resourceType") == "Patient")
+    child["name"] = [{"given": ["Van", "An"], "family": "Nguyễn"}]
+    entry = index_entry(bundle)
+    rows = {t for t, role in entry.term_rows() if role == entry.persons[0].role}
+    assert {"van", "an", "nguyen", "an nguyen", "an van", "nguyen van"} <= rows
+    assert not any(" " in t for t in entry.vocabulary()), "pairs are not name terms"
+    assert pair_key("tran", "mai") == pair_key("mai", "tran") == "mai tran"
+    assert pair_key("an", "an") == "an", "a pair of equal terms is the term itself"
+    assert len(pair_key("a" * 64, "b" * 64)) == 128
+    many = tuple(f"t{n}" for n in range(12))
+    assert len(term_pairs(many)) == 8 * 7 // 2, "only the first eight terms are paired"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from fastapi import APIRouter, Request
 from graphql import (
     DocumentNode,
@@ -90,16 +92,31 @@ def _answer(result: ExecutionResult) -> Response:
 
 def check(body: GraphQLBody) -> DocumentNode | ExecutionResult:
     """Parse and validate one document (query limits, then the schema's rules)."""
+    if len(body.query) <= CACHED_DOCUMENT:
+        checked = _checked_cached(body.query)
+    else:
+        checked = _checked(body.query)
+    return ExecutionResult(None, list(checked)) if isinstance(checked, tuple) else checked
+
+
+# Integrators send the same few documents again and again (only the variables change), and
+# parsing and validating one costs more than a search by tracking ID: the outcome for a
+# short document is remembered per process (it depends on the document and the schema only).
+CACHED_DOCUMENT = 8192
+
+
+def _checked(query: str) -> DocumentNode | tuple[GraphQLError, ...]:
     try:
-        document = parse(body.query, max_tokens=MAX_TOKENS)
+        document = parse(query, max_tokens=MAX_TOKENS)
     except GraphQLError as error:
-        return ExecutionResult(None, [error])
+        return (error,)
     # The limits first and alone: an abusive document costs no more than measuring it.
     errors = validate(schema(), document, (QueryLimits,), max_errors=MAX_ERRORS) or validate(
         schema(), document, specified_rules, max_errors=MAX_ERRORS)
-    if errors:
-        return ExecutionResult(None, errors)
-    return document
+    return tuple(errors) if errors else document
+
+
+_checked_cached = functools.lru_cache(maxsize=256)(_checked)
 
 
 def only_reads(document: DocumentNode, operation_name: str | None) -> bool:

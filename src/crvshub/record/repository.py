@@ -241,9 +241,13 @@ def record_conditions(query: RecordQuery, scope: Scope) -> list[ColumnElement[bo
     return found
 
 
-def count_matching(session: Session, conditions: Sequence[ColumnElement[bool]]) -> int:
-    """Return how many records meet every condition."""
-    return int(session.scalar(select(func.count(Record.id)).where(*conditions)) or 0)
+def count_matching(session: Session, conditions: Sequence[ColumnElement[bool]],
+                   cap: int | None = None) -> int:
+    """Return how many records meet every condition, counting no further than `cap`."""
+    if cap is None:
+        return int(session.scalar(select(func.count(Record.id)).where(*conditions)) or 0)
+    found = select(Record.id).where(*conditions).limit(cap).subquery("found")
+    return int(session.scalar(select(func.count()).select_from(found)) or 0)
 
 
 def matching(session: Session, conditions: Sequence[ColumnElement[bool]],

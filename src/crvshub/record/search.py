@@ -22,6 +22,7 @@ from crvshub.search.service import NameQuery, VocabularyCache
 
 SUBJECT_ROLES = ("child", "deceased")
 RANK_WINDOW = 1000  # candidates ranked by name similarity when results are ranked
+COUNT_CAP = 10_000  # totals are counted up to here (OpenCRVS's Elasticsearch stops there too)
 SORT_KEYS = {
     "dateOfDeclaration": "created_at", "createdAt": "created_at",
     "modifiedAt": "updated_at", "lastStatusChangedAt": "updated_at",
@@ -117,8 +118,19 @@ def _conditions(session: Session, cache: VocabularyCache, query: RecordQuery, sc
     conditions = repository.record_conditions(query, scope)
     if conditions is None:
         return None
+    # Another precise criterion (a person's birth date or identifier, a number) finds fewer
+    # records than a name: the name is then left to the planner as a subquery, tested on those.
+    precise = any(p.birth_from or p.birth_to or p.identifier for p in query.people) or any((
+        query.national_id, query.subject_identifier, query.tracking_id,
+        query.registration_number, query.record_id, query.contact_number, query.contact_email))
     for name in _name_queries(query):
-        conditions.extend(Record.id.in_(f) for f in search.name_filters(session, cache, name))
+        if precise:
+            conditions.extend(Record.id.in_(f) for f in search.term_filters(session, cache, name))
+            continue
+        named = search.named_records(session, cache, name)
+        if isinstance(named, list) and not named:
+            return None
+        conditions.append(Record.id.in_(named))
     if query.national_id:
         conditions.append(Record.id.in_(search.identifier_filter(query.national_id)))
     if query.subject_identifier:
@@ -136,17 +148,28 @@ def _conditions(session: Session, cache: VocabularyCache, query: RecordQuery, sc
 
 def find(session: Session, cache: VocabularyCache, query: RecordQuery, scope: Scope,
          order: Order, *, count: int, skip: int) -> Page:
-    """Return one page of the records matching a query within a caller's scope."""
+    """Return one page of the records matching a query within a caller's scope.
+
+    The total is counted only when the page (or the ranking window) is full, and then no
+    further than `COUNT_CAP`: a page that is not full already says how many there are.
+    """
     conditions = _conditions(session, cache, query, scope)
     if conditions is None:
         return Page(0, [])
-    total = repository.count_matching(session, conditions)
     names = _name_queries(query)
-    if not names or order.columns or total == 0:
+    if not names or order.columns:
         records = repository.matching(session, conditions, order.columns, count, skip)
+        if len(records) < count and (records or skip == 0):
+            total = skip + len(records)
+        else:
+            total = repository.count_matching(session, conditions, COUNT_CAP)
         return Page(total, records, search.rank(session, [r.id for r in records], names))
     # Rank ids only; load whole records (with their bundles) for the page alone.
     window = repository.matching_ids(session, conditions, RANK_WINDOW)
+    if len(window) < RANK_WINDOW:
+        total = len(window)
+    else:
+        total = repository.count_matching(session, conditions, COUNT_CAP)
     scores = search.rank(session, [rid for rid, _ in window], names)
     ranked = sorted(window, key=lambda r: (-scores.get(r[0], 0.0), -r[1].timestamp(), r[0]))
     page_ids = [rid for rid, _ in ranked[skip:skip + count]]

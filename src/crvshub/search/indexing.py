@@ -23,6 +23,8 @@ ROLE_OF_SECTION = {
 }
 ROLES = tuple(ROLE_OF_SECTION.values())
 MAX_TERM = 64
+MAX_KEY = 128  # the postings' term column: a pair key is two terms and a space
+PAIRED_TERMS = 8  # a person's first name terms that are also posted two by two
 MAX_NAME = 255
 MAX_IDENTIFIER = 127
 IDENTIFIER_PREFIX = "="
@@ -66,8 +68,9 @@ class IndexEntry:
     resources: set[tuple[str, str]] = field(default_factory=set)
 
     def term_rows(self) -> set[tuple[str, str]]:
-        """Return the distinct (term, role) postings."""
-        return {(t, p.role) for p in self.persons for t in p.terms}
+        """Return the distinct (term, role) postings: each name term, and each pair of a
+        person's name terms (see `pair_key`)."""
+        return {(t, p.role) for p in self.persons for t in (*p.terms, *term_pairs(p.terms))}
 
     def identifier_rows(self) -> set[tuple[str, str]]:
         """Return the distinct (identifier key, role) postings (see `identifier_key`), and
@@ -92,6 +95,26 @@ def term_keys(term: str) -> tuple[str, str]:
 def name_terms(given: str | None, family: str | None) -> tuple[str, ...]:
     """Return the distinct index terms of a person's given and family names, in order."""
     return tuple(dict.fromkeys(t[:MAX_TERM] for t in terms(given) + terms(family)))
+
+
+def pair_key(a: str, b: str) -> str:
+    """Return the posting key of two name terms of one person: both, sorted, space between.
+
+    A term never holds a space, so a pair key never equals a term. Looking a full name up by
+    its pairs reads only the people who have both terms, however common each term is alone.
+    A pair of equal terms is the term itself.
+    """
+    if a == b:
+        return a
+    first, second = (a, b) if a < b else (b, a)
+    return f"{first} {second}"[:MAX_KEY]
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def term_pairs(person_terms: tuple[str, ...]) -> tuple[str, ...]:
+    """Return the pair keys of a person's name terms (the first `PAIRED_TERMS` of them)."""
+    head = sorted(set(person_terms[:PAIRED_TERMS]))
+    return tuple(pair_key(a, b) for i, a in enumerate(head) for b in head[i + 1:])
 
 
 def _dict(value: Any) -> dict[str, Any]:

@@ -9,6 +9,7 @@ one substitution, insertion, deletion or swap of neighbours) against the known t
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
@@ -41,6 +42,7 @@ def terms(text: str | None) -> list[str]:
     return [t for t in _NOT_ALNUM.split(folded) if t]
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def phonetic(term: str) -> str:
     """Return the phonetic code of one term (the term itself when it has no letters)."""
     if term.isdigit():
@@ -68,6 +70,7 @@ def allowed_edits(term: str) -> int:
     return 1 if len(term) <= 7 else 2
 
 
+@functools.lru_cache(maxsize=1 << 18)
 def term_similarity(a: str, b: str) -> float:
     """Return how alike two terms are, from 0 (unrelated) to 1 (equal)."""
     if a == b:

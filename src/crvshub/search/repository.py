@@ -7,7 +7,18 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, Insert, Select, delete, exists, insert, or_, select, text
+from sqlalchemy import (
+    ColumnElement,
+    Insert,
+    Select,
+    delete,
+    exists,
+    insert,
+    intersect,
+    or_,
+    select,
+    text,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -18,6 +29,7 @@ from crvshub.search.indexing import (
     MAX_TERM,
     REMOVED_ROLE,
     RESOURCE_ROLE,
+    ROLES,
     IndexEntry,
     identifier_key,
     resource_key,
@@ -146,7 +158,33 @@ def sound_alikes(session: Session, codes: Iterable[str], skeletons: Iterable[str
 def records_with_terms(roles: Sequence[str], options: set[str]) -> Select[str]:
     """Return a query of the records where one of these terms names a person of these roles."""
     return select(SearchTerm.record_id).where(
-        SearchTerm.term.in_(sorted(options)), SearchTerm.role.in_(list(roles)))
+        SearchTerm.term.in_(sorted(options)), *_roles_condition(roles))
+
+
+def _roles_condition(roles: Sequence[str]) -> list[ColumnElement[bool]]:
+    # Name terms and pair keys are only posted under people's roles: asked for every role,
+    # the role is left out so that the lookup is one index descent per key, not per key and role.
+    return [] if set(roles) >= set(ROLES) else [SearchTerm.role.in_(sorted(set(roles)))]
+
+
+def people_with_keys(roles: Sequence[str], keys: Sequence[set[str]]) -> Select[str, str]:
+    """Return a query of the (record id, role) of people posted under one key of each set."""
+    parts = [select(SearchTerm.record_id, SearchTerm.role).where(
+        SearchTerm.term.in_(sorted(options)), *_roles_condition(roles)) for options in keys]
+    if len(parts) == 1:
+        return parts[0]
+    found = intersect(*parts).subquery("people")
+    return select(found.c.record_id, found.c.role)
+
+
+def distinct_ids(session: Session, ids: Select[str]) -> list[str]:
+    """Return the distinct record ids of a record-id query, in id order.
+
+    Read whole and made distinct in Python: asked for DISTINCT, ORDER BY, LIMIT or a cursor,
+    PostgreSQL plans for the first rows and walks the record-id index of every posting
+    instead of reading the few keys asked for.
+    """
+    return sorted({str(i) for i in session.scalars(ids)})
 
 
 def records_with_identifier(value: str, roles: Sequence[str]) -> Select[str]:
@@ -165,12 +203,17 @@ def born_between(role: str, start: date | None, end: date | None) -> Select[str]
     return query
 
 
-def persons_of(session: Session, record_ids: Sequence[str]) -> list[SearchPerson]:
-    """Return the indexed persons of some records."""
+def names_of(session: Session, record_ids: Sequence[str], roles: Sequence[str],
+             ) -> list[tuple[str, str, str | None, str | None]]:
+    """Return (record id, role, given, family) of the people of some roles of some records."""
     if not record_ids:
         return []
-    return list(session.scalars(
-        select(SearchPerson).where(SearchPerson.record_id.in_(list(record_ids)))))
+    rows = session.execute(
+        select(SearchPerson.record_id, SearchPerson.role, SearchPerson.given,
+               SearchPerson.family)
+        .where(SearchPerson.record_id.in_(list(record_ids)),
+               SearchPerson.role.in_(list(roles))))
+    return [(str(r), str(o), g, f) for r, o, g, f in rows]
 
 
 def similar_terms_exist(record_id: ColumnElement[str], role: str, words: Sequence[str],

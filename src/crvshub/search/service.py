@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import functools
+import itertools
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select
+from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Subquery
 
 from crvshub.search import repository
-from crvshub.search.indexing import MAX_TERM, RESOURCE_ROLE, ROLES, index_entry
+from crvshub.search.indexing import MAX_TERM, RESOURCE_ROLE, ROLES, index_entry, pair_key
 from crvshub.search.names import Vocabulary, name_similarity, terms
 
 
@@ -70,11 +72,68 @@ class NameQuery:
         return [t[:MAX_TERM] for t in terms(self.text)]
 
 
-def name_filters(session: Session, cache: VocabularyCache, query: NameQuery,
+MAX_PAIR_KEYS = 4096  # pair keys in one lookup; two terms with more variants are looked up alone
+
+
+def name_keys(session: Session, cache: VocabularyCache, query: NameQuery) -> list[set[str]]:
+    """Return the posting keys of a name: a person matches when posted under one of each set.
+
+    Each query term is expanded to the known terms it matches. One term alone is looked up by
+    its variants. Two or more are looked up by pair keys (`indexing.pair_key`): the terms
+    ordered by how many variants they have, each pair of neighbours gives the keys of every
+    pair of their variants, so a common first name and a common family name read only the
+    people who have both. Neighbours whose variants would make more than `MAX_PAIR_KEYS` keys
+    are looked up term by term.
+    """
+    groups = sorted((cache.expand(session, term) for term in dict.fromkeys(query.terms)),
+                    key=lambda g: (len(g), sorted(g)))
+    if len(groups) == 1:
+        return groups
+    keys: list[set[str]] = []
+    for left, right in itertools.pairwise(groups):
+        if len(left) * len(right) > MAX_PAIR_KEYS:
+            keys += [left, right]
+        else:
+            keys.append({pair_key(a, b) for a in left for b in right})
+    return keys
+
+
+def name_filter(session: Session, cache: VocabularyCache, query: NameQuery) -> Select[str]:
+    """Return the record-id query of records where one person of the roles has the name."""
+    people = repository.people_with_keys(query.roles, name_keys(session, cache, query))
+    found = people.subquery("named")
+    return select(found.c.record_id)
+
+
+def term_filters(session: Session, cache: VocabularyCache, query: NameQuery,
                  ) -> list[Select[str]]:
-    """Return one record-id query per term of the name (a record must satisfy them all)."""
+    """Return one record-id query per term of the name (each tested on the record alone).
+
+    For a name asked with a more precise criterion: the planner starts from the records that
+    criterion finds and probes their postings, term by term (a person of one role, such as the
+    mother, is one person; for several roles a record's people share the terms).
+    """
     return [repository.records_with_terms(query.roles, cache.expand(session, term))
-            for term in query.terms]
+            for term in dict.fromkeys(query.terms)]
+
+
+NAMED_IDS = 10_000  # records of a name read into memory before the records are filtered
+
+
+def named_records(session: Session, cache: VocabularyCache, query: NameQuery,
+                  ) -> list[str] | Select[str]:
+    """Return the ids of the records where one person of the roles has the name, or the
+    record-id query when the name is one word or more than `NAMED_IDS` records have it.
+
+    The ids of a name of two or more words are read first (its pair keys make that a small
+    read), so that the database then looks those records up by id; a one-word name matches
+    a large share of the records and is left as a subquery: the newest records are walked
+    until enough of them have it.
+    """
+    if len(dict.fromkeys(query.terms)) < 2:
+        return name_filter(session, cache, query)
+    ids = repository.distinct_ids(session, name_filter(session, cache, query))
+    return ids if len(ids) <= NAMED_IDS else name_filter(session, cache, query)
 
 
 def identifier_filter(value: str, roles: Sequence[str] = ROLES) -> Select[str]:
@@ -102,22 +161,28 @@ def born_between(role: str, start: date | None, end: date | None) -> Select[str]
     return repository.born_between(role, start, end)
 
 
+@functools.lru_cache(maxsize=1 << 16)
+def _person_terms(given: str | None, family: str | None) -> tuple[str, ...]:
+    return (*terms(given), *terms(family))
+
+
 def rank(session: Session, record_ids: Sequence[str], names: Sequence[NameQuery],
          ) -> dict[str, float]:
     """Score how well each record's people match the names asked for (1 = every name exact)."""
     if not names:
         return dict.fromkeys(record_ids, 1.0)
-    people: dict[str, dict[str, list[str]]] = {}
-    for person in repository.persons_of(session, record_ids):
-        people.setdefault(person.record_id, {})[person.role] = (
-            terms(person.given) + terms(person.family))
+    roles = sorted({r for name in names for r in name.roles})
+    people: dict[str, dict[str, tuple[str, ...]]] = {}
+    for record_id, role, given, family in repository.names_of(session, record_ids, roles):
+        people.setdefault(record_id, {})[role] = _person_terms(given, family)
     scores = {}
     for rid in record_ids:
-        roles = people.get(rid, {})
+        named = people.get(rid, {})
         total = 0.0
         for name in names:
-            total += max((name_similarity(name.terms, roles[r]) for r in name.roles
-                          if r in roles), default=0.0)
+            query_terms = name.terms
+            total += max((name_similarity(query_terms, named[r]) for r in name.roles
+                          if r in named), default=0.0)
         scores[rid] = round(total / len(names), 4)
     return scores
 
