@@ -1,4 +1,4 @@
-"""Certificate API: print (PDF), list, download, revoke; public verification (JSON)."""
+"""Certificate API: print (PDF), list, download, revoke; wallet credentials; verification."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from starlette.responses import Response
 from crvshub.auth.dependencies import require
 from crvshub.auth.domain import Principal
 from crvshub.auth.ratelimit import retry_after_header
-from crvshub.certificate import service
+from crvshub.certificate import credential, credentials, service
 from crvshub.certificate.errors import VerifyRateLimited
 from crvshub.certificate.schemas import PrintBody, RevokeBody
 from crvshub.context import AppContext
@@ -96,6 +96,52 @@ def revoke_certificate(certificate_id: str, request: Request, session: SessionDe
                          body.reason)
     ctx.verify_cache.forget()  # other processes forget within the cache's TTL (1 s)
     return FastJSONResponse(service.summary(row))
+
+
+def credential_response(row: credentials.Credential, request: Request,
+                        status_code: int = 200) -> Response:
+    """Return a credential as JSON, or the bare SD-JWT when the caller accepts its media type."""
+    headers = {"Cache-Control": "no-store"}
+    if credential.MEDIA_TYPE in request.headers.get("accept", ""):
+        headers["Content-Disposition"] = f'attachment; filename="{row.id}.sd-jwt"'
+        return Response(row.credential, status_code=status_code,
+                        media_type=credential.MEDIA_TYPE, headers=headers)
+    return FastJSONResponse(credentials.summary(row), status_code=status_code, headers=headers)
+
+
+@router.post("/api/records/{record_id}/credentials", status_code=201)
+def issue_credential(record_id: str, request: Request, session: SessionDep, ctx: ContextDep,
+                     principal: Printer) -> Response:
+    """Issue a registered record as an SD-JWT verifiable credential for a wallet (audited).
+
+    Answers JSON with the credential, or the SD-JWT itself with
+    `Accept: application/dc+sd-jwt`.
+    """
+    row = credentials.issue(session, ctx.settings, ctx.certificate_keys, record_id,
+                            actor_for(principal, client_address(request)))
+    response = credential_response(row, request, 201)
+    response.headers["Location"] = f"/api/credentials/{row.id}"
+    return response
+
+
+@router.get("/api/credentials/{credential_id}")
+def get_credential(credential_id: str, request: Request, session: SessionDep,
+                   principal: Printer) -> Response:
+    """Return a wallet credential again, to hand to its holder (the download is audited)."""
+    row = credentials.download(session, credential_id,
+                               actor_for(principal, client_address(request)))
+    return credential_response(row, request)
+
+
+@router.post("/api/credentials/{credential_id}/revoke")
+def revoke_credential(credential_id: str, request: Request, session: SessionDep,
+                      principal: Registrar, body: Annotated[RevokeBody, Body()],
+                      ctx: ContextDep) -> Response:
+    """Revoke a wallet credential: verification then reports it as revoked."""
+    row = credentials.revoke(session, credential_id,
+                             actor_for(principal, client_address(request)), body.reason)
+    ctx.verify_cache.forget()
+    return FastJSONResponse(credentials.summary(row))
 
 
 def check_verify_rate(ctx: AppContext, request: Request) -> None:
