@@ -549,7 +549,7 @@ def verify_certificate(
     server: Annotated[str | None, typer.Option(
         help="Also ask this server's /api/verify whether it is still current")] = None,
 ) -> None:
-    """Verify a certificate or wallet credential offline; exit 1 if invalid or, with --server, stale."""
+    """Verify a certificate or wallet credential offline; exit 1 if invalid (or not current)."""
     import httpx
 
     from crvshub.certificate import offline
