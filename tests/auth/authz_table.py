@@ -309,6 +309,7 @@ OTHER_OFFICE: dict[tuple[str, str], Access] = {
     ("POST", "/api/records/{record_id}/certificates"): roles("NATIONAL_REGISTRAR"),
     ("POST", "/records/{record_id}/certificate"): NATIONAL_RECORD_STAFF,
     ("POST", "/api/records/{record_id}/credentials"): roles("NATIONAL_REGISTRAR"),
+    ("POST", "/records/{record_id}/credentials"): NATIONAL_RECORD_STAFF,
     ("POST", "/confirm/registration"): HOOK,
     ("POST", "/graphql"): HOOK,
     # A notification whose regLastOffice is another office than the sender's.

@@ -3,7 +3,8 @@
 A certificate printed on paper is checked again and again (at a school gate, a clinic, a
 passport office); most checks repeat one seen a moment ago. Answers are remembered for at most
 `TTL_SECONDS`, so a revocation or correction shows on /verify within that time in every
-process, and the check log is written in batches (at most once per `FLUSH_SECONDS` per process,
+process (a payload whose signature held is remembered longer: only its status is read again),
+and the check log is written in batches (at most once per `FLUSH_SECONDS` per process,
 in the transaction of the request that finds it due): a verification from memory opens no
 database transaction at all.
 """
@@ -12,6 +13,8 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -20,6 +23,7 @@ TTL_SECONDS = 1.0
 FLUSH_SECONDS = 1.0
 MAX_ENTRIES = 10_000
 MAX_PENDING = 500
+MAX_SIGNED = 20_000
 
 
 @dataclass(frozen=True)
@@ -41,6 +45,21 @@ class VerifyCache:
         self._pending: list[PendingCheck] = []
         self._flushed = time.monotonic()
         self._lock = threading.Lock()
+        # Payloads whose signature held: a signature never stops holding (keys are never
+        # deleted), so this outlives the TTL and a status refresh is one indexed read.
+        self._signed: OrderedDict[str, dict[str, Any]] = OrderedDict()
+
+    def signed(self, jws: str, check: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+        """Return the claims of a JWS whose signature held before, else `check()` (may raise)."""
+        found = self._signed.get(jws)
+        if found is not None:
+            return found
+        claims = check()
+        with self._lock:
+            self._signed[jws] = claims
+            if len(self._signed) > MAX_SIGNED:
+                self._signed.popitem(last=False)
+        return claims
 
     def get(self, token: str) -> tuple[Any, str | None] | None:
         """Return a remembered (answer, certificate id), or None."""

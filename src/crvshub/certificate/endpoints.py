@@ -5,22 +5,25 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, Request
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from crvshub.auth.dependencies import require
 from crvshub.auth.domain import Principal
 from crvshub.auth.ratelimit import retry_after_header
-from crvshub.certificate import credential, credentials, service
+from crvshub.certificate import credential, credentials, service, verification
 from crvshub.certificate.errors import VerifyRateLimited
 from crvshub.certificate.schemas import PrintBody, RevokeBody
 from crvshub.context import AppContext
-from crvshub.deps import ContextDep, SessionDep
+from crvshub.deps import ContextDep, SessionDep, TransactionDep
 from crvshub.fhir.responses import FastJSONResponse
 from crvshub.net import client_address
 from crvshub.record.domain import STAFF_SCOPES
 from crvshub.record.service import actor_for
 
 router = APIRouter(tags=["certificates"])
+# Public verification is the busiest certificate route: mounted first, it is matched first.
+verify_router = APIRouter(tags=["certificates"])
 Printer = Annotated[Principal, Depends(require(service.PRINT_SCOPE, kinds=("user",)))]
 Staff = Annotated[Principal, Depends(require(*STAFF_SCOPES, kinds=("user",)))]
 Registrar = Annotated[Principal, Depends(require(service.REVOKE_SCOPE, kinds=("user",)))]
@@ -152,10 +155,23 @@ def check_verify_rate(ctx: AppContext, request: Request) -> None:
                                 headers=retry_after_header(wait))
 
 
-@router.get("/api/verify/{code:path}")
-def verify_json(code: str, request: Request, session: SessionDep, ctx: ContextDep) -> Response:
-    """Verify a certificate code (no login): genuine, current, and the facts to compare."""
+@verify_router.get("/api/verify/{code:path}")
+async def verify_json(code: str, request: Request, tx: TransactionDep,
+                      ctx: ContextDep) -> Response:
+    """Verify a certificate code or wallet credential (no login): genuine, current, facts.
+
+    A check answered from memory stays on the event loop and opens no transaction unless the
+    batched check log is due; a lookup runs in the thread pool on a read-only snapshot.
+    """
     check_verify_rate(ctx, request)
-    result = service.verify(session, ctx.certificate_keys, ctx.verify_cache, code,
-                            client_address(request))
+    ip = client_address(request)
+    token = verification.token_of(code)
+    found = verification.from_memory(ctx.verify_cache, token, ip)
+    if found is None:
+        result = await run_in_threadpool(verification.answer, ctx.db, ctx.certificate_keys,
+                                         ctx.verify_cache, token, ip)
+    else:
+        result, due = found
+        if due:
+            await tx.run(lambda session: verification.write_checks(session, due))
     return FastJSONResponse(result.as_json(), headers={"Cache-Control": "no-store"})

@@ -20,7 +20,6 @@ from crvshub.certificate.errors import (
 from crvshub.certificate.keys import CertificateKeys
 from crvshub.certificate.models import Certificate as Certificate  # noqa: PLC0414
 from crvshub.certificate.verification import Verification as Verification  # noqa: PLC0414
-from crvshub.certificate.verification import verify as verify  # noqa: PLC0414
 from crvshub.db import utcnow
 from crvshub.errors import Forbidden
 from crvshub.location import service as location_service

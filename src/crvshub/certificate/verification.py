@@ -13,7 +13,7 @@ from crvshub.certificate.cache import PendingCheck, VerifyCache
 from crvshub.certificate.errors import PayloadUnreadable
 from crvshub.certificate.keys import CertificateKeys, PayloadInvalid
 from crvshub.certificate.models import CertificateCheck
-from crvshub.db import utcnow
+from crvshub.db import Database, utcnow
 
 MAX_PAYLOAD = 2000
 MAX_CREDENTIAL = 8000
@@ -56,24 +56,53 @@ CREDENTIAL_MESSAGES = {
 }
 
 
-def verify(session: Session, keys: CertificateKeys, cache: VerifyCache, code: str,
-           ip: str | None) -> Verification:
-    """Check a QR code's payload, the URL holding it, or an SD-JWT VC; log the check."""
+def token_of(code: str) -> str:
+    """Return the payload or SD-JWT of a code, or raise PayloadUnreadable when it is neither."""
     token = domain.token_of(code)
     if credential.is_credential(token):
         if len(token) > MAX_CREDENTIAL or token.split("~", 1)[0].count(".") != 2:
             raise PayloadUnreadable("This is not a credential (an SD-JWT starts with a JWS)")
     elif token.count(".") != 2 or len(token) > MAX_PAYLOAD:
         raise PayloadUnreadable("This is not a certificate code (a signed payload has 3 parts)")
+    return token
+
+
+def from_memory(cache: VerifyCache, token: str,
+                ip: str | None) -> tuple[Verification, list[PendingCheck]] | None:
+    """Answer a check seen within the cache's TTL with no database at all, logging it.
+
+    Returns the answer and the queued checks now due for writing (usually none), or None when
+    the answer must be looked up (`verify`).
+    """
+    remembered = cache.get(token)
+    if remembered is None:
+        return None
+    result, certificate_id = remembered
+    assert isinstance(result, Verification)
+    return result, cache.log(PendingCheck(certificate_id, utcnow(), ip, result.outcome))
+
+
+def answer(db: Database, keys: CertificateKeys, cache: VerifyCache, token: str,
+           ip: str | None) -> Verification:
+    """Look a check up when memory has no answer: signature, then one indexed read.
+
+    The lookup reads in a read-only snapshot (on SQLite: no write lock, so checks never queue
+    behind each other or behind writers); the check log, when due, is written in its own
+    short transaction.
+    """
     remembered = cache.get(token)
     if remembered is not None:
         result, certificate_id = remembered
     else:
         check = _verify_credential if credential.is_credential(token) else _verify_payload
-        result, certificate_id = check(session, keys, token)
+        with db.read_sessionmaker() as session:
+            result, certificate_id = check(session, keys, cache, token)
+            session.rollback()
         cache.put(token, result, certificate_id)
     due = cache.log(PendingCheck(certificate_id, utcnow(), ip, result.outcome))
-    write_checks(session, due)
+    if due:
+        with db.transaction() as session:
+            write_checks(session, due)
     assert isinstance(result, Verification)
     return result
 
@@ -96,10 +125,10 @@ def _answer(found: tuple[str, str, datetime | None] | None, signed: str, shown: 
                         status_at.isoformat() if status_at else None, kind)
 
 
-def _verify_payload(session: Session, keys: CertificateKeys,
+def _verify_payload(session: Session, keys: CertificateKeys, cache: VerifyCache,
                     token: str) -> tuple[Verification, str | None]:
     try:
-        claims = keys.verify(session, token)
+        claims = cache.signed(token, lambda: keys.verify(session, token))
     except PayloadInvalid:
         return Verification("invalid", False, False, MESSAGES["invalid"], None), None
     certificate_id = str(claims.get("id"))
@@ -108,14 +137,14 @@ def _verify_payload(session: Session, keys: CertificateKeys,
     return result, certificate_id if result.outcome != "unknown" else None
 
 
-def _verify_credential(session: Session, keys: CertificateKeys,
+def _verify_credential(session: Session, keys: CertificateKeys, cache: VerifyCache,
                        token: str) -> tuple[Verification, str | None]:
     invalid = Verification("invalid", False, False, CREDENTIAL_MESSAGES["invalid"], None,
                            kind="credential")
     try:
         parts = credential.split(token)
-        claims = keys.verify(session, parts.issuer_jwt, types=credential.ACCEPTED_TYPES,
-                             required="jti")
+        claims = cache.signed(parts.issuer_jwt, lambda: keys.verify(
+            session, parts.issuer_jwt, types=credential.ACCEPTED_TYPES, required="jti"))
         revealed = credential.disclosed(claims, parts.disclosures)
     except (PayloadInvalid, credential.DisclosureInvalid):
         return invalid, None

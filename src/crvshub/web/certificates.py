@@ -7,12 +7,14 @@ from typing import Annotated
 
 import segno
 from fastapi import APIRouter, Depends, Form, Query, Request
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
 from crvshub.certificate import credential as certificate_credential
 from crvshub.certificate import credentials as wallet
 from crvshub.certificate import domain as certificate_domain
 from crvshub.certificate import service as certificates
+from crvshub.certificate import verification
 from crvshub.certificate.errors import CollectorInvalid, PayloadUnreadable, VerifyRateLimited
 from crvshub.deps import ContextDep, SessionDep
 from crvshub.errors import AppError
@@ -185,15 +187,16 @@ def verify_form(request: Request, code: Annotated[str, Query(max_length=8000)] =
 
 
 @router.get("/verify/{code:path}")
-def verify_page(code: str, request: Request, session: SessionDep, ctx: ContextDep) -> Response:
+async def verify_page(code: str, request: Request, ctx: ContextDep) -> Response:
     """Tell anyone whether a certificate is genuine and current, with the facts to compare."""
     wait = ctx.verify_limit.take(client_address(request) or "-")
     if wait:
         exc = VerifyRateLimited("Too many verifications from this address: wait a minute")
         return render(request, "verify.html", None, exc.status, result=None, error=exc)
     try:
-        result = certificates.verify(session, ctx.certificate_keys, ctx.verify_cache, code,
-                                     client_address(request))
+        token = verification.token_of(code)
     except PayloadUnreadable as exc:
         return render(request, "verify.html", None, exc.status, result=None, error=exc)
+    result = await run_in_threadpool(verification.answer, ctx.db, ctx.certificate_keys,
+                                     ctx.verify_cache, token, client_address(request))
     return render(request, "verify.html", None, result=result)
