@@ -1,4 +1,4 @@
-"""certificate: registrations issued as SD-JWT verifiable credentials for wallets
+"""certificate: registrations issued as SD-JWT verifiable credentials; status changes indexed
 
 Revision ID: 0021certvc
 Revises: 0020webadmin
@@ -41,9 +41,15 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_certificate_credentials_record_id"), "certificate_credentials",
                     ["record_id"])
+    op.create_index(op.f("ix_certificate_credentials_status_at"), "certificate_credentials",
+                    ["status_at"])
+    op.create_index(op.f("ix_certificates_status_at"), "certificates", ["status_at"])
 
 
 def downgrade() -> None:
+    op.drop_index(op.f("ix_certificates_status_at"), table_name="certificates")
+    op.drop_index(op.f("ix_certificate_credentials_status_at"),
+                  table_name="certificate_credentials")
     op.drop_index(op.f("ix_certificate_credentials_record_id"),
                   table_name="certificate_credentials")
     op.drop_table("certificate_credentials")

@@ -24,7 +24,8 @@ class Certificate(Base):
     print_number: Mapped[int] = mapped_column(Integer)  # 1 for the first print, 2.. reprints
     status: Mapped[str] = mapped_column(String(16), default="current")
     status_reason: Mapped[str | None] = mapped_column(Text)
-    status_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Indexed: each API process reads the recent status changes every second (verification).
+    status_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     facts: Mapped[dict[str, Any]] = mapped_column(JSONType)
     collector: Mapped[dict[str, Any]] = mapped_column(JSONType)
     fee: Mapped[Any | None] = mapped_column(Numeric(12, 2))
@@ -76,7 +77,8 @@ class Credential(Base):
     registration_number: Mapped[str] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(16), default="current")
     status_reason: Mapped[str | None] = mapped_column(Text)
-    status_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Indexed: each API process reads the recent status changes every second (verification).
+    status_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     issuer_jwt: Mapped[str] = mapped_column(Text)  # the signed part, compared on verification
     credential: Mapped[str] = mapped_column(Text)  # issuer JWT ~ every disclosure ~
     key_id: Mapped[str] = mapped_column(String(32))

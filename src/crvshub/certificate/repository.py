@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from crvshub.certificate.models import Certificate, CertificateCheck, CertificateKey, Credential
@@ -88,3 +88,18 @@ def credential_status(session: Session,
         .where(Credential.id == credential_id)
     ).first()
     return None if row is None else (row[0], row[1], row[2])
+
+
+def status_changes(session: Session, since: datetime) -> list[tuple[str, str]]:
+    """Return (id, status) of every certificate and credential whose status changed since."""
+    found: list[tuple[str, str]] = []
+    for model in (Certificate, Credential):
+        found.extend((row[0], row[1]) for row in session.execute(
+            select(model.id, model.status).where(model.status_at >= since)))
+    return found
+
+
+def add_checks(session: Session, rows: list[dict[str, object]]) -> None:
+    """Insert logged verification checks in one statement."""
+    if rows:
+        session.execute(insert(CertificateCheck), rows)

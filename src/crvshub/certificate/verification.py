@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from crvshub.certificate import credential, domain, repository
-from crvshub.certificate.cache import PendingCheck, VerifyCache
+from crvshub.certificate.cache import OVERLAP_SECONDS, PendingCheck, VerifyCache
 from crvshub.certificate.errors import PayloadUnreadable
 from crvshub.certificate.keys import CertificateKeys, PayloadInvalid
-from crvshub.certificate.models import CertificateCheck
-from crvshub.db import Database, utcnow
+from crvshub.db import Database, new_id, utcnow
 
 MAX_PAYLOAD = 2000
 MAX_CREDENTIAL = 8000
@@ -84,21 +84,24 @@ def from_memory(cache: VerifyCache, token: str,
 
 def answer(db: Database, keys: CertificateKeys, cache: VerifyCache, token: str,
            ip: str | None) -> Verification:
-    """Look a check up when memory has no answer: signature, then one indexed read.
+    """Answer a check memory cannot: read the status feed when due, then look the code up.
 
-    The lookup reads in a read-only snapshot (on SQLite: no write lock, so checks never queue
-    behind each other or behind writers); the check log, when due, is written in its own
-    short transaction.
+    Reads run on a read-only snapshot (on SQLite: no write lock, so checks never queue behind
+    each other or behind writers); the check log, when due, is written in its own short
+    transaction.
     """
-    remembered = cache.get(token)
-    if remembered is not None:
-        result, certificate_id = remembered
-    else:
-        check = _verify_credential if credential.is_credential(token) else _verify_payload
-        with db.read_sessionmaker() as session:
-            result, certificate_id = check(session, keys, cache, token)
-            session.rollback()
-        cache.put(token, result, certificate_id)
+    with db.read_sessionmaker() as session:
+        if cache.poll_due():
+            started = time.monotonic()
+            since = utcnow() - timedelta(seconds=OVERLAP_SECONDS)
+            cache.apply(repository.status_changes(session, since), started)
+        remembered = cache.get(token)
+        if remembered is None:
+            check = _verify_credential if credential.is_credential(token) else _verify_payload
+            remembered = check(session, keys, cache, token)
+            cache.put(token, *remembered)
+        session.rollback()
+    result, certificate_id = remembered
     due = cache.log(PendingCheck(certificate_id, utcnow(), ip, result.outcome))
     if due:
         with db.transaction() as session:
@@ -108,11 +111,10 @@ def answer(db: Database, keys: CertificateKeys, cache: VerifyCache, token: str,
 
 
 def write_checks(session: Session, checks: list[PendingCheck]) -> None:
-    """Write queued verification checks to the log table."""
-    for check in checks:
-        repository.add(session, CertificateCheck(certificate_id=check.certificate_id,
-                                                 at=check.at, ip=check.ip,
-                                                 outcome=check.outcome))
+    """Write queued verification checks to the log table, in one INSERT."""
+    repository.add_checks(session, [
+        {"id": new_id(), "certificate_id": c.certificate_id, "at": c.at, "ip": c.ip,
+         "outcome": c.outcome} for c in checks])
 
 
 def _answer(found: tuple[str, str, datetime | None] | None, signed: str, shown: dict[str, Any],
