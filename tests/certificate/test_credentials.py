@@ -230,3 +230,20 @@ def test_verify_certificate_command_reads_credentials(client: TestClient, ctx: A
                          headers=jwt.get_unverified_header(issuer_jwt))
     result = runner.invoke(app, ["verify-certificate", _present(foreign, []), "--jwks", str(keys)])
     assert result.exit_code == 1 and not json.loads(result.output)["valid"]
+
+
+def test_a_status_changed_by_another_process_shows_within_a_second(client: TestClient,
+                                                                   ctx: AppContext) -> None:
+    from sqlalchemy import text
+
+    from crvshub.db import utcnow
+
+    _record, cred, _agent = _issued(client, ctx)
+    assert client.get(f"/api/verify/{cred['credential']}").json()["outcome"] == "valid"
+    # Another API process revokes it: this one hears of it only through the status feed.
+    with ctx.db.transaction() as session:
+        session.execute(text("UPDATE certificate_credentials SET status = 'revoked', "
+                             "status_at = :at WHERE id = :id"), {"at": utcnow(), "id": cred["id"]})
+    body = wait_for(lambda: (found := client.get(f"/api/verify/{cred['credential']}").json())
+                    ["outcome"] == "revoked" and found, timeout=3)
+    assert body["genuine"] and not body["current"]
