@@ -546,8 +546,10 @@ def verify_certificate(
         help="The QR code's text (URL or payload), a file holding it, or a certificate PDF")],
     jwks: Annotated[str | None, typer.Option(
         help="JWKS file or URL (default: this server's /.well-known/jwks.json)")] = None,
+    server: Annotated[str | None, typer.Option(
+        help="Also ask this server's /api/verify whether it is still current")] = None,
 ) -> None:
-    """Verify a certificate's signature offline with the published keys; exit 1 if invalid."""
+    """Verify a certificate or wallet credential offline; exit 1 if invalid (or not current)."""
     import httpx
 
     from crvshub.certificate import offline
@@ -556,13 +558,18 @@ def verify_certificate(
         text = offline.code_from(code)
         source = jwks or f"{settings_or_fail().base_url}/.well-known/jwks.json"
         result = offline.verify(text, offline.load_jwks(source))
+        status = offline.online(server, text) if server and result.valid else None
     except offline.OfflineError as exc:
         fail(str(exc))
     except (httpx.HTTPError, ValueError) as exc:
         fail(f"cannot read the published keys: {exc}")
-    typer.echo(json.dumps({"valid": result.valid, "reason": result.reason, "kid": result.kid,
-                           "certificate": result.facts}, indent=2, ensure_ascii=False))
-    if not result.valid:
+    found = {"valid": result.valid, "reason": result.reason, "kid": result.kid,
+             "certificate": result.facts}
+    if status is not None:
+        found |= {"outcome": status.get("outcome"), "current": status.get("current"),
+                  "message": status.get("message")}
+    typer.echo(json.dumps(found, indent=2, ensure_ascii=False))
+    if not result.valid or (status is not None and not status.get("current")):
         raise typer.Exit(1)
 
 

@@ -85,6 +85,7 @@ def wiring() -> Wiring:
 def routers() -> tuple[APIRouter, ...]:
     """Return every feature router, in the order the API mounts them."""
     return (
+        certificate_endpoints.verify_router,  # the public check most called (issue 16)
         ops.router,
         auth_endpoints.router,
         # Before any /fhir/Patient/{id} route: /fhir/Patient/$export is the bulk export.

@@ -197,6 +197,9 @@ ROUTES: dict[tuple[str, str], Access] = {
     ("GET", "/api/certificates/{certificate_id}"): RECORD_STAFF,
     ("GET", "/api/certificates/{certificate_id}/pdf"): PRINTERS,
     ("POST", "/api/certificates/{certificate_id}/revoke"): REGISTRARS,
+    ("POST", "/api/records/{record_id}/credentials"): PRINTERS,
+    ("GET", "/api/credentials/{credential_id}"): PRINTERS,
+    ("POST", "/api/credentials/{credential_id}/revoke"): REGISTRARS,
     ("GET", "/api/verify/{code:path}"): PUBLIC,
     # DCI registry API: record search clients; signing keys: the national system admin.
     ("POST", "/registry/sync/search"): clients("RECORD_SEARCH"),
@@ -213,6 +216,9 @@ ROUTES: dict[tuple[str, str], Access] = {
     ("POST", "/records/{record_id}/certificate"): PUBLIC,
     ("GET", "/records/{record_id}/certificates/{certificate_id}"): PUBLIC,
     ("GET", "/records/{record_id}/certificates/{certificate_id}/pdf"): PUBLIC,
+    ("POST", "/records/{record_id}/credentials"): PUBLIC,
+    ("GET", "/records/{record_id}/credentials/{credential_id}"): PUBLIC,
+    ("GET", "/records/{record_id}/credentials/{credential_id}/download"): PUBLIC,
     ("GET", "/verify"): PUBLIC,
     ("GET", "/verify/{code:path}"): PUBLIC,
     ("GET", "/"): PUBLIC,
@@ -308,6 +314,8 @@ OTHER_OFFICE: dict[tuple[str, str], Access] = {
     ("POST", "/records/{record_id}/edit"): NATIONAL_RECORD_STAFF,
     ("POST", "/api/records/{record_id}/certificates"): roles("NATIONAL_REGISTRAR"),
     ("POST", "/records/{record_id}/certificate"): NATIONAL_RECORD_STAFF,
+    ("POST", "/api/records/{record_id}/credentials"): roles("NATIONAL_REGISTRAR"),
+    ("POST", "/records/{record_id}/credentials"): NATIONAL_RECORD_STAFF,
     ("POST", "/confirm/registration"): HOOK,
     ("POST", "/graphql"): HOOK,
     # A notification whose regLastOffice is another office than the sender's.

@@ -1,26 +1,29 @@
-"""Certificate API: print (PDF), list, download, revoke; public verification (JSON)."""
+"""Certificate API: print (PDF), list, download, revoke; wallet credentials; verification."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, Request
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from crvshub.auth.dependencies import require
 from crvshub.auth.domain import Principal
 from crvshub.auth.ratelimit import retry_after_header
-from crvshub.certificate import service
+from crvshub.certificate import credential, credentials, service, verification
 from crvshub.certificate.errors import VerifyRateLimited
 from crvshub.certificate.schemas import PrintBody, RevokeBody
 from crvshub.context import AppContext
-from crvshub.deps import ContextDep, SessionDep
+from crvshub.deps import ContextDep, SessionDep, TransactionDep
 from crvshub.fhir.responses import FastJSONResponse
 from crvshub.net import client_address
 from crvshub.record.domain import STAFF_SCOPES
 from crvshub.record.service import actor_for
 
 router = APIRouter(tags=["certificates"])
+# Public verification is the busiest certificate route: mounted first, it is matched first.
+verify_router = APIRouter(tags=["certificates"])
 Printer = Annotated[Principal, Depends(require(service.PRINT_SCOPE, kinds=("user",)))]
 Staff = Annotated[Principal, Depends(require(*STAFF_SCOPES, kinds=("user",)))]
 Registrar = Annotated[Principal, Depends(require(service.REVOKE_SCOPE, kinds=("user",)))]
@@ -98,6 +101,52 @@ def revoke_certificate(certificate_id: str, request: Request, session: SessionDe
     return FastJSONResponse(service.summary(row))
 
 
+def credential_response(row: credentials.Credential, request: Request,
+                        status_code: int = 200) -> Response:
+    """Return a credential as JSON, or the bare SD-JWT when the caller accepts its media type."""
+    headers = {"Cache-Control": "no-store"}
+    if credential.MEDIA_TYPE in request.headers.get("accept", ""):
+        headers["Content-Disposition"] = f'attachment; filename="{row.id}.sd-jwt"'
+        return Response(row.credential, status_code=status_code,
+                        media_type=credential.MEDIA_TYPE, headers=headers)
+    return FastJSONResponse(credentials.summary(row), status_code=status_code, headers=headers)
+
+
+@router.post("/api/records/{record_id}/credentials", status_code=201)
+def issue_credential(record_id: str, request: Request, session: SessionDep, ctx: ContextDep,
+                     principal: Printer) -> Response:
+    """Issue a registered record as an SD-JWT verifiable credential for a wallet (audited).
+
+    Answers JSON with the credential, or the SD-JWT itself with
+    `Accept: application/dc+sd-jwt`.
+    """
+    row = credentials.issue(session, ctx.settings, ctx.certificate_keys, record_id,
+                            actor_for(principal, client_address(request)))
+    response = credential_response(row, request, 201)
+    response.headers["Location"] = f"/api/credentials/{row.id}"
+    return response
+
+
+@router.get("/api/credentials/{credential_id}")
+def get_credential(credential_id: str, request: Request, session: SessionDep,
+                   principal: Printer) -> Response:
+    """Return a wallet credential again, to hand to its holder (the download is audited)."""
+    row = credentials.download(session, credential_id,
+                               actor_for(principal, client_address(request)))
+    return credential_response(row, request)
+
+
+@router.post("/api/credentials/{credential_id}/revoke")
+def revoke_credential(credential_id: str, request: Request, session: SessionDep,
+                      principal: Registrar, body: Annotated[RevokeBody, Body()],
+                      ctx: ContextDep) -> Response:
+    """Revoke a wallet credential: verification then reports it as revoked."""
+    row = credentials.revoke(session, credential_id,
+                             actor_for(principal, client_address(request)), body.reason)
+    ctx.verify_cache.forget()
+    return FastJSONResponse(credentials.summary(row))
+
+
 def check_verify_rate(ctx: AppContext, request: Request) -> None:
     """Refuse a verification over the per-address rate (429 with Retry-After)."""
     wait = ctx.verify_limit.take(client_address(request) or "-")
@@ -106,10 +155,23 @@ def check_verify_rate(ctx: AppContext, request: Request) -> None:
                                 headers=retry_after_header(wait))
 
 
-@router.get("/api/verify/{code:path}")
-def verify_json(code: str, request: Request, session: SessionDep, ctx: ContextDep) -> Response:
-    """Verify a certificate code (no login): genuine, current, and the facts to compare."""
+@verify_router.get("/api/verify/{code:path}")
+async def verify_json(code: str, request: Request, tx: TransactionDep,
+                      ctx: ContextDep) -> Response:
+    """Verify a certificate code or wallet credential (no login): genuine, current, facts.
+
+    A check answered from memory stays on the event loop and opens no transaction unless the
+    batched check log is due; a lookup runs in the thread pool on a read-only snapshot.
+    """
     check_verify_rate(ctx, request)
-    result = service.verify(session, ctx.certificate_keys, ctx.verify_cache, code,
-                            client_address(request))
+    ip = client_address(request)
+    token = verification.token_of(code)
+    found = verification.from_memory(ctx.verify_cache, token, ip)
+    if found is None:
+        result = await run_in_threadpool(verification.answer, ctx.db, ctx.certificate_keys,
+                                         ctx.verify_cache, token, ip)
+    else:
+        result, due = found
+        if due:
+            await tx.run(lambda session: verification.write_checks(session, due))
     return FastJSONResponse(result.as_json(), headers={"Cache-Control": "no-store"})

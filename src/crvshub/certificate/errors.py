@@ -66,3 +66,12 @@ class VerifyRateLimited(AppError):
     status = 429
     issue_type = "throttled"
     title = "Too many verifications"
+
+
+class CredentialNotFound(AppError):
+    """No wallet credential has this id."""
+
+    code = "CRT-404-002"
+    status = 404
+    issue_type = "not-found"
+    title = "No credential with this id"

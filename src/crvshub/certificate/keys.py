@@ -97,31 +97,35 @@ class CertificateKeys:
         actives = [k for k in self._keys.values() if k.status == "active"]
         return actives[-1] if actives else None
 
-    def sign(self, claims: dict[str, Any]) -> tuple[str, str]:
+    def sign(self, claims: dict[str, Any], typ: str = PAYLOAD_TYPE) -> tuple[str, str]:
         """Return a compact ES256 JWS of the claims and the id of the key that signed it."""
         key = self._active()
         if key is None:
             raise RuntimeError("no certificate key loaded: call ensure() first")
         token = jwt.encode(claims, key.private_key, algorithm=ALGORITHM,
-                           headers={"kid": key.kid, "typ": PAYLOAD_TYPE})
+                           headers={"kid": key.kid, "typ": typ})
         return token, key.kid
 
-    def verify(self, session: Session, token: str) -> dict[str, Any]:
+    def verify(self, session: Session, token: str, *,
+               types: frozenset[str] = frozenset({PAYLOAD_TYPE}),
+               required: str = "id") -> dict[str, Any]:
         """Return the claims of a payload signed by one of our keys, or raise PayloadInvalid."""
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError:
             raise PayloadInvalid("not a signed certificate payload") from None
         kid = str(header.get("kid", ""))
-        if header.get("alg") != ALGORITHM or header.get("typ") != PAYLOAD_TYPE:
+        if header.get("alg") != ALGORITHM or header.get("typ") not in types:
             raise PayloadInvalid("not a certificate payload")
         self.refresh(session, kid=kid)
         key = self._keys.get(kid)
         if key is None:
             raise PayloadInvalid("signed by a key this server never published")
         try:
+            # iat is a claim of the credential, not a validity window: never reject on time.
             found: dict[str, Any] = jwt.decode(token, key.public_key, algorithms=[ALGORITHM],
-                                               options={"require": ["id"]})
+                                               options={"require": [required],
+                                                        "verify_iat": False})
         except jwt.PyJWTError:
             raise PayloadInvalid("the signature does not match the content") from None
         return found

@@ -24,7 +24,8 @@ class Certificate(Base):
     print_number: Mapped[int] = mapped_column(Integer)  # 1 for the first print, 2.. reprints
     status: Mapped[str] = mapped_column(String(16), default="current")
     status_reason: Mapped[str | None] = mapped_column(Text)
-    status_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Indexed: each API process reads the recent status changes every second (verification).
+    status_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     facts: Mapped[dict[str, Any]] = mapped_column(JSONType)
     collector: Mapped[dict[str, Any]] = mapped_column(JSONType)
     fee: Mapped[Any | None] = mapped_column(Numeric(12, 2))
@@ -62,3 +63,25 @@ class CertificateCheck(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     ip: Mapped[str | None] = mapped_column(String(64))
     outcome: Mapped[str] = mapped_column(String(32))
+
+
+class Credential(Base):
+    """A registration issued as an SD-JWT VC for a wallet (revocable, superseded on correction)."""
+
+    __tablename__ = "certificate_credentials"
+
+    id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    record_id: Mapped[str] = mapped_column(ForeignKey("records.id"), index=True)
+    office_id: Mapped[str] = mapped_column(String(64))
+    event: Mapped[str] = mapped_column(String(16))
+    registration_number: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), default="current")
+    status_reason: Mapped[str | None] = mapped_column(Text)
+    # Indexed: each API process reads the recent status changes every second (verification).
+    status_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    issuer_jwt: Mapped[str] = mapped_column(Text)  # the signed part, compared on verification
+    credential: Mapped[str] = mapped_column(Text)  # issuer JWT ~ every disclosure ~
+    key_id: Mapped[str] = mapped_column(String(32))
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    issued_by_id: Mapped[str] = mapped_column(String(64))
+    issued_by_name: Mapped[str] = mapped_column(String(200))

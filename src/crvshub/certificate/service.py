@@ -1,4 +1,4 @@
-"""Print, list, download, revoke and verify certificates; supersede them on correction."""
+"""Print, list, download and revoke certificates; supersede them on correction."""
 
 from __future__ import annotations
 
@@ -9,19 +9,17 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from crvshub.certificate import domain, fhir_mapping, pdf, repository, templates
-from crvshub.certificate.cache import PendingCheck, VerifyCache
 from crvshub.certificate.domain import CertificateStatus, Collector
 from crvshub.certificate.errors import (
     AlreadyRevoked,
     CertificateNotFound,
     CollectorInvalid,
     NotRegistered,
-    PayloadUnreadable,
     ReprintReasonRequired,
 )
-from crvshub.certificate.keys import CertificateKeys, PayloadInvalid
+from crvshub.certificate.keys import CertificateKeys
 from crvshub.certificate.models import Certificate as Certificate  # noqa: PLC0414
-from crvshub.certificate.models import CertificateCheck
+from crvshub.certificate.verification import Verification as Verification  # noqa: PLC0414
 from crvshub.db import utcnow
 from crvshub.errors import Forbidden
 from crvshub.location import service as location_service
@@ -75,7 +73,8 @@ def _collector(request: PrintRequest) -> dict[str, Any]:
     return {k: v for k, v in found.items() if v is not None}
 
 
-def _record_facts(session: Session, record: record_service.Record) -> domain.Facts:
+def record_facts(session: Session, record: record_service.Record) -> domain.Facts:
+    """Return what a certificate of a registered record states (its facts at this moment)."""
     if not record.registration_number:
         raise NotRegistered("Only a registered record has a certificate")
     event = Event(record.event)
@@ -130,7 +129,7 @@ def print_certificate(
         audit_data["receipt"] = request.receipt
     change = Change(Action.CERTIFY, reason if reprint else None, None, audit_data)
     record_actions.perform(session, settings, record.id, actor, change)
-    facts = _record_facts(session, record)
+    facts = record_facts(session, record)
     issued_on = utcnow().date().isoformat()
     keys.ensure(session)
     token, kid = keys.sign(domain.claims(certificate_id, facts, issued_on))
@@ -240,76 +239,6 @@ def summary(row: Certificate) -> dict[str, Any]:
         "printedBy": row.printed_by_name, "payload": row.payload,
         "pdf": f"/api/certificates/{row.id}/pdf",
     }
-
-
-@dataclass(frozen=True)
-class Verification:
-    """The answer of /verify: genuine or not, current or not, and what to compare."""
-
-    outcome: str  # valid | superseded | revoked | unknown | invalid
-    genuine: bool
-    current: bool
-    message: str
-    facts: dict[str, Any] | None
-    status_at: str | None = None
-
-    def as_json(self) -> dict[str, Any]:
-        """Return the machine form."""
-        return {"outcome": self.outcome, "genuine": self.genuine, "current": self.current,
-                "message": self.message, "certificate": self.facts,
-                "statusChangedAt": self.status_at}
-
-
-MESSAGES = {
-    "valid": "Genuine certificate, and the record still says this.",
-    "superseded": "Genuine certificate, but the record was corrected since it was printed: "
-                  "ask for a new certificate.",
-    "revoked": "Genuine certificate, but it was revoked by the civil registration office.",
-    "unknown": "Signed by this office, but no such certificate was ever printed here.",
-    "invalid": "Not a genuine certificate: the code was altered or not signed by this office.",
-}
-
-
-def verify(session: Session, keys: CertificateKeys, cache: VerifyCache, code: str,
-           ip: str | None) -> Verification:
-    """Check a QR code's payload (or the URL holding it) and log the check."""
-    token = domain.token_of(code)
-    if token.count(".") != 2 or len(token) > 2000:
-        raise PayloadUnreadable("This is not a certificate code (a signed payload has 3 parts)")
-    remembered = cache.get(token)
-    if remembered is not None:
-        result, certificate_id = remembered
-    else:
-        result, certificate_id = _verify(session, keys, token)
-        cache.put(token, result, certificate_id)
-    due = cache.log(PendingCheck(certificate_id, utcnow(), ip, result.outcome))
-    write_checks(session, due)
-    assert isinstance(result, Verification)
-    return result
-
-
-def write_checks(session: Session, checks: list[PendingCheck]) -> None:
-    """Write queued verification checks to the log table."""
-    for check in checks:
-        repository.add(session, CertificateCheck(certificate_id=check.certificate_id,
-                                                 at=check.at, ip=check.ip,
-                                                 outcome=check.outcome))
-
-
-def _verify(session: Session, keys: CertificateKeys,
-            token: str) -> tuple[Verification, str | None]:
-    try:
-        claims = keys.verify(session, token)
-    except PayloadInvalid:
-        return Verification("invalid", False, False, MESSAGES["invalid"], None), None
-    shown = domain.described(claims)
-    row = repository.get(session, str(claims.get("id")))
-    if row is None or row.payload != token:
-        return Verification("unknown", True, False, MESSAGES["unknown"], None), None
-    outcome = {"current": "valid"}.get(row.status, row.status)
-    return Verification(
-        outcome, True, outcome == "valid", MESSAGES.get(outcome, outcome), shown,
-        row.status_at.isoformat() if row.status_at else None), row.id
 
 
 def issue_record(session: Session, settings: Settings, record_id: str, actor: Actor) -> None:

@@ -1,15 +1,20 @@
-"""Staff pages to print and issue certificates, and the public verification page."""
+"""Staff pages to print and issue certificates and wallet credentials; public verification."""
 
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 from typing import Annotated
 
+import segno
 from fastapi import APIRouter, Depends, Form, Query, Request
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
+from crvshub.certificate import credential as certificate_credential
+from crvshub.certificate import credentials as wallet
 from crvshub.certificate import domain as certificate_domain
 from crvshub.certificate import service as certificates
+from crvshub.certificate import verification
 from crvshub.certificate.errors import CollectorInvalid, PayloadUnreadable, VerifyRateLimited
 from crvshub.deps import ContextDep, SessionDep
 from crvshub.errors import AppError
@@ -121,8 +126,60 @@ def printed_pdf(record_id: str, certificate_id: str, request: Request, session: 
         "Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})
 
 
+@router.post("/records/{record_id}/credentials")
+def credential_issue(record_id: str, request: Request, session: SessionDep, ctx: ContextDep,
+                     page: PrinterPage,
+                     csrf: Annotated[str, Form(max_length=128)] = "") -> Response:
+    """Issue the record as a wallet credential (SD-JWT VC), then show its QR code."""
+    check_csrf(request, page, csrf)
+    try:
+        with session.begin_nested():
+            row = wallet.issue(session, ctx.settings, ctx.certificate_keys, record_id,
+                               page.actor)
+    except AppError as exc:
+        return error_page(request, page, exc)
+    return RedirectResponse(f"/records/{row.record_id}/credentials/{row.id}", status_code=303)
+
+
+def _qr_data_uri(text: str) -> str:
+    """Return an SVG data URI of a QR code (error level L: a wallet scans it from a screen)."""
+    return str(segno.make_qr(text, error="l").svg_data_uri(scale=3, border=4))
+
+
+@router.get("/records/{record_id}/credentials/{credential_id}")
+def credential_page(record_id: str, credential_id: str, request: Request,
+                    session: SessionDep, page: PrinterPage) -> Response:
+    """Show a wallet credential: its QR code to scan into a wallet, and its download."""
+    try:
+        row = wallet.for_staff(session, credential_id, page.actor)
+        body, _version = workqueues.view(session, record_id, page.actor)
+    except AppError as exc:
+        return error_page(request, page, exc)
+    if row.record_id != record_id:
+        return RedirectResponse(f"/records/{row.record_id}/credentials/{row.id}",
+                                status_code=303)
+    summary = wallet.summary(row)
+    return render(request, "certificate_credential.html", page, record=body,
+                  credential=summary, qr=_qr_data_uri(row.credential),
+                  claims=certificate_credential.DISCLOSABLE)
+
+
+@router.get("/records/{record_id}/credentials/{credential_id}/download")
+def credential_download(record_id: str, credential_id: str, request: Request,
+                        session: SessionDep, page: PrinterPage) -> Response:
+    """Download the credential as an .sd-jwt file for a wallet (audited)."""
+    del record_id  # the credential names its record; the path is for people
+    try:
+        row = wallet.download(session, credential_id, page.actor)
+    except AppError as exc:
+        return error_page(request, page, exc)
+    name = f"credential-{row.registration_number}-{row.id}.sd-jwt"
+    return Response(row.credential, media_type=certificate_credential.MEDIA_TYPE, headers={
+        "Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})
+
+
 @router.get("/verify")
-def verify_form(request: Request, code: Annotated[str, Query(max_length=2000)] = "") -> Response:
+def verify_form(request: Request, code: Annotated[str, Query(max_length=8000)] = "") -> Response:
     """The public verification page: paste the text of a QR code (no login)."""
     if code.strip():
         return RedirectResponse(f"/verify/{certificate_domain.token_of(code)}", status_code=303)
@@ -130,15 +187,16 @@ def verify_form(request: Request, code: Annotated[str, Query(max_length=2000)] =
 
 
 @router.get("/verify/{code:path}")
-def verify_page(code: str, request: Request, session: SessionDep, ctx: ContextDep) -> Response:
+async def verify_page(code: str, request: Request, ctx: ContextDep) -> Response:
     """Tell anyone whether a certificate is genuine and current, with the facts to compare."""
     wait = ctx.verify_limit.take(client_address(request) or "-")
     if wait:
         exc = VerifyRateLimited("Too many verifications from this address: wait a minute")
         return render(request, "verify.html", None, exc.status, result=None, error=exc)
     try:
-        result = certificates.verify(session, ctx.certificate_keys, ctx.verify_cache, code,
-                                     client_address(request))
+        token = verification.token_of(code)
     except PayloadUnreadable as exc:
         return render(request, "verify.html", None, exc.status, result=None, error=exc)
+    result = await run_in_threadpool(verification.answer, ctx.db, ctx.certificate_keys,
+                                     ctx.verify_cache, token, client_address(request))
     return render(request, "verify.html", None, result=result)
