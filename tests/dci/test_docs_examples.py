@@ -17,6 +17,7 @@ from tests.dci.helpers import (
     now_ts,
     registered_birth,
     registration_number,
+    signed_for,
     sp_client,
 )
 from tests.dci.test_async import _drain
@@ -69,7 +70,7 @@ def test_the_documented_flows_work_as_written(client: TestClient, ctx: AppContex
             _drain(ctx)  # notified before the unsubscribe below (which stops delivery at once)
         body = _fill(text, values)
         schema.request(path, body)
-        answer = client.post(path, json=body, headers=bearer(token))
+        answer = client.post(path, json=signed_for(token, body), headers=bearer(token))
         assert answer.status_code == 200, (path, answer.text)
         schema.response(path, answer.json())
         answers[path] = answer.json()

@@ -34,7 +34,7 @@ def set_key(client_id: ClientIdArg,
 
 @cli.command("remove-key")
 def remove_key(client_id: ClientIdArg) -> None:
-    """Forget a client's signing key."""
+    """Forget a client's signing key (its messages are refused until it registers another)."""
     from crvshub.cli import cli_session
 
     try:
