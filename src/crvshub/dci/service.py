@@ -729,10 +729,10 @@ def unsubscribe(session: Session, ctx: AppContext, caller: Caller, body: Any) ->
     codes = [str(c) for c in checked.message["subscription_codes"]]
     mine = {s.code: s for s in repository.subscriptions_of(
         session, caller.principal.subject, codes)}
+    live = sorted(code for code, sub in mine.items() if sub.status == "subscribe")
     repository.end_subscriptions(session, caller.principal.subject, codes, utcnow())
-    for code, sub in mine.items():
-        if sub.status == "subscribe":  # waiting notifies end with it
-            webhook_service.close_channel(session, code, "unsubscribed (DCI unsubscribe)")
+    for code in live:  # waiting notifies end with the subscription
+        webhook_service.close_channel(session, code, "unsubscribed (DCI unsubscribe)")
     unknown = [c for c in codes if c not in mine]
     response: Json = {
         "transaction_id": checked.message["transaction_id"], "correlation_id": correlation_id,
