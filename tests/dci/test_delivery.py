@@ -136,3 +136,40 @@ def test_unsubscribe_ends_waiting_notifies_at_once(
     channel = _channels(client, admin, row_id)["DCI_NOTIFY"]
     assert channel["status"] == "unsubscribed"
     assert [d["status"] for d in _deliveries(client, admin, code)] == ["cancelled"]
+
+
+def test_the_cli_lists_a_clients_dci_deliveries(
+        client: TestClient, ctx: AppContext, receiver: Receiver, settings: Any,
+        monkeypatch: Any) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from crvshub import cli
+    from crvshub.settings import get_settings
+
+    _, sender, token = sp_client(ctx)
+    uri = f"http://127.0.0.1:{receiver.port}/registry"
+    _subscribe(client, token, sender, uri)
+    _drain(ctx)
+    receiver.wait_for(lambda got: len(got) == 1)
+    monkeypatch.setenv("CRVSHUB_DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("CRVSHUB_ENVIRONMENT", "test")
+    monkeypatch.setenv("CRVSHUB_LOG_LEVEL", "WARNING")
+    get_settings.cache_clear()
+    try:
+        if not any(group.name == "dci" for group in cli.app.registered_groups):
+            cli.register_feature_commands()
+        result = CliRunner().invoke(cli.app, ["dci", "deliveries", sender])
+        assert result.exit_code == 0, result.output
+        channels = {c["topic"]: c for c in json.loads(result.output)}
+        assert set(channels) == {"DCI_NOTIFY", "DCI_CALLBACK"}
+        callback = channels["DCI_CALLBACK"]["deliveries"]
+        assert [(d["topic"], d["status"]) for d in callback] == [
+            ("dci:on-subscribe", "delivered")]
+        assert callback[0]["attempts"][0]["statusCode"] == 200
+        assert channels["DCI_NOTIFY"]["deliveries"] == []
+        missing = CliRunner().invoke(cli.app, ["dci", "deliveries", "no-such-client"])
+        assert missing.exit_code == 1
+    finally:
+        get_settings.cache_clear()

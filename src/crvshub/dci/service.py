@@ -58,6 +58,8 @@ from crvshub.record import service as record_service
 from crvshub.record.search import DateRange, Order, PersonCriteria, RecordQuery
 from crvshub.record.search_results import person
 from crvshub.record.service import Record
+from crvshub.webhook import operations as webhook_operations
+from crvshub.webhook import render as webhook_render
 from crvshub.webhook import service as webhook_service
 from crvshub.webhook.callbacks import parse_callback
 from crvshub.webhook.errors import CallbackInvalid
@@ -796,6 +798,8 @@ def _queue_notify(session: Session, sub: DciSubscription, record: Record,
     message = {"transaction_id": event.id[:99], "notify_event": [{
         "reference_id": sub.code, "timestamp": now_iso(),
         "data": {"version": domain.VERSION, "reg_type": domain.REG_TYPE,
+                 # The event subscribed to, as the subscriber named it (DEATH_REVERSAL...).
+                 "reg_event_type": sub.info.get("reg_event_type"),
                  "reg_record_type": domain.RECORD_TYPE,
                  "reg_records": [fhir_mapping.person_record(record, _session_places(session))]},
         "locale": sub.info.get("locale") or domain.DEFAULT_LOCALE}]}
@@ -847,3 +851,19 @@ def remove_client_key(session: Session, client_id: str) -> Json:
     """Forget a client's signing key: its messages are refused until it registers another."""
     client = client_admin.get(session, client_id)
     return {"client_id": client.client_id, "removed": signing.remove_key(session, client.id)}
+
+
+def delivery_log(session: Session, client_id: str, limit: int = 20) -> list[Json]:
+    """Return a client's DCI channels (by public client_id), each with its latest deliveries
+    and their attempts, as the webhook admin API shows them."""
+    client = client_admin.get(session, client_id)
+    channels: list[Json] = []
+    for sub, summary in webhook_operations.all_subscriptions(session, client_id=client.id,
+                                                             status=None):
+        if sub.style != STYLE:
+            continue
+        page = webhook_operations.list_deliveries(session, sub.id, None, status=None,
+                                                  since=None, limit=limit, offset=0)
+        channels.append({**webhook_render.subscription_json(sub, summary), "deliveries": [
+            webhook_render.delivery_json(d, page.attempts[d.id]) for d in page.deliveries]})
+    return channels
