@@ -3,8 +3,10 @@
 Every endpoint's work is one function here, run in the request's transaction. Searches run
 on the record search engine through `record.service` (registered records only, the client's
 daily quota, an audit line per record returned, as GraphQL `searchEvents`). Asynchronous
-requests store their answer under the correlation id before the callback is queued in the
-outbox, so `txn/status` has it even when the callback never arrives.
+requests store their answer under the correlation id (a search: `pdng` at the ACK, the results
+once the worker ran it) and queue the callback in the same transaction, so `txn/status` has
+it even when the callback never arrives. Callbacks and notifies are webhook deliveries on the
+client's channels (`webhook.service`): retried, logged, redeliverable, signed when sent.
 """
 
 from __future__ import annotations
