@@ -321,6 +321,8 @@ def notify_runs(url: str, subscribers: int, events: int) -> list[tuple[str, floa
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
     from webhooks import drain_run, start_receiver  # bench/webhooks.py
 
+    if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
+        url = f"sqlite:///{Path(url[len('sqlite:///'):]).resolve()}"  # workers run elsewhere
     notify_database(url)
     ctx, hooks, codes = notify_setup(url, subscribers, start_receiver())
     tmp = Path("var")
