@@ -160,6 +160,8 @@ def main() -> None:
     parser.add_argument("--database-url", default="sqlite:///./var/bench-dci.sqlite3")
     parser.add_argument("--reuse", action="store_true", help="keep the database as it is")
     parser.add_argument("--queries", type=int, default=300)
+    parser.add_argument("--predicates", type=int, default=0,
+                        help="predicate questions (default: as many as --queries)")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--notify-database-url", default="",
                         help="also measure notifies, in this database (made afresh)")
@@ -203,12 +205,14 @@ def main() -> None:
                 found += len(body["message"]["search_response"][0]["data"]["reg_records"])
             rows.append(("DCI sync search, BRN (idtype-value)", times,
                          f"found {found}/{len(work)}"))
+            console.print(f"{rows[-1][0]}: {triple(times)} ms ({rows[-1][2]})")
             times = []
-            for _number, born, sex in work:
+            for _number, born, sex in work[:args.predicates or len(work)]:
                 took, _ = timed(http, "/registry/sync/search",
                                 envelope(client_id, [predicate_item(born, sex)]))
                 times.append(took)
             rows.append(("DCI sync search, predicate (DoB 30 days + sex)", times, ""))
+            console.print(f"{rows[-1][0]}: {triple(times)} ms")
             batch = [brn_item(number, str(i)) for i, (number, _b, _s) in
                      enumerate((work * (1000 // max(1, len(work)) + 1))[:1000])]
             took, body = timed(http, "/registry/sync/search", envelope(client_id, batch))
@@ -216,6 +220,7 @@ def main() -> None:
                            for a in body["message"]["search_response"])
             rows.append(("DCI batch of 1,000 BRN items (one message)", [took],
                          f"{answered} records"))
+            console.print(f"{rows[-1][0]}: {took * 1000:.0f} ms ({answered} records)")
             times = []
             for number, _born, _sex in work:
                 took, _ = timed(http, "/graphql", {
