@@ -181,7 +181,8 @@ def main() -> None:
     # One client asks as fast as it can: lift the per-client request rate for the run.
     server = start_serve({"CRVSHUB_DATABASE_URL": args.database_url,
                           "CRVSHUB_LOG_LEVEL": "WARNING",
-                          "CRVSHUB_API_RATE_PER_SECOND": "100000"}, port, workers=2)
+                          "CRVSHUB_API_RATE_PER_SECOND": "100000"}, port, workers=2,
+                         timeout=180)  # a loaded machine can take a minute to start it
     try:
         client_id, secret = client_credentials(args.database_url)
         base = f"http://127.0.0.1:{port}"
