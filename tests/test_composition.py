@@ -18,7 +18,7 @@ from crvshub.certificate import service as certificate_service
 from crvshub.context import AppContext
 from crvshub.db import utcnow
 from crvshub.outbox.worker import Worker
-from crvshub.record.domain import Action, Event, Status, event_topic
+from crvshub.record.domain import Action, Event, Status, applies_to, event_topic
 from crvshub.settings import Settings, get_settings
 from crvshub.webhook import domain, fanout
 from crvshub.webhook.delivery import DeliveryEngine
@@ -37,6 +37,8 @@ def _wired(ctx: AppContext, runner: Worker) -> dict[str, Any]:
         "handlers": {kind: _name(handler) for kind, handler in runner.handlers.items()},
         "pollers": sorted(_name(type(poller)) for poller in runner.pollers),
         "capabilities": sorted(cap.type for cap in ctx.wiring.capabilities),
+        "delivery_bodies": {style: _name(make)
+                            for style, make in ctx.wiring.delivery_bodies.items()},
     }
 
 
@@ -79,11 +81,12 @@ def test_api_worker_and_cli_wire_the_same(app: FastAPI, monkeypatch: pytest.Monk
         "listeners": [_name(fanout.fan_out), _name(certificate_service.supersede_on_correction),
                       "crvshub.dci.service.notify_subscribers"],
         "handlers": {"registration-hook": "crvshub.registration_hook.worker.call_hook",
-                     "dci-callback": "crvshub.dci.worker.send",
+                     "dci-search": "crvshub.dci.worker.run_search",
                      "statistics-export": "crvshub.statistics.worker.run_export_step"},
         "pollers": [_name(DeliveryEngine)],
         "capabilities": ["Composition", "Encounter", "Location", "Observation", "Patient",
                          "Practitioner", "RelatedPerson", "Task"],
+        "delivery_bodies": {"dci": "crvshub.dci.worker.sign_delivery"},
     }
 
 
@@ -92,6 +95,8 @@ def test_every_emitted_topic_reaches_the_webhook_fan_out(ctx: AppContext) -> Non
     emitted = {f"{event.name}_NOTIFIED" for event in Event}
     for event in Event:
         for action in Action:
+            if not applies_to(action, event.value):
+                continue
             for status in (Status.REGISTERED, Status.WAITING_VALIDATION):
                 topic = event_topic(event.value, action, status)
                 if topic is not None:

@@ -68,12 +68,15 @@ def wiring() -> Wiring:
                                   dci_service.notify_subscribers)),
         handlers=MappingProxyType({
             registration_hook_service.JOB_KIND: registration_hook_worker.call_hook,
-            dci_service.JOB_KIND: dci_worker.send,
+            # An asynchronous DCI search, run after its ACK (dci.worker).
+            dci_service.SEARCH_JOB: dci_worker.run_search,
             # Bulk exports, in short resumable steps (statistics.exports).
             statistics_exports.JOB_KIND: statistics_worker.run_export_step,
         }),
         # Drained by the worker loop beside the outbox jobs (recording while the next is sent).
         pollers=(DeliveryEngine.in_worker,),
+        # DCI callbacks and notifies are webhook deliveries, signed at each attempt.
+        delivery_bodies=MappingProxyType({dci_service.STYLE: dci_worker.sign_delivery}),
         # What /fhir/metadata declares.
         capabilities=(LOCATION, *RECORD_RESOURCES),
         operations=EXPORT_OPERATIONS,

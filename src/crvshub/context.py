@@ -7,7 +7,7 @@ job handlers and pollers the process needs and creates its caches.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from fastapi import Request
@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from crvshub.outbox.worker import Handler, PollerFactory
     from crvshub.record.ports import ExternalValidation
     from crvshub.search.service import VocabularyCache
+    from crvshub.webhook.delivery import BodyFinaliser
     from crvshub.webhook.service import VerifySlots
 
 
@@ -43,6 +44,8 @@ class Wiring:
     capabilities: tuple[ResourceCapability, ...]
     external_validation: ExternalValidation
     operations: tuple[Operation, ...] = ()  # FHIR operations, for the CapabilityStatement
+    # Webhook deliveries whose body is made when sent, by subscription style (DCI: signed).
+    delivery_bodies: Mapping[str, BodyFinaliser] = field(default_factory=dict)
 
 
 @dataclass

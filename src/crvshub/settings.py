@@ -106,6 +106,8 @@ class Settings(BaseSettings):
     webhook_allow_loopback: bool = False
     public_docs: bool = False
     public_metrics: bool = False
+    # DCI messages from clients that registered no signing key accepted unsigned.
+    dci_allow_unsigned: bool = False
     # Bearer token Prometheus sends to scrape /metrics; empty = /metrics only with public_metrics.
     metrics_token: str = ""
 
@@ -202,6 +204,8 @@ class Settings(BaseSettings):
             (self.public_docs,
              "/documentation and /openapi.json open to everyone (CRVSHUB_PUBLIC_DOCS)"),
             (self.public_metrics, "/metrics open to everyone (CRVSHUB_PUBLIC_METRICS)"),
+            (self.dci_allow_unsigned, "unsigned DCI messages accepted from clients that "
+             "registered no signing key (CRVSHUB_DCI_ALLOW_UNSIGNED)"),
             (self.token_query_credentials,
              "client secrets accepted in the /token URL query (CRVSHUB_TOKEN_QUERY_CREDENTIALS)"),
         )

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+import jwt
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi.testclient import TestClient
 
 from crvshub.context import AppContext
+from crvshub.dci.service import digest
 from tests.dci import schema
 from tests.helpers import bearer, new_client
 from tests.notification.helpers import example, fresh_ids
@@ -24,11 +28,55 @@ def sample(name: str) -> dict[str, Any]:
     return data
 
 
-def sp_client(ctx: AppContext, quota: int = 2000) -> tuple[str, str, str]:
-    """Create a RECORD_SEARCH client: (row id, client_id, token)."""
+# The private key of each test client that registered one, by its token (`post` signs).
+KEYS: dict[str, Ed25519PrivateKey] = {}
+
+
+def public_jwk(key: Ed25519PrivateKey, kid: str = "sp-key-1") -> dict[str, Any]:
+    """Return the public JWK of a client's Ed25519 key."""
+    jwk: dict[str, Any] = json.loads(jwt.algorithms.OKPAlgorithm.to_jwk(key.public_key()))
+    jwk["kid"] = kid
+    return jwk
+
+
+def give_key(ctx: AppContext, client_id: str, token: str) -> Ed25519PrivateKey:
+    """Register a new public key for a client (as `crvshub dci set-key` does); `post` signs."""
+    from crvshub.dci import service as dci_service
+
+    key = Ed25519PrivateKey.generate()
+    with ctx.db.transaction() as session:
+        dci_service.set_client_key(session, client_id, public_jwk(key))
+    KEYS[token] = key
+    return key
+
+
+def sp_client(ctx: AppContext, quota: int = 2000, *, key: bool = True) -> tuple[str, str, str]:
+    """Create a RECORD_SEARCH client with a signing key (unless not `key`): (row id,
+    client_id, token)."""
     creds, token = new_client(ctx, "RECORD_SEARCH", name=f"SP {uuid.uuid4().hex[:6]}",
                               daily_quota=quota)
+    if key:
+        give_key(ctx, creds.client.client_id, token)
     return creds.client.id, creds.client.client_id, token
+
+
+def sign(body: dict[str, Any], key: Ed25519PrivateKey, *, lifetime: int = 300,
+         issued: float | None = None) -> dict[str, Any]:
+    """Return a message signed as docs/integrations/dci.md says (EdDSA JWS with `digest`)."""
+    now = int(issued if issued is not None else time.time())
+    claims = {"iat": now, "exp": now + lifetime,
+              "digest": digest(body.get("header"), body.get("message"))}
+    return {**body, "signature": jwt.encode(claims, key, algorithm="EdDSA")}
+
+
+def signed_for(token: str, body: Any) -> Any:
+    """Return a body signed with the key of the token's client (as given when it has none)."""
+    if not isinstance(body, dict) or "signature" in body or token not in KEYS:
+        return body
+    try:
+        return sign(body, KEYS[token])
+    except (TypeError, ValueError):  # a fuzzed message JSON cannot encode: sent unsigned
+        return body
 
 
 def now_ts() -> str:
@@ -61,8 +109,8 @@ def search_body(sender: str, *items: dict[str, Any], action: str = "search",
 
 
 def post(client: TestClient, token: str, path: str, body: Any) -> Any:
-    """POST a DCI envelope, checking the request against the standard first when valid."""
-    return client.post(path, json=body, headers=bearer(token))
+    """POST a DCI envelope, signed with the client's key unless it carries a signature."""
+    return client.post(path, json=signed_for(token, body), headers=bearer(token))
 
 
 def registered_birth(client: TestClient, ctx: AppContext, **kwargs: Any) -> str:

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from crvshub.context import AppContext
 from tests.dci import schema
-from tests.dci.helpers import header, item, post, search_body, sp_client
+from tests.dci.helpers import give_key, header, item, post, search_body, sp_client
 from tests.helpers import bearer, new_client
 
 SYNC = "/registry/sync/search"
@@ -121,5 +121,6 @@ def test_token_endpoint_of_the_standard(client: TestClient, ctx: AppContext) -> 
         "client_secret": creds.client_secret})
     assert answer.status_code == 200, answer.text
     token = answer.json()["access_token"]
+    give_key(ctx, creds.client.client_id, token)
     found = post(client, token, SYNC, search_body(creds.client.client_id, QUERY))
     assert found.status_code == 200

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from crvshub.context import AppContext
-from tests.dci.helpers import header, item, sp_client
+from tests.dci.helpers import header, item, signed_for, sp_client
 
 JSON = st.recursive(
     st.none() | st.booleans() | st.integers(-5, 2000) | st.floats(allow_nan=False, allow_infinity=False)
@@ -51,6 +51,7 @@ def test_no_server_error(client: TestClient, ctx: AppContext, path: str, field: 
                                                   "subscribe_criteria": criteria}],
                            "subscription_codes": query, "txnstatus_request": criteria}}]
     for body in bodies:
-        answer = client.post(path, json=body, headers={"Authorization": f"Bearer {token}"})
+        answer = client.post(path, json=signed_for(token, body),
+                             headers={"Authorization": f"Bearer {token}"})
         assert answer.status_code < 500, (path, body, answer.text)
         assert answer.headers["content-type"].startswith("application/json")

@@ -11,31 +11,31 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi.testclient import TestClient
 
 from crvshub.context import AppContext
-from crvshub.dci.service import digest
 from tests.dci import schema
-from tests.dci.helpers import item, post, search_body, sp_client
+from tests.dci.helpers import item, post, public_jwk, search_body, sign, sp_client
 from tests.helpers import NATLSYSADMIN, bearer, user_token
 
 SYNC = "/registry/sync/search"
 
 
 def _public_jwk(key: Ed25519PrivateKey) -> dict[str, Any]:
-    jwk: dict[str, Any] = json.loads(jwt.algorithms.OKPAlgorithm.to_jwk(key.public_key()))
-    jwk["kid"] = "sp-key-1"
-    return jwk
+    return public_jwk(key)
 
 
 def _signed(body: dict[str, Any], key: Ed25519PrivateKey, *, lifetime: int = 300,
             issued: float | None = None) -> dict[str, Any]:
-    now = int(issued if issued is not None else time.time())
-    claims = {"iat": now, "exp": now + lifetime,
-              "digest": digest(body["header"], body["message"])}
-    return {**body, "signature": jwt.encode(claims, key, algorithm="EdDSA")}
+    return sign(body, key, lifetime=lifetime, issued=issued)
 
 
-def test_a_client_with_a_key_must_sign_and_bad_signatures_are_refused(
+def test_every_client_must_sign_and_bad_signatures_are_refused(
         client: TestClient, ctx: AppContext) -> None:
-    _, sender, token = sp_client(ctx)
+    _, sender, token = sp_client(ctx, key=False)
+    body = search_body(sender, item("idtype-value", {"type": "BRN", "value": "x"}))
+    for sent, code in ((body, "err.signature.missing"),
+                       (_signed(body, Ed25519PrivateKey.generate()), "err.signature.invalid")):
+        answer = client.post(SYNC, json=sent, headers=bearer(token))
+        assert answer.status_code == 401, "no key registered: nothing is accepted"
+        assert answer.json()["errors"][0]["code"] == code
     key = Ed25519PrivateKey.generate()
     admin = bearer(user_token(ctx, NATLSYSADMIN))
     private = json.loads(jwt.algorithms.OKPAlgorithm.to_jwk(key))
@@ -49,7 +49,6 @@ def test_a_client_with_a_key_must_sign_and_bad_signatures_are_refused(
     assert client.put(f"/registry/clients/{sender}/signing-key", json=_public_jwk(key),
                       headers=bearer(token)).status_code == 403
 
-    body = search_body(sender, item("idtype-value", {"type": "BRN", "value": "x"}))
     cases = [
         (body, "err.signature.missing"),
         (_signed(body, Ed25519PrivateKey.generate()), "err.signature.invalid"),
@@ -59,17 +58,19 @@ def test_a_client_with_a_key_must_sign_and_bad_signatures_are_refused(
         ({**body, "signature": "Signature: namespace=\"dci\""}, "err.signature.invalid"),
     ]
     for sent, code in cases:
-        answer = post(client, token, SYNC, sent)
+        answer = client.post(SYNC, json=sent, headers=bearer(token))
         assert answer.status_code == 401, answer.text
         schema.error(answer.json())
         assert answer.json()["errors"][0]["code"] == code
     good = _signed(body, key)
     schema.request(SYNC, good)
-    answer = post(client, token, SYNC, good)
+    answer = client.post(SYNC, json=good, headers=bearer(token))
     assert answer.status_code == 200, answer.text
     removed = client.delete(f"/registry/clients/{sender}/signing-key", headers=admin)
     assert removed.json() == {"client_id": sender, "removed": True}
-    assert post(client, token, SYNC, body).status_code == 200
+    for sent in (body, good):
+        answer = client.post(SYNC, json=sent, headers=bearer(token))
+        assert answer.status_code == 401, "a client whose key was removed is refused"
 
 
 def test_the_cli_registers_and_removes_a_key(client: TestClient, ctx: AppContext,
@@ -85,7 +86,7 @@ def test_the_cli_registers_and_removes_a_key(client: TestClient, ctx: AppContext
     monkeypatch.setenv("CRVSHUB_LOG_LEVEL", "WARNING")
     get_settings.cache_clear()
     try:
-        _, sender, token = sp_client(ctx)
+        _, sender, token = sp_client(ctx, key=False)
         key = Ed25519PrivateKey.generate()
         path = tmp_path / "sp.jwk.json"
         path.write_text(json.dumps(_public_jwk(key)))
@@ -100,8 +101,28 @@ def test_the_cli_registers_and_removes_a_key(client: TestClient, ctx: AppContext
         assert post(client, token, SYNC, _signed(body, key)).status_code == 200
         result = CliRunner().invoke(cli.app, ["dci", "remove-key", sender])
         assert result.exit_code == 0, result.output
-        assert post(client, token, SYNC, body).status_code == 200
+        assert post(client, token, SYNC, _signed(body, key)).status_code == 401
         missing = CliRunner().invoke(cli.app, ["dci", "set-key", "no-such-client", str(path)])
         assert missing.exit_code == 1
     finally:
         get_settings.cache_clear()
+
+
+def test_unsigned_messages_pass_only_with_the_demo_opt_in(settings: Any) -> None:
+    from crvshub.app import create_app
+    from tests.helpers import new_client
+
+    for allowed in (False, True):
+        chosen = settings.model_copy(update={"dci_allow_unsigned": allowed})
+        assert any("CRVSHUB_DCI_ALLOW_UNSIGNED" in line
+                   for line in chosen.insecure_opt_ins()) is allowed
+        app = create_app(chosen, start_worker=False)
+        with TestClient(app) as served:
+            creds, token = new_client(app.state.ctx, "RECORD_SEARCH", name=f"demo {allowed}")
+            body = search_body(creds.client.client_id,
+                               item("idtype-value", {"type": "BRN", "value": "x"}))
+            answer = served.post(SYNC, json=body, headers=bearer(token))
+            assert answer.status_code == (200 if allowed else 401), answer.text
+            # A signature still has to verify: with no key it cannot.
+            forged = _signed(body, Ed25519PrivateKey.generate())
+            assert served.post(SYNC, json=forged, headers=bearer(token)).status_code == 401

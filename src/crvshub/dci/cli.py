@@ -11,7 +11,8 @@ import typer
 from crvshub.dci import service
 from crvshub.errors import AppError
 
-cli = typer.Typer(help="DCI registry API: clients' signing keys.", no_args_is_help=True)
+cli = typer.Typer(help="DCI registry API: clients' signing keys, delivery log.",
+                  no_args_is_help=True)
 ClientIdArg = Annotated[str, typer.Argument(help="The client's public client_id.")]
 
 
@@ -34,7 +35,7 @@ def set_key(client_id: ClientIdArg,
 
 @cli.command("remove-key")
 def remove_key(client_id: ClientIdArg) -> None:
-    """Forget a client's signing key."""
+    """Forget a client's signing key (its messages are refused until it registers another)."""
     from crvshub.cli import cli_session
 
     try:
@@ -44,3 +45,20 @@ def remove_key(client_id: ClientIdArg) -> None:
         typer.echo(f"error: {exc.message}", err=True)
         raise typer.Exit(1) from None
     typer.echo(json.dumps(result))
+
+
+@cli.command("deliveries")
+def deliveries(client_id: ClientIdArg,
+               limit: Annotated[int, typer.Option(min=1, max=200,
+                                                  help="Deliveries shown per channel.")] = 20,
+               ) -> None:
+    """List a client's DCI channels (notifies, callbacks) with their latest deliveries."""
+    from crvshub.cli import cli_session
+
+    try:
+        with cli_session() as (session, _ctx):
+            result = service.delivery_log(session, client_id, limit)
+    except AppError as exc:
+        typer.echo(f"error: {exc.message}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(json.dumps(result, indent=2))

@@ -43,6 +43,8 @@ SUBSCRIBE_TOPICS: dict[str, tuple[str, ...]] = {
     "death": ("DEATH_REGISTERED",),
     "birth_corrected": ("BIRTH_CORRECTED",),
     "death_corrected": ("DEATH_CORRECTED",),
+    # A registered death reversed (the person is alive): record action `reverse-death`.
+    "death_reversed": ("DEATH_REVERSED",),
 }
 OPERATORS = frozenset({"eq", "lt", "le", "gt", "ge", "in"})
 
@@ -77,18 +79,20 @@ def event_of(reg_event_type: object, *, default: tuple[str, ...]) -> tuple[str, 
 
 
 def subscription_event(reg_event_type: object) -> str:
-    """Return the subscribed event (`birth`, `death`, `birth_corrected`, `death_corrected`)."""
+    """Return the subscribed event (`birth`, `death`, `birth_corrected`, `death_corrected`,
+    `death_reversed`)."""
     if not isinstance(reg_event_type, str) or not reg_event_type:
         raise CriteriaError("reg_event_type is required", "rjct.notify_types.invalid")
     key = reg_event_type.rsplit(":", 1)[-1].replace("_", "").replace("-", "").lower()
     names = {"livebirth": "birth", "birth": "birth", "birthregistered": "birth",
              "death": "death", "deathregistered": "death",
-             "birthcorrected": "birth_corrected", "deathcorrected": "death_corrected"}
+             "birthcorrected": "birth_corrected", "deathcorrected": "death_corrected",
+             "deathreversal": "death_reversed", "deathreversed": "death_reversed"}
     if key not in names:
         raise CriteriaError(
             f"reg_event_type {reg_event_type[:60]!r} cannot be subscribed to: use LiveBirth, "
-            "Death, BIRTH_REGISTERED, DEATH_REGISTERED, BIRTH_CORRECTED or DEATH_CORRECTED",
-            "rjct.notify_types.invalid")
+            "Death, BIRTH_REGISTERED, DEATH_REGISTERED, BIRTH_CORRECTED, DEATH_CORRECTED or "
+            "DEATH_REVERSAL", "rjct.notify_types.invalid")
     return names[key]
 
 

@@ -37,17 +37,17 @@ def _error(error: AppError) -> Response:
                             headers=headers)
 
 
-async def _caller(request: Request) -> Caller:
+async def _caller(request: Request, ctx: AppContext) -> Caller:
     principal = await authenticate(request)
     if principal.kind != "client" or "recordsearch" not in principal.scopes:
         raise DciForbidden("Only RECORD_SEARCH integration clients may use the DCI "
                            "registry API")
-    return Caller(principal, client_address(request))
+    return Caller(principal, client_address(request), ctx.settings.dci_allow_unsigned)
 
 
 async def _handle(request: Request, ctx: AppContext, transaction: Any, work: Work) -> Response:
     try:
-        caller = await _caller(request)
+        caller = await _caller(request, ctx)
         raw = await request.body()
         try:
             body = orjson.loads(raw)
@@ -116,7 +116,7 @@ def put_signing_key(client_id: str, jwk: Annotated[dict[str, Any], Body()], _adm
 @router.delete("/registry/clients/{client_id}/signing-key",
                summary="DCI: forget a client's signing key")
 def delete_signing_key(client_id: str, _admin: Admin, session: SessionDep) -> Response:
-    """Forget a client's key (its messages are no longer checked for a signature)."""
+    """Forget a client's key (its messages are refused until it registers another)."""
     return FastJSONResponse(service.remove_client_key(session, client_id))
 
 

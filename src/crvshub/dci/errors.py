@@ -95,7 +95,7 @@ class EncryptionNotSupported(DciError):
 
 
 class SignatureMissing(DciError):
-    """The client registered a signing key but the message carries no signature."""
+    """The message carries no signature (every client must sign with its registered key)."""
 
     code = "DCI-401-001"
     status = 401

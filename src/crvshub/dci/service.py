@@ -3,8 +3,10 @@
 Every endpoint's work is one function here, run in the request's transaction. Searches run
 on the record search engine through `record.service` (registered records only, the client's
 daily quota, an audit line per record returned, as GraphQL `searchEvents`). Asynchronous
-requests store their answer under the correlation id before the callback is queued in the
-outbox, so `txn/status` has it even when the callback never arrives.
+requests store their answer under the correlation id (a search: `pdng` at the ACK, the results
+once the worker ran it) and queue the callback in the same transaction, so `txn/status` has
+it even when the callback never arrives. Callbacks and notifies are webhook deliveries on the
+client's channels (`webhook.service`): retried, logged, redeliverable, signed when sent.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
+import structlog
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
@@ -51,16 +54,25 @@ from crvshub.dci.errors import (
 from crvshub.dci.models import DciSubscription, DciTransaction
 from crvshub.dci.schemas import MsgHeader
 from crvshub.errors import AppError
+from crvshub.location import service as location_service
 from crvshub.outbox.service import DomainEvent, enqueue
 from crvshub.record import service as record_service
 from crvshub.record.search import DateRange, Order, PersonCriteria, RecordQuery
 from crvshub.record.search_results import person
 from crvshub.record.service import Record
+from crvshub.webhook import operations as webhook_operations
+from crvshub.webhook import render as webhook_render
+from crvshub.webhook import service as webhook_service
 from crvshub.webhook.callbacks import parse_callback
 from crvshub.webhook.errors import CallbackInvalid
 
+log = structlog.get_logger("crvshub.dci")
 Json = dict[str, Any]
-JOB_KIND = "dci-callback"
+SEARCH_JOB = "dci-search"  # an asynchronous search, run by the worker after the ACK
+# Callbacks and notifies are webhook deliveries on channels of this style (signed when sent).
+STYLE = "dci"
+CALLBACK_TOPIC = "DCI_CALLBACK"  # a client's channel to one callback URL
+NOTIFY_TOPIC = "DCI_NOTIFY"  # one channel per subscription (its id is the subscription code)
 REGISTRY_ID = "crvshub"
 SORT_ATTRIBUTES = {
     "birthdate": "event_date", "birth_date": "event_date", "deathdate": "event_date",
@@ -77,6 +89,7 @@ class Caller:
 
     principal: Principal
     ip: str | None
+    allow_unsigned: bool = False  # CRVSHUB_DCI_ALLOW_UNSIGNED (a local-demo opt-in)
 
 
 @dataclass(frozen=True)
@@ -177,7 +190,8 @@ def open_envelope(session: Session, body: Any, action: str, caller: Caller, *,
     """Check an envelope, then its signature against the client's registered key."""
     checked = check_envelope(body, action, caller, items_key=items_key, callback=callback)
     signing.verify(session, caller.principal.subject, body.get("signature"),
-                   digest(checked.header, checked.message))
+                   digest(checked.header, checked.message),
+                   allow_unsigned=caller.allow_unsigned)
     return checked
 
 
@@ -378,12 +392,17 @@ def _number_only(planned: Planned) -> bool:
                                      registration_number=query.registration_number))
 
 
+def use_quota(session: Session, caller: Caller, message: Json) -> None:
+    """Count a message's searches against the client's daily quota, or raise (429)."""
+    items = len(message["search_request"])
+    if record_service.use_client_quota(session, caller.principal.subject, items) is None:
+        raise DciQuotaExceeded(f"These {items} searches would pass your daily quota")
+
+
 def run_search(session: Session, ctx: AppContext, caller: Caller, message: Json,
                correlation_id: str) -> Json:
-    """Run every item of a `SearchRequest`; return the `SearchResponse` (one item each)."""
+    """Run every item of a `SearchRequest` (quota used already); return the `SearchResponse`."""
     items: list[Any] = message["search_request"]
-    if record_service.use_client_quota(session, caller.principal.subject, len(items)) is None:
-        raise DciQuotaExceeded(f"These {len(items)} searches would pass your daily quota")
     seen: set[str] = set()
     answers: list[Json] = []
     given: list[Record] = []
@@ -437,6 +456,7 @@ def sync_search(session: Session, ctx: AppContext, caller: Caller, body: Any) ->
     """`POST /registry/sync/search`: the signed on-search envelope."""
     checked = open_envelope(session, body, "search", caller, items_key="search_request",
                             callback=False)
+    use_quota(session, caller, checked.message)
     response = run_search(session, ctx, caller, checked.message, new_id())
     done = len(response["search_response"])
     header = answer_header("on-search", caller.principal.client_id, total=checked.items,
@@ -468,26 +488,76 @@ def _repeated(session: Session, caller: Caller, checked: Checked, action: str) -
     return ack(earlier.id) if earlier is not None else None
 
 
-def queue_callback(session: Session, correlation_id: str, url: str, action: str) -> None:
-    """Queue the callback of a stored transaction (sent, retried and logged by the outbox)."""
-    enqueue(session, JOB_KIND, {"type": "callback", "correlation_id": correlation_id,
-                                "url": url, "action": action})
+def queue_callback(session: Session, ctx: AppContext, client_row_id: str, url: str,
+                   action: str, message: Json) -> None:
+    """Queue a callback on the client's channel to its URL (a webhook delivery: retried with
+    backoff, logged, redeliverable; signed when sent)."""
+    client = auth_service.client_summary(session, client_row_id)
+    if client is None:
+        return
+    channel = webhook_service.open_channel(
+        session, ctx.settings, client_id=client_row_id, callback=url, topic=CALLBACK_TOPIC,
+        style=STYLE)
+    items = 1
+    for key in ("search_response", "subscribe_response"):
+        if isinstance(message.get(key), list):
+            items = len(message[key])
+    header = answer_header(action, client.client_id, total=items, completed=items)
+    webhook_service.queue_delivery(session, channel, topic=f"dci:{action}",
+                                   body=_stored_body(header, message))
 
 
-def async_search(session: Session, ctx: AppContext, caller: Caller, body: Any) -> Json:
-    """`POST /registry/search`: ACK; the result is stored, then sent to `on-search`."""
+def _stored_body(header: Json, message: Json) -> str:
+    """Return what a delivery stores: header and message; `message_ts` and the signature are
+    made at each attempt, `message_id` is the delivery id (the same on every attempt)."""
+    return orjson.dumps({"header": header, "message": message}).decode()
+
+
+def _pending(message: Json, correlation_id: str) -> Json:
+    """Return the `SearchResponse` of a search not run yet: every item `pdng`."""
+    return {"transaction_id": message["transaction_id"], "correlation_id": correlation_id,
+            "search_response": [
+                {"reference_id": _reference(i) or "-", "timestamp": now_iso(), "status": "pdng",
+                 "locale": _locale(i.get("locale") if isinstance(i, dict) else None)}
+                for i in message["search_request"]]}
+
+
+def async_search(session: Session, _ctx: AppContext, caller: Caller, body: Any) -> Json:
+    """`POST /registry/search`: ACK at once; the worker runs the search, stores its answer
+    and sends it to `on-search` (`txn/status` answers `pdng` items until then)."""
     checked = open_envelope(session, body, "search", caller, items_key="search_request",
                             callback=True)
     repeated = _repeated(session, caller, checked, "search")
     if repeated is not None:
         return repeated
+    use_quota(session, caller, checked.message)
     correlation_id = new_id()
-    response = run_search(session, ctx, caller, checked.message, correlation_id)
     references = [_reference(i) for i in checked.message["search_request"]]
-    _store(session, caller, checked, "search", response, correlation_id, references)
-    queue_callback(session, correlation_id, domain.callback_url(
-        str(checked.header["sender_uri"]), "on-search"), "on-search")
+    _store(session, caller, checked, "search", _pending(checked.message, correlation_id),
+           correlation_id, references, status="pdng")
+    enqueue(session, SEARCH_JOB, {
+        "correlation_id": correlation_id, "ip": caller.ip, "message": checked.message,
+        "url": domain.callback_url(str(checked.header["sender_uri"]), "on-search")})
     return ack(correlation_id)
+
+
+def finish_search(session: Session, ctx: AppContext, payload: Json) -> bool:
+    """Run a queued search, store its answer and queue `on-search`; False if nothing to do."""
+    row = repository.transaction(session, str(payload.get("correlation_id")))
+    if row is None or row.status != "pdng":
+        return False
+    client = auth_service.client_summary(session, row.client_id)
+    if client is None:
+        return False
+    reader = Principal(kind=PrincipalKind.CLIENT, subject=client.id, name=client.name,
+                       scopes=frozenset(), token_id="", client_type=client.type,
+                       client_id=client.client_id)
+    ip = payload.get("ip")
+    response = run_search(session, ctx, Caller(reader, ip if isinstance(ip, str) else None),
+                          payload["message"], row.id)
+    row.response, row.status = response, "succ"
+    queue_callback(session, ctx, row.client_id, str(payload.get("url")), "on-search", response)
+    return True
 
 
 # --- Transaction status -----------------------------------------------------------------------
@@ -552,7 +622,7 @@ def sync_status(session: Session, ctx: AppContext, caller: Caller, body: Any) ->
     return envelope(ctx, header, response)
 
 
-def async_status(session: Session, _ctx: AppContext, caller: Caller, body: Any) -> Json:
+def async_status(session: Session, ctx: AppContext, caller: Caller, body: Any) -> Json:
     """`POST /registry/txn/status`: ACK, then `txn/on-status` with the stored answer."""
     checked = open_envelope(session, body, "txn-status", caller, items_key=None, callback=True)
     repeated = _repeated(session, caller, checked, "txn-status")
@@ -562,15 +632,15 @@ def async_status(session: Session, _ctx: AppContext, caller: Caller, body: Any) 
     response = status_message(session, caller, checked.message)
     response["correlation_id"] = correlation_id
     _store(session, caller, checked, "txn-status", response, correlation_id, [])
-    queue_callback(session, correlation_id, domain.callback_url(
-        str(checked.header["sender_uri"]), "txn/on-status"), "txn-on-status")
+    queue_callback(session, ctx, caller.principal.subject, domain.callback_url(
+        str(checked.header["sender_uri"]), "txn/on-status"), "txn-on-status", response)
     return ack(correlation_id)
 
 
 # --- Subscriptions ---------------------------------------------------------------------------
 
-def _subscribe_item(session: Session, caller: Caller, item: Any, seen: set[str],
-                    sender_uri: str) -> Json:
+def _subscribe_item(session: Session, ctx: AppContext, caller: Caller, item: Any,
+                    seen: set[str], sender_uri: str) -> Json:
     if not isinstance(item, dict):
         raise SubscriptionInvalid("each subscribe_request item must be an object")
     reference = item.get("reference_id")
@@ -611,6 +681,11 @@ def _subscribe_item(session: Session, caller: Caller, item: Any, seen: set[str],
         code=code, client_id=caller.principal.subject, event=event, status="subscribe",
         info=info, sender_uri=sender_uri, created_at=utcnow()))
     session.flush()
+    # Its notifies go on a webhook channel of its own: unsubscribing closes it at once.
+    webhook_service.open_channel(
+        session, ctx.settings, client_id=caller.principal.subject,
+        callback=domain.callback_url(sender_uri, "notify"), topic=NOTIFY_TOPIC, style=STYLE,
+        channel_id=code)
     return {"reference_id": reference, "timestamp": now_iso(), "status": "succ",
             "subscriptions": [info], "locale": locale}
 
@@ -622,7 +697,7 @@ def _filter_criteria(event: str, filter_type: Any, query: Any) -> Criteria:
     return domain.query_criteria(filter_type or "predicate", query, events)
 
 
-def subscribe(session: Session, _ctx: AppContext, caller: Caller, body: Any) -> Json:
+def subscribe(session: Session, ctx: AppContext, caller: Caller, body: Any) -> Json:
     """`POST /registry/subscribe`: ACK; subscriptions stored, `on-subscribe` queued."""
     checked = open_envelope(session, body, "subscribe", caller, items_key="subscribe_request",
                              callback=True)
@@ -634,7 +709,7 @@ def subscribe(session: Session, _ctx: AppContext, caller: Caller, body: Any) -> 
     answers: list[Json] = []
     for item in checked.message["subscribe_request"]:
         try:
-            answers.append(_subscribe_item(session, caller, item, seen,
+            answers.append(_subscribe_item(session, ctx, caller, item, seen,
                                            str(checked.header["sender_uri"])))
         except ItemRejected as error:
             answers.append(_rejected(_reference(item), error))
@@ -642,12 +717,12 @@ def subscribe(session: Session, _ctx: AppContext, caller: Caller, body: Any) -> 
                 "correlation_id": correlation_id, "subscribe_response": answers}
     _store(session, caller, checked, "subscribe", response, correlation_id,
            [_reference(i) for i in checked.message["subscribe_request"]])
-    queue_callback(session, correlation_id, domain.callback_url(
-        str(checked.header["sender_uri"]), "on-subscribe"), "on-subscribe")
+    queue_callback(session, ctx, caller.principal.subject, domain.callback_url(
+        str(checked.header["sender_uri"]), "on-subscribe"), "on-subscribe", response)
     return ack(correlation_id)
 
 
-def unsubscribe(session: Session, _ctx: AppContext, caller: Caller, body: Any) -> Json:
+def unsubscribe(session: Session, ctx: AppContext, caller: Caller, body: Any) -> Json:
     """`POST /registry/unsubscribe`: ACK; the subscriptions end at once, `on-unsubscribe`."""
     checked = open_envelope(session, body, "unsubscribe", caller, items_key="subscription_codes",
                              callback=True)
@@ -658,7 +733,10 @@ def unsubscribe(session: Session, _ctx: AppContext, caller: Caller, body: Any) -
     codes = [str(c) for c in checked.message["subscription_codes"]]
     mine = {s.code: s for s in repository.subscriptions_of(
         session, caller.principal.subject, codes)}
+    live = sorted(code for code, sub in mine.items() if sub.status == "subscribe")
     repository.end_subscriptions(session, caller.principal.subject, codes, utcnow())
+    for code in live:  # waiting notifies end with the subscription
+        webhook_service.close_channel(session, code, "unsubscribed (DCI unsubscribe)")
     unknown = [c for c in codes if c not in mine]
     response: Json = {
         "transaction_id": checked.message["transaction_id"], "correlation_id": correlation_id,
@@ -670,8 +748,8 @@ def unsubscribe(session: Session, _ctx: AppContext, caller: Caller, body: Any) -
         response["status_reason_code"] = error.reason
         response["status_reason_message"] = f"{error.code}: {error.message}"[:999]
     _store(session, caller, checked, "unsubscribe", response, correlation_id, [])
-    queue_callback(session, correlation_id, domain.callback_url(
-        str(checked.header["sender_uri"]), "on-unsubscribe"), "on-unsubscribe")
+    queue_callback(session, ctx, caller.principal.subject, domain.callback_url(
+        str(checked.header["sender_uri"]), "on-unsubscribe"), "on-unsubscribe", response)
     return ack(correlation_id)
 
 
@@ -688,7 +766,11 @@ def _facts(record: Record) -> domain.RecordFacts:
 
 
 def notify_subscribers(session: Session, event: DomainEvent) -> None:
-    """Queue a notify for every live subscription whose event and filter the record meets."""
+    """Queue a notify for every live subscription whose event and filter the record meets.
+
+    Each is a webhook delivery on the subscription's channel, written in the emitting
+    transaction with the record as it is now; the record is audited as given to the client.
+    """
     events = [name for name, topics in domain.SUBSCRIBE_TOPICS.items() if event.topic in topics]
     if not events or event.record_id is None:
         return
@@ -707,53 +789,41 @@ def notify_subscribers(session: Session, event: DomainEvent) -> None:
         except CriteriaError:
             continue
         if domain.matches(criteria, replace(facts, event=sub.event), today):
-            enqueue(session, JOB_KIND, {
-                "type": "notify", "subscription": sub.code, "record_id": record.id,
-                "event_id": event.id, "topic": event.topic,
-                "url": domain.callback_url(sub.sender_uri, "notify")})
+            _queue_notify(session, sub, record, event)
 
 
-def notify_message(ctx: AppContext, session: Session, payload: Json) -> tuple[Json, str] | None:
-    """Return the `NotifyEventRequest` of a queued notify and its client, or None to skip it.
-
-    Skipped: a subscription ended since (unsubscribe stops delivery at once), a client
-    deactivated since, a record gone.
-    """
-    sub = repository.subscription(session, str(payload.get("subscription")))
-    if sub is None or sub.status != "subscribe":
-        return None
+def _queue_notify(session: Session, sub: DciSubscription, record: Record,
+                  event: DomainEvent) -> None:
     client = auth_service.client_summary(session, sub.client_id)
     if client is None or client.status != "active":
-        return None
-    record = record_service.find(session, str(payload.get("record_id")))
-    if record is None:
-        return None
+        return  # as webhooks: a deactivated client collects nothing
+    message = {"transaction_id": event.id[:99], "notify_event": [{
+        "reference_id": sub.code, "timestamp": now_iso(),
+        "data": {"version": domain.VERSION, "reg_type": domain.REG_TYPE,
+                 # The event subscribed to, as the subscriber named it (DEATH_REVERSAL...).
+                 "reg_event_type": sub.info.get("reg_event_type"),
+                 "reg_record_type": domain.RECORD_TYPE,
+                 "reg_records": [fhir_mapping.person_record(record, _session_places(session))]},
+        "locale": sub.info.get("locale") or domain.DEFAULT_LOCALE}]}
+    header = answer_header("notify", client.client_id, total=1, completed=1)
+    queued = webhook_service.queue_delivery(
+        session, sub.code, topic=event.topic, body=_stored_body(header, message),
+        event_id=event.id, record_id=record.id)
+    if queued is None:
+        log.warning("dci_notify_without_channel", subscription=sub.code)
+        return
     reader = Principal(kind=PrincipalKind.CLIENT, subject=client.id, name=client.name,
                        scopes=frozenset(), token_id="", client_type=client.type,
                        client_id=client.client_id)
     record_service.audit_retrieved(session, reader, None, [record])
-    message = {"transaction_id": str(payload.get("event_id"))[:99], "notify_event": [{
-        "reference_id": sub.code, "timestamp": now_iso(),
-        "data": {"version": domain.VERSION, "reg_type": domain.REG_TYPE,
-                 "reg_record_type": domain.RECORD_TYPE,
-                 "reg_records": [fhir_mapping.person_record(record, _place_names(ctx))]},
-        "locale": sub.info.get("locale") or domain.DEFAULT_LOCALE}]}
-    return message, client.client_id
 
 
-def callback_message(session: Session, payload: Json) -> tuple[Json, str, int] | None:
-    """Return a stored transaction's answer, its client and item count, for its callback."""
-    row = repository.transaction(session, str(payload.get("correlation_id")))
-    if row is None or row.response is None:
-        return None
-    client = auth_service.client_summary(session, row.client_id)
-    if client is None or client.status != "active":
-        return None
-    items = 1
-    for key in ("search_response", "subscribe_response"):
-        if isinstance(row.response.get(key), list):
-            items = len(row.response[key])
-    return row.response, client.client_id, items
+def _session_places(session: Session) -> fhir_mapping.PlaceName:
+    def name(location_id: str | None) -> str | None:
+        found = location_service.get(session, location_id) if location_id else None
+        return found.name if found is not None else None
+
+    return name
 
 
 def error_body(error: AppError) -> Json:
@@ -780,6 +850,22 @@ def set_client_key(session: Session, client_id: str, jwk: Any) -> Json:
 
 
 def remove_client_key(session: Session, client_id: str) -> Json:
-    """Forget a client's signing key: its messages are no longer checked for a signature."""
+    """Forget a client's signing key: its messages are refused until it registers another."""
     client = client_admin.get(session, client_id)
     return {"client_id": client.client_id, "removed": signing.remove_key(session, client.id)}
+
+
+def delivery_log(session: Session, client_id: str, limit: int = 20) -> list[Json]:
+    """Return a client's DCI channels (by public client_id), each with its latest deliveries
+    and their attempts, as the webhook admin API shows them."""
+    client = client_admin.get(session, client_id)
+    channels: list[Json] = []
+    for sub, summary in webhook_operations.all_subscriptions(session, client_id=client.id,
+                                                             status=None):
+        if sub.style != STYLE:
+            continue
+        page = webhook_operations.list_deliveries(session, sub.id, None, status=None,
+                                                  since=None, limit=limit, offset=0)
+        channels.append({**webhook_render.subscription_json(sub, summary), "deliveries": [
+            webhook_render.delivery_json(d, page.attempts[d.id]) for d in page.deliveries]})
+    return channels

@@ -1,7 +1,8 @@
 """Callers' message signatures: keys registered per client, checked on every message.
 
-A client that registered a public key (a JWK: RSA, EC P-256 or Ed25519) must sign every
-message: the `signature` is a compact JWS (RS256, ES256 or EdDSA) whose claims carry
+Every client registers a public key (a JWK: RSA, EC P-256 or Ed25519) and signs every
+message (only `CRVSHUB_DCI_ALLOW_UNSIGNED`, a local-demo opt-in, lets clients without a key
+send unsigned ones): the `signature` is a compact JWS (RS256, ES256 or EdDSA) whose claims carry
 `digest` = the SHA-256 of `{header, message}` as sorted compact JSON (`service.digest`),
 and `exp` (at most an hour after `iat`). The same scheme as the server's own signatures.
 """
@@ -52,17 +53,30 @@ def register_key(session: Session, client_row_id: str, jwk: Any) -> str:
 
 
 def remove_key(session: Session, client_row_id: str) -> bool:
-    """Forget a client's signing key (its messages need no signature any more)."""
+    """Forget a client's signing key (its messages are refused until it registers another)."""
     return repository.remove_client_key(session, client_row_id)
 
 
-def verify(session: Session, client_row_id: str, signature: Any, expected_digest: str) -> None:
-    """Check a message's signature against the client's key (none registered: no check)."""
+def verify(session: Session, client_row_id: str, signature: Any, expected_digest: str, *,
+           allow_unsigned: bool = False) -> None:
+    """Check a message's signature against the client's registered key.
+
+    A client without a key is refused (`err.signature.missing`), unless `allow_unsigned`
+    (`CRVSHUB_DCI_ALLOW_UNSIGNED`) and the message is unsigned.
+    """
     key = repository.client_key(session, client_row_id)
+    unsigned = not isinstance(signature, str) or not signature.strip()
     if key is None:
-        return
-    if not isinstance(signature, str) or not signature.strip():
-        raise SignatureMissing("Your client registered a signing key: sign every message "
+        if allow_unsigned and unsigned:
+            return
+        if not unsigned:
+            raise SignatureInvalid("Your client has no signing key registered to check this "
+                                   "signature with: register its public key first")
+        raise SignatureMissing("Your client has no signing key registered: register its "
+                               "public key (crvshub dci set-key) and sign every message "
+                               "(see docs/integrations/dci.md)")
+    if unsigned:
+        raise SignatureMissing("Sign every message with your registered key "
                                "(see docs/integrations/dci.md)")
     algorithm = ALGORITHMS[str(key.jwk.get("kty"))]
     try:

@@ -9,7 +9,11 @@ from sqlalchemy.orm import Session
 from crvshub.db import utcnow
 from crvshub.record import declaration_input, dedup, domain, fhir_mapping, repository
 from crvshub.record.domain import Action, Event
-from crvshub.record.errors import InvalidDeclaration, RegistrationNumberTaken
+from crvshub.record.errors import (
+    IllegalTransitionError,
+    InvalidDeclaration,
+    RegistrationNumberTaken,
+)
 from crvshub.record.models import Record
 from crvshub.record.ports import external_validation
 from crvshub.record.service import Actor, Change, apply, check_access, load
@@ -22,6 +26,11 @@ def perform(
     """Perform one workflow action on a record, with every check."""
     record = load(session, record_id, lock=True)
     check_access(record, actor)
+    if not domain.applies_to(change.action, record.event):
+        raise IllegalTransitionError(
+            f"Cannot {change.action.value} a {record.event} record: it applies to "
+            f"{', '.join(sorted(domain.EVENTS_OF[change.action]))} records only",
+            extra={"status": record.status, "action": change.action.value})
     if change.action is Action.REGISTER:
         return register(session, settings, record, actor, change)
     if change.action in (Action.ASSIGN, Action.UNASSIGN):

@@ -80,6 +80,8 @@ class Action(StrEnum):
     REJECT_CORRECTION = "reject-correction"
     MARK_AS_DUPLICATE = "mark-as-duplicate"
     MARK_AS_NOT_DUPLICATE = "mark-as-not-duplicate"
+    # A registered death found to be wrong (the person is alive): the registration is revoked.
+    REVERSE_DEATH = "reverse-death"
 
 
 S = Status
@@ -112,7 +114,10 @@ SOURCES: dict[Action, frozenset[Status]] = {
     Action.REJECT_CORRECTION: frozenset({S.CORRECTION_REQUESTED}),
     Action.MARK_AS_DUPLICATE: _REVIEWABLE,
     Action.MARK_AS_NOT_DUPLICATE: _REVIEWABLE,
+    Action.REVERSE_DEATH: _REGISTERED_FAMILY,
 }
+# Actions that apply to some events only (the others: every event).
+EVENTS_OF: dict[Action, frozenset[Event]] = {Action.REVERSE_DEATH: frozenset({Event.DEATH})}
 
 # Fixed targets; actions missing here keep the status or return to an earlier one.
 TARGETS: dict[Action, Status] = {
@@ -127,6 +132,9 @@ TARGETS: dict[Action, Status] = {
     Action.REQUEST_CORRECTION: S.CORRECTION_REQUESTED,
     Action.APPROVE_CORRECTION: S.REGISTERED,
     Action.MARK_AS_DUPLICATE: S.ARCHIVED,  # archived, linked to the record it duplicates
+    # Out of the registered records (searches, statistics); reinstating it brings it back in
+    # progress, to be registered again through the usual review.
+    Action.REVERSE_DEATH: S.ARCHIVED,
 }
 # Actions that return to the status the record had before (archive, correction request).
 RETURNING = frozenset({Action.REINSTATE, Action.REJECT_CORRECTION})
@@ -155,6 +163,7 @@ ACTION_SCOPES: dict[Action, tuple[str, ...]] = {
     Action.REJECT_CORRECTION: ("register",),
     Action.MARK_AS_DUPLICATE: ("register",),
     Action.MARK_AS_NOT_DUPLICATE: ("register",),
+    Action.REVERSE_DEATH: ("register",),
 }
 
 # Actions for which a reason must be given (OpenCRVS asks for one in these dialogs).
@@ -164,6 +173,7 @@ NEEDS_REASON = frozenset(
         Action.REJECT_REGISTRATION,
         Action.REQUEST_CORRECTION,
         Action.REJECT_CORRECTION,
+        Action.REVERSE_DEATH,
     }
 )
 
@@ -190,6 +200,7 @@ AUDIT_NAMES: dict[Action, str] = {
     Action.REJECT_CORRECTION: "correction-rejected",
     Action.MARK_AS_DUPLICATE: "marked-as-duplicate",
     Action.MARK_AS_NOT_DUPLICATE: "marked-as-not-duplicate",
+    Action.REVERSE_DEATH: "death-reversed",
 }
 WAITING_VALIDATION_AUDIT = "waiting-validation"
 
@@ -208,6 +219,7 @@ EVENT_SUFFIX: dict[Action, str] = {
     Action.REQUEST_CORRECTION: "CORRECTION_REQUESTED",
     Action.APPROVE_CORRECTION: "CORRECTED",
     Action.MARK_AS_DUPLICATE: "ARCHIVED",
+    Action.REVERSE_DEATH: "REVERSED",  # DEATH_REVERSED
 }
 
 
@@ -223,6 +235,12 @@ class IllegalTransition(Exception):
 def is_allowed(status: str, action: Action) -> bool:
     """Tell whether an action may be taken on a record in this status."""
     return status in SOURCES[action]
+
+
+def applies_to(action: Action, event: str) -> bool:
+    """Tell whether an action applies to records of this event (reverse-death: deaths)."""
+    events = EVENTS_OF.get(action)
+    return events is None or event in events
 
 
 def allowed_actions(status: str) -> list[Action]:

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 import httpx
@@ -36,6 +37,12 @@ GONE = 410
 READ_LIMIT = 4096
 REFUSED = ("refused: the callback host resolves to a private, loopback or link-local address "
            "this server may not call")
+
+# The body a channel's delivery is sent with, made at each attempt from the stored one (the
+# context, the delivery id, the stored body): DCI messages are signed when they are sent.
+BodyFinaliser = Callable[[AppContext, str, str], str]
+UNPREPARED = "not sent: the message could not be prepared (see the server log)"
+
 
 @dataclass(frozen=True)
 class Job:
@@ -108,6 +115,7 @@ class DeliveryEngine:
             httpx.Limits(max_connections=conns, max_keepalive_connections=conns),
         )
         self.pool = ThreadPoolExecutor(settings.webhook_concurrency, "webhook-send")
+        self.finalisers = ctx.wiring.delivery_bodies
         self._key = settings.derived_key("encryption")
         self._secrets: dict[bytes, str] = {}
         self._last_metrics = 0.0
@@ -215,6 +223,14 @@ class DeliveryEngine:
         at = utcnow()
         if job.attempts == 0:
             WEBHOOK_LATENCY.observe(max((at - job.created_at).total_seconds(), 0.0))
+        finalise = self.finalisers.get(job.style)
+        if finalise is not None:
+            try:
+                job = replace(job, body=finalise(self.ctx, job.delivery_id, job.body))
+            except Exception:  # a bug or a missing key must not stop the engine: retried
+                log.exception("webhook_body_not_prepared", delivery_id=job.delivery_id)
+                WEBHOOK_FAILURES.labels("unprepared").inc()
+                return Result(job, at, None, 0.0, None, UNPREPARED, None)
         headers = sign_headers(job, int(at.timestamp()))
         start = time.perf_counter()
         status: int | None = None

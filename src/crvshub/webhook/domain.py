@@ -19,7 +19,9 @@ ACTIONS = (
     "NOTIFIED", "DECLARED", "VALIDATED", "WAITING_VALIDATION", "REGISTERED", "REJECTED",
     "CERTIFIED", "ISSUED", "ARCHIVED", "REINSTATED", "CORRECTION_REQUESTED", "CORRECTED",
 )
-TOPICS = frozenset(f"{event}_{action}" for event in EVENTS for action in ACTIONS)
+# A registered death reversed by a registrar (the person is alive): deaths only.
+TOPICS = frozenset(f"{event}_{action}" for event in EVENTS for action in ACTIONS) | {
+    "DEATH_REVERSED"}
 
 STYLE_OPENCRVS = "opencrvs"
 STYLE_WEBSUB = "websub"

@@ -1,4 +1,4 @@
-"""Subscriptions: subscribe (OpenCRVS JSON or W3C WebSub form), list, delete."""
+"""Subscriptions: subscribe (OpenCRVS JSON or W3C WebSub form), list, delete; channels."""
 
 from __future__ import annotations
 
@@ -17,8 +17,9 @@ from crvshub.auth import crypto
 from crvshub.auth import service as auth_service
 from crvshub.auth.domain import ClientSummary, Principal
 from crvshub.context import AppContext
-from crvshub.db import utcnow
+from crvshub.db import new_id, utcnow
 from crvshub.errors import ClientInactive
+from crvshub.outbox.wakeup import wake_on_commit
 from crvshub.settings import Settings
 from crvshub.webhook import callbacks, domain, repository
 from crvshub.webhook.errors import (
@@ -191,3 +192,67 @@ def owned(session: Session, subscription_id: str, owner: str | None) -> Subscrip
 def delete(session: Session, principal: Principal, subscription_id: str) -> None:
     """Delete one of the caller's subscriptions."""
     repository.delete_subscription(session, owned(session, subscription_id, principal.subject))
+
+
+# --- Channels: deliveries another feature queues (DCI notifies and callbacks) -------------------
+#
+# A channel is a subscription that no domain event fans out to (its topic is not a webhook
+# topic): its feature decides what to deliver and queues each message with `queue_delivery`.
+# Everything else is the webhook engine's: retries with backoff, the delivery log, redeliver,
+# the address rules, disabling after failures, and no sending for a deactivated client.
+
+def open_channel(session: Session, settings: Settings, *, client_id: str, callback: str,
+                 topic: str, style: str, channel_id: str | None = None) -> str:
+    """Return the id of a client's channel to a callback, created if new.
+
+    With `channel_id`, the channel has that id; without, the client's channel of the same
+    callback and topic is reused.
+    """
+    if channel_id is not None:
+        existing = repository.subscription(session, channel_id)
+    else:
+        existing = repository.find_subscription(session, client_id, callback, topic)
+    if existing is not None:
+        return existing.id
+    client = auth_service.client_summary(session, client_id)
+    if client is None:
+        raise ClientInactive("Active system details cannot be found. "
+                             "This system is no longer authorized")
+    secret = auth_service.webhook_secret(session, settings, client)
+    now = utcnow()
+    sub = Subscription(
+        client_id=client_id, callback=callback, topic=topic, style=style,
+        payload_kind=domain.PAYLOAD_FULL, status="active", created_at=now, last_sequence=0,
+        consecutive_failures=0, secret_enc=crypto.encrypt(
+            secret.encode(), settings.derived_key("encryption"), context=domain.SECRET_CONTEXT))
+    if channel_id is not None:
+        sub.id = channel_id
+    repository.add(session, sub)
+    session.flush()
+    return sub.id
+
+
+def queue_delivery(session: Session, channel_id: str, *, topic: str, body: str,
+                   event_id: str | None = None, record_id: str | None = None) -> str | None:
+    """Queue one message on a channel (sent after this transaction commits); return its id,
+    or None when there is no such channel."""
+    sequence = repository.next_sequences(session, [channel_id]).get(channel_id)
+    if sequence is None:
+        return None
+    now, delivery_id = utcnow(), new_id()
+    repository.add_deliveries(session, [{
+        "id": delivery_id, "subscription_id": channel_id, "event_id": event_id,
+        "topic": topic, "record_id": record_id, "sequence": sequence, "body": body,
+        "status": repository.PENDING, "attempts": 0, "retry_step": 0,
+        "next_attempt_at": now, "created_at": now}])
+    wake_on_commit(session)
+    return delivery_id
+
+
+def close_channel(session: Session, channel_id: str, reason: str) -> int:
+    """End a channel at once: nothing more is sent; return how many waiting messages ended."""
+    sub = repository.subscription(session, channel_id)
+    if sub is None:
+        return 0
+    sub.status, sub.status_reason, sub.status_changed_at = "unsubscribed", reason, utcnow()
+    return repository.cancel_pending(session, channel_id, reason)
