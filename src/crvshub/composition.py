@@ -72,7 +72,7 @@ def wiring() -> Wiring:
             statistics_exports.JOB_KIND: statistics_worker.run_export_step,
         }),
         # Drained by the worker loop beside the outbox jobs (recording while the next is sent).
-        pollers=(DeliveryEngine.in_worker,),
+        pollers=(DeliveryEngine.in_worker, statistics_worker.Housekeeping.in_worker),
         # What /fhir/metadata declares.
         capabilities=(LOCATION, *RECORD_RESOURCES),
         operations=EXPORT_OPERATIONS,
