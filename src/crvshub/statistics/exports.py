@@ -197,7 +197,7 @@ class _Writer:
                 self._append(CSV_FILE, "records", _csv_line(csv_row(row, self.places)))
                 continue
             bundle = orjson.loads(row[-1]) if row[-1] else {}
-            for kind, line in export_lines(bundle, self.types):
+            for kind, line in export_lines(row[0], row[2], row[11], bundle, self.types):
                 self._append(f"{kind}.ndjson", kind, line)
 
     def flush(self) -> dict[str, dict[str, Any]]:
