@@ -48,11 +48,13 @@ def export_lines(record_id: str, event: str, updated_at: datetime, bundle: dict[
                           orjson.dumps({"reference": f"{resource['resourceType']}/"
                                                      f"{resource['id']}"})[1:-1]))
         found.append(resource)
-    out = []
-    for resource in found:
-        if resource["resourceType"] in types and resource.get("id"):
-            line = orjson.dumps(resource)
-            for old, new in swaps:
-                line = line.replace(old, new)
-            out.append((resource["resourceType"], line + b"\n"))
-    return out
+    wanted = [r for r in found if r["resourceType"] in types]
+    if not wanted:
+        return []
+    # One pass per reference over the record's lines joined (orjson escapes newlines inside
+    # strings, so b"\n" only separates resources), rather than one per resource.
+    blob = b"\n".join(orjson.dumps(r) for r in wanted)
+    for old, new in swaps:
+        blob = blob.replace(old, new)
+    return [(r["resourceType"], line + b"\n")
+            for r, line in zip(wanted, blob.split(b"\n"), strict=True)]
