@@ -114,11 +114,17 @@ def queries(client: Any, ctx: Any, token: str, year: int, repeat: int, how: str)
     return table
 
 
-def exports(ctx: Any, records: int, formats: list[str], baseline: bool) -> Table:
-    """Run a full NDJSON and a CSV export, and the raw-SQL read-and-write baseline."""
+def exports(ctx: Any, records: int, formats: list[str], baseline: bool,
+            limit: float | None) -> Table:
+    """Run a full NDJSON and a CSV export, and the raw-SQL read-and-write baseline.
+
+    With `limit` (seconds), each export stops after its first step of that length (the
+    worker's own time slicing) and the rates are those of the part written.
+    """
     from crvshub.statistics import exports as jobs
 
-    table = Table(title=f"Bulk export of {records} records")
+    cut = f", each stopped after {limit:.0f} s" if limit else ""
+    table = Table(title=f"Bulk export of {records} records{cut}")
     for col in ("export", "seconds", "records/s", "resources/s", "peak RSS growth MiB"):
         table.add_column(col, justify="right" if col != "export" else "left")
     for fmt in formats:
@@ -128,11 +134,14 @@ def exports(ctx: Any, records: int, formats: list[str], baseline: bool) -> Table
                 None, "bench", "bench"))
         with tempfile.TemporaryDirectory() as folder:
             before, started = _peak_mib(), time.monotonic()
-            jobs.run_export(ctx, job, Path(folder), None)
+            jobs.run_export(ctx, job, Path(folder), limit)
             seconds = time.monotonic() - started
             lines = sum(sum(1 for _ in p.open("rb")) for p in Path(folder).iterdir())
             lines -= 1 if fmt == "csv" else 0
-        table.add_row(f"{fmt} (worker code)", f"{seconds:.1f}", f"{records / seconds:,.0f}",
+        with ctx.db.transaction() as session:
+            done = jobs.job_for(session, job, "bench").records_done
+        table.add_row(f"{fmt} (worker code), {done:,} records", f"{seconds:.1f}",
+                      f"{done / seconds:,.0f}",
                       f"{lines / seconds:,.0f}" if fmt == "ndjson" else "",
                       f"{_peak_mib() - before:.0f}")
     if not baseline:
@@ -162,6 +171,8 @@ def main() -> None:
                         help="First time the routes counting from the records (no kept counts).")
     parser.add_argument("--formats", default="ndjson,csv", help="Exports to run ('' for none).")
     parser.add_argument("--no-export-baseline", action="store_true")
+    parser.add_argument("--export-seconds", type=float, default=None,
+                        help="Stop each export after this long (rates of the part written).")
     args = parser.parse_args()
     if not args.reuse:
         seconds = fresh_database(args.database_url, args.records, args.seed)
@@ -197,7 +208,8 @@ def main() -> None:
             total = int(conn.execute(text("SELECT count(*) FROM records")).scalar() or 0)
         formats = [f for f in args.formats.split(",") if f]
         if formats or not args.no_export_baseline:
-            console.print(exports(ctx, total, formats, not args.no_export_baseline))
+            console.print(exports(ctx, total, formats, not args.no_export_baseline,
+                                  args.export_seconds))
 
 
 if __name__ == "__main__":
