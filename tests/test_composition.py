@@ -81,7 +81,7 @@ def test_api_worker_and_cli_wire_the_same(app: FastAPI, monkeypatch: pytest.Monk
         "handlers": {"registration-hook": "crvshub.registration_hook.worker.call_hook",
                      "dci-callback": "crvshub.dci.worker.send",
                      "statistics-export": "crvshub.statistics.worker.run_export_step"},
-        "pollers": [_name(DeliveryEngine)],
+        "pollers": ["crvshub.statistics.worker.Housekeeping", _name(DeliveryEngine)],
         "capabilities": ["Composition", "Encounter", "Location", "Observation", "Patient",
                          "Practitioner", "RelatedPerson", "Task"],
     }
