@@ -26,7 +26,7 @@ from crvshub.statistics import repository
 from crvshub.statistics.domain import Period
 
 # What is kept per month: "month" (no value: month, year, place, place type and event figures
-# read it), the subject's sex, the mother's age in years, the time-to-registration group.
+# read it), the subject's sex, the mother's age group, the time-to-registration group.
 DIMENSIONS = ("month", "sex", "mother-age", "ttr")
 MARGIN = timedelta(minutes=5)
 FULL_EVERY = timedelta(hours=24)
@@ -78,7 +78,8 @@ def rows(session: Session, by: str, event: str | None, period: Period) -> Sequen
     live = [(a, b) for a, b in ((start, first), (last, end)) if a < b]
     live += [month_bounds(m) for m in whole if m in stale]
     kept = [m for m in whole if m not in stale]
-    return [*repository.monthly_counts(session, dimension, event, kept),
+    by_month = by in ("month", "year")
+    return [*repository.monthly_counts(session, dimension, event, kept, by_month=by_month),
             *repository.registration_counts(session, dimension, event, live)]
 
 

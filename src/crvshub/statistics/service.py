@@ -51,7 +51,7 @@ def _key(by: str, month: str, raw: Any, places: Places, placed: Any, level: str)
     if by == "timeliness":
         return _TTR_TIMELINESS.get(str(raw), "unknown")
     if by == "mother-age":
-        return domain.mother_age_group(int(raw) if raw not in (None, "") else None)
+        return str(raw) if raw else "unknown"  # grouped in SQL (repository.mother_age_group)
     if by == "place":
         return places.area_at(placed, level) or "unknown"
     if by == "place-type":
