@@ -1,4 +1,4 @@
-"""statistics: monthly registration aggregates, their watermark, export jobs' jurisdiction
+"""statistics: monthly registration counts, their watermark, export jobs' area, backlog index
 
 Revision ID: 0021recfin
 Revises: 0020webadmin
@@ -19,6 +19,8 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    op.create_index(op.f("ix_records_backlog"), "records",
+                    ["status", "office_id", "source", "created_at"])
     op.add_column("export_jobs", sa.Column("area_id", sa.String(length=64), nullable=True))
     op.create_table(
         "statistics_monthly",
@@ -45,3 +47,4 @@ def downgrade() -> None:
     op.drop_table("statistics_state")
     op.drop_table("statistics_monthly")
     op.drop_column("export_jobs", "area_id")
+    op.drop_index(op.f("ix_records_backlog"), table_name="records")
