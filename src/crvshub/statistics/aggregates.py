@@ -25,8 +25,10 @@ from sqlalchemy.orm import Session
 from crvshub.statistics import repository
 from crvshub.statistics.domain import Period
 
-# What is kept per month: "month" (no value: month, year, place, place type and event figures
-# read it), the subject's sex, the mother's age group, the time-to-registration group.
+# Each month's rows, and per year the sum of its months (`month` = "YYYY"), read when a
+# question covers the whole year. Kept per month: "month" (no value: month, year, place, place
+# type and event figures read it), the subject's sex, the mother's age group, the
+# time-to-registration group.
 DIMENSIONS = ("month", "sex", "mother-age", "ttr")
 MARGIN = timedelta(minutes=5)
 FULL_EVERY = timedelta(hours=24)
@@ -78,6 +80,9 @@ def rows(session: Session, by: str, event: str | None, period: Period) -> Sequen
     live = [(a, b) for a, b in ((start, first), (last, end)) if a < b]
     live += [month_bounds(m) for m in whole if m in stale]
     kept = [m for m in whole if m not in stale]
+    if by != "month":  # a whole year kept: its one yearly row instead of twelve months
+        full = {m[:4] for m in kept if sum(1 for k in kept if k[:4] == m[:4]) == 12}
+        kept = sorted(full) + [m for m in kept if m[:4] not in full]
     by_month = by in ("month", "year")
     return [*repository.monthly_counts(session, dimension, event, kept, by_month=by_month),
             *repository.registration_counts(session, dimension, event, live)]
@@ -90,11 +95,13 @@ def refresh(session: Session, now: datetime, *, full: bool = False) -> str:
     if (full or state is None or state.watermark is None or state.refreshed_at is None
             or now - state.refreshed_at >= FULL_EVERY):
         repository.rebuild_months(session, DIMENSIONS, None, None)
+        repository.rebuild_years(session, None)
         repository.save_aggregate_state(session, watermark, now)
         return "full"
     months = sorted(repository.changed_months_all(session, state.watermark))
     if months:
         repository.rebuild_months(session, DIMENSIONS, [month_bounds(m) for m in months],
                                   months)
+        repository.rebuild_years(session, sorted({m[:4] for m in months}))
     repository.save_aggregate_state(session, watermark, None)
     return "changed"

@@ -198,6 +198,22 @@ def rebuild_months(session: Session, dimensions: Sequence[str],
             [c.key for c in columns], _counting(session, dimension, None, ranges)))
 
 
+def rebuild_years(session: Session, years: Sequence[str] | None) -> None:
+    """Sum the kept months of years (all when None) into yearly rows (`month` = "YYYY")."""
+    m = MonthlyCount
+    year = func.substr(m.month, 1, 4)
+    source = select(year, m.dimension, m.event, m.office_id, m.event_location_id, m.value,
+                    func.sum(m.count)).where(func.length(m.month) == 7)
+    if years is not None:
+        session.execute(delete(m).where(m.month.in_(years)))
+        source = source.where(year.in_(years))
+    source = source.group_by(year, m.dimension, m.event, m.office_id, m.event_location_id,
+                             m.value)
+    columns = ["month", "dimension", "event", "office_id", "event_location_id", "value",
+               "count"]
+    session.execute(insert(m).from_select(columns, source))
+
+
 def aggregate_state(session: Session, *, lock: bool = False) -> StatisticsState | None:
     """Return the state of the kept monthly counts (None before the first refresh)."""
     query = select(StatisticsState).where(StatisticsState.name == "monthly")
