@@ -6,13 +6,17 @@
 Generates N records into a fresh database (`crvshub migrate`, `seed`, `generate`) unless
 --reuse, then, in this process through the ASGI application (authentication and JSON
 included), asks every statistics question for last year and the whole country R times as the
-performance manager. The baseline is the simplest SQL that answers a count for the same
-rows (one GROUP BY, no place resolution). Then it runs a full FHIR NDJSON export and a CSV
+performance manager: with --compare first with no monthly counts kept (every figure counted
+from the records), then after the worker's full recount of the monthly counts (timed). The
+baseline is the simplest SQL that answers a count for the same rows (one GROUP BY, no place
+resolution). Then it runs a full FHIR NDJSON export and a CSV
 export to a temporary folder (the worker's code, in one go) and reports records/s,
 resources/s and the growth of peak RSS; the baseline reads the same bundles with one raw
 SELECT and writes their resources to /dev/null.
 
     .venv/bin/python bench/vital_statistics.py --records 100000 --database-url postgresql+psycopg://...
+    flock /work/bench.lock .venv/bin/python bench/vital_statistics.py --reuse --compare \
+        --database-url postgresql+psycopg://postgres@127.0.0.1:5432/crvshub_1m_rec
 """
 
 from __future__ import annotations
@@ -61,9 +65,27 @@ def _peak_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def queries(client: Any, ctx: Any, token: str, year: int, repeat: int) -> Table:
+def forget_kept_counts(ctx: Any) -> None:
+    """Drop the worker's monthly counts: every figure is then counted from the records."""
+    with ctx.db.transaction() as session:
+        session.execute(text("DELETE FROM statistics_state"))
+        session.execute(text("DELETE FROM statistics_monthly"))
+
+
+def recount(ctx: Any) -> float:
+    """Run the worker's full recount of the monthly counts; return its seconds."""
+    from crvshub.db import utcnow
+    from crvshub.statistics import aggregates
+
+    started = time.monotonic()
+    with ctx.db.transaction() as session:
+        aggregates.refresh(session, utcnow(), full=True)
+    return time.monotonic() - started
+
+
+def queries(client: Any, ctx: Any, token: str, year: int, repeat: int, how: str) -> Table:
     """Time every statistics route, and the raw-SQL baseline."""
-    table = Table(title=f"Statistics for {year}, whole country ({repeat} runs each)")
+    table = Table(title=f"Statistics for {year}, whole country, {how} ({repeat} runs each)")
     for col in ("question", "per s", "p50 ms", "p95 ms", "p99 ms"):
         table.add_column(col, justify="right" if col != "question" else "left")
     headers = {"Authorization": f"Bearer {token}"}
@@ -92,28 +114,39 @@ def queries(client: Any, ctx: Any, token: str, year: int, repeat: int) -> Table:
     return table
 
 
-def exports(ctx: Any, records: int) -> Table:
-    """Run a full NDJSON and a CSV export, and the raw-SQL read-and-write baseline."""
+def exports(ctx: Any, records: int, formats: list[str], baseline: bool,
+            limit: float | None) -> Table:
+    """Run a full NDJSON and a CSV export, and the raw-SQL read-and-write baseline.
+
+    With `limit` (seconds), each export stops after its first step of that length (the
+    worker's own time slicing) and the rates are those of the part written.
+    """
     from crvshub.statistics import exports as jobs
 
-    table = Table(title=f"Bulk export of {records} records")
+    cut = f", each stopped after {limit:.0f} s" if limit else ""
+    table = Table(title=f"Bulk export of {records} records{cut}")
     for col in ("export", "seconds", "records/s", "resources/s", "peak RSS growth MiB"):
         table.add_column(col, justify="right" if col != "export" else "left")
-    for fmt in ("ndjson", "csv"):
+    for fmt in formats:
         with ctx.db.transaction() as session:
             job = jobs.kick_off_local(session, jobs.ExportRequest(
                 fmt, "system", jobs.parse_types(None, "system") if fmt == "ndjson" else (),
                 None, "bench", "bench"))
         with tempfile.TemporaryDirectory() as folder:
             before, started = _peak_mib(), time.monotonic()
-            jobs.run_export(ctx, job, Path(folder), None)
+            jobs.run_export(ctx, job, Path(folder), limit)
             seconds = time.monotonic() - started
             lines = sum(sum(1 for _ in p.open("rb")) for p in Path(folder).iterdir())
             lines -= 1 if fmt == "csv" else 0
-        table.add_row(f"{fmt} (worker code)", f"{seconds:.1f}", f"{records / seconds:,.0f}",
+        with ctx.db.transaction() as session:
+            done = jobs.job_for(session, job, "bench").records_done
+        table.add_row(f"{fmt} (worker code), {done:,} records", f"{seconds:.1f}",
+                      f"{done / seconds:,.0f}",
                       f"{lines / seconds:,.0f}" if fmt == "ndjson" else "",
                       f"{_peak_mib() - before:.0f}")
-    before, started, count = _peak_mib(), time.monotonic(), 0
+    if not baseline:
+        return table
+    before, started, count, read = _peak_mib(), time.monotonic(), 0, 0
     with open("/dev/null", "wb") as sink, ctx.db.engine.connect() as conn:
         rows = conn.execution_options(yield_per=1000).execute(text("SELECT bundle FROM records"))
         for (bundle,) in rows:
@@ -121,8 +154,12 @@ def exports(ctx: Any, records: int) -> Table:
             for entry in data["entry"]:
                 sink.write(orjson.dumps(entry["resource"]) + b"\n")
                 count += 1
+            read += 1
+            if limit and read % 1000 == 0 and time.monotonic() - started >= limit:
+                break
     seconds = time.monotonic() - started
-    table.add_row("baseline: raw SELECT + dumps", f"{seconds:.1f}", f"{records / seconds:,.0f}",
+    table.add_row(f"baseline: raw SELECT + dumps, {read:,} records", f"{seconds:.1f}",
+                  f"{read / seconds:,.0f}",
                   f"{count / seconds:,.0f}", f"{_peak_mib() - before:.0f}")
     return table
 
@@ -134,6 +171,12 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=20)
     parser.add_argument("--database-url", default="sqlite:///bench-statistics.sqlite3")
     parser.add_argument("--reuse", action="store_true", help="Keep the database as it is.")
+    parser.add_argument("--compare", action="store_true",
+                        help="First time the routes counting from the records (no kept counts).")
+    parser.add_argument("--formats", default="ndjson,csv", help="Exports to run ('' for none).")
+    parser.add_argument("--no-export-baseline", action="store_true")
+    parser.add_argument("--export-seconds", type=float, default=None,
+                        help="Stop each export after this long (rates of the part written).")
     args = parser.parse_args()
     if not args.reuse:
         seconds = fresh_database(args.database_url, args.records, args.seed)
@@ -160,10 +203,17 @@ def main() -> None:
                 raise SystemExit("seed the demo users first (crvshub seed --demo)")
             token, _ = service.issue_user_token(ctx.settings, ctx.keys, user)
         year = datetime.now(UTC).year - 1
-        console.print(queries(client, ctx, token, year, args.repeat))
+        if args.compare:
+            forget_kept_counts(ctx)
+            console.print(queries(client, ctx, token, year, args.repeat, "counted from records"))
+        console.print(f"worker's full recount of the monthly counts: {recount(ctx):.1f} s")
+        console.print(queries(client, ctx, token, year, args.repeat, "monthly counts kept"))
         with ctx.db.engine.connect() as conn:
             total = int(conn.execute(text("SELECT count(*) FROM records")).scalar() or 0)
-        console.print(exports(ctx, total))
+        formats = [f for f in args.formats.split(",") if f]
+        if formats or not args.no_export_baseline:
+            console.print(exports(ctx, total, formats, not args.no_export_baseline,
+                                  args.export_seconds))
 
 
 if __name__ == "__main__":

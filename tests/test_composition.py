@@ -83,7 +83,7 @@ def test_api_worker_and_cli_wire_the_same(app: FastAPI, monkeypatch: pytest.Monk
         "handlers": {"registration-hook": "crvshub.registration_hook.worker.call_hook",
                      "dci-search": "crvshub.dci.worker.run_search",
                      "statistics-export": "crvshub.statistics.worker.run_export_step"},
-        "pollers": [_name(DeliveryEngine)],
+        "pollers": ["crvshub.statistics.worker.Housekeeping", _name(DeliveryEngine)],
         "capabilities": ["Composition", "Encounter", "Location", "Observation", "Patient",
                          "Practitioner", "RelatedPerson", "Task"],
         "delivery_bodies": {"dci": "crvshub.dci.worker.sign_delivery"},

@@ -13,7 +13,7 @@ from alembic import op
 import crvshub.db
 
 revision: str = "0021certvc"
-down_revision: str | Sequence[str] | None = "0020webadmin"
+down_revision: str | Sequence[str] | None = "0021search1m"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -74,7 +74,7 @@ def wiring() -> Wiring:
             statistics_exports.JOB_KIND: statistics_worker.run_export_step,
         }),
         # Drained by the worker loop beside the outbox jobs (recording while the next is sent).
-        pollers=(DeliveryEngine.in_worker,),
+        pollers=(DeliveryEngine.in_worker, statistics_worker.Housekeeping.in_worker),
         # DCI callbacks and notifies are webhook deliveries, signed at each attempt.
         delivery_bodies=MappingProxyType({dci_service.STYLE: dci_worker.sign_delivery}),
         # What /fhir/metadata declares.

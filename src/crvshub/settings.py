@@ -100,6 +100,9 @@ class Settings(BaseSettings):
     export_step_seconds: float = Field(default=2.0, gt=0, le=60)
     # How long finished export files stay available (hours), per the Bulk Data "expires".
     export_keep_hours: float = Field(default=24.0, gt=0)
+    # How often a worker deletes expired exports and recounts the monthly statistics of the
+    # records changed since it last did (statistics.aggregates); answers are exact either way.
+    statistics_refresh_seconds: float = Field(default=60.0, gt=0)
 
     # Insecure conveniences for a local demo; each is off unless set (`make serve` sets them).
     demo_scope: bool = False

@@ -79,6 +79,11 @@ REGISTRARS = roles("LOCAL_REGISTRAR", "NATIONAL_REGISTRAR")
 # Vital statistics and bulk export: staff with `performance` or `natlsysadmin`, statistics clients.
 STATISTICS_READERS = roles("REGISTRATION_AGENT", "LOCAL_REGISTRAR", "NATIONAL_SYSTEM_ADMIN",
                            "PERFORMANCE_MANAGER", "NATIONAL_REGISTRAR") | clients("STATISTICS")
+# Whose figures each statistics reader sees (statistics.access; tests/statistics/test_jurisdiction):
+# "country", or "office-area" (the area of the user's office and below; other areas: 403).
+STATISTICS_JURISDICTION = {"REGISTRATION_AGENT": "office-area", "LOCAL_REGISTRAR": "office-area",
+                           "NATIONAL_SYSTEM_ADMIN": "country", "PERFORMANCE_MANAGER": "country",
+                           "NATIONAL_REGISTRAR": "country", "STATISTICS": "country"}
 
 ROUTES: dict[tuple[str, str], Access] = {
     # Operations and API documentation.

@@ -63,3 +63,13 @@ def test_a_section_limited_reader_sees_the_resources_of_its_sections() -> None:
         by_type["Composition"], by_type["Task"], by_type["Patient"]}
     assert visible_ids(served, ["birth-encounter"]) == {
         by_type["Composition"], by_type["Task"], by_type["Encounter"], by_type["Observation"]}
+
+
+def test_stable_ids_are_the_uuid5_of_the_record_and_full_url() -> None:
+    import uuid
+
+    from crvshub.fhir.ids import ID_NAMESPACE, stable_id
+
+    for n in range(500):
+        record, full = str(uuid.uuid4()), f"urn:uuid:{uuid.uuid4()}" if n % 5 else ""
+        assert stable_id(record, full) == str(uuid.uuid5(ID_NAMESPACE, f"{record}|{full}"))

@@ -22,38 +22,13 @@ from crvshub.statistics.exports import CSV_COLUMNS
 from crvshub.statistics.fhir_mapping import EXPORT_TYPES
 from tests.helpers import bearer, new_client, user_token
 from tests.statistics import truth
-
-ASYNC = {"Prefer": "respond-async"}
+from tests.statistics.exporting import ASYNC, finish_export, ndjson_lines
 
 
 def _bundles(ctx: AppContext) -> list[dict[str, Any]]:
     with ctx.db.sessionmaker() as session:
         rows = session.execute(text("SELECT bundle FROM records")).scalars().all()
     return [b if isinstance(b, dict) else json.loads(b) for b in rows]
-
-
-def _finish(client: TestClient, ctx: AppContext, token: str, status_url: str) -> Any:
-    """Run the worker until the export is done, polling its status; return the manifest."""
-    worker = Worker(ctx)
-    progress = []
-    try:
-        for _ in range(400):
-            answer = client.get(status_url, headers=bearer(token))
-            if answer.status_code == 200:
-                return answer.json(), progress
-            assert answer.status_code == 202, answer.text
-            progress.append(answer.headers["X-Progress"])
-            worker.run_once()
-    finally:
-        worker.close()
-    raise AssertionError("the export did not finish")
-
-
-def _lines(client: TestClient, token: str, url: str) -> list[dict[str, Any]]:
-    answer = client.get(url, headers=bearer(token))
-    assert answer.status_code == 200, answer.text
-    assert answer.headers["content-type"].startswith("application/fhir+ndjson")
-    return [json.loads(line) for line in answer.text.splitlines() if line]
 
 
 def test_fhir_bulk_export_is_kicked_off_polled_and_read_back(
@@ -65,7 +40,7 @@ def test_fhir_bulk_export_is_kicked_off_polled_and_read_back(
     assert kicked.status_code == 202, kicked.text
     status_url = kicked.headers["Content-Location"]
     assert "/fhir/$export-status/" in status_url
-    manifest, progress = _finish(client, ctx, token, status_url)
+    manifest, progress = finish_export(client, ctx, token, status_url)
     assert progress and progress[0] == "queued"
     assert any("%" in p for p in progress)  # the job reported progress while running
     assert manifest["requiresAccessToken"] is True and manifest["error"] == []
@@ -75,14 +50,14 @@ def test_fhir_bulk_export_is_kicked_off_polled_and_read_back(
     assert set(files) == {kind for kind in expected if kind in EXPORT_TYPES}
     ids: set[tuple[str, str]] = set()
     for kind, item in files.items():
-        lines = _lines(client, token, item["url"])
+        lines = ndjson_lines(client, token, item["url"])
         assert len(lines) == item["count"] == expected[kind], kind
         for resource in lines:
             assert resource["resourceType"] == kind and resource["id"]
             ids.add((kind, resource["id"]))
     assert files["Task"]["count"] == generated
     # References between exported resources resolve inside the export.
-    tasks = _lines(client, token, files["Task"]["url"])
+    tasks = ndjson_lines(client, token, files["Task"]["url"])
     for task in tasks[:50]:
         kind, _, rid = task["focus"]["reference"].partition("/")
         assert (kind, rid) in ids
@@ -98,13 +73,13 @@ def test_export_types_since_and_patient_level(
                                                  "_outputFormat": "application/fhir+ndjson"},
                         headers={**bearer(token), **ASYNC})
     assert kicked.status_code == 202, kicked.text
-    manifest, _ = _finish(client, ctx, token, kicked.headers["Content-Location"])
+    manifest, _ = finish_export(client, ctx, token, kicked.headers["Content-Location"])
     files = {item["type"]: item for item in manifest["output"]}
     assert set(files) == {"Task", "Patient"}
     assert files["Task"]["count"] == sum(1 for r in regs if r.updated >= since)
     patient = client.get("/fhir/Patient/$export", params={"_type": "Patient,RelatedPerson"},
                          headers={**bearer(token), **ASYNC})
-    manifest, _ = _finish(client, ctx, token, patient.headers["Content-Location"])
+    manifest, _ = finish_export(client, ctx, token, patient.headers["Content-Location"])
     assert {item["type"] for item in manifest["output"]} <= {"Patient", "RelatedPerson"}
     bad = client.get("/fhir/Patient/$export", params={"_type": "Practitioner"},
                      headers={**bearer(token), **ASYNC})
@@ -135,7 +110,7 @@ def test_csv_export_has_one_documented_row_per_record(
     token = user_token(ctx, "d.okpaleni")
     kicked = client.post("/api/statistics/exports", headers=bearer(token))
     assert kicked.status_code == 202, kicked.text
-    manifest, _ = _finish(client, ctx, token, kicked.headers["Content-Location"])
+    manifest, _ = finish_export(client, ctx, token, kicked.headers["Content-Location"])
     [item] = manifest["output"]
     answer = client.get(item["url"], headers=bearer(token))
     assert answer.headers["content-type"].startswith("text/csv")

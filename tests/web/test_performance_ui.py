@@ -10,7 +10,8 @@ import httpx
 import pytest
 
 from crvshub.synthetic.generate import Plan, generate
-from tests.helpers import FIELD_AGENT, LiveServer, user_token
+from tests.helpers import FIELD_AGENT, HARAMBO_DISTRICT_SID, LOCAL_REGISTRAR, LiveServer, user_token
+from tests.web.axe import assert_usable
 from tests.web.helpers import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.parametrize("backend", ["sqlite"], indirect=True)]
@@ -102,3 +103,28 @@ def test_dashboard_is_for_performance_staff_only(page: Any, live_server: LiveSer
     assert page.locator("text=Performance").count() == 0
     response = page.goto(f"{live_server.url}/performance")
     assert response.status == 403
+
+
+def test_a_local_registrar_sees_the_dashboard_of_their_district_only(
+        page: Any, live: LiveServer) -> None:
+    snapshot = live.ctx.location_cache.snapshot()
+    district = next(v for v in snapshot.ordered if v.statistical_id == HARAMBO_DISTRICT_SID)
+    other = next(v for v in snapshot.ordered
+                 if v.jurisdiction_type == "DISTRICT" and v.id != district.id)
+    sign_in(page, live, LOCAL_REGISTRAR)
+    for width in (1366, 390):
+        page.set_viewport_size({"width": width, "height": 900})
+        page.goto(f"{live.url}/performance?year={YEAR}")
+        page.wait_for_selector("[data-testid=completeness-chart] svg")
+        assert_usable(page, f"/performance as a local registrar at {width} px")
+    # The figures are the district's: the area filter offers it alone, and it is chosen.
+    options = page.locator("[data-testid=area] option")
+    assert [options.nth(i).get_attribute("value") for i in range(options.count())] == [
+        district.id]
+    assert f"in {district.name}" in page.inner_text("[data-testid=period]")
+    rows = page.locator("[data-testid=district-row]")
+    assert rows.count() == 1 and rows.first.inner_text().startswith(district.name)
+    # Another district by its id in the address: refused, with the reason.
+    response = page.goto(f"{live.url}/performance?year={YEAR}&area={other.id}")
+    assert response.status == 403
+    assert "outside your jurisdiction" in page.inner_text("[data-testid=problem]")

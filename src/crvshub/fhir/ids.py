@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from typing import Any
 
@@ -9,9 +10,21 @@ from typing import Any
 ID_NAMESPACE = uuid.UUID("6d0b5d0e-6b1f-5f3e-9c55-2f3c2a1f9e41")
 
 
+_NAMESPACE_BYTES = ID_NAMESPACE.bytes
+
+
 def stable_id(record_id: str, full_url: str) -> str:
-    """Return the id of a resource stored without one (the same on every read)."""
-    return str(uuid.uuid5(ID_NAMESPACE, f"{record_id}|{full_url}"))
+    """Return the id of a resource stored without one (the same on every read).
+
+    The same value as `uuid.uuid5(ID_NAMESPACE, ...)`, computed without building UUID objects
+    (a bulk export derives millions of them).
+    """
+    digest = bytearray(hashlib.sha1(_NAMESPACE_BYTES + f"{record_id}|{full_url}".encode(),
+                                    usedforsecurity=False).digest()[:16])
+    digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
+    digest[8] = (digest[8] & 0x3F) | 0x80  # RFC 4122 variant
+    text = digest.hex()
+    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
 
 
 def entry_id(record_id: str, entry: dict[str, Any]) -> str:

@@ -25,6 +25,14 @@ OBSERVATION_CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-catego
 # What FHIR writes where a required element has no value (R4 data-absent-reason).
 ABSENT = {"extension": [{"url": "http://hl7.org/fhir/StructureDefinition/data-absent-reason",
                          "valueCode": "unknown"}]}
+
+
+def _absent() -> dict[str, Any]:
+    """Return a new data-absent-reason element (a literal: several times faster than deepcopy)."""
+    return {"extension": [{"url": "http://hl7.org/fhir/StructureDefinition/data-absent-reason",
+                           "valueCode": "unknown"}]}
+
+
 COMPOSITION_TITLES = {"birth": "Birth registration", "death": "Death registration"}
 
 
@@ -99,7 +107,7 @@ def conform(resource: Resource, event: str) -> None:
         _observation(resource)
     elif kind == "Encounter":
         resource.setdefault("status", "finished")
-        resource.setdefault("class", copy.deepcopy(ABSENT))
+        resource.setdefault("class", _absent())
     elif kind in ("Patient", "RelatedPerson", "Practitioner"):
         _person(resource)
 
@@ -110,7 +118,7 @@ def _composition(resource: Resource, event: str) -> None:
         resource["category"] = [*_list(resource.get("category")), doc_class]
     resource.setdefault("title", COMPOSITION_TITLES.get(event, "Vital event registration"))
     if not _list(resource.get("author")):
-        resource["author"] = [copy.deepcopy(ABSENT)]
+        resource["author"] = [_absent()]
     resource.setdefault("status", "final")
     # Composition.date is when it was last edited: the record's last change when not stored.
     resource.setdefault("date", _dict(resource.get("meta")).get("lastUpdated"))
@@ -157,7 +165,7 @@ def _blank_lines(address: dict[str, Any]) -> None:
     if not any(line == "" for line in lines):
         return
     address["line"] = [None if line == "" else line for line in lines]
-    address["_line"] = [copy.deepcopy(ABSENT) if line == "" else None for line in lines]
+    address["_line"] = [_absent() if line == "" else None for line in lines]
 
 
 def reference_id(value: str, kind: str) -> str:

@@ -50,6 +50,9 @@ class Record(Base):
         Index("ix_records_office_status", "office_id", "status"),
         # A hospital's FHIR reads: its own records, in order of last change (fhir_records).
         Index("ix_records_source_client_updated", "source_client_id", "updated_at", "id"),
+        # The backlog of the performance dashboard: waiting records per office, oldest first,
+        # read from the index alone (statistics).
+        Index("ix_records_backlog", "status", "office_id", "source", "created_at"),
     )
 
 

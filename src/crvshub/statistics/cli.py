@@ -110,6 +110,22 @@ def backlog(area: AreaOpt = None, limit: int = 20, csv: CsvOpt = False) -> None:
     _answer("backlog", lambda s, snap, _ctx: service.backlog(s, snap, area, limit), csv)
 
 
+@statistics_app.command("refresh")
+def refresh(
+    changed: Annotated[bool, typer.Option(
+        "--changed", help="Recount only the months of records changed since the last refresh.")]
+    = False,
+) -> None:
+    """Recount the monthly figures the worker keeps (all months; after a bulk load)."""
+    from crvshub.cli import cli_context
+    from crvshub.db import utcnow
+    from crvshub.statistics import aggregates
+
+    with cli_context() as ctx, ctx.db.transaction() as session:
+        done = aggregates.refresh(session, utcnow(), full=not changed)
+    console.print(f"statistics refreshed ({done})")
+
+
 def _export(fmt: str, out: Path, since: str | None, types: str | None, level: str) -> None:
     from crvshub.cli import cli_context
     from crvshub.statistics import exports

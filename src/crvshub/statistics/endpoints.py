@@ -14,10 +14,12 @@ from crvshub.context import AppContext
 from crvshub.db import utcnow
 from crvshub.deps import ContextDep, SessionDep
 from crvshub.fhir.responses import FastJSONResponse
-from crvshub.statistics import exports, service
+from crvshub.location.cache import Snapshot
+from crvshub.statistics import access, exports, service
 from crvshub.statistics.country import death_rates
 from crvshub.statistics.domain import BadQuery, period_of
 from crvshub.statistics.errors import (
+    ExportExpired,
     ExportFailed,
     ExportNotFound,
     InvalidExportRequest,
@@ -38,8 +40,14 @@ Level = Annotated[str, Query(max_length=32, description="STATE, DISTRICT, ... or
 Format = Annotated[str, Query(pattern="^(json|csv)$")]
 
 
-def _query(year: int | None, start: date | None, end: date | None, event: str | None,
-           area: str | None, level: str) -> service.Query:
+def _area(who: Principal, snapshot: Snapshot, area: str | None) -> str | None:
+    """Return the area to answer for, within the caller's jurisdiction (statistics.access)."""
+    return access.area_for(access.jurisdiction(who, snapshot), area, snapshot)
+
+
+def _query(who: Principal, snapshot: Snapshot, year: int | None, start: date | None,
+           end: date | None, event: str | None, area: str | None, level: str) -> service.Query:
+    area = _area(who, snapshot, area)
     try:
         return service.Query(period_of(year, start, end, utcnow().date()), event, area, level)
     except BadQuery as exc:
@@ -63,28 +71,28 @@ def _run(call: Any) -> dict[str, Any]:
 
 @router.get("/api/statistics/counts", summary="Registrations counted by one dimension")
 def counts(
-    _who: Reader, session: SessionDep, ctx: ContextDep,
+    who: Reader, session: SessionDep, ctx: ContextDep,
     by: Annotated[str, Query(max_length=32)] = "month", event: Event = None, year: Year = None,
     start: Annotated[date | None, Query(alias="from")] = None,
     end: Annotated[date | None, Query(alias="to")] = None,
     area: Area = None, level: Level = "DISTRICT", format: Format = "json",
 ) -> Response:
     """Count registrations by place, month, year, sex, place type, mother's age or delay."""
-    query = _query(year, start, end, event, area, level)
     snapshot = ctx.location_cache.snapshot()
+    query = _query(who, snapshot, year, start, end, event, area, level)
     return _answer("counts", _run(lambda: service.counts(session, snapshot, query, by)), format)
 
 
 @router.get("/api/statistics/completeness", summary="Registered ÷ expected events per area")
 def completeness(
-    _who: Reader, session: SessionDep, ctx: ContextDep, event: Event = None,
+    who: Reader, session: SessionDep, ctx: ContextDep, event: Event = None,
     year: Year = None, start: Annotated[date | None, Query(alias="from")] = None,
     end: Annotated[date | None, Query(alias="to")] = None, area: Area = None,
     level: Level = "DISTRICT", format: Format = "json",
 ) -> Response:
     """Return completeness per area of a level and for the whole area (or country)."""
-    query = _query(year, start, end, event, area, level)
     snapshot = ctx.location_cache.snapshot()
+    query = _query(who, snapshot, year, start, end, event, area, level)
     rates = death_rates(ctx.settings.country_dir)
     return _answer("completeness",
                    _run(lambda: service.completeness(session, snapshot, query, rates)), format)
@@ -92,25 +100,26 @@ def completeness(
 
 @router.get("/api/statistics/timeliness", summary="Registrations on time, late and delayed")
 def timeliness(
-    _who: Reader, session: SessionDep, ctx: ContextDep, event: Event = None,
+    who: Reader, session: SessionDep, ctx: ContextDep, event: Event = None,
     year: Year = None, start: Annotated[date | None, Query(alias="from")] = None,
     end: Annotated[date | None, Query(alias="to")] = None, area: Area = None,
     level: Level = "DISTRICT", format: Format = "json",
 ) -> Response:
     """Return timeliness per area of a level and for the whole area (or country)."""
-    query = _query(year, start, end, event, area, level)
     snapshot = ctx.location_cache.snapshot()
+    query = _query(who, snapshot, year, start, end, event, area, level)
     return _answer("timeliness", _run(lambda: service.timeliness(session, snapshot, query)),
                    format)
 
 
 @router.get("/api/statistics/backlog", summary="Offices with the most records waiting")
 def backlog(
-    _who: Reader, session: SessionDep, ctx: ContextDep, area: Area = None,
+    who: Reader, session: SessionDep, ctx: ContextDep, area: Area = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 20, format: Format = "json",
 ) -> Response:
     """Return offices by records waiting in their workqueues, with the oldest waiting."""
     snapshot = ctx.location_cache.snapshot()
+    area = _area(who, snapshot, area)
     return _answer("backlog", _run(lambda: service.backlog(session, snapshot, area, limit)),
                    format)
 
@@ -143,7 +152,8 @@ def _fhir_export(request: Request, session: SessionDep, ctx: AppContext, who: Pr
                  since: str | None, types: str | None) -> Response:
     _check_async(prefer, output_format)
     ask = exports.ExportRequest("ndjson", level, exports.parse_types(types, level),
-                                exports.parse_since(since), who.subject, str(request.url))
+                                exports.parse_since(since), who.subject, str(request.url),
+                                _area(who, ctx.location_cache.snapshot(), None))
     return _kick_off(request, session, ctx, ask, "/fhir/$export-status")
 
 
@@ -180,7 +190,7 @@ def csv_export(
 ) -> Response:
     """Start a CSV export of every record (changed since `_since`); poll the Content-Location."""
     ask = exports.ExportRequest("csv", "system", (), exports.parse_since(since), who.subject,
-                                str(request.url))
+                                str(request.url), _area(who, ctx.location_cache.snapshot(), None))
     return _kick_off(request, session, ctx, ask, "/api/statistics/exports")
 
 
@@ -196,11 +206,19 @@ def _manifest(request: Request, ctx: AppContext, job: ExportJob, file_path: str)
         "Expires": expires.strftime("%a, %d %b %Y %H:%M:%S GMT")})
 
 
+def _check_expired(ctx: AppContext, job: ExportJob) -> None:
+    if job.status == "expired":
+        expired = exports.expires(job, ctx.settings.export_keep_hours)
+        raise ExportExpired(f"Export {job.id} expired at {expired.isoformat()} and its files "
+                            "were deleted: start a new export")
+
+
 def _status(request: Request, session: SessionDep, ctx: AppContext, who: Principal,
             job_id: str, file_path: str) -> Response:
     job = exports.job_for(session, job_id, who.subject)
     if job.status == "cancelled":
         raise ExportNotFound(f"Export {job_id} was cancelled")
+    _check_expired(ctx, job)
     if job.status == "failed":
         raise ExportFailed(f"Export {job_id} failed: {job.error}")
     if job.status != "done":
@@ -235,6 +253,7 @@ def cancel_export(who: Reader, session: SessionDep, ctx: ContextDep, job_id: str
 def _file(session: SessionDep, ctx: AppContext, who: Principal, job_id: str, name: str,
           media_type: str) -> Response:
     job = exports.job_for(session, job_id, who.subject)
+    _check_expired(ctx, job)
     if job.status != "done":
         raise ExportNotFound(f"Export {job_id} is not finished")
     path = exports.file_path(ctx.settings.export_dir, job, name)

@@ -32,6 +32,15 @@ class ExportNotFound(AppError):
     title = "No such export"
 
 
+class ExportExpired(AppError):
+    """The export finished longer ago than its expiry: its files were deleted."""
+
+    code = "STAT-410-001"
+    status = 410
+    issue_type = "not-found"
+    title = "The export has expired"
+
+
 class ExportFailed(AppError):
     """The export job failed; its status says why."""
 

@@ -33,6 +33,8 @@ from crvshub.statistics.models import ExportJob
 from crvshub.statistics.places import Places
 
 JOB_KIND = "statistics-export"
+# How long the row of an expired or cancelled export is kept after its files went.
+FORGET_AFTER = timedelta(days=30)
 BATCH = 500
 CSV_FILE = "records.csv"
 CSV_COLUMNS = (
@@ -53,6 +55,8 @@ class ExportRequest:
     since: datetime | None
     requested_by: str
     request_url: str
+    # The caller's jurisdiction (statistics.access): only records placed in it; None: all.
+    area_id: str | None = None
 
 
 def parse_types(raw: str | None, level: str) -> tuple[str, ...]:
@@ -87,8 +91,8 @@ def _new_job(session: Session, request: ExportRequest) -> ExportJob:
     return repository.add_job(session, ExportJob(
         format=request.format, level=request.level, types=list(request.types),
         since=request.since, requested_by=request.requested_by,
-        request_url=request.request_url, status="queued", cursor="", records_done=0,
-        records_total=0, files={}, created_at=utcnow(), updated_at=utcnow()))
+        request_url=request.request_url, area_id=request.area_id, status="queued", cursor="",
+        records_done=0, records_total=0, files={}, created_at=utcnow(), updated_at=utcnow()))
 
 
 def kick_off(session: Session, request: ExportRequest) -> ExportJob:
@@ -131,6 +135,22 @@ def expires(job: ExportJob, keep_hours: float) -> datetime:
     return (job.finished_at or job.updated_at) + timedelta(hours=keep_hours)
 
 
+def sweep_expired(ctx: AppContext, now: datetime) -> int:
+    """Delete the files of exports past their expiry and mark them expired; return how many.
+
+    A status poll of an expired export answers 410 Gone; the job's row itself is deleted
+    `FORGET_AFTER` later (then the poll answers 404, like any unknown export).
+    """
+    keep = timedelta(hours=ctx.settings.export_keep_hours)
+    with ctx.db.transaction() as session:
+        gone = repository.jobs_finished_before(session, now - keep)
+        for job_id in gone:  # a failed commit leaves the job done: the next sweep retries
+            repository.save_progress(session, job_id, {"status": "expired", "updated_at": now})
+            shutil.rmtree(ctx.settings.export_dir / job_id, ignore_errors=True)
+        repository.forget_jobs(session, now - FORGET_AFTER)
+    return len(gone)
+
+
 def file_path(root: Path, job: ExportJob, name: str) -> Path:
     """Return the path of one output file of a job, refusing names it did not write."""
     if name not in (job.files or {}):
@@ -150,6 +170,7 @@ class _Writer:
         self.types = frozenset(job.types or EXPORT_TYPES)
         self.files: dict[str, dict[str, Any]] = {k: dict(v) for k, v in (job.files or {}).items()}
         self.places = Places(snapshot)
+        self.area_id = job.area_id
         self.handles: dict[str, BinaryIO] = {}
         directory.mkdir(parents=True, exist_ok=True)
         for name, info in self.files.items():  # cut what an interrupted step wrote
@@ -169,11 +190,14 @@ class _Writer:
 
     def write(self, rows: Sequence[tuple[Any, ...]]) -> None:
         for row in rows:
+            if self.area_id is not None and not self.places.within(
+                    self.places.resolve(row[5], row[6]), self.area_id):
+                continue  # outside the caller's jurisdiction (statistics.access)
             if self.format == "csv":
                 self._append(CSV_FILE, "records", _csv_line(csv_row(row, self.places)))
                 continue
             bundle = orjson.loads(row[-1]) if row[-1] else {}
-            for kind, line in export_lines(bundle, self.types):
+            for kind, line in export_lines(row[0], row[2], row[11], bundle, self.types):
                 self._append(f"{kind}.ndjson", kind, line)
 
     def flush(self) -> dict[str, dict[str, Any]]:

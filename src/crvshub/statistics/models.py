@@ -33,6 +33,37 @@ class ExportJob(Base):
     # step cut what an interrupted step wrote after its last saved position.
     files: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     error: Mapped[str | None] = mapped_column(Text)
+    # The jurisdiction of the caller (statistics.access): only records placed in it are
+    # written; None for the whole country.
+    area_id: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class MonthlyCount(Base):
+    """Registrations of one month counted by (event, office, event place, one dimension's value).
+
+    Kept by the worker (statistics.aggregates); a month with a record changed since the
+    watermark is counted from the records instead, so answers are exact whatever the delay.
+    """
+
+    __tablename__ = "statistics_monthly"
+
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)  # YYYY-MM (UTC)
+    dimension: Mapped[str] = mapped_column(String(16), primary_key=True)
+    event: Mapped[str] = mapped_column(String(16), primary_key=True)
+    office_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    event_location_id: Mapped[str] = mapped_column(String(64), primary_key=True)  # "" if none
+    value: Mapped[str] = mapped_column(String(32), primary_key=True)  # "" if none
+    count: Mapped[int] = mapped_column(Integer)
+
+
+class StatisticsState(Base):
+    """How far the monthly aggregates are true: every change up to `watermark` is in them."""
+
+    __tablename__ = "statistics_state"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    watermark: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    refreshed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -19,7 +19,11 @@ from sqlalchemy import (
     case,
     cast,
     column,
+    delete,
     func,
+    insert,
+    literal,
+    or_,
     select,
     table,
     update,
@@ -29,7 +33,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from crvshub.db import JSONType, UTCDateTime
 from crvshub.statistics.domain import REGISTERED_STATUSES
-from crvshub.statistics.models import ExportJob
+from crvshub.statistics.models import ExportJob, MonthlyCount, StatisticsState
 
 RECORDS = table(
     "records",
@@ -88,27 +92,147 @@ def mother_age(session: Session) -> ColumnElement[Any]:
             - cast(func.strftime("%Y", MOTHERS.c.birth_date), Integer))
 
 
-def registration_counts(
-    session: Session, dimension: ColumnElement[Any] | None, start: datetime, end: datetime,
-    event: str | None, *, with_mother: bool = False,
-) -> Sequence[Row]:
-    """Count registrations in [start, end) by (event, office, event place, dimension)."""
+def dimension_value(session: Session, dimension: str) -> tuple[ColumnElement[Any], bool]:
+    """Return a stored dimension's value as text ('' when unknown) and whether mothers join."""
+    if dimension == "sex":
+        value: ColumnElement[Any] = RECORDS.c.subject_gender
+    elif dimension == "mother-age":
+        value = mother_age_group(session)
+    elif dimension == "ttr":
+        value = ttr_group(session)
+    else:  # "month": the month is the key, no value
+        return literal(""), False
+    return func.coalesce(value, ""), dimension == "mother-age"
+
+
+def _in_ranges(ranges: Sequence[tuple[datetime, datetime]]) -> ColumnElement[bool]:
+    at = RECORDS.c.registered_at
+    return or_(*[and_(at >= start, at < end) for start, end in ranges])
+
+
+def _counting(session: Session, dimension: str, event: str | None,
+              ranges: Sequence[tuple[datetime, datetime]] | None) -> Any:
+    """Return the SELECT of registrations by (month, event, office, event place, value)."""
     r = RECORDS.c
-    key = dimension if dimension is not None else func.min("")
+    value, with_mother = dimension_value(session, dimension)
     source: Any = RECORDS
     if with_mother:
         source = RECORDS.outerjoin(MOTHERS, and_(MOTHERS.c.record_id == r.id,
                                                  MOTHERS.c.role == "mother"))
-    conditions = [r.status.in_(REGISTERED_STATUSES), r.registered_at >= start,
-                  r.registered_at < end]
+    conditions = [r.status.in_(REGISTERED_STATUSES),
+                  r.registered_at.is_not(None) if ranges is None else _in_ranges(ranges)]
     if event:
         conditions.append(r.event == event)
-    group: list[ColumnElement[Any]] = [r.event, r.office_id, r.event_location_id]
-    if dimension is not None:
-        group.append(dimension)
-    query = (select(r.event, r.office_id, r.event_location_id, key, func.count())
-             .select_from(source).where(*conditions).group_by(*group))
+    month, place = month_key(session), func.coalesce(r.event_location_id, "")
+    group = [month, r.event, r.office_id, place] + ([value] if dimension != "month" else [])
+    return (select(month, literal(dimension), r.event, r.office_id, place, value, func.count())
+            .select_from(source).where(*conditions).group_by(*group))
+
+
+def mother_age_group(session: Session) -> ColumnElement[Any]:
+    """Return the mother's age group as SQL (the groups of domain.mother_age_group)."""
+    age = mother_age(session)
+    groups = [(age < 15, "under-15"), *[(age < low + 5, f"{low}-{low + 4}")
+                                        for low in range(15, 45, 5)]]
+    return case((age.is_(None), "unknown"), (age < 8, "unknown"), (age > 70, "unknown"),
+                *groups, else_="45-and-over")
+
+
+def registration_counts(session: Session, dimension: str, event: str | None,
+                        ranges: Sequence[tuple[datetime, datetime]]) -> list[Row]:
+    """Count registrations in date ranges by (event, office, event place, month, value)."""
+    if not ranges:
+        return []
+    query = _counting(session, dimension, event, ranges)
+    return [(ev, office, place, month, value, count)
+            for month, _dim, ev, office, place, value, count in session.execute(query)]
+
+
+def monthly_counts(session: Session, dimension: str, event: str | None,
+                   months: Sequence[str], *, by_month: bool) -> list[Row]:
+    """Read the kept counts of whole months, in the shape of `registration_counts`.
+
+    Without `by_month` the months are summed in SQL (month ""): twelve times fewer rows.
+    """
+    if not months:
+        return []
+    m = MonthlyCount
+    month: Any = m.month if by_month else literal("")
+    keys = [m.event, m.office_id, m.event_location_id, m.value]
+    query = (select(*keys[:3], month, m.value, func.sum(m.count))
+             .where(m.dimension == dimension, m.month.in_(months))
+             .group_by(*keys, *([m.month] if by_month else [])))
+    if event:
+        query = query.where(m.event == event)
     return [tuple(row) for row in session.execute(query)]
+
+
+def changed_months(session: Session, since: datetime, start: datetime,
+                   end: datetime) -> set[str]:
+    """Return the registration months in [start, end) of records changed after an instant."""
+    r = RECORDS.c
+    query = (select(month_key(session)).distinct()
+             .where(r.updated_at > since, r.registered_at >= start, r.registered_at < end))
+    return {str(month) for month in session.execute(query).scalars()}
+
+
+def changed_months_all(session: Session, since: datetime) -> set[str]:
+    """Return the registration months of every record changed after an instant."""
+    r = RECORDS.c
+    query = (select(month_key(session)).distinct()
+             .where(r.updated_at > since, r.registered_at.is_not(None)))
+    return {str(month) for month in session.execute(query).scalars()}
+
+
+def rebuild_months(session: Session, dimensions: Sequence[str],
+                   ranges: Sequence[tuple[datetime, datetime]] | None,
+                   months: Sequence[str] | None) -> None:
+    """Recount months (all of them when `months` is None) into the kept monthly counts."""
+    m = MonthlyCount
+    gone = delete(m) if months is None else delete(m).where(m.month.in_(months))
+    session.execute(gone)
+    columns = [m.month, m.dimension, m.event, m.office_id, m.event_location_id, m.value,
+               m.count]
+    for dimension in dimensions:
+        session.execute(insert(m).from_select(
+            [c.key for c in columns], _counting(session, dimension, None, ranges)))
+
+
+def rebuild_years(session: Session, years: Sequence[str] | None) -> None:
+    """Sum the kept months of years (all when None) into yearly rows (`month` = "YYYY")."""
+    m = MonthlyCount
+    year = func.substr(m.month, 1, 4)
+    source = select(year, m.dimension, m.event, m.office_id, m.event_location_id, m.value,
+                    func.sum(m.count)).where(func.length(m.month) == 7)
+    if years is not None:
+        session.execute(delete(m).where(m.month.in_(years)))
+        source = source.where(year.in_(years))
+    source = source.group_by(year, m.dimension, m.event, m.office_id, m.event_location_id,
+                             m.value)
+    columns = ["month", "dimension", "event", "office_id", "event_location_id", "value",
+               "count"]
+    session.execute(insert(m).from_select(columns, source))
+
+
+def aggregate_state(session: Session, *, lock: bool = False) -> StatisticsState | None:
+    """Return the state of the kept monthly counts (None before the first refresh)."""
+    query = select(StatisticsState).where(StatisticsState.name == "monthly")
+    if lock:
+        query = query.with_for_update()
+    return session.execute(query).scalar_one_or_none()
+
+
+def save_aggregate_state(session: Session, watermark: datetime, full_at: datetime | None,
+                         ) -> None:
+    """Record how far the monthly counts are true (and when they were last rebuilt whole)."""
+    state = aggregate_state(session)
+    if state is None:
+        state = StatisticsState(name="monthly")
+        session.add(state)
+    state.watermark = watermark
+    if full_at is not None:
+        state.refreshed_at = full_at
+    session.flush()
 
 
 def backlog(session: Session, statuses: Sequence[str]) -> Sequence[Row]:
@@ -139,8 +263,11 @@ def export_batch(session: Session, after: str, since: datetime | None, limit: in
     if with_bundle:  # as JSON text: the caller parses it with orjson, several times faster
         wanted.append(cast(r.bundle, Text))
     query = (select(*wanted)
+             # The bound on the mothers' side too: without it PostgreSQL's merge join reads
+             # the index of people from its start at every batch (quadratic over an export).
              .select_from(RECORDS.outerjoin(MOTHERS, and_(MOTHERS.c.record_id == r.id,
-                                                          MOTHERS.c.role == "mother")))
+                                                          MOTHERS.c.role == "mother",
+                                                          MOTHERS.c.record_id > after)))
              .where(r.id > after, *_export_filter(since)).order_by(r.id).limit(limit))
     return [tuple(row) for row in session.execute(query)]
 
@@ -165,4 +292,18 @@ def save_progress(session: Session, job_id: str, values: dict[str, Any]) -> int:
     result = session.execute(update(ExportJob).where(ExportJob.id == job_id,
                                                      ExportJob.status != "cancelled")
                              .values(**values))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def jobs_finished_before(session: Session, before: datetime) -> list[str]:
+    """Return the ids of done or failed jobs that finished before an instant."""
+    query = select(ExportJob.id).where(ExportJob.status.in_(("done", "failed")),
+                                       ExportJob.finished_at < before)
+    return list(session.execute(query).scalars())
+
+
+def forget_jobs(session: Session, before: datetime) -> int:
+    """Delete expired and cancelled jobs last changed before an instant; return how many."""
+    result = session.execute(delete(ExportJob).where(
+        ExportJob.status.in_(("expired", "cancelled")), ExportJob.updated_at < before))
     return int(result.rowcount or 0)  # type: ignore[attr-defined]

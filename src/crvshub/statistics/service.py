@@ -8,13 +8,12 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.elements import ColumnElement
 
 from crvshub.db import utcnow
 from crvshub.location.cache import Snapshot
 from crvshub.location.domain import LocationView
 from crvshub.record.domain import WORKQUEUE_TITLES, WORKQUEUES
-from crvshub.statistics import domain, repository
+from crvshub.statistics import aggregates, domain, repository
 from crvshub.statistics.country import DeathRates
 from crvshub.statistics.domain import BadQuery, Period
 from crvshub.statistics.places import OFFICE_LEVEL, Places
@@ -39,35 +38,20 @@ def _check(query: Query, places: Places) -> None:
                        f"(STATE, DISTRICT, ...) or {OFFICE_LEVEL}")
 
 
-def _dimension(session: Session, by: str) -> tuple[ColumnElement[Any] | None, bool]:
-    """Return the SQL of a dimension (None: computed from the place) and whether mothers join."""
-    if by == "month":
-        return repository.month_key(session), False
-    if by == "year":
-        return repository.month_key(session), False  # cut to the year below
-    if by == "sex":
-        return repository.RECORDS.c.subject_gender, False
-    if by == "mother-age":
-        return repository.mother_age(session), True
-    if by in ("time-to-registration", "timeliness"):
-        return repository.ttr_group(session), False
-    if by in ("place", "place-type", "event"):
-        return None, False
-    raise BadQuery(f"by must be one of {', '.join(domain.DIMENSIONS)}")
-
-
 _TTR_TIMELINESS = {"0-30-days": "within-legal-period", "31-90-days": "late",
                    "91-365-days": "late", "1-5-years": "delayed", "over-5-years": "delayed",
                    "unknown": "unknown"}
 
 
-def _key(by: str, raw: Any, places: Places, placed: Any, level: str) -> str:
+def _key(by: str, month: str, raw: Any, places: Places, placed: Any, level: str) -> str:
+    if by == "month":
+        return month
     if by == "year":
-        return str(raw)[:4] if raw else "unknown"
+        return month[:4]
     if by == "timeliness":
         return _TTR_TIMELINESS.get(str(raw), "unknown")
     if by == "mother-age":
-        return domain.mother_age_group(int(raw) if raw is not None else None)
+        return str(raw) if raw else "unknown"  # grouped in SQL (repository.mother_age_group)
     if by == "place":
         return places.area_at(placed, level) or "unknown"
     if by == "place-type":
@@ -82,16 +66,15 @@ def tally(session: Session, snapshot: Snapshot, query: Query, by: str,
     """Count registrations of the query by (event, key of the dimension)."""
     places = Places(snapshot)
     _check(query, places)
-    dimension, with_mother = _dimension(session, by)
-    start, end = query.period.bounds()
-    rows = repository.registration_counts(session, dimension, start, end, query.event,
-                                          with_mother=with_mother)
+    if by not in domain.DIMENSIONS:
+        raise BadQuery(f"by must be one of {', '.join(domain.DIMENSIONS)}")
     counts: dict[tuple[str, str], int] = {}
-    for event, office_id, location_id, raw, count in rows:
-        placed = places.resolve(office_id, location_id)
+    for event, office_id, location_id, month, raw, count in aggregates.rows(
+            session, by, query.event, query.period):
+        placed = places.resolve(office_id, location_id or None)
         if not places.within(placed, query.area):
             continue
-        key = (event, _key(by, raw, places, placed, query.level))
+        key = (event, _key(by, str(month), raw, places, placed, query.level))
         counts[key] = counts.get(key, 0) + int(count)
     return counts
 
@@ -176,13 +159,11 @@ def timeliness(session: Session, snapshot: Snapshot, query: Query) -> dict[str, 
     """Return registrations within the legal period, late and delayed, per area and in all."""
     places = Places(snapshot)
     _check(query, places)
-    start, end = query.period.bounds()
-    rows = repository.registration_counts(session, repository.ttr_group(session), start, end,
-                                          query.event)
     per_area: dict[tuple[str, str], dict[str, int]] = {}
     overall: dict[str, dict[str, int]] = {}
-    for event, office_id, location_id, group, count in rows:
-        placed = places.resolve(office_id, location_id)
+    for event, office_id, location_id, _month, group, count in aggregates.rows(
+            session, "timeliness", query.event, query.period):
+        placed = places.resolve(office_id, location_id or None)
         if not places.within(placed, query.area):
             continue
         kind = _TTR_TIMELINESS.get(str(group), "unknown")

@@ -10,8 +10,9 @@ from starlette.responses import Response
 
 from crvshub.db import utcnow
 from crvshub.deps import ContextDep, SessionDep
+from crvshub.errors import OutOfJurisdiction
 from crvshub.location.cache import Snapshot
-from crvshub.statistics import service
+from crvshub.statistics import access, service
 from crvshub.statistics.country import DeathRates, death_rates
 from crvshub.statistics.domain import TIMELINESS, BadQuery, Period, period_of
 from crvshub.web import charts
@@ -40,14 +41,17 @@ def _months(period: Period) -> list[str]:
     return months
 
 
-def _areas(snapshot: Snapshot) -> list[tuple[str, str]]:
-    """Return the areas offered by the filter: each state, then its districts, indented."""
+def _areas(snapshot: Snapshot, scope: access.Jurisdiction) -> list[tuple[str, str]]:
+    """Return the areas offered by the filter: each state, then its districts, indented.
+
+    A local user is offered the areas of their jurisdiction only (statistics.access).
+    """
     out: list[tuple[str, str]] = []
     for state in (v for v in snapshot.ordered if v.jurisdiction_type == "STATE"):
         out.append((state.id, state.name))
         out += [(d.id, f"— {d.name}") for d in snapshot.ordered
                 if d.part_of_id == state.id and d.jurisdiction_type == "DISTRICT"]
-    return out
+    return [(i, n) for i, n in out if access.covers(scope, i, snapshot)]
 
 
 def _completeness_chart(answer: dict[str, Any], event: str) -> Any:
@@ -102,18 +106,25 @@ def performance(
 ) -> Response:
     """Show the performance dashboard for a period and area."""
     snapshot = ctx.location_cache.snapshot()
+    scope = access.jurisdiction(page.principal, snapshot)
     today = utcnow().date()
     chosen_year = int(year) if year and year.isdigit() else None
     if chosen_year is None and not start and not end:
         chosen_year = today.year
     values: dict[str, Any] = {"years": list(range(today.year, today.year - 10, -1)),
-                              "areas": _areas(snapshot), "year": chosen_year,
+                              "areas": _areas(snapshot, scope), "national": scope.national,
+                              "year": chosen_year,
                               "start": start or "", "end": end or "", "area": area or "",
                               "event": event or "birth"}
     try:
+        chosen_area = access.area_for(scope, area or None, snapshot)
+    except OutOfJurisdiction as exc:
+        return render(request, "performance.html", page, 403, problem=exc.message, **values)
+    values["area"] = chosen_area or ""
+    try:
         period = period_of(chosen_year if not (start or end) else None,
                            _date(start), _date(end), today)
-        query = service.Query(period, event or "birth", area or None)
+        query = service.Query(period, event or "birth", chosen_area)
         values.update(_dashboard(session, snapshot, query, death_rates(ctx.settings.country_dir)),
                       period=period)
     except BadQuery as exc:
