@@ -47,7 +47,8 @@ class Record(Base):
     registered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
 
     __table_args__ = (
-        Index("ix_records_office_status", "office_id", "status"),
+        Index("ix_records_office_status_source", "office_id", "status", "source"),
+        Index("ix_records_office_status_updated", "office_id", "status", "updated_at"),
         # A hospital's FHIR reads: its own records, in order of last change (fhir_records).
         Index("ix_records_source_client_updated", "source_client_id", "updated_at", "id"),
         # The backlog of the performance dashboard: waiting records per office, oldest first,
