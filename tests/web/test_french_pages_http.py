@@ -94,3 +94,18 @@ def test_verify_and_performance_pages_in_french(client: TestClient, ctx: AppCont
     assert "Completeness by district" not in dashboard.text
     wrong = client.get("/performance?from=soon", headers={"Accept": "text/html"})
     assert wrong.status_code == 400 and "n&#39;est pas une date (AAAA-MM-JJ)" in wrong.text
+
+
+def test_certificate_print_form_in_french(client: TestClient, ctx: AppContext) -> None:
+    _creds, token = new_client(ctx, "HEALTH", name="Harambo District Hospital")
+    sent = client.post("/notification", json=fresh_ids(example("birth-full")),
+                       headers=bearer(token))
+    rid = sent.headers["location"].rsplit("/", 1)[1]
+    client.cookies.set("crvshub_lang", "fr")
+    client.cookies.set("crvshub_session", user_token(ctx, LOCAL_REGISTRAR))
+    form = client.get(f"/records/{rid}/certificate", headers={"Accept": "text/html"})
+    assert form.status_code == 200, form.text[:300]
+    for words in ("Imprimer l'acte de naissance", "Qui retire l'acte ?",
+                  "Carte d&#39;identité nationale", "Frais payés", ">Déclaré<"):
+        assert words in form.text, words
+    assert "Who is collecting" not in form.text and "DECLARED" not in form.text
