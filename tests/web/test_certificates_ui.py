@@ -42,7 +42,7 @@ def test_print_issue_and_verify_in_the_browser(live_server, page) -> None:
     assert_usable(page, "print form")
     page.click("[data-testid=print]")
     page.wait_for_selector("[role=status]")
-    assert page.inner_text("[data-testid=status]") == "CERTIFIED"
+    assert page.inner_text("[data-testid=status]") == "Certified"
     certificate_id = page.inner_text("[data-testid=certificate-id]")
     screenshot(page, "certificate-printed.png")
     assert_usable(page, "printed certificate")

@@ -1,5 +1,5 @@
-"""Every staff page (but the certificate, verification and performance pages) renders in
-French, with French words where the English page has them and no untranslated headings."""
+"""Every staff page renders in French, with French words where the English page has them
+and no untranslated headings."""
 
 from __future__ import annotations
 
@@ -74,3 +74,38 @@ def test_admin_pages_in_french(client: TestClient, ctx: AppContext) -> None:
     assert "Agent de terrain" in user
     _french(client, f"/users/{FIELD_AGENT}/deactivate", "ne pourra plus se connecter")
     _french(client, f"/users/{FIELD_AGENT}/password", "temporaire n'est plus affiché")
+
+
+def test_verify_and_performance_pages_in_french(client: TestClient, ctx: AppContext) -> None:
+    client.cookies.set("crvshub_lang", "fr")
+    page = client.get("/verify", headers={"Accept": "text/html"})
+    assert page.status_code == 200 and '<html lang="fr">' in page.text
+    assert "Vérifier un acte" in page.text and "Texte du code QR de l" in page.text
+    assert "Verify a certificate" not in page.text
+    bad = client.get("/verify/not-a-code", headers={"Accept": "text/html"})
+    assert bad.status_code == 400, bad.text[:300]
+    assert "Ce n&#39;est pas un code d&#39;acte" in bad.text and "Code d" in bad.text
+    client.cookies.set("crvshub_session", user_token(ctx, NATLSYSADMIN))
+    dashboard = client.get("/performance", headers={"Accept": "text/html"})
+    assert dashboard.status_code == 200 and '<html lang="fr">' in dashboard.text
+    for words in ("Exhaustivité par district", "Enregistrements par mois",
+                  "Bureaux avec le plus de dossiers en attente", "Tout le pays"):
+        assert words in dashboard.text, words
+    assert "Completeness by district" not in dashboard.text
+    wrong = client.get("/performance?from=soon", headers={"Accept": "text/html"})
+    assert wrong.status_code == 400 and "n&#39;est pas une date (AAAA-MM-JJ)" in wrong.text
+
+
+def test_certificate_print_form_in_french(client: TestClient, ctx: AppContext) -> None:
+    _creds, token = new_client(ctx, "HEALTH", name="Harambo District Hospital")
+    sent = client.post("/notification", json=fresh_ids(example("birth-full")),
+                       headers=bearer(token))
+    rid = sent.headers["location"].rsplit("/", 1)[1]
+    client.cookies.set("crvshub_lang", "fr")
+    client.cookies.set("crvshub_session", user_token(ctx, LOCAL_REGISTRAR))
+    form = client.get(f"/records/{rid}/certificate", headers={"Accept": "text/html"})
+    assert form.status_code == 200, form.text[:300]
+    for words in ("Imprimer l'acte de naissance", "Qui retire l'acte ?",
+                  "Carte d&#39;identité nationale", "Frais payés", ">Déclaré<"):
+        assert words in form.text, words
+    assert "Who is collecting" not in form.text and "DECLARED" not in form.text

@@ -20,20 +20,55 @@ from crvshub.deps import ContextDep, SessionDep
 from crvshub.errors import AppError
 from crvshub.net import client_address
 from crvshub.record import workqueues
+from crvshub.web import i18n
+from crvshub.web.i18n import N_
 from crvshub.web.pages import Page, check_csrf, error_page, page_for, render
 from crvshub.web.security import WebRoute
 
 router = APIRouter(include_in_schema=False, route_class=WebRoute)
 PrinterPage = Annotated[Page, Depends(page_for(certificates.PRINT_SCOPE))]
 COLLECTORS = (
-    ("MOTHER", "Mother"), ("FATHER", "Father"), ("INFORMANT", "Informant"),
-    ("OTHER", "Someone else (ID document required)"),
+    ("MOTHER", N_("Mother")), ("FATHER", N_("Father")), ("INFORMANT", N_("Informant")),
+    ("OTHER", N_("Someone else (ID document required)")),
 )
+# Who collected a printed certificate, as its page says it.
+COLLECTED_BY = {"MOTHER": N_("Mother"), "FATHER": N_("Father"),
+                "INFORMANT": N_("Informant"), "OTHER": N_("Other")}
 ID_TYPES = (
-    ("NATIONAL_ID", "National ID"), ("PASSPORT", "Passport"),
-    ("BIRTH_REGISTRATION_NUMBER", "Birth registration number"),
-    ("DRIVING_LICENSE", "Driving licence"), ("OTHER", "Other"),
+    ("NATIONAL_ID", N_("National ID")), ("PASSPORT", N_("Passport")),
+    ("BIRTH_REGISTRATION_NUMBER", N_("Birth registration number")),
+    ("DRIVING_LICENSE", N_("Driving licence")), ("OTHER", N_("Other")),
 )
+# The facts a wallet credential lets its holder show or keep back (credential.DISCLOSABLE).
+CLAIMS = {"name": N_("name"), "gender": N_("sex"), "event_date": N_("date of the event"),
+          "event_place": N_("place of the event"), "mother": N_("mother"),
+          "father": N_("father"), "registered_at": N_("date of registration")}
+# What /verify tells of a certificate or a credential, by outcome (the English text of
+# certificate.verification, marked here so that the page shows it in the reader's language).
+VERDICTS = {
+    ("certificate", "valid"): N_("Genuine certificate, and the record still says this."),
+    ("certificate", "superseded"): N_(
+        "Genuine certificate, but the record was corrected since it was printed: "
+        "ask for a new certificate."),
+    ("certificate", "revoked"): N_(
+        "Genuine certificate, but it was revoked by the civil registration office."),
+    ("certificate", "unknown"): N_(
+        "Signed by this office, but no such certificate was ever printed here."),
+    ("certificate", "invalid"): N_(
+        "Not a genuine certificate: the code was altered or not signed by this office."),
+    ("credential", "valid"): N_("Genuine credential, and the record still says this."),
+    ("credential", "superseded"): N_(
+        "Genuine credential, but the record was corrected since it was issued: ask for a new one."),
+    ("credential", "revoked"): N_(
+        "Genuine credential, but it was revoked by the civil registration office."),
+    ("credential", "unknown"): N_(
+        "Signed by this office, but no such credential was ever issued here."),
+    ("credential", "invalid"): N_(
+        "Not a genuine credential: it was altered or not signed by this office."),
+}
+# Why a pasted code cannot be checked (certificate.verification.token_of), as /verify says it.
+UNREADABLE = (N_("This is not a credential (an SD-JWT starts with a JWS)"),
+              N_("This is not a certificate code (a signed payload has 3 parts)"))
 
 
 def _form(request: Request, page: Page, session: SessionDep, record_id: str,
@@ -80,7 +115,7 @@ def print_submit(
             raise InvalidOperation
     except InvalidOperation:
         return _form(request, page, session, record_id,
-                     CollectorInvalid("The fee must be an amount such as 5.00"), values)
+                     CollectorInvalid(N_("The fee must be an amount such as 5.00")), values)
     wanted = certificates.PrintRequest(
         collector, collector_name or None, id_type if collector == "OTHER" else None,
         id_number if collector == "OTHER" else None, amount, receipt.strip() or None,
@@ -106,9 +141,14 @@ def printed_page(record_id: str, certificate_id: str, request: Request, session:
     if row.record_id != record_id:
         return RedirectResponse(f"/records/{row.record_id}/certificates/{row.id}",
                                 status_code=303)
+    summary = certificates.summary(row)
+    collector = summary.get("collector") or {}
     return render(request, "certificate_printed.html", page, record=body, version=version,
-                  certificate=certificates.summary(row),
-                  verify_url=certificates.qr_text(ctx.settings, row))
+                  certificate=summary, verify_url=certificates.qr_text(ctx.settings, row),
+                  collector=COLLECTED_BY.get(collector.get("type") or "",
+                                             str(collector.get("type") or "").capitalize()),
+                  id_type=dict(ID_TYPES).get(collector.get("idType") or "",
+                                             collector.get("idType") or ""))
 
 
 @router.get("/records/{record_id}/certificates/{certificate_id}/pdf")
@@ -158,10 +198,12 @@ def credential_page(record_id: str, credential_id: str, request: Request,
     if row.record_id != record_id:
         return RedirectResponse(f"/records/{row.record_id}/credentials/{row.id}",
                                 status_code=303)
+    gettext = i18n.gettext_for(i18n.language_of(request))
     summary = wallet.summary(row)
     return render(request, "certificate_credential.html", page, record=body,
                   credential=summary, qr=_qr_data_uri(row.credential),
-                  claims=certificate_credential.DISCLOSABLE)
+                  claims=[gettext(CLAIMS.get(c, c.replace("_", " ")))
+                          for c in certificate_credential.DISCLOSABLE])
 
 
 @router.get("/records/{record_id}/credentials/{credential_id}/download")
@@ -191,7 +233,7 @@ async def verify_page(code: str, request: Request, ctx: ContextDep) -> Response:
     """Tell anyone whether a certificate is genuine and current, with the facts to compare."""
     wait = ctx.verify_limit.take(client_address(request) or "-")
     if wait:
-        exc = VerifyRateLimited("Too many verifications from this address: wait a minute")
+        exc = VerifyRateLimited(N_("Too many verifications from this address: wait a minute"))
         return render(request, "verify.html", None, exc.status, result=None, error=exc)
     try:
         token = verification.token_of(code)
@@ -199,4 +241,5 @@ async def verify_page(code: str, request: Request, ctx: ContextDep) -> Response:
         return render(request, "verify.html", None, exc.status, result=None, error=exc)
     result = await run_in_threadpool(verification.answer, ctx.db, ctx.certificate_keys,
                                      ctx.verify_cache, token, client_address(request))
-    return render(request, "verify.html", None, result=result)
+    verdict = VERDICTS.get((result.kind, result.outcome), result.message)
+    return render(request, "verify.html", None, result=result, verdict=verdict)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Any
 
@@ -15,7 +16,8 @@ from crvshub.location.cache import Snapshot
 from crvshub.statistics import access, service
 from crvshub.statistics.country import DeathRates, death_rates
 from crvshub.statistics.domain import TIMELINESS, BadQuery, Period, period_of
-from crvshub.web import charts
+from crvshub.web import charts, i18n
+from crvshub.web.i18n import N_
 from crvshub.web.pages import PERFORMANCE_SCOPES, Page, page_for, render
 from crvshub.web.security import WebRoute
 
@@ -23,13 +25,17 @@ router = APIRouter(include_in_schema=False, route_class=WebRoute)
 PerformancePage = Annotated[Page, Depends(page_for(*PERFORMANCE_SCOPES))]
 
 
-def _date(value: str | None) -> date | None:
+Gettext = Callable[[str], str]
+
+
+def _date(value: str | None, gettext: Gettext) -> date | None:
     if not value:
         return None
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise BadQuery(f"{value!r} is not a date (YYYY-MM-DD)") from None
+        raise BadQuery(gettext(N_("%(value)s is not a date (YYYY-MM-DD)"))
+                       % {"value": repr(value)}) from None
 
 
 def _months(period: Period) -> list[str]:
@@ -54,43 +60,49 @@ def _areas(snapshot: Snapshot, scope: access.Jurisdiction) -> list[tuple[str, st
     return [(i, n) for i, n in out if access.covers(scope, i, snapshot)]
 
 
-def _completeness_chart(answer: dict[str, Any], event: str) -> Any:
+def _completeness_chart(answer: dict[str, Any], event: str, gettext: Gettext) -> Any:
     rows = sorted(answer["rows"], key=lambda r: (-(r["completeness"] or 0), r["name"]))
     bars = [charts.Bar(r["name"], r["completeness"] or 0,
                        f"{r['completeness'] if r['completeness'] is not None else 'n/a'}% "
                        f"({r['registered']})") for r in rows]
     top = max((b.value for b in bars), default=0)
     scale = 100.0 if top >= 25 else None  # small figures get a scale of their own
-    return charts.ranked_bars(bars, f"Completeness of {event} registration by district",
+    title = (N_("Completeness of birth registration by district") if event == "birth"
+             else N_("Completeness of death registration by district"))
+    return charts.ranked_bars(bars, gettext(title),
                               scale_max=max(scale or 0, top) or None,
                               colour=charts.BIRTH if event == "birth" else charts.DEATH), rows
 
 
-def _monthly_chart(session: Any, snapshot: Snapshot, query: service.Query) -> Any:
+def _monthly_chart(session: Any, snapshot: Snapshot, query: service.Query,
+                   gettext: Gettext) -> Any:
     answer = service.counts(session, snapshot, query, "month")
     found = {(r["event"], r["key"]): r["count"] for r in answer["rows"]}
     months = _months(query.period)[-36:]
     births = [found.get(("birth", m), 0) for m in months]
     deaths = [found.get(("death", m), 0) for m in months]
-    return charts.monthly_columns(months, births, deaths, "Registrations per month"), answer
+    return (charts.monthly_columns(months, births, deaths, gettext(N_("Registrations per month"))),
+            answer)
 
 
 def _dashboard(session: Any, snapshot: Snapshot, query: service.Query,
-               rates: DeathRates) -> dict[str, Any]:
+               rates: DeathRates, gettext: Gettext) -> dict[str, Any]:
     event = query.event or "birth"
     complete = service.completeness(
         session, snapshot, service.Query(query.period, event, query.area, "DISTRICT"), rates)
-    chart, ranked = _completeness_chart(complete, event)
+    chart, ranked = _completeness_chart(complete, event, gettext)
     monthly, counts = _monthly_chart(session, snapshot,
-                                     service.Query(query.period, None, query.area))
+                                     service.Query(query.period, None, query.area), gettext)
     timely = service.timeliness(session, snapshot,
                                 service.Query(query.period, None, query.area, "DISTRICT"))
-    shares = [("Births" if t["event"] == "birth" else "Deaths", {k: t[k] for k in TIMELINESS})
+    shares = [(gettext(N_("Births") if t["event"] == "birth" else N_("Deaths")),
+               {k: t[k] for k in TIMELINESS})
               for t in timely["total"]]
     return {
         "completeness": complete, "completeness_chart": chart, "ranked": ranked,
         "monthly_chart": monthly, "counts": counts, "timeliness": timely,
-        "timeliness_chart": charts.stacked_share(shares, "Timeliness of registration"),
+        "timeliness_chart": charts.stacked_share(shares,
+                                                 gettext(N_("Timeliness of registration"))),
         "backlog": service.backlog(session, snapshot, query.area, 10),
     }
 
@@ -105,6 +117,7 @@ def performance(
     event: Annotated[str | None, Query(pattern="^(birth|death)?$")] = None,
 ) -> Response:
     """Show the performance dashboard for a period and area."""
+    gettext = i18n.gettext_for(i18n.language_of(request))
     snapshot = ctx.location_cache.snapshot()
     scope = access.jurisdiction(page.principal, snapshot)
     today = utcnow().date()
@@ -123,10 +136,10 @@ def performance(
     values["area"] = chosen_area or ""
     try:
         period = period_of(chosen_year if not (start or end) else None,
-                           _date(start), _date(end), today)
+                           _date(start, gettext), _date(end, gettext), today)
         query = service.Query(period, event or "birth", chosen_area)
-        values.update(_dashboard(session, snapshot, query, death_rates(ctx.settings.country_dir)),
-                      period=period)
+        values.update(_dashboard(session, snapshot, query, death_rates(ctx.settings.country_dir),
+                                 gettext), period=period)
     except BadQuery as exc:
         return render(request, "performance.html", page, 400, problem=str(exc), **values)
     return render(request, "performance.html", page, problem=None, **values)
