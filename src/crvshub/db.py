@@ -348,6 +348,15 @@ class Database:
         finally:
             session.close()
 
+    def settle(self, tables: Sequence[str]) -> None:
+        """Refresh tables after a bulk load: planner statistics, and on PostgreSQL the
+        visibility map too (VACUUM), so that index-only scans skip the table (counts of a
+        workqueue, name postings). Runs outside any transaction, as VACUUM must."""
+        verb = "VACUUM (ANALYZE)" if self.engine.dialect.name == "postgresql" else "ANALYZE"
+        with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            for table in tables:
+                conn.execute(text(f"{verb} {table}"))
+
     def dispose(self) -> None:
         """Close every pooled connection."""
         self.engine.dispose()

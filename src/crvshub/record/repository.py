@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, Select, and_, exists, func, insert, or_, select, text, update
+from sqlalchemy import ColumnElement, Select, and_, exists, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -465,10 +465,8 @@ def by_registration_numbers(session: Session, numbers: Sequence[str],
     return found
 
 
-def analyze(session: Session) -> None:
-    """Refresh the planner statistics of the record tables (after a bulk load)."""
-    for table in ("records", "record_actions"):
-        session.execute(text(f"ANALYZE {table}"))
+BULK_TABLES = ("records", "record_actions")  # what a bulk load fills (`Database.settle`)
+
 
 
 def add_version(session: Session, record: Record, replaced_at: datetime) -> None:

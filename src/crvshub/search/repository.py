@@ -17,7 +17,6 @@ from sqlalchemy import (
     intersect,
     or_,
     select,
-    text,
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -263,10 +262,8 @@ def people_of(session: Session, records: Subquery, roles: Sequence[str]) -> list
     return list(rows)
 
 
-def analyze(session: Session) -> None:
-    """Refresh the planner statistics of the index tables (after a bulk load)."""
-    for table in ("search_persons", "search_terms", "search_vocabulary"):
-        session.execute(text(f"ANALYZE {table}"))
+BULK_TABLES = ("search_persons", "search_terms", "search_vocabulary")  # `Database.settle`
+
 
 
 def resource_holder(session: Session, resource_id: str) -> tuple[str, bool] | None:

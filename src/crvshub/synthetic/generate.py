@@ -188,9 +188,7 @@ def generate(db: Database, locations: Sequence[LocationView], plan: Plan,
             done += writing.popleft().result()
             if progress:
                 progress(done, plan.records)
-    with db.transaction() as session:  # the planner must know the new sizes
-        records.analyze(session)
-        index.analyze(session)
+    db.settle(records.BULK_TABLES + index.BULK_TABLES)  # new sizes, visible pages
     return done
 
 
