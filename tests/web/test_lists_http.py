@@ -139,3 +139,50 @@ def test_users_pages_name_roles_and_statuses_in_words(client: TestClient,
     assert "Créer un utilisateur" in french.text
     assert ">Bureau de district de Harambo<" in french.text  # the office, as the country names it
     assert ">Harambo District Office<" in english.text
+
+
+def test_workqueues_filter_by_event_dates_and_place(client: TestClient, ctx: AppContext) -> None:
+    from sqlalchemy import text
+
+    births = {_notify(client, ctx, "Mutale", "Phiri"), _notify(client, ctx, "Naledi", "Tembo")}
+    _creds, token = new_client(ctx, "HEALTH", name="Harambo District Hospital")
+    death = client.post("/notification", json=fresh_ids(example("death-minimal")),
+                        headers=bearer(token))
+    assert death.status_code == 200, death.text
+    death_id = death.headers["location"].rsplit("/", 1)[1]
+    with ctx.db.transaction() as session:
+        rows = session.execute(text("SELECT id, event_date, event_location_id FROM records"))
+        facts = {str(r[0]): (r[1], r[2]) for r in rows}
+    _as(client, ctx, LOCAL_REGISTRAR)
+    queue = "/workqueues/in-progress-health-system"
+
+    def shown(query: str) -> set[str]:
+        page = client.get(f"{queue}?{query}")
+        assert page.status_code == 200, page.text
+        return {rid for rid, _t in ROW.findall(page.text)}
+
+    assert shown("") >= births | {death_id}
+    assert shown("event=death") == {death_id}
+    assert shown("event=birth") == births
+    day = str(facts[next(iter(births))][0])
+    assert next(iter(births)) in shown(f"event=birth&from={day}&to={day}")
+    empty = client.get(f"{queue}?from=2099-01-01")
+    assert "match these filters" in empty.text and not ROW.findall(empty.text)
+    place = facts[next(iter(births))][1]
+    snapshot = ctx.location_cache.snapshot()
+    area = snapshot.get(place)
+    while area is not None and area.type != "ADMIN_STRUCTURE":
+        area = snapshot.get(area.part_of_id) if area.part_of_id else None
+    assert area is not None, "the birth's facility lies in no area"
+    assert next(iter(births)) in shown(f"place={area.id}")
+    elsewhere = next(v for v in snapshot.ordered if v.type == "ADMIN_STRUCTURE"
+                     and v.id != area.id and area.id not in v.path and v.id not in area.path)
+    assert not shown(f"place={elsewhere.id}") & births
+    # The filters stay in the paging and sorting links.
+    page = client.get(f"{queue}?event=birth&size=10")
+    assert "event=birth" in page.text.split('data-testid="sort-name"')[0].rsplit("href", 1)[1]
+    for bad in ("place=nowhere", "from=2026-05-02&to=2026-05-01"):
+        refused = client.get(f"{queue}?{bad}", headers={"Accept": "text/html"})
+        assert refused.status_code == 400 and "WEB-400-003" in refused.text, bad
+    assert client.get(f"{queue}?event=marriage").status_code == 400
+    assert client.get(f"{queue}?from=not-a-date").status_code == 400

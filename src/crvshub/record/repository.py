@@ -159,11 +159,24 @@ def queue_page(
     sort: str,
     offset: int,
     limit: int,
+    event: str | None = None,
+    event_from: date | None = None,
+    event_to: date | None = None,
+    place_ids: Sequence[str] | None = None,
 ) -> tuple[Sequence[Record], int]:
-    """Return one page of a workqueue and the total number of records in it."""
+    """Return one page of a workqueue (optionally only one event, dates of the event and places)
+    and the total number of records in it."""
     where = [Record.status.in_(list(statuses)), *_office_filter(office_id)]
     if source:
         where.append(Record.source == source)
+    if event:
+        where.append(Record.event == event)
+    if event_from:
+        where.append(Record.event_date >= event_from)
+    if event_to:
+        where.append(Record.event_date <= event_to)
+    if place_ids is not None:
+        where.append(Record.event_location_id.in_(list(place_ids)))
     column = SORT_COLUMNS[sort.lstrip("-")]
     order = column.desc() if sort.startswith("-") else column.asc()
     total = int(session.scalar(select(func.count()).select_from(Record).where(*where)) or 0)

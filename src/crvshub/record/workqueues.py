@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -16,6 +18,20 @@ from crvshub.record.service import Actor
 
 MAX_PAGE_SIZE = 100
 ALL_OFFICES = "all"  # national roles: the queues of every office at once
+
+
+@dataclass(frozen=True)
+class QueueFilters:
+    """What narrows a workqueue: one event, a range of event dates, places of the event (a
+    place and everything under it, expanded by the caller); None or empty does not filter."""
+
+    event: str | None = None
+    event_from: date | None = None
+    event_to: date | None = None
+    place_ids: tuple[str, ...] | None = None
+
+
+NO_FILTERS = QueueFilters()
 
 
 def office_for(session: Session, actor: Actor, office: str | None) -> str | None:
@@ -58,8 +74,9 @@ def page(
     number: int,
     size: int,
     sort: str,
+    filters: QueueFilters = NO_FILTERS,
 ) -> dict[str, Any]:
-    """Return one page of a workqueue, sorted, with the total count."""
+    """Return one page of a workqueue, sorted and filtered, with the total count."""
     if queue not in domain.WORKQUEUES:
         raise UnknownWorkqueue(f"No workqueue {queue!r}: use one of {', '.join(domain.WORKQUEUES)}")
     statuses, source = domain.WORKQUEUES[queue]
@@ -72,6 +89,10 @@ def page(
         sort=sort,
         offset=(number - 1) * size,
         limit=size,
+        event=filters.event,
+        event_from=filters.event_from,
+        event_to=filters.event_to,
+        place_ids=filters.place_ids,
     )
     states: Mapping[str, ValidationState] = {}
     if Status.WAITING_VALIDATION in statuses:

@@ -60,3 +60,13 @@ class NotEditable(AppError):
     issue_type = "business-rule"
     title = N_("This declaration cannot be edited: it is registered, archived or waiting for "
                "another step; request a correction instead once it is registered")
+
+
+class BadQueueFilter(AppError):
+    """A workqueue filter names an unknown place or an impossible range of dates."""
+
+    code = "WEB-400-003"
+    status = 400
+    issue_type = "invalid"
+    title = N_("This filter cannot be used: choose a place from the list and a start date "
+               "before the end date")

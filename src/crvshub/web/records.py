@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Query, Request
@@ -17,6 +18,7 @@ from crvshub.context import AppContext
 from crvshub.deps import ContextDep, SessionDep
 from crvshub.errors import AppError, VersionConflict
 from crvshub.location import service as location_service
+from crvshub.location.cache import Snapshot
 from crvshub.location.domain import LocationType
 from crvshub.notification.completeness import missing_fields
 from crvshub.record import actions, dedup, domain, staff_search, views, workqueues
@@ -25,7 +27,12 @@ from crvshub.record.errors import DuplicateUnresolved, UnknownAction
 from crvshub.record.search_columns import search_columns
 from crvshub.record.service import Change
 from crvshub.web import declaration, i18n, labels
-from crvshub.web.errors import DocumentNotViewable, IncompleteNotConfirmed, NoCorrection
+from crvshub.web.errors import (
+    BadQueueFilter,
+    DocumentNotViewable,
+    IncompleteNotConfirmed,
+    NoCorrection,
+)
 from crvshub.web.i18n import N_
 from crvshub.web.pages import RECORD_SCOPES, Page, check_csrf, error_page, page_for, render
 from crvshub.web.security import WebRoute
@@ -158,30 +165,59 @@ def workqueue_page(
     queue: str,
     request: Request,
     session: SessionDep,
+    ctx: ContextDep,
     page: RecordPage,
     number: Annotated[int, Query(alias="page", ge=1, le=100000)] = 1,
     office: OfficeQuery = None,
     sort: Annotated[str, Query(pattern=r"^-?(updated_at|created_at|event_date|tracking_id|name)$")
                     ] = "-updated_at",
     size: Annotated[int, Query(ge=1, le=workqueues.MAX_PAGE_SIZE)] = PAGE_SIZE,
+    event: Annotated[str | None, Query(pattern=r"^(birth|death)$")] = None,
+    event_from: Annotated[date | None, Query(alias="from")] = None,
+    event_to: Annotated[date | None, Query(alias="to")] = None,
+    place: Annotated[str | None, Query(max_length=64)] = None,
 ) -> Response:
     """Show one page of a workqueue, sorted by a column (newest change first), with how long
-    each record has waited and who holds it."""
+    each record has waited and who holds it; filtered by event, dates of the event and place."""
+    snapshot = ctx.location_cache.snapshot()
     try:
+        filters = _queue_filters(snapshot, event, event_from, event_to, place or None)
         body = workqueues.page(
             session, page.actor, queue, office=office or None, number=number, size=size,
-            sort=sort,
+            sort=sort, filters=filters,
         )
     except AppError as exc:
         return error_page(request, page, exc)
     last = max(1, -(-body["total"] // size))
     holders = user_names(session, {i["assignedUserId"] for i in body["items"]
                                    if i["assignedUserId"]}, i18n.language_of(request))
+    chosen = {"event": event or "", "from": event_from.isoformat() if event_from else "",
+              "to": event_to.isoformat() if event_to else "", "place": place or ""}
     return render(request, "workqueue.html", page, queue=body, last_page=last,
                   holders=holders, office=office or "", sort=sort, size=size,
-                  sizes=PAGE_SIZES, sorts=QUEUE_SORTS,
+                  sizes=PAGE_SIZES, sorts=QUEUE_SORTS, filters=chosen,
+                  places=_filter_places(snapshot, i18n.language_of(request)),
                   office_name=_office_name(session, body["officeId"],
                                            i18n.language_of(request)))
+
+
+def _queue_filters(snapshot: Snapshot, event: str | None, event_from: date | None,
+                   event_to: date | None, place: str | None) -> workqueues.QueueFilters:
+    """Return the filters of a workqueue page, a place widened to every place under it."""
+    if event_from and event_to and event_from > event_to:
+        raise BadQueueFilter(f"The start date {event_from} is after the end date {event_to}.")
+    place_ids = None
+    if place is not None:
+        if snapshot.get(place) is None:
+            raise BadQueueFilter(f"No place with id {place!r} in the country's locations.")
+        place_ids = (place, *(v.id for v in snapshot.descendants(place)))
+    return workqueues.QueueFilters(event, event_from, event_to, place_ids)
+
+
+def _filter_places(snapshot: Snapshot, language: str) -> list[dict[str, str]]:
+    """Return the areas a workqueue can be narrowed to (each with the facilities under it)."""
+    return [{"id": v.id, "name": labels.place_name(v, language)} for v in snapshot.ordered
+            if v.type == LocationType.ADMIN_STRUCTURE.value]
 
 
 def readable_history(items: list[dict[str, Any]], language: str, zone: str,
