@@ -8,10 +8,10 @@ from sqlalchemy.orm import Session
 
 from crvshub.certificate import credential, domain, repository
 from crvshub.certificate.domain import CertificateStatus
-from crvshub.certificate.errors import AlreadyRevoked, CredentialNotFound, ReprintReasonRequired
+from crvshub.certificate.errors import CredentialNotFound
 from crvshub.certificate.keys import CertificateKeys
 from crvshub.certificate.models import Credential as Credential  # noqa: PLC0414
-from crvshub.certificate.service import REVOKE_SCOPE, record_facts
+from crvshub.certificate.service import check_revocation, mark_revoked, record_facts
 from crvshub.db import utcnow
 from crvshub.errors import Forbidden
 from crvshub.record import service as record_service
@@ -71,17 +71,10 @@ def download(session: Session, credential_id: str, actor: Actor) -> Credential:
 
 def revoke(session: Session, credential_id: str, actor: Actor, reason: str) -> Credential:
     """Revoke a credential (registrars): /verify then says it is no longer valid."""
-    if REVOKE_SCOPE not in actor.scopes:
-        raise Forbidden(f"Revoking a credential needs the scope {REVOKE_SCOPE}")
-    if not reason.strip():
-        raise ReprintReasonRequired("Revoking a credential needs a reason", expression="reason")
+    reason = check_revocation(actor, reason, "credential")
     row = for_staff(session, credential_id, actor)
-    if row.status != CertificateStatus.CURRENT:
-        raise AlreadyRevoked(f"The credential is already {row.status}")
-    row.status = CertificateStatus.REVOKED.value
-    row.status_reason = reason.strip()
-    row.status_at = utcnow()
-    _audit(session, row.record_id, actor, "credential-revoked", row, reason.strip())
+    mark_revoked(row, reason, "credential")
+    _audit(session, row.record_id, actor, "credential-revoked", row, reason)
     session.flush()
     return row
 

@@ -19,6 +19,7 @@ from crvshub.certificate.errors import (
 )
 from crvshub.certificate.keys import CertificateKeys
 from crvshub.certificate.models import Certificate as Certificate  # noqa: PLC0414
+from crvshub.certificate.models import Credential
 from crvshub.certificate.verification import Verification as Verification  # noqa: PLC0414
 from crvshub.db import utcnow
 from crvshub.errors import Forbidden
@@ -200,18 +201,29 @@ def of_record(session: Session, record_id: str, actor: Actor) -> list[Certificat
     return list(repository.of_record(session, record_id))
 
 
+def check_revocation(actor: Actor, reason: str, noun: str) -> str:
+    """Refuse a revocation by someone without the scope or without a reason; return the reason."""
+    if REVOKE_SCOPE not in actor.scopes:
+        raise Forbidden(f"Revoking a {noun} needs the scope {REVOKE_SCOPE}")
+    if not reason.strip():
+        raise ReprintReasonRequired(f"Revoking a {noun} needs a reason", expression="reason")
+    return reason.strip()
+
+
+def mark_revoked(row: Certificate | Credential, reason: str, noun: str) -> None:
+    """Mark a current certificate or credential revoked, with why and when."""
+    if row.status != CertificateStatus.CURRENT:
+        raise AlreadyRevoked(f"The {noun} is already {row.status}")
+    row.status = CertificateStatus.REVOKED.value
+    row.status_reason = reason
+    row.status_at = utcnow()
+
+
 def revoke(session: Session, certificate_id: str, actor: Actor, reason: str) -> Certificate:
     """Revoke a certificate (registrars): /verify then says it is no longer valid."""
-    if REVOKE_SCOPE not in actor.scopes:
-        raise Forbidden(f"Revoking a certificate needs the scope {REVOKE_SCOPE}")
-    if not reason.strip():
-        raise ReprintReasonRequired("Revoking a certificate needs a reason", expression="reason")
+    reason = check_revocation(actor, reason, "certificate")
     row = for_staff(session, certificate_id, actor)
-    if row.status != CertificateStatus.CURRENT:
-        raise AlreadyRevoked(f"The certificate is already {row.status}")
-    row.status = CertificateStatus.REVOKED.value
-    row.status_reason = reason.strip()
-    row.status_at = utcnow()
+    mark_revoked(row, reason, "certificate")
     record = record_service.load(session, row.record_id)
     record_service.audit(session, record, actor, "certificate-revoked",
                          Change(Action.VIEW, reason.strip(), data={"certificateId": row.id}),
