@@ -92,6 +92,10 @@ def test_verify_and_performance_pages_in_french(client: TestClient, ctx: AppCont
                   "Bureaux avec le plus de dossiers en attente", "Tout le pays"):
         assert words in dashboard.text, words
     assert "Completeness by district" not in dashboard.text
+    # The charts' legends too (drawn as SVG on the server).
+    for legend in ("Dans le délai légal", "En retard", "Naissances", "Décès"):
+        assert f">{legend}</text>" in dashboard.text, legend
+    assert ">Within legal period</text>" not in dashboard.text
     wrong = client.get("/performance?from=soon", headers={"Accept": "text/html"})
     assert wrong.status_code == 400 and "n&#39;est pas une date (AAAA-MM-JJ)" in wrong.text
 

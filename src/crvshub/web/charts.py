@@ -6,11 +6,13 @@ colours come from attributes, not inline styles, which the pages' CSP forbids.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from html import escape
 
 from markupsafe import Markup
+
+from crvshub.web.i18n import N_
 
 BIRTH, DEATH = "#2f6db5", "#c0504d"
 TIMELY = {"within-legal-period": "#3a9a5b", "late": "#e0a030", "delayed": "#c0504d",
@@ -56,8 +58,12 @@ def ranked_bars(bars: Sequence[Bar], title: str, *, scale_max: float | None = No
     return _svg(width, max(row * len(bars), row), body, title)
 
 
+def _same(text: str) -> str:
+    return text
+
+
 def monthly_columns(months: Sequence[str], births: Sequence[int], deaths: Sequence[int],
-                    title: str) -> Markup:
+                    title: str, words: Callable[[str], str] = _same) -> Markup:
     """Return a column chart of births and deaths per month, side by side."""
     width, height, left, bottom = 400, 220, 34, 40
     top = max([*births, *deaths, 1])
@@ -79,11 +85,13 @@ def monthly_columns(months: Sequence[str], births: Sequence[int], deaths: Sequen
             body.append(f'<text x="{x + slot / 2:.1f}" y="{height - bottom + 16}" '
                         f'text-anchor="middle" font-size="11" fill="#555">'
                         f'{escape(month[2:])}</text>')
-    body.append(_legend(left, height - 8, (("Births", BIRTH), ("Deaths", DEATH))))
+    body.append(_legend(left, height - 8, ((words(N_("Births")), BIRTH),
+                                           (words(N_("Deaths")), DEATH))))
     return _svg(width, height, body, title)
 
 
-def stacked_share(rows: Sequence[tuple[str, dict[str, int]]], title: str) -> Markup:
+def stacked_share(rows: Sequence[tuple[str, dict[str, int]]], title: str,
+                  words: Callable[[str], str] = _same) -> Markup:
     """Return one 100% stacked bar per row (timeliness groups), with a legend."""
     width, row, label_w = 400, 30, 60
     plot = width - label_w - 10
@@ -107,9 +115,9 @@ def stacked_share(rows: Sequence[tuple[str, dict[str, int]]], title: str) -> Mar
                             f'font-size="11" fill="#fff">{100 * share:.0f}%</text>')
             x += w
     legend_y = len(rows) * row + 16
-    body.append(_legend(10, legend_y, (("Within legal period", TIMELY["within-legal-period"]),
-                                            ("Late", TIMELY["late"]),
-                                            ("Delayed", TIMELY["delayed"]))))
+    body.append(_legend(10, legend_y, (
+        (words(N_("Within legal period")), TIMELY["within-legal-period"]),
+        (words(N_("Late")), TIMELY["late"]), (words(N_("Delayed")), TIMELY["delayed"]))))
     return _svg(width, legend_y + 8, body, title)
 
 

@@ -81,8 +81,8 @@ def _monthly_chart(session: Any, snapshot: Snapshot, query: service.Query,
     months = _months(query.period)[-36:]
     births = [found.get(("birth", m), 0) for m in months]
     deaths = [found.get(("death", m), 0) for m in months]
-    return (charts.monthly_columns(months, births, deaths, gettext(N_("Registrations per month"))),
-            answer)
+    return (charts.monthly_columns(months, births, deaths, gettext(N_("Registrations per month")),
+                                   gettext), answer)
 
 
 def _dashboard(session: Any, snapshot: Snapshot, query: service.Query,
@@ -102,7 +102,8 @@ def _dashboard(session: Any, snapshot: Snapshot, query: service.Query,
         "completeness": complete, "completeness_chart": chart, "ranked": ranked,
         "monthly_chart": monthly, "counts": counts, "timeliness": timely,
         "timeliness_chart": charts.stacked_share(shares,
-                                                 gettext(N_("Timeliness of registration"))),
+                                                 gettext(N_("Timeliness of registration")),
+                                                 gettext),
         "backlog": service.backlog(session, snapshot, query.area, 10),
     }
 
