@@ -55,3 +55,20 @@ def test_no_server_error(client: TestClient, ctx: AppContext, path: str, field: 
                              headers={"Authorization": f"Bearer {token}"})
         assert answer.status_code < 500, (path, body, answer.text)
         assert answer.headers["content-type"].startswith("application/json")
+
+
+def test_a_nul_character_is_an_envelope_error_not_a_database_one(client: TestClient,
+                                                                 ctx: AppContext) -> None:
+    """Found by the fuzz run: PostgreSQL refuses NUL in stored JSON; the answer must still be
+    the standard's error body."""
+    _, sender, token = sp_client(ctx, quota=100)
+    search = item("predicate", None)
+    search["search_criteria"].update({"\x00": None, "note": "a\x00b"})
+    for path, action in (("/registry/search", "search"), ("/registry/sync/search", "search")):
+        body = {"header": header(sender, action, 1, sender_uri="http://127.0.0.1:9/r"),
+                "message": {"transaction_id": "t", "search_request": [search]}}
+        answer = client.post(path, json=signed_for(token, body),
+                             headers={"Authorization": f"Bearer {token}"})
+        assert answer.status_code == 400, answer.text
+        assert answer.headers["content-type"].startswith("application/json")
+        assert "err.request.bad" in answer.text and "NUL" in answer.text

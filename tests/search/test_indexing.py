@@ -6,9 +6,11 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 
 from crvshub.errors import AppError
+from crvshub.notification.errors import InvalidValue
 from crvshub.notification.validation import parse_structure
 from crvshub.record.domain import Event
 from crvshub.record.models import Record
@@ -90,12 +92,16 @@ def test_a_related_person_with_a_malformed_patient_link_is_skipped() -> None:
 
 
 def test_odd_section_codings_are_skipped_by_every_reader() -> None:
-    """A section coding of null (accepted by validation) once made record creation a 500."""
+    """A section coding of null once made record creation a 500: validation now refuses it
+    (400 with its path), and the readers still skip it in bundles stored before."""
     bundle = _bundle("birth-full")
     sections = bundle["entry"][0]["resource"]["section"]  # type: ignore[index]
     for section in sections:
         section["code"]["coding"].append(None)
-    parse_structure(bundle)
+    with pytest.raises(InvalidValue) as refused:
+        parse_structure(bundle)
+    assert any(i.expression and ".section[0].code.coding[" in i.expression
+               for i in refused.value.issues)
     assert search_columns(bundle, Event.BIRTH)["event_location_id"]
     assert index_entry(bundle).persons
 

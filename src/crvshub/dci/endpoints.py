@@ -37,6 +37,17 @@ def _error(error: AppError) -> Response:
                             headers=headers)
 
 
+def _holds_nul(value: Any) -> bool:
+    """Tell whether any key or string of a parsed body holds a NUL character."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any("\x00" in k or _holds_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_holds_nul(v) for v in value)
+    return False
+
+
 async def _caller(request: Request, ctx: AppContext) -> Caller:
     principal = await authenticate(request)
     if principal.kind != "client" or "recordsearch" not in principal.scopes:
@@ -53,6 +64,9 @@ async def _handle(request: Request, ctx: AppContext, transaction: Any, work: Wor
             body = orjson.loads(raw)
         except orjson.JSONDecodeError:
             raise EnvelopeInvalid("The body is not valid JSON") from None
+        if b"\\u0000" in raw and _holds_nul(body):
+            raise EnvelopeInvalid("A field or value holds a NUL character (\\u0000), which no "
+                                  "text of the standard may contain")
         answer = await transaction.run(lambda session: work(session, ctx, caller, body))
     except AppError as error:
         if error.status >= 500:
