@@ -34,8 +34,11 @@ REJECT = ("mutation($id: ID!) { rejectRegistration(id: $id, "
 def _waiting(client: TestClient, ctx: AppContext) -> tuple[str, str]:
     """Return (id, tracking ID) of a Harambo record waiting for the national ID check."""
     # A child of another name each time: two identical births would be potential duplicates.
-    given = uuid.uuid4().hex[:8]
-    rid = declare(client, user_token(ctx, REGISTRATION_AGENT), birth_bundle(given=given))["id"]
+    # Another family too (so another mother): two births of one mother on one day with names
+    # that happen to look alike would be flagged, and registering then refused.
+    given, family = uuid.uuid4().hex[:8], "Banda" + uuid.uuid4().hex[:6]
+    rid = declare(client, user_token(ctx, REGISTRATION_AGENT),
+                  birth_bundle(given=given, family=family))["id"]
     response = act(client, user_token(ctx, LOCAL_REGISTRAR), rid, "register")
     assert response.json()["status"] == "WAITING_VALIDATION", response.text
     return rid, response.json()["trackingId"]

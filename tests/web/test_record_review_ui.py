@@ -84,7 +84,7 @@ def notify(live: LiveServer, name: str, given: list[str] | None = None) -> str:
                      if e["resource"].get("resourceType") == "Patient")
         child["name"][0]["given"] = given
     response = httpx.post(f"{live.url}/notification", json=bundle,
-                          headers={"Authorization": f"Bearer {token}"})
+                          headers={"Authorization": f"Bearer {token}"}, timeout=30)
     assert response.status_code == 200, response.text
     return str(response.headers["location"].rsplit("/", 1)[1])
 
