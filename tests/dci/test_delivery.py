@@ -35,8 +35,9 @@ def _deliveries(client: TestClient, admin: dict[str, str], channel: str) -> list
     return list(found.json()["entries"])
 
 
-def test_every_notify_and_callback_arrives_after_an_outage_and_is_in_the_delivery_log(
-        client: TestClient, ctx: AppContext, receiver: Receiver) -> None:
+def _subscribed(client: TestClient, ctx: AppContext, receiver: Receiver,
+                ) -> tuple[str, str, str, str, str]:
+    """Subscribe a new client at the receiver; return its ids, token, address and the code."""
     row_id, sender, token = sp_client(ctx)
     uri = f"http://127.0.0.1:{receiver.port}/registry"
     _subscribe(client, token, sender, uri)
@@ -44,6 +45,12 @@ def test_every_notify_and_callback_arrives_after_an_outage_and_is_in_the_deliver
     receiver.wait_for(lambda got: len(got) == 1)
     code = receiver.received[0].json["message"]["subscribe_response"][0]["subscriptions"][0][
         "code"]
+    return row_id, sender, token, uri, code
+
+
+def test_every_notify_and_callback_arrives_after_an_outage_and_is_in_the_delivery_log(
+        client: TestClient, ctx: AppContext, receiver: Receiver) -> None:
+    row_id, sender, token, uri, code = _subscribed(client, ctx, receiver)
 
     receiver.script = [503] * 4  # the subscriber is down
     names = ["Anele", "Bongani", "Cebo"]
@@ -112,13 +119,7 @@ def test_every_notify_and_callback_arrives_after_an_outage_and_is_in_the_deliver
 
 def test_unsubscribe_ends_waiting_notifies_at_once(
         client: TestClient, ctx: AppContext, receiver: Receiver) -> None:
-    row_id, sender, token = sp_client(ctx)
-    uri = f"http://127.0.0.1:{receiver.port}/registry"
-    _subscribe(client, token, sender, uri)
-    _drain(ctx)
-    receiver.wait_for(lambda got: len(got) == 1)
-    code = receiver.received[0].json["message"]["subscribe_response"][0]["subscriptions"][0][
-        "code"]
+    row_id, sender, token, uri, code = _subscribed(client, ctx, receiver)
     receiver.script = [503]
     death = notify(client, ctx, death_bundle("Dumisani", "5555222000"))
     register(client, ctx, death)
