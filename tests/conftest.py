@@ -160,7 +160,8 @@ def database_url(
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    """Settings for one test: its own database, no embedded worker, loopback webhooks allowed.
+    """Settings for one test: its own database, no embedded worker or warm start, loopback
+    webhooks allowed (a test app serves a few requests: preparing all routes would cost more).
 
     The opt-ins the tests rely on are explicit here; tests/test_production_checklist.py runs
     the server with none of them.
@@ -169,6 +170,7 @@ def settings(database_url: str) -> Settings:
         database_url=database_url, environment="test", embedded_worker=False,
         log_level="WARNING", webhook_allow_private=True, outbox_poll_interval=0.05,
         token_query_credentials=True, public_docs=True, public_metrics=True,
+        warm_start=False,
     )
 
 
@@ -203,7 +205,8 @@ def db(ctx: AppContext) -> Iterator[Session]:
 def live_server(settings: Settings) -> Iterator[LiveServer]:
     """Start the application on a free loopback port (with its outbox worker)."""
     port = free_port()
-    live_settings = settings.model_copy(update={"port": port, "public_url": ""})
+    live_settings = settings.model_copy(update={"port": port, "public_url": "",
+                                                "warm_start": True})
     application = create_app(live_settings, start_worker=True)
     config = uvicorn.Config(application, host="127.0.0.1", port=port, log_level="warning",
                             lifespan="on")

@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     public_url: str = ""
     api_workers: int = Field(default=2, ge=1, le=64)
     embedded_worker: bool = True
+    # Build every route's request handling and load the caches before serving, so the first
+    # requests after a (re)start are as fast as the rest (about half a second of CPU).
+    warm_start: bool = True
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_json: bool = True
     # Answers to staff tokens where CRVS Hub differs from OpenCRVS on purpose; integration

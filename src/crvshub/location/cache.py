@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -39,7 +39,7 @@ class Snapshot:
     by_id: dict[str, LocationView]
     ordered: tuple[LocationView, ...]
     children: dict[str, tuple[str, ...]]
-    resources: dict[str, dict[str, Any]] = field(repr=False)
+    resources: Mapping[str, dict[str, Any]] = field(repr=False)
     name_keys: dict[str, frozenset[str]] = field(repr=False)
     identifiers: dict[str, tuple[tuple[str, str], ...]] = field(repr=False)
 
@@ -65,6 +65,31 @@ class Snapshot:
         return [self.by_id[a] for a in view.ancestor_ids if a in self.by_id]
 
 
+class LazyResources(Mapping[str, dict[str, Any]]):
+    """The FHIR Location resource of each location, built on first use and then kept.
+
+    Building all of them up front cost a third of a second per reload on the default country,
+    paid by whichever request came first; most requests need a handful.
+    """
+
+    def __init__(self, by_id: dict[str, LocationView]) -> None:
+        self._by_id = by_id
+        self._built: dict[str, dict[str, Any]] = {}
+
+    def __getitem__(self, location_id: str) -> dict[str, Any]:
+        built = self._built.get(location_id)
+        if built is None:
+            built = to_resource(self._by_id[location_id], self._by_id.get)
+            self._built[location_id] = built  # a racing thread builds the same value
+        return built
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._by_id)
+
+    def __len__(self) -> int:
+        return len(self._by_id)
+
+
 def build_snapshot(version: int, views: Iterable[LocationView]) -> Snapshot:
     """Index a set of locations."""
     by_id = {view.id: view for view in views}
@@ -77,7 +102,7 @@ def build_snapshot(version: int, views: Iterable[LocationView]) -> Snapshot:
         by_id=by_id,
         ordered=ordered,
         children={k: tuple(v) for k, v in children.items()},
-        resources={v.id: to_resource(v, by_id.get) for v in ordered},
+        resources=LazyResources(by_id),
         name_keys={
             v.id: frozenset({v.name_norm, *(normalize(a) for a in v.alias)}) for v in ordered
         },
