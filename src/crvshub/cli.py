@@ -448,12 +448,14 @@ def user_token(username: str) -> None:
 
 @keys_app.command("rotate")
 def keys_rotate() -> None:
-    """Create a new signing key; the old one stays published so its tokens still verify."""
+    """Create new signing keys (tokens, DCI messages); the old ones stay published so what
+    they signed still verifies."""
     from crvshub.auth import keys
 
     with cli_session() as (session, ctx):
         new = keys.rotate(session, ctx.settings.derived_key("encryption"))
-    console.print(f"new signing key {new.kid} is active; the previous key is retired")
+    console.print(f"new signing key {new.kid} is active (and a new DCI message key); the "
+                  "previous keys are retired")
 
 
 @keys_app.command("reencrypt")
@@ -507,7 +509,7 @@ def keys_list() -> None:
 
     with cli_session() as (session, _ctx):
         for key in repository.published_keys(session):
-            typer.echo(f"{key.kid}\t{key.status}\t{key.created_at.isoformat()}")
+            typer.echo(f"{key.kid}\t{key.status}\t{key.created_at.isoformat()}\t{key.algorithm}")
 
 
 @contextmanager

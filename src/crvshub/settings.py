@@ -107,6 +107,10 @@ class Settings(BaseSettings):
     # records changed since it last did (statistics.aggregates); answers are exact either way.
     statistics_refresh_seconds: float = Field(default=60.0, gt=0)
 
+    # How this server signs its DCI answers, callbacks and notifies: EdDSA (Ed25519, a quarter
+    # of the cost) or RS256 for receivers that verify RS256 only (docs/integrations/dci.md).
+    dci_signing_algorithm: Literal["EdDSA", "RS256"] = "EdDSA"
+
     # Insecure conveniences for a local demo; each is off unless set (`make serve` sets them).
     demo_scope: bool = False
     webhook_allow_loopback: bool = False

@@ -138,3 +138,17 @@ def registration_number(ctx: AppContext, record_id: str) -> str:
         record = record_service.find(session, record_id)
         assert record is not None and record.registration_number
         return record.registration_number
+
+
+def verify_server_signature(client: TestClient, sent: dict[str, Any],
+                            algorithm: str = "EdDSA") -> dict[str, Any]:
+    """Check a message of the server as a receiver does: the JWKS key its `kid` names, that
+    key's `alg` only, the `digest` claim against the header and message; return the claims."""
+    protected = jwt.get_unverified_header(sent["signature"])
+    jwk = next(k for k in client.get("/.well-known/jwks.json").json()["keys"]
+               if k["kid"] == protected["kid"])
+    assert protected["alg"] == jwk["alg"] == algorithm
+    claims: dict[str, Any] = jwt.decode(sent["signature"], jwt.PyJWK(jwk).key,
+                                        algorithms=[jwk["alg"]])
+    assert claims["digest"] == digest(sent["header"], sent["message"])
+    return claims

@@ -22,6 +22,7 @@ from tests.dci.helpers import (
     registration_number,
     search_body,
     sp_client,
+    verify_server_signature,
 )
 from tests.record.graphql_helpers import notify, register
 from tests.webhook.receiver import Receiver
@@ -119,14 +120,7 @@ def test_async_search_is_acked_first_stored_and_delivered_after_the_receiver_rec
 
 def _verify(client: TestClient, sent: dict[str, Any]) -> None:
     """Check a message's signature with the server's published key."""
-    import jwt
-
-    from crvshub.dci.service import digest
-    kid = jwt.get_unverified_header(sent["signature"])["kid"]
-    jwk = next(k for k in client.get("/.well-known/jwks.json").json()["keys"]
-               if k["kid"] == kid)
-    claims = jwt.decode(sent["signature"], jwt.PyJWK(jwk).key, algorithms=["RS256"])
-    assert claims["digest"] == digest(sent["header"], sent["message"])
+    verify_server_signature(client, sent)
 
 
 def test_async_txn_status_answers_by_callback(client: TestClient, ctx: AppContext,
@@ -199,12 +193,7 @@ def test_subscriber_gets_a_signed_notify_for_a_registered_death_until_it_unsubsc
     assert note["header"]["action"] == "notify"
     person = note["message"]["notify_event"][0]["data"]["reg_records"][0]
     assert person["name"]["given_name"] == "Peter" and person["death_date"]
-    import jwt
-
-    from crvshub.dci.service import digest
-    key = jwt.PyJWK(client.get("/.well-known/jwks.json").json()["keys"][-1]).key
-    claims = jwt.decode(note["signature"], key, algorithms=["RS256"])
-    assert claims["digest"] == digest(note["header"], note["message"])
+    verify_server_signature(client, note)
 
     body = {"header": header(sender, "unsubscribe", 1, sender_uri=uri),
             "message": {"transaction_id": "unsub-1", "timestamp": header(sender)["message_ts"],

@@ -12,7 +12,15 @@ from fastapi.testclient import TestClient
 
 from crvshub.context import AppContext
 from tests.dci import schema
-from tests.dci.helpers import item, post, public_jwk, search_body, sign, sp_client
+from tests.dci.helpers import (
+    item,
+    post,
+    public_jwk,
+    search_body,
+    sign,
+    sp_client,
+    verify_server_signature,
+)
 from tests.helpers import NATLSYSADMIN, bearer, user_token
 
 SYNC = "/registry/sync/search"
@@ -126,3 +134,50 @@ def test_unsigned_messages_pass_only_with_the_demo_opt_in(settings: Any) -> None
             # A signature still has to verify: with no key it cannot.
             forged = _signed(body, Ed25519PrivateKey.generate())
             assert served.post(SYNC, json=forged, headers=bearer(token)).status_code == 401
+
+
+def _brn_search(client: TestClient, token: str, sender: str) -> dict[str, Any]:
+    body = search_body(sender, item("idtype-value", {"type": "BRN", "value": "x"}))
+    answer = post(client, token, SYNC, body)
+    assert answer.status_code == 200, answer.text
+    data: dict[str, Any] = answer.json()
+    return data
+
+
+def test_answers_are_signed_with_a_rotatable_ed25519_key(client: TestClient,
+                                                        ctx: AppContext) -> None:
+    from crvshub.auth import keys
+
+    _, sender, token = sp_client(ctx)
+    before = _brn_search(client, token, sender)
+    verify_server_signature(client, before, "EdDSA")
+    published = client.get("/.well-known/jwks.json").json()["keys"]
+    okp = [k for k in published if k["kty"] == "OKP"]
+    assert len(okp) == 1 and okp[0]["crv"] == "Ed25519" and "d" not in okp[0]
+    assert any(k["alg"] == "RS256" for k in published), "the token key stays published"
+    # The message key signs messages only: a token it signed is refused.
+    claims = jwt.decode(token, options={"verify_signature": False})
+    forged = ctx.keys.sign(claims, keys.MESSAGE_ALGORITHM)
+    assert client.get("/api/auth/me", headers=bearer(forged)).status_code == 401
+    assert client.get("/api/auth/me", headers=bearer(token)).status_code == 200
+
+    with ctx.db.transaction() as session:
+        keys.rotate(session, ctx.settings.derived_key("encryption"))
+        ctx.keys.load(session)
+    after = _brn_search(client, token, sender)
+    kid = jwt.get_unverified_header
+    assert kid(after["signature"])["kid"] != kid(before["signature"])["kid"]
+    # During the rotation both keys are published: what the old key signed still verifies.
+    verify_server_signature(client, before, "EdDSA")
+    verify_server_signature(client, after, "EdDSA")
+
+
+def test_rs256_signatures_on_request(settings: Any) -> None:
+    from crvshub.app import create_app
+
+    chosen = settings.model_copy(update={"dci_signing_algorithm": "RS256"})
+    app = create_app(chosen, start_worker=False)
+    with TestClient(app) as served:
+        _, sender, token = sp_client(app.state.ctx)
+        answer = _brn_search(served, token, sender)
+        verify_server_signature(served, answer, "RS256")

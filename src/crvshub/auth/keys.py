@@ -1,4 +1,10 @@
-"""RSA signing keys for access tokens: generated on first start, persisted, rotatable."""
+"""This server's signing keys: generated on first start, persisted, rotatable.
+
+Two kinds, each published in the JWKS with its `alg`: RSA keys sign access tokens (RS256,
+what OpenCRVS clients verify) and Ed25519 keys sign DCI messages (EdDSA, the standard's own
+example algorithm; a signature costs a quarter of an RS256 one, and every DCI answer, callback
+and notify is signed). `crvshub keys rotate` rotates both.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +18,7 @@ from typing import Any
 import jwt
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 from sqlalchemy.orm import Session
 
 from crvshub.auth import crypto, repository
@@ -28,6 +34,9 @@ UNKNOWN_KID_RELOAD_SECONDS = 1.0
 # Verified tokens remembered per process, so that a client's next requests skip the RSA check
 # (about a tenth of the CPU of a notification). Bounded; the oldest entries go first.
 VERIFIED_CACHE_SIZE = 10_000
+TOKEN_ALGORITHM = "RS256"  # access tokens
+MESSAGE_ALGORITHM = "EdDSA"  # DCI answers, callbacks and notifies
+ALGORITHMS = (TOKEN_ALGORITHM, MESSAGE_ALGORITHM)
 
 
 @dataclass(frozen=True)
@@ -49,16 +58,42 @@ class LoadedKey:
     public_pem: str
     private_key: Any
     public_key: Any
+    algorithm: str = TOKEN_ALGORITHM
 
 
-def _b64u(number: int) -> str:
-    raw = number.to_bytes((number.bit_length() + 7) // 8, "big")
+def _b64(raw: bytes) -> str:
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
 
-def generate_key(session: Session, encryption_key: bytes) -> SigningKey:
-    """Create a new active RSA-2048 key and store it, encrypted."""
-    private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+def _b64u(number: int) -> str:
+    return _b64(number.to_bytes((number.bit_length() + 7) // 8, "big"))
+
+
+def _new_private(algorithm: str) -> Any:
+    if algorithm == MESSAGE_ALGORITHM:
+        return ed25519.Ed25519PrivateKey.generate()
+    if algorithm == TOKEN_ALGORITHM:
+        return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    raise ValueError(f"unknown signing algorithm {algorithm!r}")
+
+
+def public_jwk(key: LoadedKey) -> dict[str, Any]:
+    """Return the public JWK of a key (RSA for RS256, OKP Ed25519 for EdDSA)."""
+    if key.algorithm == MESSAGE_ALGORITHM:
+        raw = key.public_key.public_bytes(serialization.Encoding.Raw,
+                                          serialization.PublicFormat.Raw)
+        return {"kty": "OKP", "crv": "Ed25519", "use": "sig", "alg": MESSAGE_ALGORITHM,
+                "kid": key.kid, "x": _b64(raw)}
+    numbers = key.public_key.public_numbers()
+    return {"kty": "RSA", "use": "sig", "alg": TOKEN_ALGORITHM, "kid": key.kid,
+            "n": _b64u(numbers.n), "e": _b64u(numbers.e)}
+
+
+def generate_key(session: Session, encryption_key: bytes,
+                 algorithm: str = TOKEN_ALGORITHM) -> SigningKey:
+    """Create a new active key (RSA-2048 for RS256, Ed25519 for EdDSA) and store it,
+    encrypted."""
+    private = _new_private(algorithm)
     private_pem = private.private_bytes(
         serialization.Encoding.PEM,
         serialization.PrivateFormat.PKCS8,
@@ -71,6 +106,7 @@ def generate_key(session: Session, encryption_key: bytes) -> SigningKey:
     )
     key = SigningKey(
         kid=uuid.uuid4().hex[:16],
+        algorithm=algorithm,
         private_pem_enc=crypto.encrypt(private_pem, encryption_key, context=_KEY_CONTEXT),
         public_pem=public_pem,
         status="active",
@@ -106,17 +142,20 @@ class KeyRing:
                 ) from None
             private = serialization.load_pem_private_key(pem, password=None)
             keys[row.kid] = LoadedKey(
-                row.kid, row.status, row.public_pem, private, private.public_key()
+                row.kid, row.status, row.public_pem, private, private.public_key(),
+                row.algorithm or TOKEN_ALGORITHM,
             )
         with self._lock:
             self._keys = keys
             self._loaded_at = time.monotonic()
 
     def ensure(self, session: Session) -> None:
-        """Load the keys, generating the first one if there is none."""
+        """Load the keys, generating the first one of each algorithm if there is none."""
         self.load(session)
-        if not self.active():
-            generate_key(session, self._encryption_key)
+        missing = [a for a in ALGORITHMS if self.active(a) is None]
+        if missing:
+            for algorithm in missing:
+                generate_key(session, self._encryption_key, algorithm)
             session.flush()
             self.load(session)
 
@@ -143,21 +182,22 @@ class KeyRing:
         """Tell whether the cache is older than the reload interval."""
         return time.monotonic() - self._loaded_at > self._reload_interval
 
-    def active(self) -> LoadedKey | None:
-        """Return the newest active key."""
-        actives = [k for k in self._keys.values() if k.status == "active"]
+    def active(self, algorithm: str = TOKEN_ALGORITHM) -> LoadedKey | None:
+        """Return the newest active key of an algorithm (by default the access tokens')."""
+        actives = [k for k in self._keys.values()
+                   if k.status == "active" and k.algorithm == algorithm]
         return actives[-1] if actives else None
 
     def published(self) -> list[LoadedKey]:
         """Return every key a verifier should accept."""
         return list(self._keys.values())
 
-    def sign(self, claims: dict[str, Any]) -> str:
-        """Sign claims as an RS256 JWT with the active key."""
-        key = self.active()
+    def sign(self, claims: dict[str, Any], algorithm: str = TOKEN_ALGORITHM) -> str:
+        """Sign claims as a JWT with the active key of an algorithm (RS256 by default)."""
+        key = self.active(algorithm)
         if key is None:
             raise RuntimeError("no active signing key: run `crvshub migrate` and start the server")
-        return jwt.encode(claims, key.private_key, algorithm="RS256", headers={"kid": key.kid})
+        return jwt.encode(claims, key.private_key, algorithm=algorithm, headers={"kid": key.kid})
 
     def verify(self, token: str, *, issuer: str, audience: str) -> dict[str, Any]:
         """Verify a JWT signed by any published key and return its claims."""
@@ -187,9 +227,11 @@ class KeyRing:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError:
             raise TokenInvalid("The access token is not a well-formed JWT") from None
-        key = self._keys.get(str(header.get("kid", "")))
-        if key is None and len(self._keys) == 1 and "kid" not in header:
-            key = next(iter(self._keys.values()))
+        # Only the RSA keys sign access tokens (the EdDSA keys sign DCI messages).
+        tokens = {kid: k for kid, k in self._keys.items() if k.algorithm == TOKEN_ALGORITHM}
+        key = tokens.get(str(header.get("kid", "")))
+        if key is None and len(tokens) == 1 and "kid" not in header:
+            key = next(iter(tokens.values()))
         if key is None:
             raise TokenInvalid("The access token was signed by an unknown key")
         try:
@@ -209,26 +251,15 @@ class KeyRing:
 
     def jwks(self) -> dict[str, Any]:
         """Return the JWKS document of every published key."""
-        keys = []
-        for key in self.published():
-            numbers = key.public_key.public_numbers()
-            keys.append(
-                {
-                    "kty": "RSA",
-                    "use": "sig",
-                    "alg": "RS256",
-                    "kid": key.kid,
-                    "n": _b64u(numbers.n),
-                    "e": _b64u(numbers.e),
-                }
-            )
-        return {"keys": keys}
+        return {"keys": [public_jwk(key) for key in self.published()]}
 
 
 def rotate(session: Session, encryption_key: bytes) -> SigningKey:
-    """Retire the active key(s) and create a new one; retired keys stay published."""
+    """Retire the active keys and create a new one of each algorithm; return the new token
+    key. Retired keys stay published, so what they signed still verifies."""
     for key in repository.published_keys(session):
         if key.status == "active":
             key.status = "retired"
             key.retired_at = utcnow()
-    return generate_key(session, encryption_key)
+    generate_key(session, encryption_key, MESSAGE_ALGORITHM)
+    return generate_key(session, encryption_key, TOKEN_ALGORITHM)

@@ -69,11 +69,13 @@ class Client(Base):
 
 
 class SigningKey(Base):
-    """An RSA key that signs access tokens; retired keys stay published until they expire."""
+    """A key that signs access tokens (RS256) or DCI messages (EdDSA); retired keys stay
+    published until what they signed expires."""
 
     __tablename__ = "signing_keys"
 
     kid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    algorithm: Mapped[str] = mapped_column(String(16), default="RS256", server_default="RS256")
     private_pem_enc: Mapped[bytes] = mapped_column(LargeBinary)
     public_pem: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(16), default="active")

@@ -209,12 +209,13 @@ def digest(header: Json, message: Json) -> str:
 def sign(ctx: AppContext, header: Json, message: Json) -> str:
     """Sign a message with the server's active key: a JWS whose claims carry its digest.
 
-    Verify it with `/.well-known/jwks.json` (RS256, `kid` in the JWS header), then compare
-    the `digest` claim with the SHA-256 of the sorted compact JSON of `{header, message}`.
+    Verify it with `/.well-known/jwks.json` (EdDSA with an Ed25519 key by default, RS256 with
+    `CRVSHUB_DCI_SIGNING_ALGORITHM=RS256`; `kid` in the JWS header), then compare the
+    `digest` claim with the SHA-256 of the sorted compact JSON of `{header, message}`.
     """
     moment = int(utcnow().timestamp())
     return ctx.keys.sign({"iss": ctx.settings.base_url, "iat": moment, "exp": moment + 3600,
-                          "digest": digest(header, message)})
+                          "digest": digest(header, message)}, ctx.settings.dci_signing_algorithm)
 
 
 def answer_header(action: str, receiver: str | None, *, total: int, completed: int,

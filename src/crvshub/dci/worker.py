@@ -37,7 +37,7 @@ def sign_delivery(ctx: AppContext, delivery_id: str, stored: str) -> str:
     """Return the signed envelope of a stored DCI message, for one attempt."""
     data = orjson.loads(stored)
     header = {**data["header"], "message_id": delivery_id, "message_ts": service.now_iso()}
-    if ctx.keys.stale() or ctx.keys.active() is None:
+    if ctx.keys.stale() or ctx.keys.active(ctx.settings.dci_signing_algorithm) is None:
         with ctx.db.transaction() as session:
-            ctx.keys.load(session)
+            ctx.keys.ensure(session)
     return orjson.dumps(service.envelope(ctx, header, data["message"])).decode()
