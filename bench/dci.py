@@ -169,11 +169,11 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=200)
     parser.add_argument("--skip-search", action="store_true")
     args = parser.parse_args()
+    Path("var").mkdir(exist_ok=True)
     if args.notify_database_url:
         notify_table(args)
     if args.skip_search:
         return
-    Path("var").mkdir(exist_ok=True)
     if not args.reuse:
         took = fresh_database(args.database_url, args.records, args.seed)
         console.print(f"generated {args.records} records in {took:.0f} s")

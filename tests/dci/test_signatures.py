@@ -181,3 +181,19 @@ def test_rs256_signatures_on_request(settings: Any) -> None:
         _, sender, token = sp_client(app.state.ctx)
         answer = _brn_search(served, token, sender)
         verify_server_signature(served, answer, "RS256")
+
+
+def test_a_key_removed_by_another_process_stops_working_within_the_cache_time(
+        client: TestClient, ctx: AppContext, monkeypatch: Any) -> None:
+    from crvshub.dci import repository, signing
+
+    row_id, sender, token = sp_client(ctx)
+    body = search_body(sender, item("idtype-value", {"type": "BRN", "value": "x"}))
+    assert post(client, token, SYNC, body).status_code == 200
+    with ctx.db.transaction() as session:  # as `crvshub dci remove-key` does, elsewhere
+        assert repository.remove_client_key(session, row_id)
+    assert post(client, token, SYNC, body).status_code == 200, "the key is remembered"
+    monkeypatch.setattr(signing, "KEY_CACHE_SECONDS", 0.0)  # the cache time has passed
+    refused = post(client, token, SYNC, body)
+    assert refused.status_code == 401
+    assert refused.json()["errors"][0]["code"] == "err.signature.invalid"

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from typing import Any
+
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -167,3 +170,36 @@ def test_the_standards_sample_request_is_answered(client: TestClient, ctx: AppCo
         assert answer.status_code == 200, (name, answer.text)
         schema.response(SYNC, answer.json())
         assert answer.json()["message"]["search_response"][0]["status"] == "succ", answer.text
+
+
+def test_a_predicate_page_is_the_newest_matches_and_the_total_is_capped(
+        client: TestClient, ctx: AppContext, monkeypatch: Any) -> None:
+    from crvshub.record import search as record_search
+
+    for i, (child, gender) in enumerate((("Ama", "female"), ("Bea", "female"), ("Cy", "male"),
+                                         ("Dee", "female"), ("Eve", "female"))):
+        record_id = notify(client, ctx, birth(child=child, gender=gender,
+                                              born=f"2023-02-0{i + 1}"))
+        register(client, ctx, record_id, created=datetime(2023, 3, 1 + i, tzinfo=UTC))
+    registered_birth(client, ctx, child="Fay", gender="female", born="2023-04-01")
+    _, sender, token = sp_client(ctx)
+    query = [{"seq_num": 1, "expression1": {"attribute_name": "birthdate", "operator": "ge",
+                                            "attribute_value": "2023-02-01"},
+              "condition": "and",
+              "expression2": {"attribute_name": "birthdate", "operator": "lt",
+                              "attribute_value": "2023-03-01"}},
+             {"seq_num": 2, "expression1": {"attribute_name": "sex", "operator": "eq",
+                                            "attribute_value": "female"}}]
+
+    def page(number: int) -> tuple[list[str], int]:
+        body = _search(client, token, sender, item(
+            "predicate", query, pagination={"page_size": 2, "page_number": number}))
+        answer = body["message"]["search_response"][0]
+        return ([r["name"]["given_name"] for r in answer["data"]["reg_records"]],
+                answer["pagination"]["total_count"])
+
+    # Newest registration first, page after page; the total counts every match.
+    assert [page(n) for n in (1, 2, 3)] == [(["Eve", "Dee"], 4), (["Bea", "Ama"], 4), ([], 4)]
+    # The total is counted no further than the cap (10,000; here 3): 3 means "3 or more".
+    monkeypatch.setattr(record_search, "COUNT_CAP", 3)
+    assert page(1) == (["Eve", "Dee"], 3)

@@ -5,11 +5,18 @@ message (only `CRVSHUB_DCI_ALLOW_UNSIGNED`, a local-demo opt-in, lets clients wi
 send unsigned ones): the `signature` is a compact JWS (RS256, ES256 or EdDSA) whose claims carry
 `digest` = the SHA-256 of `{header, message}` as sorted compact JSON (`service.digest`),
 and `exp` (at most an hour after `iat`). The same scheme as the server's own signatures.
+
+A process remembers each client's parsed key for `KEY_CACHE_SECONDS`, so that a search does
+not read and parse it on every message; registering or removing a key through this process
+takes effect at once, through another process (the CLI, another server) within that time.
 """
 
 from __future__ import annotations
 
 import json
+import threading
+import time
+from dataclasses import dataclass
 from typing import Any
 
 import jwt
@@ -22,6 +29,44 @@ from crvshub.dci.models import DciClientKey
 
 ALGORITHMS = {"RSA": "RS256", "EC": "ES256", "OKP": "EdDSA"}
 MAX_LIFETIME = 3600
+KEY_CACHE_SECONDS = 5.0
+KEY_CACHE_SIZE = 10_000
+
+
+@dataclass(frozen=True)
+class _ClientKey:
+    algorithm: str
+    public: Any  # the key object ready for verification
+
+
+_cache: dict[str, tuple[float, _ClientKey | None]] = {}
+_cache_lock = threading.Lock()
+
+
+def forget_cached(client_row_id: str | None = None) -> None:
+    """Drop the remembered key of a client (of every client when None)."""
+    with _cache_lock:
+        if client_row_id is None:
+            _cache.clear()
+        else:
+            _cache.pop(client_row_id, None)
+
+
+def _client_key(session: Session, client_row_id: str) -> _ClientKey | None:
+    now = time.monotonic()
+    cached = _cache.get(client_row_id)
+    if cached is not None and now - cached[0] < KEY_CACHE_SECONDS:
+        return cached[1]
+    row = repository.client_key(session, client_row_id)
+    found = None
+    if row is not None:
+        algorithm = ALGORITHMS[str(row.jwk.get("kty"))]
+        found = _ClientKey(algorithm, jwt.PyJWK(row.jwk, algorithm).key)
+    with _cache_lock:
+        while len(_cache) >= KEY_CACHE_SIZE:
+            del _cache[next(iter(_cache))]
+        _cache[client_row_id] = (now, found)
+    return found
 
 
 def parse_jwk(jwk: Any) -> tuple[dict[str, Any], str]:
@@ -49,12 +94,15 @@ def register_key(session: Session, client_row_id: str, jwk: Any) -> str:
     public, kid = parse_jwk(jwk)
     repository.set_client_key(session, DciClientKey(client_id=client_row_id, kid=kid,
                                                     jwk=public, created_at=utcnow()))
+    forget_cached(client_row_id)
     return kid
 
 
 def remove_key(session: Session, client_row_id: str) -> bool:
     """Forget a client's signing key (its messages are refused until it registers another)."""
-    return repository.remove_client_key(session, client_row_id)
+    removed = repository.remove_client_key(session, client_row_id)
+    forget_cached(client_row_id)
+    return removed
 
 
 def verify(session: Session, client_row_id: str, signature: Any, expected_digest: str, *,
@@ -64,7 +112,7 @@ def verify(session: Session, client_row_id: str, signature: Any, expected_digest
     A client without a key is refused (`err.signature.missing`), unless `allow_unsigned`
     (`CRVSHUB_DCI_ALLOW_UNSIGNED`) and the message is unsigned.
     """
-    key = repository.client_key(session, client_row_id)
+    key = _client_key(session, client_row_id)
     unsigned = not isinstance(signature, str) or not signature.strip()
     if key is None:
         if allow_unsigned and unsigned:
@@ -78,10 +126,8 @@ def verify(session: Session, client_row_id: str, signature: Any, expected_digest
     if unsigned:
         raise SignatureMissing("Sign every message with your registered key "
                                "(see docs/integrations/dci.md)")
-    algorithm = ALGORITHMS[str(key.jwk.get("kty"))]
     try:
-        public = jwt.PyJWK(key.jwk, algorithm).key
-        claims = jwt.decode(signature.strip(), public, algorithms=[algorithm],
+        claims = jwt.decode(signature.strip(), key.public, algorithms=[key.algorithm],
                             options={"require": ["exp", "digest"]})
     except jwt.ExpiredSignatureError:
         raise SignatureInvalid("The signature has expired") from None

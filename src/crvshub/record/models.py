@@ -54,6 +54,11 @@ class Record(Base):
         # The backlog of the performance dashboard: waiting records per office, oldest first,
         # read from the index alone (statistics).
         Index("ix_records_backlog", "status", "office_id", "source", "created_at"),
+        # Searches by date of the event (DCI predicates: born in a month, of a sex, at a
+        # place): the candidates are found, filtered, counted and sorted newest first in the
+        # index alone; only the page's rows are read (record.repository.matching).
+        Index("ix_records_event_date_search", "event", "event_date", "subject_gender",
+              "event_location_id", "status", "created_at", "id"),
     )
 
 
