@@ -182,8 +182,9 @@ async def create_declaration(
             record = declarations.create(session, bundle, page.actor,
                                          incomplete=sent.intent != DECLARE)
     except AppError as exc:
+        gettext = i18n.gettext_for(i18n.language_of(request))
         return form_page(request, ctx, page, form, sent.values, error=exc,
-                         errors=form_checks.issue_fields(bundle, exc))
+                         errors=form_checks.issue_fields(bundle, exc, gettext))
     done = "declare" if sent.intent == DECLARE else "save"
     return RedirectResponse(f"/records/{record.id}?done={done}", status_code=303)
 
@@ -239,8 +240,9 @@ async def save_declaration(
                 actions.perform(session, ctx.settings, record_id, page.actor,
                                 Change(Action.DECLARE, expected_version=saved.version))
     except AppError as exc:
+        gettext = i18n.gettext_for(i18n.language_of(request))
         return form_page(request, ctx, page, form, sent.values, error=exc,
-                         errors=form_checks.issue_fields(bundle, exc), record=record,
+                         errors=form_checks.issue_fields(bundle, exc, gettext), record=record,
                          version=version)
     return RedirectResponse(f"/records/{record_id}?done={'declare' if declare else 'update'}",
                             status_code=303)
