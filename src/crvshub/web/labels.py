@@ -101,6 +101,7 @@ VERBS: dict[str, str] = {
     "marked-as-duplicate": N_("Marked as a duplicate"),
     "marked-as-not-duplicate": N_("Marked as not a duplicate"),
     "flagged-as-potential-duplicate": N_("Flagged as a potential duplicate"),
+    "death-reversed": N_("Death registration reversed"),
 }
 CLIENT_KINDS: dict[str, str] = {"HEALTH": N_("health system"),
                                 "NATIONAL_ID": N_("national ID system")}
