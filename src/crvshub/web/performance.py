@@ -104,7 +104,7 @@ def _dashboard(session: Any, snapshot: Snapshot, query: service.Query,
         "timeliness_chart": charts.stacked_share(shares,
                                                  gettext(N_("Timeliness of registration")),
                                                  gettext),
-        "backlog": service.backlog(session, snapshot, query.area, 10),
+        "backlog": service.backlog(session, snapshot, query.area, 10, kept=True),
     }
 
 
