@@ -51,6 +51,7 @@ from crvshub.web import forms as web_forms
 from crvshub.web import integrations as web_integrations
 from crvshub.web import performance as web_performance
 from crvshub.web import records as web_records
+from crvshub.web import reversal as web_reversal
 from crvshub.web import users as web_users
 from crvshub.webhook import endpoints as webhook_endpoints
 from crvshub.webhook import fanout
@@ -105,6 +106,7 @@ def routers() -> tuple[APIRouter, ...]:
         web_endpoints.router,
         web_forms.router,  # before web_records: /records/new is not a record id
         web_records.router,
+        web_reversal.router,
         web_integrations.router,
         web_users.router,
         web_certificates.router,

@@ -94,3 +94,35 @@ def test_kept_counts_answer_as_the_records_do_and_stay_exact(
     assert _sexes(client, token) == after
     assert _refresh(ctx, later, full=True) == "full"
     assert _sexes(client, token) == before
+
+
+def test_the_kept_backlog_is_the_counted_one_as_of_the_last_refresh(
+    ctx: AppContext, generated: int,
+) -> None:
+    from crvshub.statistics import service
+
+    snapshot = ctx.location_cache.snapshot()
+    with ctx.db.transaction() as session:
+        counted = service.backlog(session, snapshot, None, 500)
+        before = service.backlog(session, snapshot, None, 500, kept=True)
+    assert before["asOf"] is None and before["offices"] == counted["offices"]  # never refreshed
+    assert sum(o["waiting"] for o in counted["offices"]) > 0
+    _refresh(ctx, utcnow())
+    with ctx.db.transaction() as session:
+        kept = service.backlog(session, snapshot, None, 500, kept=True)
+        assert kept["asOf"] is not None
+        assert kept["offices"] == service.backlog(session, snapshot, None, 500)["offices"]
+        # A record that leaves the backlog is still counted until the next refresh.
+        waiting = session.execute(text(
+            "SELECT id FROM records WHERE status IN ('DECLARED', 'IN_PROGRESS') LIMIT 1")).scalar()
+        session.execute(text("UPDATE records SET status = 'REGISTERED' WHERE id = :id"),
+                        {"id": waiting})
+    with ctx.db.transaction() as session:
+        stale = service.backlog(session, snapshot, None, 500, kept=True)
+        now = service.backlog(session, snapshot, None, 500)
+    total = sum(o["waiting"] for o in now["offices"])
+    assert sum(o["waiting"] for o in stale["offices"]) == total + 1
+    _refresh(ctx, utcnow())
+    with ctx.db.transaction() as session:
+        fresh = service.backlog(session, snapshot, None, 500, kept=True)
+    assert sum(o["waiting"] for o in fresh["offices"]) == total

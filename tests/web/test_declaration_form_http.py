@@ -215,3 +215,46 @@ def test_a_stored_value_the_form_does_not_offer_is_kept(client: TestClient, ctx:
     assert sent.status_code == 303, sent.text
     values = form_bundle.values_of(record(client, ctx, rid)["bundle"], "birth")
     assert values["mother.nationality"] == "GBR" and values["contact.phone"] == "+260700000001"
+
+
+PENDING = re.compile(r'name="pending" value="([^"]*)"')
+
+
+def test_a_document_attached_to_a_refused_form_is_kept_until_saved_or_removed(
+    client: TestClient, ctx: AppContext
+) -> None:
+    csrf = as_user(client, ctx, FIELD_AGENT)
+    values = {**complete_birth(), "contact.phone": ""}
+    refused = client.post("/records/new?event=birth",
+                          data={"csrf": csrf, "intent": "declare",
+                                "document_type": "PROOF_OF_BIRTH", **values},
+                          files={"document": ("proof.png", PNG, "image/png")})
+    assert refused.status_code == 422 and 'data-testid="error-contact.phone"' in refused.text
+    assert 'data-testid="pending-document"' in refused.text and "proof.png" in refused.text
+    kept = PENDING.findall(refused.text)
+    assert len(kept) == 1 and "proof.png" not in kept[0]  # sealed, not readable
+    # Removing it shows the form again, saves nothing and keeps no document.
+    removed = client.post("/records/new?event=birth",
+                          data={"csrf": csrf, "intent": "declare", "pending": kept[0],
+                                "remove_document": "0", **values})
+    assert removed.status_code == 200 and not PENDING.findall(removed.text)
+    assert 'data-testid="form-errors"' not in removed.text
+    # Sent again with the phone: the kept document is saved with the declaration.
+    sent = client.post("/records/new?event=birth",
+                       data={"csrf": csrf, "intent": "declare", "pending": kept[0],
+                             **complete_birth()}, follow_redirects=False)
+    assert sent.status_code == 303, sent.text[:500]
+    rid = sent.headers["location"].split("/records/", 1)[1].split("?", 1)[0]
+    body = record(client, ctx, rid)
+    documents = [e["resource"] for e in body["bundle"]["entry"]
+                 if e["resource"]["resourceType"] == "DocumentReference"]
+    assert len(documents) == 1
+    assert base64.b64decode(documents[0]["content"][0]["attachment"]["data"]) == PNG
+    # Another user's session (or another form) cannot read it back.
+    other = as_user(client, ctx, REGISTRATION_AGENT)
+    stolen = client.post("/records/new?event=birth",
+                         data={"csrf": other, "intent": "declare", "pending": kept[0],
+                               **complete_birth()}, follow_redirects=False)
+    rid2 = stolen.headers["location"].split("/records/", 1)[1].split("?", 1)[0]
+    assert not [e for e in record(client, ctx, rid2)["bundle"]["entry"]
+                if e["resource"]["resourceType"] == "DocumentReference"]

@@ -63,6 +63,12 @@ def fill(page: Any, values: dict[str, str]) -> None:
             target.fill(value)
 
 
+def attach(page: Any, name: str) -> None:
+    page.select_option("[data-testid=document_type]", "PROOF_OF_BIRTH")
+    page.set_input_files("[data-testid=document]", files=[
+        {"name": name, "mimeType": "image/png", "buffer": PNG}])
+
+
 def confirm(page: Any, action: str) -> None:
     page.click(f"[data-testid=action-{action}]")
     assert_usable(page, f"review {action}")
@@ -96,15 +102,22 @@ def test_field_agent_declares_a_birth_then_it_is_validated_and_registered(
     assert page.locator("[data-testid=form-section-informant]").is_visible()
     page.select_option("[data-testid='informant.type']", "MOTHER")
     assert page.locator("[data-testid=form-section-informant]").is_hidden()
-    # Sent without the contact phone the country requires: refused next to the field.
+    # Sent without the contact phone the country requires: refused next to the field, and the
+    # document attached is kept, shown with a button to remove it.
+    attach(page, "wrong-scan.png")
     page.click("[data-testid=send-for-review]")
     assert page.locator("[data-testid='error-contact.phone']").is_visible()
-    assert_usable(page, "birth form with an error")
+    assert page.inner_text("[data-testid=pending-documents]").count("wrong-scan.png") == 1
+    page.click("[data-testid=remove-pending-0]")
+    assert not page.locator("[data-testid=pending-document]").count()
+    assert page.input_value("[data-testid='child.given']") == "Amani Grace"
+    attach(page, "proof.png")
+    page.click("[data-testid=send-for-review]")
+    assert page.locator("[data-testid='error-contact.phone']").is_visible()
+    assert "proof.png" in page.inner_text("[data-testid=pending-documents]")
+    assert_usable(page, "birth form with an error and a kept document")
     shot(page, "declaration-form-error")
     fill(page, {"contact.phone": "+260759205191"})
-    page.select_option("[data-testid=document_type]", "PROOF_OF_BIRTH")
-    page.set_input_files("[data-testid=document]", files=[
-        {"name": "proof.png", "mimeType": "image/png", "buffer": PNG}])
     shot(page, "declaration-form")
     page.click("[data-testid=send-for-review]")
     page.wait_for_selector("[role=status]")

@@ -7,8 +7,9 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 
+from crvshub.context import AppContext
 from crvshub.web import i18n
-from tests.helpers import LOCAL_REGISTRAR
+from tests.helpers import LOCAL_REGISTRAR, bearer, user_token
 
 CSRF_FIELD = re.compile(r'name="csrf" value="([^"]*)"')
 
@@ -65,3 +66,97 @@ def test_unknown_languages_and_foreign_redirects_are_refused(client: TestClient)
         away = client.post("/language", data={"lang": "en", "next": target},
                            follow_redirects=False)
         assert away.status_code == 303 and away.headers["location"] == "/", target
+
+
+def _raised_messages() -> list[tuple[str, str, str]]:
+    """Return (code, English message with sample values, where) of each error the pages'
+    services raise with a message of their own, and (code, title, where) of the others."""
+    import ast
+    from pathlib import Path
+
+    import crvshub.app
+    from crvshub.errors import AppError
+    from crvshub.web import error_messages
+
+    by_name: dict[str, list[type[AppError]]] = {}
+    for klass in AppError.catalogue().values():
+        by_name.setdefault(klass.__name__, []).append(klass)
+    root = Path(crvshub.app.__file__).parent
+    found: list[tuple[str, str, str]] = []
+    for source in error_messages.UI_SOURCES:
+        for path in sorted(root.glob(f"{source}.py")):
+            for node in ast.walk(ast.parse(path.read_text())):
+                if not isinstance(node, ast.Call):
+                    continue
+                name = getattr(node.func, "id", getattr(node.func, "attr", ""))
+                classes = by_name.get(name, [])
+                package = "crvshub." + path.relative_to(root).parts[0]
+                own = [k for k in classes if k.__module__.startswith(package)]
+                for klass in own or classes:  # a name two features use: the file's own
+                    where = f"{path.relative_to(root)}:{node.lineno}"
+                    found.append((klass.code, klass.title, where))
+                    message = _sample(node.args[0]) if node.args else None
+                    if message:
+                        found.append((klass.code, message, where))
+    return found
+
+
+def _sample(node: object) -> str | None:
+    import ast
+
+    if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "N_" and node.args:
+        node = node.args[0]
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if isinstance(node, ast.JoinedStr):
+        return "".join(part.value if isinstance(part, ast.Constant) else f"«v{i}»"
+                       for i, part in enumerate(node.values))
+    return None  # a name: a constant marked with N_ where it is defined
+
+
+def test_errors_the_pages_show_have_french_messages_with_their_values() -> None:
+    from crvshub.web import error_messages
+
+    french = i18n.gettext_for("fr")
+    raised = _raised_messages()
+    assert len(raised) > 100 and any(c == "REC-409-001" for c, _m, _w in raised)
+    untranslated = []
+    for code, message, where in raised:
+        shown = error_messages.translate(code, message, french)
+        values = re.findall(r"«v\d+»", message)
+        if shown == message or any(value not in shown for value in values):
+            untranslated.append(f"{code} {message!r} ({where})")
+    assert not untranslated, "add a template to crvshub.web.error_messages.MESSAGES: " + \
+        "; ".join(untranslated[:15])
+
+
+def test_an_error_message_is_translated_by_its_code_and_keeps_its_values() -> None:
+    from crvshub.web import error_messages
+
+    french = i18n.gettext_for("fr")
+    message = "Cannot register a record in status REGISTERED (allowed: VALIDATED, DECLARED)"
+    assert error_messages.translate("REC-409-001", message, french) == (
+        "Impossible de faire « register » sur un dossier au statut REGISTERED "
+        "(permis : VALIDATED, DECLARED)")
+    assert error_messages.translate("REC-409-001", message, i18n.gettext_for("en")) == message
+    # A message of another code, or one no template knows, stays as it is.
+    assert error_messages.translate("AUTH-409-001", message, french) == message
+    assert error_messages.translate("REC-404-001", "No record with id 'x'", french) == \
+        "Aucun dossier avec l'identifiant 'x'"
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_a_french_page_shows_another_features_error_in_french_and_the_api_stays_english(
+    client: TestClient, ctx: AppContext,
+) -> None:
+    token = user_token(ctx, LOCAL_REGISTRAR)
+    client.cookies.set("crvshub_session", token)
+    client.cookies.set(i18n.LANGUAGE_COOKIE, "fr")
+    page = client.get("/records/00000000-0000-0000-0000-000000000000",
+                      headers={"Accept": "text/html"})
+    assert page.status_code == 404
+    assert "Aucun dossier avec l&#39;identifiant" in page.text and "No record with id" not in page.text
+    assert 'data-testid="error-code">REC-404-001<' in page.text
+    api = client.get("/api/records/00000000-0000-0000-0000-000000000000",
+                     headers=bearer(token))
+    assert api.status_code == 404 and "No record with id" in api.text

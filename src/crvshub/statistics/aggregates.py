@@ -22,6 +22,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from crvshub.record.domain import WORKQUEUES
 from crvshub.statistics import repository
 from crvshub.statistics.domain import Period
 
@@ -33,6 +34,10 @@ DIMENSIONS = ("month", "sex", "mother-age", "ttr")
 MARGIN = timedelta(minutes=5)
 FULL_EVERY = timedelta(hours=24)
 Row = tuple[Any, ...]
+# The statuses of records waiting in a workqueue (not yet registered): the backlog.
+WAITING = {name: (statuses, source) for name, (statuses, source) in WORKQUEUES.items()
+           if not statuses & {"REGISTERED", "CERTIFIED"}}
+WAITING_STATUSES = sorted({s.value for statuses, _src in WAITING.values() for s in statuses})
 
 
 def dimension_of(by: str) -> str:
@@ -96,6 +101,7 @@ def refresh(session: Session, now: datetime, *, full: bool = False) -> str:
             or now - state.refreshed_at >= FULL_EVERY):
         repository.rebuild_months(session, DIMENSIONS, None, None)
         repository.rebuild_years(session, None)
+        repository.rebuild_backlog(session, WAITING_STATUSES)
         repository.save_aggregate_state(session, watermark, now)
         return "full"
     months = sorted(repository.changed_months_all(session, state.watermark))
@@ -103,5 +109,6 @@ def refresh(session: Session, now: datetime, *, full: bool = False) -> str:
         repository.rebuild_months(session, DIMENSIONS, [month_bounds(m) for m in months],
                                   months)
         repository.rebuild_years(session, sorted({m[:4] for m in months}))
+    repository.rebuild_backlog(session, WAITING_STATUSES)  # as of this refresh, every time
     repository.save_aggregate_state(session, watermark, None)
     return "changed"

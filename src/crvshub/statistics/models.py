@@ -67,3 +67,19 @@ class StatisticsState(Base):
     name: Mapped[str] = mapped_column(String(32), primary_key=True)
     watermark: Mapped[datetime | None] = mapped_column(UTCDateTime)
     refreshed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class BacklogCount(Base):
+    """Records waiting in one office's queues by status and source, as of the last refresh.
+
+    Kept by the worker with the monthly counts (statistics.aggregates), so the dashboard does
+    not count every waiting record of the country on each request.
+    """
+
+    __tablename__ = "statistics_backlog"
+
+    office_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    status: Mapped[str] = mapped_column(String(32), primary_key=True)
+    source: Mapped[str] = mapped_column(String(32), primary_key=True)  # "" if none
+    count: Mapped[int] = mapped_column(Integer)
+    oldest: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -33,7 +33,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from crvshub.db import JSONType, UTCDateTime
 from crvshub.statistics.domain import REGISTERED_STATUSES
-from crvshub.statistics.models import ExportJob, MonthlyCount, StatisticsState
+from crvshub.statistics.models import BacklogCount, ExportJob, MonthlyCount, StatisticsState
 
 RECORDS = table(
     "records",
@@ -241,6 +241,25 @@ def backlog(session: Session, statuses: Sequence[str]) -> Sequence[Row]:
     query = (select(r.office_id, r.status, r.source, func.count(), func.min(r.created_at))
              .where(r.status.in_(statuses)).group_by(r.office_id, r.status, r.source))
     return [tuple(row) for row in session.execute(query)]
+
+
+def rebuild_backlog(session: Session, statuses: Sequence[str]) -> None:
+    """Recount the kept backlog: records waiting by office, status and source."""
+    r, b = RECORDS.c, BacklogCount
+    session.execute(delete(b))
+    counted = (select(func.coalesce(r.office_id, ""), r.status, func.coalesce(r.source, ""),
+                      func.count(), func.min(r.created_at))
+               .where(r.status.in_(statuses)).group_by(r.office_id, r.status, r.source))
+    session.execute(insert(b).from_select(
+        ["office_id", "status", "source", "count", "oldest"], counted))
+
+
+def kept_backlog(session: Session) -> Sequence[Row]:
+    """Return the kept backlog in the shape of `backlog`."""
+    b = BacklogCount
+    query = select(b.office_id, b.status, b.source, b.count, b.oldest)
+    return [(office or None, status, source or None, count, oldest)
+            for office, status, source, count, oldest in session.execute(query)]
 
 
 def _export_filter(since: datetime | None) -> list[ColumnElement[bool]]:

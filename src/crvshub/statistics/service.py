@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from crvshub.db import utcnow
 from crvshub.location.cache import Snapshot
 from crvshub.location.domain import LocationView
-from crvshub.record.domain import WORKQUEUE_TITLES, WORKQUEUES
+from crvshub.record.domain import WORKQUEUE_TITLES
 from crvshub.statistics import aggregates, domain, repository
 from crvshub.statistics.country import DeathRates
 from crvshub.statistics.domain import BadQuery, Period
@@ -179,20 +179,26 @@ def timeliness(session: Session, snapshot: Snapshot, query: Query) -> dict[str, 
             "lateDays": domain.LATE_DAYS, "rows": out, "total": total}
 
 
-WAITING = {name: (statuses, source) for name, (statuses, source) in WORKQUEUES.items()
-           if not statuses & {"REGISTERED", "CERTIFIED"}}
+WAITING = aggregates.WAITING
 
 
 def backlog(session: Session, snapshot: Snapshot, area: str | None = None,
-            limit: int = 20) -> dict[str, Any]:
-    """Return the offices with the most records waiting, per workqueue, oldest first."""
+            limit: int = 20, *, kept: bool = False) -> dict[str, Any]:
+    """Return the offices with the most records waiting, per workqueue, oldest first.
+
+    `kept`: as of the worker's last refresh (`asOf`) when there was one, instead of counting
+    every waiting record now (the dashboard; the API counts now).
+    """
     places = Places(snapshot)
     places.area(area)
-    statuses = sorted({s.value for statuses, _src in WAITING.values() for s in statuses})
     offices: dict[str, dict[str, Any]] = {}
     now = utcnow()
     name = _names(snapshot)
-    for office_id, status, source, count, oldest in repository.backlog(session, statuses):
+    state = repository.aggregate_state(session) if kept else None
+    as_of = state.watermark + aggregates.MARGIN if state and state.watermark else None
+    found = repository.kept_backlog(session) if as_of else \
+        repository.backlog(session, aggregates.WAITING_STATUSES)
+    for office_id, status, source, count, oldest in found:
         if not places.within(places.resolve(office_id, None), area):
             continue
         queue = _queue_of(status, source)
@@ -211,7 +217,8 @@ def backlog(session: Session, snapshot: Snapshot, area: str | None = None,
         office["oldestDays"] = (now - office["oldest"]).days if office["oldest"] else None
         for item in (office, *office["queues"]):
             item["oldest"] = item["oldest"].isoformat() if item["oldest"] else None
-    return {"area": area, "offices": ranked[:limit]}
+    return {"area": area, "offices": ranked[:limit],
+            "asOf": as_of.isoformat() if as_of else None}
 
 
 def _queue_of(status: str, source: str | None) -> str:

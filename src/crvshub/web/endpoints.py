@@ -15,7 +15,7 @@ from crvshub.context import AppContext
 from crvshub.deps import ContextDep, SessionDep
 from crvshub.errors import AppError
 from crvshub.net import client_address
-from crvshub.web import i18n
+from crvshub.web import error_messages, i18n
 from crvshub.web.errors import LoginFormExpired, UnknownLanguage
 from crvshub.web.pages import Page, check_csrf, csrf_token, session_principal, templates
 from crvshub.web.security import (
@@ -45,7 +45,9 @@ def _sign_in_form(
     response = templates.TemplateResponse(
         request,
         "home.html",
-        {"principal": None, "error": error.message if error else None, "login_csrf": token},
+        {"principal": None, "login_csrf": token,
+         "error": error_messages.message_of(error, i18n.gettext_for(i18n.language_of(request)))
+         if error else None},
         status_code=error.status if error else 200,
         headers=error.headers if error else None,
     )

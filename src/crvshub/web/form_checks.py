@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -17,6 +18,7 @@ from crvshub.context import AppContext
 from crvshub.errors import AppError
 from crvshub.location.domain import LocationType
 from crvshub.notification import domain as nd
+from crvshub.web import error_messages
 from crvshub.web.form_bundle import District, new_url
 from crvshub.web.form_config import Condition, Field, Form
 from crvshub.web.i18n import N_
@@ -179,7 +181,8 @@ def attach(form: Form, bundle: dict[str, Any], upload: Upload) -> None:
             "title": upload.filename, "size": len(upload.data)}}]}})
 
 
-def issue_fields(bundle: dict[str, Any], error: AppError) -> dict[str, str]:
+def issue_fields(bundle: dict[str, Any], error: AppError,
+                 gettext: Callable[[str], str]) -> dict[str, str]:
     """Return the record service's issues that point at the place of the event, by field."""
     found: dict[str, str] = {}
     entries = bundle.get("entry") or []
@@ -188,5 +191,5 @@ def issue_fields(bundle: dict[str, Any], error: AppError) -> dict[str, str]:
         index = int(match.group(1)) if match else -1
         if 0 <= index < len(entries) and \
                 entries[index].get("resource", {}).get("resourceType") == "Encounter":
-            found["place.facility"] = issue.message
+            found["place.facility"] = error_messages.message_of(issue, gettext)
     return found

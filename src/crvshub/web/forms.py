@@ -25,6 +25,7 @@ from crvshub.record import actions, declarations, domain, workqueues
 from crvshub.record.domain import Action
 from crvshub.record.service import Change, check_access, load
 from crvshub.web import declaration, form_bundle, form_checks, i18n
+from crvshub.web import pending as sealed
 from crvshub.web.errors import NotEditable
 from crvshub.web.form_config import Form, forms, label
 from crvshub.web.pages import DECLARER_SCOPES, Page, check_csrf, error_page, page_for, render
@@ -45,6 +46,12 @@ class Submission:
     version: str
     files: list[form_checks.Upload] = field(default_factory=list)
     errors: dict[str, str] = field(default_factory=dict)
+    removed: bool = False  # a kept document was removed: show the form again, save nothing
+
+    def kept(self, form: Form) -> tuple[list[form_checks.Upload], bool]:
+        """Return the files to keep when the form is shown again, and whether one was bad."""
+        good = [f for f in self.files if not form_checks.file_errors(form, [f])]
+        return good, len(good) < len(self.files)
 
 
 def _record_of(session: Session, page: Page, record_id: str) -> tuple[dict[str, Any], int]:
@@ -64,7 +71,7 @@ def form_page(
     request: Request, ctx: AppContext, page: Page, form: Form, values: dict[str, str], *,
     record: dict[str, Any] | None = None, version: int | None = None,
     errors: dict[str, str] | None = None, error: AppError | None = None,
-    files_dropped: bool = False,
+    files_dropped: bool = False, pending: list[form_checks.Upload] | None = None,
 ) -> Response:
     """Render a declaration form with its values, choices and any errors."""
     language = i18n.language_of(request)
@@ -73,8 +80,10 @@ def form_page(
     documents = declaration.documents(record["bundle"]) if record else []
     can_declare = record is None or domain.is_allowed(record["status"], Action.DECLARE)
     shown = {s.key: form_checks.visible(s.show_when, values) for s in form.sections}
+    key = _form_key(form, record)
+    kept = [(sealed.seal(ctx, page, key, f), f) for f in pending or []]
     return render(
-        request, "declaration_form.html", page, 422 if errors or error else 200,
+        request, "declaration_form.html", page, 422 if errors or error else 200, pending=kept,
         form=form, values=values, record=record, version=version, places=places,
         documents=documents, can_declare=can_declare, shown=shown, error=error,
         errors={k: gettext(v) for k, v in (errors or {}).items()},
@@ -97,8 +106,16 @@ def new_declaration(
     return form_page(request, ctx, page, form, {})
 
 
-async def _submission(request: Request, page: Page, form: Form) -> Submission:
-    raw: FormData = await request.form(max_files=4, max_fields=400)
+def _form_key(form: Form, record: dict[str, Any] | None) -> str:
+    """Name the form a kept document belongs to: a new declaration of an event, or a record."""
+    return f"record:{record['id']}" if record else f"new:{form.event}"
+
+
+async def _submission(request: Request, ctx: AppContext, page: Page, form: Form,
+                      key: str) -> Submission:
+    # A kept document travels as a sealed field (base64 of the encrypted file).
+    raw: FormData = await request.form(max_files=4, max_fields=400,
+                                       max_part_size=form.documents.max_bytes * 2 + 4096)
     check_csrf(request, page, str(raw.get("csrf", "")))
     values = {}
     for item in form.fields():  # a field not sent at all keeps its stored value (edits)
@@ -107,6 +124,13 @@ async def _submission(request: Request, page: Page, form: Form) -> Submission:
             values[item.name] = given.strip()[:200]
     intent = DECLARE if raw.get("intent") == DECLARE else SAVE
     sent = Submission(values, intent, str(raw.get("version", ""))[:12])
+    remove = str(raw.get("remove_document", ""))
+    for index, value in enumerate(raw.getlist("pending")[:sealed.MAX_PENDING]):
+        kept = sealed.unseal(ctx, page, key, value) if isinstance(value, str) else None
+        if str(index) == remove:
+            sent.removed = True
+        elif kept is not None:
+            sent.files.append(kept)
     kind = str(raw.get("document_type", ""))[:64]
     for upload in raw.getlist("document"):
         if isinstance(upload, UploadFile) and upload.filename:
@@ -167,7 +191,9 @@ async def create_declaration(
     form = forms(ctx.settings.country_dir).get(event)
     if form is None:
         return render(request, "declaration_start.html", page, 400)
-    sent = await _submission(request, page, form)
+    sent = await _submission(request, ctx, page, form, _form_key(form, None))
+    if sent.removed:
+        return form_page(request, ctx, page, form, sent.values, pending=sent.files)
     effective = _check(ctx, form, sent)
     bundle = form_bundle.empty_bundle(form.event)
     if not sent.errors:
@@ -175,15 +201,18 @@ async def create_declaration(
         if sent.intent == DECLARE:
             sent.errors.update(_required(ctx, form, bundle))
     if sent.errors:
+        kept, dropped = sent.kept(form)
         return form_page(request, ctx, page, form, sent.values, errors=sent.errors,
-                         files_dropped=bool(sent.files))
+                         files_dropped=dropped, pending=kept)
     try:
         with session.begin_nested():
             record = declarations.create(session, bundle, page.actor,
                                          incomplete=sent.intent != DECLARE)
     except AppError as exc:
+        gettext = i18n.gettext_for(i18n.language_of(request))
         return form_page(request, ctx, page, form, sent.values, error=exc,
-                         errors=form_checks.issue_fields(bundle, exc))
+                         errors=form_checks.issue_fields(bundle, exc, gettext),
+                         pending=sent.files)
     done = "declare" if sent.intent == DECLARE else "save"
     return RedirectResponse(f"/records/{record.id}?done={done}", status_code=303)
 
@@ -216,10 +245,13 @@ async def save_declaration(
     if not editable(record["status"], page.principal.scopes):
         return error_page(request, page, NotEditable())
     form = forms(ctx.settings.country_dir)[record["event"]]
-    sent = await _submission(request, page, form)
+    sent = await _submission(request, ctx, page, form, _form_key(form, record))
     before = form_bundle.values_of(record["bundle"], record["event"])
     sent.values = {item.name: sent.values.get(item.name, before.get(item.name, ""))
                    for item in form.fields()}
+    if sent.removed:
+        return form_page(request, ctx, page, form, sent.values, pending=sent.files,
+                         record=record, version=version)
     effective = _check(ctx, form, sent, before)
     declare = sent.intent == DECLARE and domain.is_allowed(record["status"], Action.DECLARE)
     bundle = record["bundle"]
@@ -228,9 +260,9 @@ async def save_declaration(
         if declare:
             sent.errors.update(_required(ctx, form, bundle))
     if sent.errors:
+        kept, dropped = sent.kept(form)
         return form_page(request, ctx, page, form, sent.values, errors=sent.errors,
-                         files_dropped=bool(sent.files), record=record,
-                         version=version)
+                         files_dropped=dropped, pending=kept, record=record, version=version)
     expected = int(sent.version) if sent.version.isdigit() else version
     try:
         with session.begin_nested():
@@ -239,8 +271,9 @@ async def save_declaration(
                 actions.perform(session, ctx.settings, record_id, page.actor,
                                 Change(Action.DECLARE, expected_version=saved.version))
     except AppError as exc:
+        gettext = i18n.gettext_for(i18n.language_of(request))
         return form_page(request, ctx, page, form, sent.values, error=exc,
-                         errors=form_checks.issue_fields(bundle, exc), record=record,
-                         version=version)
+                         errors=form_checks.issue_fields(bundle, exc, gettext), record=record,
+                         version=version, pending=sent.files)
     return RedirectResponse(f"/records/{record_id}?done={'declare' if declare else 'update'}",
                             status_code=303)

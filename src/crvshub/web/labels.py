@@ -19,8 +19,9 @@ from jinja2 import pass_context
 from jinja2.runtime import Context
 from starlette.requests import Request
 
+from crvshub.errors import AppError, Issue
 from crvshub.location.domain import LocationView
-from crvshub.web import i18n
+from crvshub.web import error_messages, i18n
 from crvshub.web.i18n import N_
 
 Gettext = Callable[[str], str]
@@ -100,6 +101,7 @@ VERBS: dict[str, str] = {
     "marked-as-duplicate": N_("Marked as a duplicate"),
     "marked-as-not-duplicate": N_("Marked as not a duplicate"),
     "flagged-as-potential-duplicate": N_("Flagged as a potential duplicate"),
+    "death-reversed": N_("Death registration reversed"),
 }
 CLIENT_KINDS: dict[str, str] = {"HEALTH": N_("health system"),
                                 "NATIONAL_ID": N_("national ID system")}
@@ -254,6 +256,17 @@ def _translate(context: Context, message: str | None) -> str:
 
 
 @pass_context
+def _error_message(context: Context, error: AppError | Issue | None) -> str:
+    """Translate an error's (or issue's) message by its code, values kept."""
+    return error_messages.message_of(error, i18n.gettext_for(_language(context))) if error else ""
+
+
+@pass_context
+def _error_title(context: Context, error: AppError | None) -> str:
+    return error_messages.title_of(error, i18n.gettext_for(_language(context))) if error else ""
+
+
+@pass_context
 def _when(context: Context, value: str | None) -> str:
     return when_in(value, zone_of(context))
 
@@ -276,6 +289,8 @@ def install(env: Any) -> None:
     env.filters["queue_title"] = _filter(WORKQUEUES)
     env.filters["client_type"] = _filter(CLIENT_TYPES)
     env.filters["translate"] = _translate
+    env.filters["error_message"] = _error_message
+    env.filters["error_title"] = _error_title
     env.filters["when"] = _when
     env.filters["age"] = _age
     env.globals["time_zone"] = _zone_name

@@ -16,7 +16,7 @@ from crvshub.location.cache import Snapshot
 from crvshub.statistics import access, service
 from crvshub.statistics.country import DeathRates, death_rates
 from crvshub.statistics.domain import TIMELINESS, BadQuery, Period, period_of
-from crvshub.web import charts, i18n
+from crvshub.web import charts, error_messages, i18n
 from crvshub.web.i18n import N_
 from crvshub.web.pages import PERFORMANCE_SCOPES, Page, page_for, render
 from crvshub.web.security import WebRoute
@@ -104,7 +104,7 @@ def _dashboard(session: Any, snapshot: Snapshot, query: service.Query,
         "timeliness_chart": charts.stacked_share(shares,
                                                  gettext(N_("Timeliness of registration")),
                                                  gettext),
-        "backlog": service.backlog(session, snapshot, query.area, 10),
+        "backlog": service.backlog(session, snapshot, query.area, 10, kept=True),
     }
 
 
@@ -133,7 +133,8 @@ def performance(
     try:
         chosen_area = access.area_for(scope, area or None, snapshot)
     except OutOfJurisdiction as exc:
-        return render(request, "performance.html", page, 403, problem=exc.message, **values)
+        problem = error_messages.message_of(exc, gettext)
+        return render(request, "performance.html", page, 403, problem=problem, **values)
     values["area"] = chosen_area or ""
     try:
         period = period_of(chosen_year if not (start or end) else None,

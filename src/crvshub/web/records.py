@@ -73,6 +73,7 @@ ALL_ACTIONS = {**WEB_ACTIONS, **DUPLICATE_ACTIONS, **CORRECTION_ACTIONS}
 DONE = {name: labels.VERBS[domain.AUDIT_NAMES[action]]
         for name, (action, _l) in ALL_ACTIONS.items()}
 DONE[Action.REQUEST_CORRECTION.value] = labels.VERBS["correction-requested"]
+DONE[Action.REVERSE_DEATH.value] = labels.VERBS["death-reversed"]  # web/reversal.py
 # Declaration forms (web/forms.py): an edit saved, a new declaration saved as in progress.
 DONE[Action.UPDATE.value] = labels.VERBS["updated"]
 DONE["save"] = N_("Saved as in progress")
@@ -263,6 +264,13 @@ def _facts(session: Session, body: dict[str, Any], language: str) -> dict[str, A
     }
 
 
+def may_reverse(record: dict[str, Any], scopes: frozenset[str]) -> bool:
+    """Tell whether a user may reverse a record's death registration now (web/reversal.py)."""
+    return domain.applies_to(Action.REVERSE_DEATH, record["event"]) \
+        and domain.is_allowed(record["status"], Action.REVERSE_DEATH) \
+        and domain.may_perform(scopes, Action.REVERSE_DEATH)
+
+
 def _offered(record: dict[str, Any], page: Page) -> list[dict[str, Any]]:
     status, scopes = record["status"], page.principal.scopes
     holder = record["assignedUserId"]
@@ -359,6 +367,7 @@ def record_page(
         may_decide=domain.may_perform(scopes, Action.APPROVE_CORRECTION),
         may_edit=domain.is_allowed(body["status"], Action.UPDATE)
         and domain.may_perform(scopes, Action.UPDATE),
+        may_reverse=may_reverse(body, scopes),
         external=body.get("externalValidation"),
     )
 
