@@ -1,7 +1,7 @@
 """statistics: the backlog of waiting records kept by the worker (the dashboard reads it)
 
 Revision ID: 0023uifinish
-Revises: 0022worklists
+Revises: 0023dciperf
 Create Date: 2026-11-30 21:00:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 from crvshub.db import UTCDateTime
 
 revision: str = "0023uifinish"
-down_revision: str | Sequence[str] | None = "0022worklists"
+down_revision: str | Sequence[str] | None = "0023dciperf"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
