@@ -176,6 +176,17 @@ def people_with_keys(roles: Sequence[str], keys: Sequence[set[str]]) -> Select[s
     return select(found.c.record_id, found.c.role)
 
 
+def postings(session: Session, roles: Sequence[str], options: set[str], limit: int,
+             ) -> list[tuple[str, str, str]] | None:
+    """Return (record id, role, term) of the postings under these terms for people of these
+    roles, or None when there are more than `limit` (read from the primary key alone)."""
+    rows = session.execute(
+        select(SearchTerm.record_id, SearchTerm.role, SearchTerm.term).where(
+            SearchTerm.term.in_(sorted(options)), *_roles_condition(roles)).limit(limit + 1))
+    found = [(str(r), str(o), str(t)) for r, o, t in rows]
+    return None if len(found) > limit else found
+
+
 def distinct_ids(session: Session, ids: Select[str]) -> list[str]:
     """Return the distinct record ids of a record-id query, in id order.
 
