@@ -24,6 +24,7 @@ SUBJECT_ROLES = ("child", "deceased")
 RANK_WINDOW = 1000  # candidates ranked by name similarity when results are ranked
 COUNT_CAP = 10_000  # totals are counted up to here (OpenCRVS's Elasticsearch stops there too)
 NAMED_POSTINGS = 20_000  # postings of one name's key set read to rank every record found
+RANK_BATCH = 50  # names read at least at once when ranking from the postings
 SORT_KEYS = {
     "dateOfDeclaration": "created_at", "createdAt": "created_at",
     "modifiedAt": "updated_at", "lastStatusChangedAt": "updated_at",
@@ -232,7 +233,7 @@ def _best(session: Session, order: list[str], bound: dict[str, float],
         return (-score, -created[rid].timestamp(), rid)
 
     scores: dict[str, float] = {}
-    done, batch = 0, max(50, 2 * need)
+    done, batch = 0, max(RANK_BATCH, 2 * need)
     while need and done < len(order):
         chunk = order[done:done + batch]
         scores.update(search.score_people(session, chunk, found))
