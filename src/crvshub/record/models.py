@@ -54,6 +54,9 @@ class Record(Base):
         # The backlog of the performance dashboard: waiting records per office, oldest first,
         # read from the index alone (statistics).
         Index("ix_records_backlog", "status", "office_id", "source", "created_at"),
+        # The records a name found, checked by id from the index alone (record.search).
+        Index("ix_records_search_by_id", "id", "created_at", "office_id", "status", "event",
+              "event_date"),
     )
 
 

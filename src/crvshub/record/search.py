@@ -195,8 +195,8 @@ def _ranked(session: Session, cache: VocabularyCache, query: RecordQuery, scope:
     a name has too many postings to read (`NAMED_POSTINGS`).
 
     The people each name finds are read from the postings, with the terms that matched; those
-    terms bound each record's score (`search.bounds`), the records' other criteria and
-    creation times are read by id, and names are read and scored best bound first, newest
+    terms bound each record's score (`search.bounds`). The records' other criteria are checked
+    by id (the total is what is left); names are then read and scored best bound first, newest
     first, until no record left can enter the page (`_best`).
     """
     found: list[tuple[NameQuery, dict[search.Person, set[str]]]] = []
@@ -210,38 +210,55 @@ def _ranked(session: Session, cache: VocabularyCache, query: RecordQuery, scope:
     ids = set(per_name[0]).intersection(*per_name[1:])
     if conditions is None or not ids:
         return Page(0, [])
-    bound = {rid: round(sum(b[rid] for b in per_name) / len(per_name), 4) for rid in ids}
-    created = dict(repository.created_of(session, sorted(ids), conditions))
-    order = sorted(created, key=lambda r: (-bound[r], -created[r].timestamp(), r))
-    ranked, scores = _best(session, order, bound, created, found, skip + count)
+    created: dict[str, datetime] = {}
+    if conditions:
+        created = dict(repository.created_of(session, sorted(ids), conditions))
+        ids = set(created)
+    tiers: dict[float, list[str]] = {}
+    for rid in ids:
+        tiers.setdefault(round(sum(b[rid] for b in per_name) / len(per_name), 4), []).append(rid)
+    ranked, scores = _best(session, sorted(tiers.items(), reverse=True), created, found,
+                           skip + count)
     page_ids = ranked[skip:skip + count]
     loaded = repository.by_ids(session, page_ids)
-    return Page(min(len(order), COUNT_CAP), [loaded[rid] for rid in page_ids if rid in loaded],
+    return Page(min(len(ids), COUNT_CAP), [loaded[rid] for rid in page_ids if rid in loaded],
                 {rid: scores[rid] for rid in page_ids})
 
 
-def _best(session: Session, order: list[str], bound: dict[str, float],
-          created: dict[str, datetime], found: list[tuple[NameQuery, dict[search.Person,
-                                                                            set[str]]]],
-          need: int) -> tuple[list[str], dict[str, float]]:
+Found = list[tuple[NameQuery, dict[search.Person, set[str]]]]
+
+
+def _best(session: Session, tiers: list[tuple[float, list[str]]], created: dict[str, datetime],
+          found: Found, need: int) -> tuple[list[str], dict[str, float]]:
     """Return the `need` best records (score, then newest, then id) and their scores.
 
-    `order` is best bound first: once the `need`-th best score read beats the bound of the
-    next record, no record left can enter the page, and its name is not read.
+    `tiers` are the records by the bound of their score, best first. Declaration times are
+    read for the tiers reached only; within one, newest first, names are read in batches until
+    the `need`-th best score read beats the bound of the next record: no record left can
+    enter the page.
     """
     def key(rid: str, score: float) -> tuple[float, float, str]:
         return (-score, -created[rid].timestamp(), rid)
 
+    def settled(rid: str, bound: float) -> bool:
+        return len(scores) >= need and sorted(
+            key(r, s) for r, s in scores.items())[need - 1] < key(rid, bound)
+
     scores: dict[str, float] = {}
-    done, batch = 0, max(RANK_BATCH, 2 * need)
-    while need and done < len(order):
-        chunk = order[done:done + batch]
-        scores.update(search.score_people(session, chunk, found))
-        done, batch = done + len(chunk), batch * 2
-        if done < len(order) and len(scores) >= need:
-            last = sorted(key(r, s) for r, s in scores.items())[need - 1]
-            if last < key(order[done], bound[order[done]]):
-                break
+    for bound, tier in tiers if need else []:
+        if len(scores) >= need and sorted(scores.values(), reverse=True)[need - 1] > bound:
+            break
+        missing = [rid for rid in tier if rid not in created]
+        if missing:
+            created.update(repository.created_of(session, sorted(missing), []))
+        order = sorted(tier, key=lambda r: (-created[r].timestamp(), r))
+        done, batch = 0, max(RANK_BATCH, 2 * need)
+        while done < len(order) and not settled(order[done], bound):
+            chunk = order[done:done + batch]
+            scores.update(search.score_people(session, chunk, found))
+            done, batch = done + len(chunk), batch * 2
+        if done < len(order):
+            break
     ranked = sorted(scores, key=lambda r: key(r, scores[r]))
     return ranked[:need], scores
 
