@@ -11,13 +11,17 @@ from sqlalchemy import (
     ColumnElement,
     Insert,
     Select,
+    String,
     delete,
     exists,
+    func,
     insert,
     intersect,
+    literal,
     or_,
     select,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -180,9 +184,16 @@ def postings(session: Session, roles: Sequence[str], options: set[str], limit: i
              ) -> list[tuple[str, str, str]] | None:
     """Return (record id, role, term) of the postings under these terms for people of these
     roles, or None when there are more than `limit` (read from the primary key alone)."""
-    rows = session.execute(
-        select(SearchTerm.record_id, SearchTerm.role, SearchTerm.term).where(
-            SearchTerm.term.in_(sorted(options)), *_roles_condition(roles)).limit(limit + 1))
+    wanted = select(SearchTerm.record_id, SearchTerm.role, SearchTerm.term)
+    if session.get_bind().dialect.name == "postgresql":
+        # Joined with an array: PostgreSQL estimates an IN list key by key (a name's 2,400
+        # pair keys took 185 ms at a million records, the join 31 ms for the same rows).
+        keys = func.unnest(literal(sorted(options), ARRAY(String))).table_valued(
+            "term").render_derived(name="wanted")
+        wanted = wanted.join_from(keys, SearchTerm, SearchTerm.term == keys.c.term)
+    else:
+        wanted = wanted.where(SearchTerm.term.in_(sorted(options)))
+    rows = session.execute(wanted.where(*_roles_condition(roles)).limit(limit + 1))
     found = [(str(r), str(o), str(t)) for r, o, t in rows]
     return None if len(found) > limit else found
 
