@@ -216,3 +216,36 @@ def test_staff_search_within_their_office(client: TestClient, ctx: AppContext) -
     _, health = new_client(ctx, "HEALTH")
     refused = graphql(client, health, FIND, {"p": {"trackingId": "B1234567"}})
     assert refused.status_code == 200 and codes(refused) == ["AUTH-403-001"]
+
+
+def test_a_name_is_ranked_and_counted_within_the_callers_scope(
+        client: TestClient, ctx: AppContext) -> None:
+    # A name alone is ranked from its postings (record.search._ranked): best match, then
+    # newest, paged and counted after the caller's offices and statuses are applied.
+    def tendai(child: str, year: int) -> str:  # born years apart: no duplicate flags
+        return notify(client, ctx, birth(child=child, born=f"{year}-06-01",
+                                         mother_nid=f"{year}000000"))
+
+    exact = [tendai("Tendai", year) for year in (2014, 2015, 2016)]
+    typo = tendai("Tendia", 2017)
+    away = tendai("Tendai", 2018)
+    for record_id in (*exact, typo, away):
+        register(client, ctx, record_id)
+    set_columns(ctx, away, office_id=DORONGO_OFFICE_ID)
+    declared = tendai("Tendai", 2019)
+    national = user_token(ctx, NATIONAL_REGISTRAR)
+    pages = [graphql(client, national, FIND, {"p": {"name": "Tendai Mwale"}, "count": 2,
+                                              "skip": skip}).json()["data"]["searchEvents"]
+             for skip in (0, 2, 4, 6)]
+    assert [p["totalItems"] for p in pages] == [6, 6, 6, 6]
+    ranked = [r["id"] for p in pages for r in p["results"]]
+    assert set(ranked[:5]) == {*exact, away, declared} - {ranked[5]} and ranked[5:] == [typo]
+    jurisdiction = {"name": "Tendai Mwale", "declarationJurisdictionId": DISTRICT_ID}
+    assert set(_found(client, national, jurisdiction)[:4]) == {*exact, declared}
+    local = user_token(ctx, LOCAL_REGISTRAR)
+    assert away not in _found(client, local, {"name": "Tendai Mwale"})
+    statuses = {"name": "Tendai Mwale", "registrationStatuses": ["DECLARED"]}
+    assert _found(client, national, statuses) == [declared]
+    partner = _client_token(ctx)
+    found = graphql(client, partner, FIND, {"p": {"name": "Tendai Mwale"}, "count": 1}).json()
+    assert found["data"]["searchEvents"]["totalItems"] == 5, "registered only, counted"

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from crvshub.search.names import Vocabulary, name_similarity, phonetic, skeleton, terms
+from crvshub.search.names import (
+    Vocabulary,
+    name_similarity,
+    phonetic,
+    score_bound,
+    skeleton,
+    terms,
+)
 
 
 def test_terms_ignore_case_accents_spacing_and_hyphens() -> None:
@@ -63,3 +70,27 @@ def test_vocabulary_expands_to_sound_alikes_and_one_typo() -> None:
     assert len(vocab) == 8
     vocab.add(["john"])
     assert len(vocab) == 8
+
+
+NAMES = ["Mary Banda", "Mary Chisomo Banda", "Mery Banda", "Marie Bnada", "Maria Banda Phiri",
+         "Mohammed Ali", "Muhammad Aly", "mhmd ali", "Mo Ali", "An Nguyen", "Nguyen Van An",
+         "Jon", "John Jon Banda", "Banda", "Bandaa Mary", "Chisomo Banda", "Chisomo Bamda",
+         "Omar Banda", "Kondwani Phiri", "Ph Kondwani", "Priya Sharma", "Sharma Priya Devi"]
+
+
+@pytest.mark.parametrize("query", ["Mary Banda", "Mery Bnda", "Muhammad Ali", "Banda",
+                                   "Jon Banda", "Nguyen An Van", "Chisomo", "Mo Ali",
+                                   "Priya Sharma Devi"])
+def test_a_score_is_never_above_the_bound_of_the_terms_the_lookup_matched(query: str) -> None:
+    # What the index lookup knows of a person is which of their terms are variants of the
+    # query's terms; ranking reads a name only when that bound says it may enter the page.
+    vocabulary = Vocabulary(t for name in NAMES for t in terms(name))
+    variants = {t for q in terms(query) for t in vocabulary.expand(q)}
+    for name in NAMES:
+        person = terms(name)
+        matched = [t for t in person if t in variants]
+        if matched:
+            assert name_similarity(terms(query), person) <= score_bound(terms(query), matched)
+    assert score_bound(["mary", "banda"], ["mary", "banda"]) == 1.0
+    assert score_bound(["mery", "banda"], ["mary", "banda"]) == name_similarity(
+        ["mery", "banda"], ["mary", "banda"]), "tight for a person with no other term"

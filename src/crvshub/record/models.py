@@ -59,6 +59,9 @@ class Record(Base):
         # index alone; only the page's rows are read (record.repository.matching).
         Index("ix_records_event_date_search", "event", "event_date", "subject_gender",
               "event_location_id", "status", "created_at", "id"),
+        # The records a name found, checked by id from the index alone (record.search).
+        Index("ix_records_search_by_id", "id", "created_at", "office_id", "status", "event",
+              "event_date"),
     )
 
 

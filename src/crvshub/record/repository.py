@@ -462,6 +462,20 @@ def matching_ids(session: Session, conditions: Sequence[ColumnElement[bool]], li
     return [(str(i), at) for i, at in session.execute(query)]
 
 
+ID_CHUNK = 5000  # record ids in one IN list (SQLite allows 32,766 parameters a statement)
+
+
+def created_of(session: Session, record_ids: Sequence[str],
+               conditions: Sequence[ColumnElement[bool]]) -> list[tuple[str, datetime]]:
+    """Return (id, created_at) of those of some records that meet every condition."""
+    found: list[tuple[str, datetime]] = []
+    for start in range(0, len(record_ids), ID_CHUNK):
+        chunk = list(record_ids[start:start + ID_CHUNK])
+        found += [(str(i), at) for i, at in session.execute(
+            select(Record.id, Record.created_at).where(Record.id.in_(chunk), *conditions))]
+    return found
+
+
 def by_ids(session: Session, record_ids: Sequence[str]) -> dict[str, Record]:
     """Return records by id."""
     if not record_ids:

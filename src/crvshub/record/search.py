@@ -23,6 +23,8 @@ from crvshub.search.service import NameQuery, VocabularyCache
 SUBJECT_ROLES = ("child", "deceased")
 RANK_WINDOW = 1000  # candidates ranked by name similarity when results are ranked
 COUNT_CAP = 10_000  # totals are counted up to here (OpenCRVS's Elasticsearch stops there too)
+NAMED_POSTINGS = 20_000  # postings of one name's key set read to rank every record found
+RANK_BATCH = 50  # names read at least at once when ranking from the postings
 SORT_KEYS = {
     "dateOfDeclaration": "created_at", "createdAt": "created_at",
     "modifiedAt": "updated_at", "lastStatusChangedAt": "updated_at",
@@ -112,18 +114,24 @@ def _name_queries(query: RecordQuery) -> list[NameQuery]:
     return [n for n in names if n.terms]
 
 
+def _precise(query: RecordQuery) -> bool:
+    """Tell whether a criterion more precise than a name is asked for."""
+    return any(p.birth_from or p.birth_to or p.identifier for p in query.people) or any((
+        query.national_id, query.subject_identifier, query.tracking_id,
+        query.registration_number, query.record_id, query.contact_number, query.contact_email))
+
+
 def _conditions(session: Session, cache: VocabularyCache, query: RecordQuery, scope: Scope,
-                ) -> list[ColumnElement[bool]] | None:
-    """Return the SQL conditions, or None when the query can match nothing."""
+                *, names: bool = True) -> list[ColumnElement[bool]] | None:
+    """Return the SQL conditions (those of the names too unless told not to), or None when
+    the query can match nothing."""
     conditions = repository.record_conditions(query, scope)
     if conditions is None:
         return None
     # Another precise criterion (a person's birth date or identifier, a number) finds fewer
     # records than a name: the name is then left to the planner as a subquery, tested on those.
-    precise = any(p.birth_from or p.birth_to or p.identifier for p in query.people) or any((
-        query.national_id, query.subject_identifier, query.tracking_id,
-        query.registration_number, query.record_id, query.contact_number, query.contact_email))
-    for name in _name_queries(query):
+    precise = _precise(query)
+    for name in _name_queries(query) if names else []:
         if precise:
             conditions.extend(Record.id.in_(f) for f in search.term_filters(session, cache, name))
             continue
@@ -153,10 +161,14 @@ def find(session: Session, cache: VocabularyCache, query: RecordQuery, scope: Sc
     The total is counted only when the page (or the ranking window) is full, and then no
     further than `COUNT_CAP`: a page that is not full already says how many there are.
     """
+    names = _name_queries(query)
+    if names and not order.columns and not _precise(query):
+        ranked = _ranked(session, cache, query, scope, names, count=count, skip=skip)
+        if ranked is not None:
+            return ranked
     conditions = _conditions(session, cache, query, scope)
     if conditions is None:
         return Page(0, [])
-    names = _name_queries(query)
     if not names or order.columns:
         records = repository.matching(session, conditions, order.columns, count, skip)
         if len(records) < count and (records or skip == 0):
@@ -171,10 +183,84 @@ def find(session: Session, cache: VocabularyCache, query: RecordQuery, scope: Sc
     else:
         total = repository.count_matching(session, conditions, COUNT_CAP)
     scores = search.rank(session, [rid for rid, _ in window], names)
-    ranked = sorted(window, key=lambda r: (-scores.get(r[0], 0.0), -r[1].timestamp(), r[0]))
-    page_ids = [rid for rid, _ in ranked[skip:skip + count]]
+    ranked_ids = sorted(window, key=lambda r: (-scores.get(r[0], 0.0), -r[1].timestamp(), r[0]))
+    page_ids = [rid for rid, _ in ranked_ids[skip:skip + count]]
     loaded = repository.by_ids(session, page_ids)
     return Page(total, [loaded[rid] for rid in page_ids if rid in loaded], scores)
+
+
+def _ranked(session: Session, cache: VocabularyCache, query: RecordQuery, scope: Scope,
+            names: list[NameQuery], *, count: int, skip: int) -> Page | None:
+    """Return a page of records found by names alone, every one of them ranked, or None when
+    a name has too many postings to read (`NAMED_POSTINGS`).
+
+    The people each name finds are read from the postings, with the terms that matched; those
+    terms bound each record's score (`search.bounds`). The records' other criteria are checked
+    by id (the total is what is left); names are then read and scored best bound first, newest
+    first, until no record left can enter the page (`_best`).
+    """
+    found: list[tuple[NameQuery, dict[search.Person, set[str]]]] = []
+    for name in names:
+        people = search.named_people(session, cache, name, NAMED_POSTINGS)
+        if people is None:
+            return None
+        found.append((name, people))
+    conditions = _conditions(session, cache, query, scope, names=False)
+    per_name = [search.bounds(name, people) for name, people in found]
+    ids = set(per_name[0]).intersection(*per_name[1:])
+    if conditions is None or not ids:
+        return Page(0, [])
+    created: dict[str, datetime] = {}
+    if conditions:
+        created = dict(repository.created_of(session, sorted(ids), conditions))
+        ids = set(created)
+    tiers: dict[float, list[str]] = {}
+    for rid in ids:
+        tiers.setdefault(round(sum(b[rid] for b in per_name) / len(per_name), 4), []).append(rid)
+    ranked, scores = _best(session, sorted(tiers.items(), reverse=True), created, found,
+                           skip + count)
+    page_ids = ranked[skip:skip + count]
+    loaded = repository.by_ids(session, page_ids)
+    return Page(min(len(ids), COUNT_CAP), [loaded[rid] for rid in page_ids if rid in loaded],
+                {rid: scores[rid] for rid in page_ids})
+
+
+Found = list[tuple[NameQuery, dict[search.Person, set[str]]]]
+
+
+def _best(session: Session, tiers: list[tuple[float, list[str]]], created: dict[str, datetime],
+          found: Found, need: int) -> tuple[list[str], dict[str, float]]:
+    """Return the `need` best records (score, then newest, then id) and their scores.
+
+    `tiers` are the records by the bound of their score, best first. Declaration times are
+    read for the tiers reached only; within one, newest first, names are read in batches until
+    the `need`-th best score read beats the bound of the next record: no record left can
+    enter the page.
+    """
+    def key(rid: str, score: float) -> tuple[float, float, str]:
+        return (-score, -created[rid].timestamp(), rid)
+
+    def settled(rid: str, bound: float) -> bool:
+        return len(scores) >= need and sorted(
+            key(r, s) for r, s in scores.items())[need - 1] < key(rid, bound)
+
+    scores: dict[str, float] = {}
+    for bound, tier in tiers if need else []:
+        if len(scores) >= need and sorted(scores.values(), reverse=True)[need - 1] > bound:
+            break
+        missing = [rid for rid in tier if rid not in created]
+        if missing:
+            created.update(repository.created_of(session, sorted(missing), []))
+        order = sorted(tier, key=lambda r: (-created[r].timestamp(), r))
+        done, batch = 0, max(RANK_BATCH, 2 * need)
+        while done < len(order) and not settled(order[done], bound):
+            chunk = order[done:done + batch]
+            scores.update(search.score_people(session, chunk, found))
+            done, batch = done + len(chunk), batch * 2
+        if done < len(order):
+            break
+    ranked = sorted(scores, key=lambda r: key(r, scores[r]))
+    return ranked[:need], scores
 
 
 def summary_of(record: Record) -> dict[str, Any]:

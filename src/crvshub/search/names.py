@@ -137,6 +137,23 @@ def name_similarity(query: Sequence[str], candidate: Sequence[str]) -> float:
     return round(covered * (1 - 0.03 * extra), 4)
 
 
+def score_bound(query: Sequence[str], matched: Iterable[str]) -> float:
+    """Return the most `name_similarity` can give a name of which these terms are known.
+
+    `matched` are the terms of a person that the index lookup of the query found (variants of
+    the query's terms). Every other term of the person is no variant of a query term, so it
+    pairs with one at most as a prefix; left-out terms only lower the score. When the person
+    may have fewer terms than the query, the best single term bounds the score.
+    """
+    known = set(matched)
+    if not query:
+        return 0.0
+    best = [max([term_similarity(q, t) for t in known] + [PREFIX]) for q in query]
+    if len(known) < len(query):
+        return round(max(best), 4)
+    return round(sum(best) / len(best), 4)
+
+
 class Vocabulary:
     """The distinct terms known to the index, for expanding a query term to its variants."""
 

@@ -11,13 +11,17 @@ from sqlalchemy import (
     ColumnElement,
     Insert,
     Select,
+    String,
     delete,
     exists,
+    func,
     insert,
     intersect,
+    literal,
     or_,
     select,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -174,6 +178,24 @@ def people_with_keys(roles: Sequence[str], keys: Sequence[set[str]]) -> Select[s
         return parts[0]
     found = intersect(*parts).subquery("people")
     return select(found.c.record_id, found.c.role)
+
+
+def postings(session: Session, roles: Sequence[str], options: set[str], limit: int,
+             ) -> list[tuple[str, str, str]] | None:
+    """Return (record id, role, term) of the postings under these terms for people of these
+    roles, or None when there are more than `limit` (read from the primary key alone)."""
+    wanted = select(SearchTerm.record_id, SearchTerm.role, SearchTerm.term)
+    if session.get_bind().dialect.name == "postgresql":
+        # Joined with an array: PostgreSQL estimates an IN list key by key (a name's 2,400
+        # pair keys took 185 ms at a million records, the join 31 ms for the same rows).
+        keys = func.unnest(literal(sorted(options), ARRAY(String))).table_valued(
+            "term").render_derived(name="wanted")
+        wanted = wanted.join_from(keys, SearchTerm, SearchTerm.term == keys.c.term)
+    else:
+        wanted = wanted.where(SearchTerm.term.in_(sorted(options)))
+    rows = session.execute(wanted.where(*_roles_condition(roles)).limit(limit + 1))
+    found = [(str(r), str(o), str(t)) for r, o, t in rows]
+    return None if len(found) > limit else found
 
 
 def distinct_ids(session: Session, ids: Select[str]) -> list[str]:

@@ -16,7 +16,7 @@ from sqlalchemy.sql import Subquery
 
 from crvshub.search import repository
 from crvshub.search.indexing import MAX_TERM, RESOURCE_ROLE, ROLES, index_entry, pair_key
-from crvshub.search.names import Vocabulary, name_similarity, terms
+from crvshub.search.names import Vocabulary, name_similarity, score_bound, terms
 
 
 def index_record(session: Session, record_id: str, bundle: dict[str, Any], *,
@@ -134,6 +134,67 @@ def named_records(session: Session, cache: VocabularyCache, query: NameQuery,
         return name_filter(session, cache, query)
     ids = repository.distinct_ids(session, name_filter(session, cache, query))
     return ids if len(ids) <= NAMED_IDS else name_filter(session, cache, query)
+
+
+Person = tuple[str, str]  # (record id, role)
+
+
+def named_people(session: Session, cache: VocabularyCache, query: NameQuery, limit: int,
+                 ) -> dict[Person, set[str]] | None:
+    """Return the people of the roles who have the name, each with the terms of theirs the
+    lookup matched, or None when one of the name's key sets has more than `limit` postings.
+
+    Each key set is read from the postings' primary key alone (no table rows) and the sets are
+    intersected per person here.
+    """
+    found: dict[Person, set[str]] | None = None
+    for options in name_keys(session, cache, query):
+        rows = repository.postings(session, query.roles, options, limit)
+        if rows is None:
+            return None
+        people: dict[Person, set[str]] = {}
+        for record_id, role, key in rows:
+            if found is None or (record_id, role) in found:
+                people.setdefault((record_id, role), set()).update(key.split(" "))
+        if found is not None:
+            for person, known in people.items():
+                known.update(found[person])
+        found = people
+        if not found:
+            return found
+    return found or {}
+
+
+def bounds(query: NameQuery, people: dict[Person, set[str]]) -> dict[str, float]:
+    """Return, per record, the best score its people found by a name can get (see
+    `names.score_bound`): ranking then reads the names of the best candidates only."""
+    query_terms = query.terms
+    best: dict[str, float] = {}
+    for (record_id, _), known in people.items():
+        bound = score_bound(query_terms, known)
+        if bound > best.get(record_id, -1.0):
+            best[record_id] = bound
+    return best
+
+
+def score_people(session: Session, record_ids: Sequence[str],
+                 names: Sequence[tuple[NameQuery, dict[Person, set[str]]]],
+                 ) -> dict[str, float]:
+    """Score records by the people each name found in them (`rank`, restricted to them)."""
+    roles = sorted({role for _, people in names for _, role in people})
+    named: dict[str, dict[str, tuple[str, ...]]] = {}
+    for record_id, role, given, family in repository.names_of(session, record_ids, roles):
+        named.setdefault(record_id, {})[role] = _person_terms(given, family)
+    scores = {}
+    for rid in record_ids:
+        total = 0.0
+        for name, people in names:
+            query_terms = name.terms
+            total += max((name_similarity(query_terms, person_terms)
+                          for role, person_terms in named.get(rid, {}).items()
+                          if (rid, role) in people), default=0.0)
+        scores[rid] = round(total / len(names), 4)
+    return scores
 
 
 def identifier_filter(value: str, roles: Sequence[str] = ROLES) -> Select[str]:
