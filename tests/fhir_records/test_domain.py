@@ -73,3 +73,34 @@ def test_stable_ids_are_the_uuid5_of_the_record_and_full_url() -> None:
     for n in range(500):
         record, full = str(uuid.uuid4()), f"urn:uuid:{uuid.uuid4()}" if n % 5 else ""
         assert stable_id(record, full) == str(uuid.uuid5(ID_NAMESPACE, f"{record}|{full}"))
+
+
+def _with_components() -> dict:
+    bundle = _bundle()
+    bundle["entry"][4]["resource"]["component"] = [
+        {"valueReference": {"reference": "urn:uuid:child"}}, [{"reference": "urn:uuid:enc"}]]
+    return bundle
+
+
+def test_served_resources_are_copies_with_references_resolved_at_any_depth() -> None:
+    stored = _with_components()
+    served = {s.type: s for s in served_resources("rec-1", "birth", stored, version=1,
+                                                   updated_at=AT)}
+    patient_id = served["Patient"].id
+    observation = served["Observation"].resource
+    assert observation["component"][0]["valueReference"]["reference"] == f"Patient/{patient_id}"
+    assert observation["component"][1][0]["reference"] == f"Encounter/{served['Encounter'].id}"
+    assert served["Composition"].resource["section"][0]["entry"][0]["reference"] == \
+        f"Patient/{patient_id}"
+    observation["component"][0]["valueReference"]["reference"] = "changed"
+    served["Patient"].resource["name"][0]["given"].append("C")
+    assert stored == _with_components()  # the stored bundle is untouched
+
+
+def test_only_the_wanted_kinds_are_built_with_the_same_ids_and_references() -> None:
+    every = served_resources("rec-1", "birth", _bundle(), version=2, updated_at=AT)
+    tasks = served_resources("rec-1", "birth", _bundle(), version=2, updated_at=AT,
+                             kinds=("Task",))
+    assert [s.type for s in tasks] == ["Task"]
+    assert tasks[0] == next(s for s in every if s.type == "Task")
+    assert tasks[0].resource["focus"]["reference"] == "Composition/rec-1"

@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.capabilitystatement import CapabilityStatement
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from crvshub.context import AppContext
 from crvshub.record.models import RecordAction
@@ -321,3 +321,34 @@ def test_an_opencrvs_strict_client_reads_the_stored_shapes(client: TestClient,
     r4 = _get(client, hospital, f"/fhir/Composition/{default['entry'][0]['resource']['id']}")
     assert "class" not in r4 and r4["category"], "made valid R4 by default"
     valid_r4(r4)
+
+
+def test_a_read_commits_its_audit_without_waiting_for_the_disk_and_a_change_waits(
+        client: TestClient, ctx: AppContext, backend: str) -> None:
+    token = health_token(ctx)
+    saved = notify(client, token)
+    record_id, task_id = (saved["entry"][i]["resource"]["id"] for i in (0, 1))
+    statements: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    event.listen(ctx.db.engine, "before_cursor_execute", seen)
+    try:
+        _get(client, token, f"/fhir/Task/{task_id}")
+        read = list(statements)
+        statements.clear()
+        register(client, ctx, record_id)
+        change = list(statements)
+    finally:
+        event.remove(ctx.db.engine, "before_cursor_execute", seen)
+    relaxed = "SET LOCAL synchronous_commit = off"
+    assert any("INSERT INTO record_actions" in s for s in read)  # the read is audited
+    # On PostgreSQL the read's transaction (it writes nothing but its audit entry) does not
+    # wait for the WAL flush; a registration does. SQLite never flushes at commit (WAL mode).
+    assert (relaxed in read) == (backend == "postgresql")
+    assert relaxed not in change and any("UPDATE records" in s for s in change)
+    with ctx.db.transaction() as session:
+        audited = session.scalars(select(RecordAction.data).where(
+            RecordAction.record_id == record_id, RecordAction.action == "read-fhir")).all()
+    assert [a["fhir"] for a in audited] == ["Task read"]

@@ -177,3 +177,35 @@ def test_the_capability_statement_lists_the_bulk_export_operations(client) -> No
     from fhir.resources.R4B.capabilitystatement import CapabilityStatement
 
     CapabilityStatement.model_validate(statement)
+
+
+def test_an_export_in_short_steps_writes_what_one_run_writes(
+        ctx: AppContext, generated: int, tmp_path: Path, monkeypatch) -> None:
+    """Each step reads its next batch while writing the last; stopping at any point of that
+    loses and repeats nothing, and the saved counts and sizes are the files' own."""
+    from crvshub.statistics import exports
+
+    monkeypatch.setattr(exports, "BATCH", 40)  # many batches, and a last one not full
+    assert generated % 40 != 0
+    folders = {}
+    for name, seconds in (("one-run", None), ("steps", 0.0)):
+        with ctx.db.transaction() as session:
+            job = exports.kick_off_local(session, exports.ExportRequest(
+                "ndjson", "system", tuple(EXPORT_TYPES), None, "test", "test"))
+        folders[name] = tmp_path / name
+        steps = 0
+        while exports.run_export(ctx, job, folders[name], seconds) == "running":
+            steps += 1
+        with ctx.db.transaction() as session:
+            saved = exports.repository.job(session, job)
+            assert saved is not None and saved.status == "done"
+            assert saved.records_done == generated
+            for file_name, info in saved.files.items():
+                data = (folders[name] / file_name).read_bytes()
+                assert info["bytes"] == len(data) and info["count"] == data.count(b"\n")
+        assert steps == (0 if seconds is None else generated // 40)
+    one = sorted(p.name for p in folders["one-run"].iterdir())
+    assert one == sorted(p.name for p in folders["steps"].iterdir()) and "Task.ndjson" in one
+    for file_name in one:
+        assert (folders["one-run"] / file_name).read_bytes() == \
+            (folders["steps"] / file_name).read_bytes()

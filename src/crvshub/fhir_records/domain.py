@@ -9,14 +9,12 @@ version: `meta.versionId` is the record version, `meta.lastUpdated` its last cha
 
 from __future__ import annotations
 
-import copy
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from crvshub.fhir.ids import entry_id
-from crvshub.fhir.references import rewrite_references
 
 Resource = dict[str, Any]
 TYPES = ("Composition", "Task", "Patient", "RelatedPerson", "Encounter", "Observation",
@@ -59,11 +57,14 @@ def _list(value: Any) -> list[Any]:
 
 
 def served_resources(record_id: str, event: str, bundle: dict[str, Any], *, version: int,
-                     updated_at: datetime, r4: bool = True) -> list[Served]:
-    """Return every resource of a record bundle with ids, references and meta for serving.
+                     updated_at: datetime, r4: bool = True,
+                     kinds: Collection[str] | None = None) -> list[Served]:
+    """Return the resources of a record bundle with ids, references and meta for serving.
 
     With `r4` (the default) each resource is made valid FHIR R4 (`conform`); without it, it
-    keeps the shape OpenCRVS stored (for `opencrvs-strict` clients).
+    keeps the shape OpenCRVS stored (for `opencrvs-strict` clients). `kinds` limits the
+    resources built to these types (a read of one Task need not copy the whole record); every
+    reference is still resolved against the whole bundle.
     """
     entries = [e for e in _list(bundle.get("entry"))
                if isinstance(e, dict) and isinstance(e.get("resource"), dict)]
@@ -79,15 +80,37 @@ def served_resources(record_id: str, event: str, bundle: dict[str, Any], *, vers
     meta = {"versionId": str(version), "lastUpdated": instant(updated_at)}
     served = []
     for entry, rid in zip(entries, ids, strict=True):
-        resource = copy.deepcopy(entry["resource"])
-        rewrite_references(resource, urls)
+        kind = str(entry["resource"].get("resourceType"))
+        if kinds is not None and kind not in kinds:
+            continue
+        resource = copy_rewriting(entry["resource"], urls)
         resource["id"] = rid
         resource["meta"] = {**_dict(resource.get("meta")), **meta}
-        kind = str(resource.get("resourceType"))
         if r4:
             conform(resource, event)
         served.append(Served(kind, rid, resource))
     return served
+
+
+def copy_rewriting(value: dict[str, Any], urls: dict[str, str]) -> dict[str, Any]:
+    """Return a deep copy of a JSON object whose `reference`s found in `urls` point to their
+    targets: one pass, several times faster than `copy.deepcopy` and a rewrite after it."""
+    out: dict[str, Any] = {}
+    for key, item in value.items():
+        if isinstance(item, dict):
+            out[key] = copy_rewriting(item, urls)
+        elif isinstance(item, list):
+            out[key] = _copy_list(item, urls)
+        elif key == "reference" and isinstance(item, str):
+            out[key] = urls.get(item, item)
+        else:
+            out[key] = item
+    return out
+
+
+def _copy_list(value: list[Any], urls: dict[str, str]) -> list[Any]:
+    return [copy_rewriting(item, urls) if isinstance(item, dict)
+            else _copy_list(item, urls) if isinstance(item, list) else item for item in value]
 
 
 def conform(resource: Resource, event: str) -> None:

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from email.utils import format_datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, Header, Request
+from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from crvshub.auth.dependencies import require
 from crvshub.auth.domain import Principal
 from crvshub.db import new_id, utcnow
-from crvshub.deps import ContextDep, SessionDep
+from crvshub.deps import ContextDep, Transaction, TransactionDep
 from crvshub.errors import InvalidParameter
 from crvshub.fhir import bundle
 from crvshub.fhir.responses import FHIRResponse
@@ -24,7 +25,7 @@ router = APIRouter(prefix="/fhir", tags=["FHIR records"])
 CallerDep = Annotated[Principal, Depends(require())]
 
 
-def origin(request: Request, ctx: ContextDep) -> str:
+async def origin(request: Request, ctx: ContextDep) -> str:
     """Return the public origin used in links."""
     return (ctx.settings.public_url or str(request.base_url)).rstrip("/")
 
@@ -40,19 +41,23 @@ def _headers(resource: dict[str, Any], record: Record | None = None) -> dict[str
     return headers
 
 
-def _reader(request: Request, session: SessionDep, caller: CallerDep) -> service.Reader:
-    return service.reader(session, caller, client_address(request))
+T = TypeVar("T")
 
 
-ReaderDep = Annotated[service.Reader, Depends(_reader)]
+async def _as_reader(tx: Transaction, request: Request, caller: Principal,
+                     work: Callable[[Session, service.Reader], T]) -> T:
+    """Run a read use case as the caller, and its audit's commit, in one thread-pool trip."""
+    ip = client_address(request)
+    return await tx.run(lambda session: work(session, service.reader(session, caller, ip)))
 
 
 def _make_routes(kind: str) -> None:
-    def search(request: Request, session: SessionDep, who: ReaderDep,
-               base: OriginDep) -> FHIRResponse:
+    async def search(request: Request, tx: TransactionDep, caller: CallerDep,
+                     base: OriginDep) -> FHIRResponse:
         params = list(request.query_params.multi_items())
-        criteria = service.parse(kind, params)
-        found = service.search(session, who, criteria)
+        found = await _as_reader(  # parameters are checked once the caller may read
+            tx, request, caller,
+            lambda session, who: service.search(session, who, service.parse(kind, params)))
         url = f"{base}/fhir/{kind}"
         entries = [{"fullUrl": f"{base}/fhir/{s.type}/{s.id}", "resource": s.resource,
                     "search": {"mode": "match"}} for s in found.matches]
@@ -63,35 +68,45 @@ def _make_routes(kind: str) -> None:
             "meta": {"lastUpdated": domain.instant(utcnow())}, "type": "searchset",
             "link": bundle.search_links(url, params, found.next_token), "entry": entries})
 
-    def read(resource_id: str, session: SessionDep, who: ReaderDep,
-             if_none_match: Annotated[str | None, Header()] = None) -> Response:
-        item, record = service.read(session, who, kind, resource_id)
+    async def read(resource_id: str, request: Request, tx: TransactionDep, caller: CallerDep,
+                   if_none_match: Annotated[str | None, Header()] = None) -> Response:
+        item, record = await _as_reader(
+            tx, request, caller,
+            lambda session, who: service.read(session, who, kind, resource_id))
         headers = _headers(item.resource, record)
         if if_none_match and if_none_match.strip() == headers["ETag"]:
             return Response(status_code=304, headers=headers)
         return FHIRResponse(item.resource, headers=headers)
 
-    def vread(resource_id: str, version_id: str, session: SessionDep,
-              who: ReaderDep) -> FHIRResponse:
-        if not version_id.isdigit():
-            raise InvalidParameter("The version id is a whole number", expression="vid")
-        item = service.vread(session, who, kind, resource_id, int(version_id))
+    async def vread(resource_id: str, version_id: str, request: Request, tx: TransactionDep,
+                    caller: CallerDep) -> FHIRResponse:
+        def work(session: Session, who: service.Reader) -> domain.Served:
+            if not version_id.isdigit():
+                raise InvalidParameter("The version id is a whole number", expression="vid")
+            return service.vread(session, who, kind, resource_id, int(version_id))
+
+        item = await _as_reader(tx, request, caller, work)
         return FHIRResponse(item.resource, headers=_headers(item.resource))
 
-    def history(resource_id: str, request: Request, session: SessionDep, who: ReaderDep,
-                base: OriginDep) -> FHIRResponse:
+    async def history(resource_id: str, request: Request, tx: TransactionDep, caller: CallerDep,
+                      base: OriginDep) -> FHIRResponse:
         params = list(request.query_params.multi_items())
-        given = dict(params)
-        count = given.get("_count", str(service.MAX_HISTORY))
-        if not count.isdigit() or int(count) == 0:
-            raise InvalidParameter("_count must be a whole number above 0", expression="_count")
-        below = given.get("_page")
-        if below is not None and not below.isdigit():
-            raise InvalidParameter("_page must be a link from the previous page",
-                                   expression="_page")
-        found = service.history(session, who, kind, resource_id,
-                                min(int(count), service.MAX_HISTORY),
-                                int(below) if below is not None else None)
+
+        def work(session: Session, who: service.Reader) -> service.HistoryPage:
+            given = dict(params)
+            count = given.get("_count", str(service.MAX_HISTORY))
+            if not count.isdigit() or int(count) == 0:
+                raise InvalidParameter("_count must be a whole number above 0",
+                                       expression="_count")
+            below = given.get("_page")
+            if below is not None and not below.isdigit():
+                raise InvalidParameter("_page must be a link from the previous page",
+                                       expression="_page")
+            return service.history(session, who, kind, resource_id,
+                                   min(int(count), service.MAX_HISTORY),
+                                   int(below) if below is not None else None)
+
+        found = await _as_reader(tx, request, caller, work)
         entries = [(f"{base}/fhir/{kind}/{s.id}/_history/{s.resource['meta']['versionId']}",
                     s.resource, "POST" if s.resource["meta"]["versionId"] == "1" else "PUT")
                    for s in found.items]
@@ -112,10 +127,12 @@ def _make_routes(kind: str) -> None:
 
 @router.get("/Composition/{composition_id}/$document",
             summary="A registration record as a FHIR document Bundle")
-def document(composition_id: str, session: SessionDep, who: ReaderDep,
-             base: OriginDep) -> FHIRResponse:
+async def document(composition_id: str, request: Request, tx: TransactionDep, caller: CallerDep,
+                   base: OriginDep) -> FHIRResponse:
     """Return the Composition and every resource of its record the caller may see."""
-    body, record = service.document(session, who, composition_id, base)
+    body, record = await _as_reader(
+        tx, request, caller,
+        lambda session, who: service.document(session, who, composition_id, base))
     return FHIRResponse(body, headers={"ETag": f'W/"{record.version}"'})
 
 

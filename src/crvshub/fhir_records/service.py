@@ -8,6 +8,7 @@ Each request writes one `read-fhir` audit entry per record it gave anything of.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -66,11 +67,16 @@ def _may_read(session: Session, scope: ReadScope, record: Record) -> bool:
 
 
 def visible(reader_: Reader, record: Record, bundle: dict[str, Any], version: int,
-            updated_at: datetime) -> list[Served]:
-    """Return the resources of one version of a record that the reader may see."""
-    served = domain.served_resources(record.id, record.event, bundle, version=version,
-                                     updated_at=updated_at, r4=not reader_.stored_shapes)
+            updated_at: datetime, kinds: Collection[str] | None = None) -> list[Served]:
+    """Return the resources of one version of a record that the reader may see.
+
+    `kinds`: only these types are wanted (others may be left out). A reader limited to some
+    sections needs every resource built to tell which it may see.
+    """
     sections = reader_.policy.sections(record.event)
+    served = domain.served_resources(record.id, record.event, bundle, version=version,
+                                     updated_at=updated_at, r4=not reader_.stored_shapes,
+                                     kinds=kinds if sections is None else None)
     seen = domain.visible_ids(served, sections)
     out = []
     for item in served:
@@ -84,15 +90,19 @@ def visible(reader_: Reader, record: Record, bundle: dict[str, Any], version: in
     return out
 
 
-def current(reader_: Reader, record: Record) -> list[Served]:
-    """Return the visible resources of a record's current version."""
-    return visible(reader_, record, record.bundle, record.version, record.updated_at)
+def current(reader_: Reader, record: Record, kinds: Collection[str] | None = None
+            ) -> list[Served]:
+    """Return the visible resources of a record's current version (see `visible`)."""
+    return visible(reader_, record, record.bundle, record.version, record.updated_at, kinds)
 
 
 def _audit(session: Session, reader_: Reader, rows: list[Record], interaction: str,
            kind: str) -> None:
+    # A read's transaction writes nothing but these entries: its commit need not wait for
+    # the disk (docs/architecture.md, "Audit of reads").
     records.audit_reads(session, rows, reader_.actor, access.READ_AUDIT,
-                        {"fhir": f"{kind} {interaction}", "reader": reader_.policy.who})
+                        {"fhir": f"{kind} {interaction}", "reader": reader_.policy.who},
+                        wait_for_disk=False)
 
 
 def _locate(session: Session, reader_: Reader, kind: str, resource_id: str) -> tuple[Record, bool]:
@@ -114,7 +124,7 @@ def _pick(items: list[Served], kind: str, resource_id: str) -> Served | None:
 def read(session: Session, reader_: Reader, kind: str, resource_id: str) -> tuple[Served, Record]:
     """Return the current version of a resource (404 unknown or not readable, 410 removed)."""
     record, removed = _locate(session, reader_, kind, resource_id)
-    found = _pick(current(reader_, record), kind, resource_id)
+    found = _pick(current(reader_, record, (kind,)), kind, resource_id)
     if found is None:
         if removed:
             raise ResourceGone(f"{kind}/{resource_id} was removed from its record by a change "
@@ -130,12 +140,12 @@ def vread(session: Session, reader_: Reader, kind: str, resource_id: str,
     record, _ = _locate(session, reader_, kind, resource_id)
     found = None
     if version == record.version:
-        found = _pick(current(reader_, record), kind, resource_id)
+        found = _pick(current(reader_, record, (kind,)), kind, resource_id)
     else:
         former = records.former_version(session, record.id, version)
         if former is not None:
             found = _pick(visible(reader_, record, former.bundle, former.version,
-                                  former.updated_at), kind, resource_id)
+                                  former.updated_at, (kind,)), kind, resource_id)
     if found is None:
         raise VersionNotFound(f"{kind}/{resource_id} has no version {version}; see "
                               f"{kind}/{resource_id}/_history")
@@ -158,13 +168,13 @@ def history(session: Session, reader_: Reader, kind: str, resource_id: str, coun
     record, _ = _locate(session, reader_, kind, resource_id)
     items: list[Served] = []
     if below is None or record.version < below:
-        now = _pick(current(reader_, record), kind, resource_id)
+        now = _pick(current(reader_, record, (kind,)), kind, resource_id)
         if now is not None:
             items.append(now)
     start = below if below is not None and below <= record.version else record.version
     for former in records.former_versions(session, record.id, start, count + 1 - len(items)):
         found = _pick(visible(reader_, record, former.bundle, former.version,
-                              former.updated_at), kind, resource_id)
+                              former.updated_at, (kind,)), kind, resource_id)
         if found is not None:
             items.append(found)
     if not items and below is None:
@@ -370,6 +380,8 @@ def search(session: Session, reader_: Reader, criteria: Criteria) -> SearchPage:
         raise InvalidParameter("_page: follow the Bundle's next link", expression="_page") \
             from None
     batch = max(criteria.count + 1, 20)
+    # Without _include/_revinclude only resources of the searched type are looked at.
+    kinds = None if criteria.include or criteria.revinclude else (criteria.kind,)
     found: list[tuple[Record, Served]] = []
     given: dict[str, Record] = {}
     included: list[Served] = []
@@ -382,7 +394,7 @@ def search(session: Session, reader_: Reader, criteria: Criteria) -> SearchPage:
             if record.id in done:
                 continue  # the batch starts at the last record of the previous one
             done.add(record.id)
-            items = current(reader_, record)
+            items = current(reader_, record, kinds)
             for item in sorted((i for i in items if _matches(i, criteria)), key=lambda i: i.id):
                 if cursor is not None and _key(record, item) <= cursor:
                     continue

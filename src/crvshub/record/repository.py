@@ -7,7 +7,19 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, Select, and_, exists, func, insert, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+    text,
+    union,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -304,6 +316,15 @@ def search_quota_used(session: Session, client_id: str, day: date) -> int:
     return int(used or 0)
 
 
+def commit_without_waiting_for_disk(session: Session) -> None:
+    """Let this transaction's commit return before its WAL is flushed (PostgreSQL only).
+
+    SQLite (WAL, synchronous=NORMAL) already commits without a flush; nothing to do there.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SET LOCAL synchronous_commit = off"))
+
+
 def add_actions_now(session: Session, rows: Sequence[dict[str, Any]]) -> None:
     """Write several audit entries at once, in one batched INSERT (values of every column)."""
     if rows:
@@ -550,11 +571,10 @@ def ids_with_identifier(session: Session, values: Sequence[str],
                         holders: Sequence[Select[str]]) -> set[str]:
     """Return ids of records whose tracking ID, registration number or an indexed identifier
     (`holders`: record-id queries of the search index) is one of these values."""
-    found = set(session.scalars(select(Record.id).where(or_(
-        Record.tracking_id.in_(list(values)), Record.registration_number.in_(list(values))))))
-    for holder in holders:
-        found.update(session.scalars(holder))
-    return found
+    own = select(Record.id).where(or_(
+        Record.tracking_id.in_(list(values)), Record.registration_number.in_(list(values))))
+    # One statement (one round trip) for every place the value may be found.
+    return set(session.scalars(union(own, *holders) if holders else own))
 
 
 def readable_page(session: Session, scope: ReadScope, wanted: RecordFilter,

@@ -158,10 +158,17 @@ def holder_of_resource(session: Session, resource_id: str) -> tuple[str, bool] |
 
 
 def audit_reads(session: Session, records: Sequence[Record], actor: Actor, name: str,
-                data: dict[str, Any]) -> None:
-    """Audit that an actor was given these records (status and version kept)."""
+                data: dict[str, Any], *, wait_for_disk: bool = True) -> None:
+    """Audit that an actor was given these records (status and version kept).
+
+    `wait_for_disk=False`: the caller's transaction writes nothing but these entries, and its
+    commit may return before they reach the disk (PostgreSQL; a crash of the database server
+    can lose the last fraction of a second of them, never a part of a transaction).
+    """
     if not records:
         return
+    if not wait_for_disk:
+        repository.commit_without_waiting_for_disk(session)
     at = utcnow()
     repository.add_actions_now(session, [{
         "id": new_id(), "record_id": r.id, "action": name, "at": at,

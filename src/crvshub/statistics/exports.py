@@ -14,6 +14,7 @@ import io
 import shutil
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -177,28 +178,34 @@ class _Writer:
             with (directory / name).open("ab") as handle:
                 handle.truncate(int(info["bytes"]))
         if self.format == "csv" and CSV_FILE not in self.files:
-            self._append(CSV_FILE, "records", _csv_line(list(CSV_COLUMNS)), count=False)
+            self._append(CSV_FILE, "records", _csv_line(list(CSV_COLUMNS)), count=0)
 
-    def _append(self, name: str, kind: str, data: bytes, *, count: bool = True) -> None:
+    def _append(self, name: str, kind: str, data: bytes, *, count: int = 1) -> None:
+        """Append `count` lines (`data`) to a file."""
         handle = self.handles.get(name)
         if handle is None:
             handle = self.handles[name] = (self.directory / name).open("ab")
         handle.write(data)
         info = self.files.setdefault(name, {"type": kind, "count": 0, "bytes": 0})
         info["bytes"] += len(data)
-        info["count"] += 1 if count else 0
+        info["count"] += count
 
     def write(self, rows: Sequence[tuple[Any, ...]]) -> None:
+        # One write per file and batch: the lines of each type are gathered first.
+        lines: dict[str, list[bytes]] = {}
         for row in rows:
             if self.area_id is not None and not self.places.within(
                     self.places.resolve(row[5], row[6]), self.area_id):
                 continue  # outside the caller's jurisdiction (statistics.access)
             if self.format == "csv":
-                self._append(CSV_FILE, "records", _csv_line(csv_row(row, self.places)))
+                lines.setdefault("records", []).append(_csv_line(csv_row(row, self.places)))
                 continue
             bundle = orjson.loads(row[-1]) if row[-1] else {}
             for kind, line in export_lines(row[0], row[2], row[11], bundle, self.types):
-                self._append(f"{kind}.ndjson", kind, line)
+                lines.setdefault(kind, []).append(line)
+        for kind, found in lines.items():
+            self._append(CSV_FILE if self.format == "csv" else f"{kind}.ndjson", kind,
+                         b"".join(found), count=len(found))
 
     def flush(self) -> dict[str, dict[str, Any]]:
         for handle in self.handles.values():
@@ -263,23 +270,36 @@ def _start(ctx: AppContext, job_id: str) -> ExportJob | None:
         return job
 
 
+def _read_batch(ctx: AppContext, job: ExportJob, after: str) -> Sequence[tuple[Any, ...]]:
+    with ctx.db.reader() as session:
+        return repository.export_batch(session, after, job.since, BATCH,
+                                       with_bundle=job.format == "ndjson")
+
+
 def run_export(ctx: AppContext, job_id: str, directory: Path, seconds: float | None,
                progress: Callable[[int, int], None] | None = None) -> str:
-    """Run a job for at most `seconds` (None: to its end); return its status afterwards."""
+    """Run a job for at most `seconds` (None: to its end); return its status afterwards.
+
+    The next batch is read (in a second thread) while this one is written, so the database
+    and this process work at the same time.
+    """
     job = _start(ctx, job_id)
     if job is None:
         return "gone"
     writer = _Writer(directory, job, ctx.location_cache.snapshot())
     deadline = None if seconds is None else time.monotonic() + seconds
     cursor, done = job.cursor, job.records_done
+    reading = ThreadPoolExecutor(1, thread_name_prefix="export-read")
     try:
+        following = reading.submit(_read_batch, ctx, job, cursor)
         while True:  # at least one batch per step, so every step makes progress
-            with ctx.db.transaction() as session:
-                rows = repository.export_batch(session, cursor, job.since, BATCH,
-                                               with_bundle=job.format == "ndjson")
+            rows = following.result()
+            finished = len(rows) < BATCH
+            more = not finished and (deadline is None or time.monotonic() < deadline)
+            if more:
+                following = reading.submit(_read_batch, ctx, job, str(rows[-1][0]))
             writer.write(rows)
             files = writer.flush()
-            finished = len(rows) < BATCH
             if rows:
                 cursor, done = str(rows[-1][0]), done + len(rows)
             values: dict[str, Any] = {"cursor": cursor, "records_done": done, "files": files,
@@ -288,16 +308,19 @@ def run_export(ctx: AppContext, job_id: str, directory: Path, seconds: float | N
                 values.update(status="done", finished_at=utcnow(),
                               records_total=max(done, job.records_total))
             with ctx.db.transaction() as session:
-                if not repository.save_progress(session, job.id, values):
+                # A position lost by a crash only makes the job write its last batches again.
+                if not repository.save_progress(session, job.id, values,
+                                                wait_for_disk=finished):
                     shutil.rmtree(directory, ignore_errors=True)
                     return "cancelled"
             if progress is not None:
                 progress(done, max(done, job.records_total))
             if finished:
                 return "done"
-            if deadline is not None and time.monotonic() >= deadline:
+            if not more:
                 return "running"
     finally:
+        reading.shutdown(wait=True, cancel_futures=True)
         writer.close()
 
 
