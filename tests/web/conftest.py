@@ -34,3 +34,16 @@ def page(browser: Any) -> Iterator[Any]:
     context = browser.new_context()
     yield context.new_page()
     context.close()
+
+
+WIDTHS = {"desktop": 1366, "phone": 390}
+
+
+@pytest.fixture(params=list(WIDTHS))
+def wide(request: Any, browser: Any) -> Iterator[Any]:
+    """A browser page at desktop (1366 px) or phone (390 px) width (`page.width_name`)."""
+    context = browser.new_context(viewport={"width": WIDTHS[request.param], "height": 900})
+    page = context.new_page()
+    page.width_name = request.param
+    yield page
+    context.close()

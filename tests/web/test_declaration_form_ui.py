@@ -8,7 +8,6 @@ form and registered. axe-core checks every page visited (`tests/web/axe.py`).
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,21 +27,11 @@ from tests.web.helpers import history, screenshot, sign_in
 from tests.web.test_record_review_ui import notify
 
 pytestmark = [pytest.mark.browser, pytest.mark.parametrize("backend", ["sqlite"], indirect=True)]
-WIDTHS = {"desktop": 1366, "phone": 390}
 PNG = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4nGNg+M8AAAICAQB7CYF4AAAAAElFTkSuQmCC")
 HOSPITAL = stable_location_id("FAR", HARAMBO_HOSPITAL_SID)
 DISTRICT = stable_location_id("FAR", HARAMBO_DISTRICT_SID)
 
-
-@pytest.fixture(params=list(WIDTHS))
-def wide(request: Any, browser: Any) -> Iterator[Any]:
-    """A browser page at desktop or phone width."""
-    context = browser.new_context(viewport={"width": WIDTHS[request.param], "height": 900})
-    page = context.new_page()
-    page.width_name = request.param
-    yield page
-    context.close()
 
 
 def shot(page: Any, name: str) -> None:

@@ -5,7 +5,6 @@ the reason, then the record archived with the reversal and its reason in the his
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -20,17 +19,7 @@ from tests.web.helpers import history, screenshot, sign_in
 from tests.web.test_record_review_ui import notify
 
 pytestmark = [pytest.mark.browser, pytest.mark.parametrize("backend", ["sqlite"], indirect=True)]
-WIDTHS = {"desktop": 1366, "phone": 390}
 
-
-@pytest.fixture(params=list(WIDTHS))
-def wide(request: Any, browser: Any) -> Iterator[Any]:
-    """A browser page at desktop or phone width."""
-    context = browser.new_context(viewport={"width": WIDTHS[request.param], "height": 900})
-    page = context.new_page()
-    page.width_name = request.param
-    yield page
-    context.close()
 
 
 def registered_death(live: LiveServer) -> str:
