@@ -171,7 +171,8 @@ def _call_on_other_office(client: TestClient, ctx, route: tuple[str, str], token
     headers, body, form = bearer(token), None, None
     if path in ("/records/{record_id}", "/records/{record_id}/actions/{action}",
                 "/records/{record_id}/correction", "/records/{record_id}/certificate",
-                "/records/{record_id}/edit", "/records/{record_id}/credentials"):
+                "/records/{record_id}/edit", "/records/{record_id}/credentials",
+                "/records/{record_id}/reverse-death"):
         headers = {"Cookie": f"crvshub_session={token}"}
         form = {"csrf": _csrf(ctx, token), "collector": "MOTHER"}
     elif path == "/api/records/{record_id}/certificates":
