@@ -142,4 +142,5 @@ def test_keys_reencrypt_moves_stored_secrets_to_a_new_key(settings: Settings) ->
     ctx.db.dispose()
     again = _cli("keys", "reencrypt", env={**env, "CRVSHUB_OLD_KEY": settings.secret_key})
     assert again.returncode == 0 and "0 stored secrets" in again.stderr
-    assert "3 stored secrets" in done.stderr  # the signing key, the client's, the subscription's
+    # the token signing key, the DCI (Ed25519) signing key, the client's, the subscription's
+    assert "4 stored secrets" in done.stderr
