@@ -1,5 +1,6 @@
 """Import every table so that the metadata is complete (for Alembic and the model check)."""
 
+from crvshub import bulk_load
 from crvshub.auth import models as auth_models
 from crvshub.certificate import models as certificate_models
 from crvshub.db import Base
@@ -16,6 +17,7 @@ from crvshub.webhook import models as webhook_models
 __all__ = [
     "Base",
     "auth_models",
+    "bulk_load",
     "certificate_models",
     "dci_models",
     "location_models",
