@@ -2,7 +2,7 @@
 
 Loads a generated population (births and deaths with planted duplicates) through the one
 creation path (`record.creation.create_record`, as notifications and declarations do), then
-times `record.dedup.check` (one SQL statement, the comparisons, and the flag when one is found)
+times `record.dedup.check` (the candidate reads, the comparisons, and the flag when one is found)
 for the last events created, and the whole creation for comparison. It then reads the flags
 the server stored and scores them against the planted duplicates: the precision and recall of
 the whole check as deployed (SQL candidate search and matcher together), where `bench/dedup.py`

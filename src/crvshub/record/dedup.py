@@ -1,10 +1,11 @@
 """Potential duplicates of a record: find and flag them, explain them, resolve them.
 
 Runs when a record is created (notification or staff declaration) and again when it is
-validated. Candidates come from one SQL statement (same event, an event date in the window
-`search.dedup.date_similarity` accepts, a name that sounds alike, the same mother or the same
-identifier); `search.dedup.compare` decides and explains. A flagged record cannot be
-registered until a registrar marks it "not a duplicate" or "duplicate of" another record.
+validated. Candidates (same event, an event date in the window `date_window` gives, a name
+that sounds alike, the same mother or the same identifier) come from a few bounded reads, the
+smaller side first (`_candidates`); `search.dedup.compare` decides and explains. A flagged
+record cannot be registered until a registrar marks it "not a duplicate" or "duplicate of"
+another record.
 """
 
 from __future__ import annotations
@@ -27,6 +28,9 @@ from crvshub.search.indexing import IndexedPerson, identifier_key, index_entry
 from crvshub.search.names import terms
 
 MAX_CANDIDATES = 50
+# Beyond this many postings of the alike terms (a common name), the candidates are read from
+# the records of the date window instead (see `search.repository.postings_of`).
+MAX_POSTINGS = 3_000
 FLAG_AUDIT = "flagged-as-potential-duplicate"
 SUBJECT_ROLE = {"birth": "child", "death": "deceased"}
 
@@ -62,24 +66,43 @@ def _summary(record: Record) -> EventSummary:
 def _candidates(session: Session, record: Record, new: EventSummary, day: date,
                 ) -> list[EventSummary]:
     subject_role = SUBJECT_ROLE[record.event]
-    any_of = []
-    rid = Record.__table__.c.id  # the candidate's id, for the correlated conditions
-    if new.subject.name_terms:
-        any_of.append(search_service.similar_terms_exist(
-            rid, subject_role, new.subject.name_terms))
-    if new.mother and new.mother.name_terms:
-        any_of.append(search_service.similar_terms_exist(
-            rid, "mother", new.mother.name_terms))
-    if new.identifiers:
-        any_of.append(search_service.identifiers_exist(
-            rid, sorted(new.identifiers), subject_role))
-    records = repository.candidate_records(
-        record.id, record.event, date_window(day), any_of, MAX_CANDIDATES)
-    rows = ([] if records is None
-            else search_service.people_of(session, records, (subject_role, "mother")))
-    sharing = search_service.identifier_holders(
-        session, sorted(new.identifiers), subject_role, sorted({r.record_id for r in rows}))
+    mother_words = new.mother.name_terms if new.mother else ()
+    subject_alike, mother_alike = search_service.alike_terms(
+        session, (new.subject.name_terms, mother_words))
+    dates = date_window(day)
+    window = repository.candidate_window(record.id, record.event, dates)
+    found = search_service.postings_of(session, window, (
+        (subject_role, subject_alike | set(new.identifiers)), ("mother", mother_alike)),
+        MAX_POSTINGS)
+    chosen, sharing = _best(found, subject_role, new.identifiers)
+    rows = ([] if not chosen else search_service.people_of(
+        session, repository.candidate_window(record.id, record.event, dates, chosen),
+        (subject_role, "mother")))
     return _summaries(record.event, subject_role, rows, new.identifiers, sharing)
+
+
+def _best(postings: list[tuple[str, str, str]], subject_role: str,
+          identifiers: frozenset[str]) -> tuple[list[str], set[str]]:
+    """Return the ids of at most `MAX_CANDIDATES` records worth comparing, and which of them
+    share an identifier with the new record.
+
+    Most alike first: a shared identifier, then the number of the subject's name terms
+    alike, then a mother's name term alike (a common name in a busy week finds hundreds).
+    """
+    sharing: set[str] = set()
+    named: dict[str, set[str]] = {}
+    mothers: set[str] = set()
+    for record_id, role, term in postings:
+        if role == subject_role and term in identifiers:
+            sharing.add(record_id)
+        elif role == subject_role:
+            named.setdefault(record_id, set()).add(term)
+        else:
+            mothers.add(record_id)
+    ranked = sorted(sharing | set(named) | mothers, key=lambda rid: (
+        rid not in sharing, -len(named.get(rid, ())), rid not in mothers, rid))
+    chosen = ranked[:MAX_CANDIDATES]
+    return chosen, sharing & set(chosen)
 
 
 def _summaries(event: str, subject_role: str, rows: list[Any],
