@@ -89,3 +89,64 @@ def test_scope_and_filters_apply_to_names_ranked_from_the_postings(
                         event_date=DateRange(date(2026, 2, 1), date(2026, 2, 2)))
     assert _pages(ctx, dated)[1] == [ids[0], ids[1]], "born on 1 and 2 February"
     assert _pages(ctx, RecordQuery(any_name="Ruth Mary"))[1] == []
+
+
+def test_a_key_set_with_too_many_postings_is_read_last_for_the_people_found(
+        client: TestClient, ctx: AppContext, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two words looked up one by one (as two very common words are): the word with more
+    postings than `NAMED_POSTINGS` is read only for the people the other found, and the
+    ranking is the same as when both are read whole."""
+    from crvshub.search import service as search_service
+
+    _notify(client, ctx, PEOPLE)
+    monkeypatch.setattr(search_service, "MAX_PAIR_KEYS", 0)  # "mary" and "phiri" apart
+    query = RecordQuery(any_name="Mary Phiri")
+    whole = _pages(ctx, query)
+    cache = VocabularyCache()
+    with ctx.db.transaction() as session:
+        sizes = sorted(len(search_repository.postings(session, search_service.ROLES, keys, 10**6)
+                           or []) for keys in search_service.name_keys(
+            session, cache, search_service.NameQuery("Mary Phiri")))
+    assert len(sizes) == 2 and sizes[0] < sizes[1], sizes
+    monkeypatch.setattr(record_search, "NAMED_POSTINGS", sizes[0])  # the larger set: too many
+    restricted: list[int] = []
+    postings = search_repository.postings
+
+    def spy(session, roles, options, limit, record_ids=None):  # type: ignore[no-untyped-def]
+        if record_ids is not None:
+            restricted.append(len(record_ids))
+        return postings(session, roles, options, limit, record_ids)
+
+    monkeypatch.setattr(search_repository, "postings", spy)
+    assert _pages(ctx, query) == whole
+    assert restricted and max(restricted) < sizes[1], "the larger set read for the few found"
+
+
+def test_a_one_word_name_pages_its_exact_holders_first_as_ranking_would(
+        client: TestClient, ctx: AppContext, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A one-word name whose exact holders fill the page reads them newest first from the
+    index (no names ranked); the pages and totals are those of the full ranking."""
+    from crvshub.search import service as search_service
+
+    _notify(client, ctx, PEOPLE)
+    one_word = [RecordQuery(any_name="Phiri"), RecordQuery(any_name="Mary"),
+                RecordQuery(any_name="Phiri", events=("birth",)),
+                RecordQuery(people=(PersonCriteria("mother", name="Ruth"),))]
+    fast = {str(q): _pages(ctx, q) for q in one_word}
+    monkeypatch.setattr(record_search, "EXACT_FIRST", False)
+    assert {str(q): _pages(ctx, q) for q in one_word} == fast
+    monkeypatch.setattr(record_search, "EXACT_FIRST", True)
+    ranked: list[str] = []
+    named_people = search_service.named_people
+
+    def spy(session, cache, query, limit):  # type: ignore[no-untyped-def]
+        ranked.append(query.text)
+        return named_people(session, cache, query, limit)
+
+    monkeypatch.setattr(search_service, "named_people", spy)
+    with ctx.db.transaction() as session:
+        page = find(session, VocabularyCache(), RecordQuery(any_name="Phiri"), Scope(), Order(),
+                    count=2, skip=0)
+    assert ranked == [], "the exact holders filled the page: nothing ranked"
+    assert page.total == 7 and len(page.records) == 2
+    assert fast[str(one_word[0])][0] == 7

@@ -32,6 +32,7 @@ from crvshub.db import (
     insert_rows,
     insert_unless_taken,
     load_rows,
+    one_of,
 )
 from crvshub.record.domain import ReadScope, RecordFilter
 from crvshub.record.models import (
@@ -358,21 +359,21 @@ def count(session: Session) -> int:
 NOT_LIVE = ("ARCHIVED", "REJECTED")
 
 
-def candidate_records(record_id: str, event: str, dates: Sequence[date],
-                      any_of: Sequence[ColumnElement[bool]], limit: int) -> Subquery | None:
-    """Return the live records that may duplicate one, with their event columns (a subquery).
+def candidate_window(record_id: str, event: str, dates: Sequence[date],
+                     ids: Sequence[str] | None = None) -> Subquery:
+    """Return the other live records of an event on some dates, with their event columns.
 
-    A candidate has the same event, an event date among `dates`, and its id in one of the
-    `any_of` conditions on `Record.id`; the search index joins its people to it, so finding
-    them stays one statement however many candidates there are.
+    A subquery the search index joins its postings or people to (one statement however many
+    records there are); read from the (event, event date, ...) index alone. With `ids`, only
+    those records.
     """
-    if not dates or not any_of:
-        return None
-    return (select(Record.id, Record.event_date, Record.subject_gender,
-                   Record.event_location_id)
-            .where(Record.event == event, Record.event_date.in_(list(dates)),
-                   Record.id != record_id, Record.status.not_in(NOT_LIVE), or_(*any_of))
-            .limit(limit).subquery("candidates"))
+    found = (select(Record.id, Record.event_date, Record.subject_gender,
+                    Record.event_location_id)
+             .where(Record.event == event, Record.event_date.in_(list(dates)),
+                    Record.id != record_id, Record.status.not_in(NOT_LIVE)))
+    if ids is not None:
+        found = found.where(Record.id.in_(list(ids)))
+    return found.subquery("candidates")
 
 
 def unresolved_duplicates(session: Session, record_ids: Sequence[str]) -> dict[str, list[str]]:
@@ -476,10 +477,13 @@ def count_records(session: Session) -> int:
 
 
 def matching_ids(session: Session, conditions: Sequence[ColumnElement[bool]], limit: int,
-                 ) -> list[tuple[str, datetime]]:
-    """Return (id, created_at) of the newest records meeting every condition (no bundles)."""
+                 *, ties_by_id: bool = False) -> list[tuple[str, datetime]]:
+    """Return (id, created_at) of the newest records meeting every condition (no bundles);
+    records declared at the same instant in id order when `ties_by_id` (as ranking orders
+    them), else in reverse id order."""
+    tie = Record.id.asc() if ties_by_id else Record.id.desc()
     query = (select(Record.id, Record.created_at).where(*conditions)
-             .order_by(Record.created_at.desc(), Record.id.desc()).limit(limit))
+             .order_by(Record.created_at.desc(), tie).limit(limit))
     return [(str(i), at) for i, at in session.execute(query)]
 
 
@@ -493,7 +497,8 @@ def created_of(session: Session, record_ids: Sequence[str],
     for start in range(0, len(record_ids), ID_CHUNK):
         chunk = list(record_ids[start:start + ID_CHUNK])
         found += [(str(i), at) for i, at in session.execute(
-            select(Record.id, Record.created_at).where(Record.id.in_(chunk), *conditions))]
+            select(Record.id, Record.created_at).where(
+                one_of(Record.id, chunk, session.get_bind().dialect.name), *conditions))]
     return found
 
 

@@ -23,8 +23,12 @@ from crvshub.search.service import NameQuery, VocabularyCache
 SUBJECT_ROLES = ("child", "deceased")
 RANK_WINDOW = 1000  # candidates ranked by name similarity when results are ranked
 COUNT_CAP = 10_000  # totals are counted up to here (OpenCRVS's Elasticsearch stops there too)
-NAMED_POSTINGS = 20_000  # postings of one name's key set read to rank every record found
+NAMED_POSTINGS = 60_000  # postings of one name's key set read to rank every record found
+# A one-word name has one key set: past this many postings its ranking would read the
+# declaration time of tens of thousands of records, and the candidate window is cheaper.
+WORD_POSTINGS = 20_000
 RANK_BATCH = 50  # names read at least at once when ranking from the postings
+EXACT_FIRST = True  # a one-word name's page from its exact holders, newest first (`_one_word`)
 SORT_KEYS = {
     "dateOfDeclaration": "created_at", "createdAt": "created_at",
     "modifiedAt": "updated_at", "lastStatusChangedAt": "updated_at",
@@ -121,6 +125,13 @@ def _precise(query: RecordQuery) -> bool:
         query.registration_number, query.record_id, query.contact_number, query.contact_email))
 
 
+def _by_place(query: RecordQuery, scope: Scope) -> bool:
+    """Tell whether the records are limited to some offices or places: a small share of the
+    records, in which the newest holders of a word are too far apart to walk to."""
+    return any(ids is not None for ids in (
+        query.office_ids, query.event_location_ids, scope.office_ids))
+
+
 def _conditions(session: Session, cache: VocabularyCache, query: RecordQuery, scope: Scope,
                 *, names: bool = True) -> list[ColumnElement[bool]] | None:
     """Return the SQL conditions (those of the names too unless told not to), or None when
@@ -162,6 +173,11 @@ def find(session: Session, cache: VocabularyCache, query: RecordQuery, scope: Sc
     further than `COUNT_CAP`: a page that is not full already says how many there are.
     """
     names = _name_queries(query)
+    if (EXACT_FIRST and len(names) == 1 and len(dict.fromkeys(names[0].terms)) == 1
+            and not order.columns and not _precise(query) and not _by_place(query, scope)):
+        first = _one_word(session, cache, query, scope, names[0], count=count, skip=skip)
+        if first is not None:
+            return first
     if names and not order.columns and not _precise(query):
         ranked = _ranked(session, cache, query, scope, names, count=count, skip=skip)
         if ranked is not None:
@@ -189,6 +205,33 @@ def find(session: Session, cache: VocabularyCache, query: RecordQuery, scope: Sc
     return Page(total, [loaded[rid] for rid in page_ids if rid in loaded], scores)
 
 
+def _one_word(session: Session, cache: VocabularyCache, query: RecordQuery, scope: Scope,
+              name: NameQuery, *, count: int, skip: int) -> Page | None:
+    """Return the page of a one-word name when its exact holders fill it, else None.
+
+    A person holding the word itself scores 1 (`names.query_similarity`) and nobody else can,
+    so when enough of them meet the other criteria, the page is theirs, newest first: read
+    from the declaration-time index with each record's postings probed (tens of rows), instead
+    of ranking the tens of thousands of people a common family name has at a million records.
+    The total still counts every record a variant of the word finds (up to `COUNT_CAP`).
+    """
+    conditions = _conditions(session, cache, query, scope, names=False)
+    if conditions is None:
+        return Page(0, [])
+    need = skip + count
+    rows = repository.matching_ids(
+        session, [*conditions, Record.id.in_(search.exact_filter(name))], need, ties_by_id=True)
+    if len(rows) < need:
+        return None  # too few exact holders: every variant is ranked
+    page_ids = [rid for rid, _ in rows[skip:]]
+    total = repository.count_matching(
+        session, [*conditions, Record.id.in_(search.name_filter(session, cache, name))],
+        COUNT_CAP)
+    loaded = repository.by_ids(session, page_ids)
+    return Page(total, [loaded[rid] for rid in page_ids if rid in loaded],
+                dict.fromkeys(page_ids, 1.0))
+
+
 def _ranked(session: Session, cache: VocabularyCache, query: RecordQuery, scope: Scope,
             names: list[NameQuery], *, count: int, skip: int) -> Page | None:
     """Return a page of records found by names alone, every one of them ranked, or None when
@@ -201,7 +244,8 @@ def _ranked(session: Session, cache: VocabularyCache, query: RecordQuery, scope:
     """
     found: list[tuple[NameQuery, dict[search.Person, set[str]]]] = []
     for name in names:
-        people = search.named_people(session, cache, name, NAMED_POSTINGS)
+        limit = NAMED_POSTINGS if len(dict.fromkeys(name.terms)) > 1 else WORD_POSTINGS
+        people = search.named_people(session, cache, name, min(limit, NAMED_POSTINGS))
         if people is None:
             return None
         found.append((name, people))

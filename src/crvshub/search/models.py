@@ -42,7 +42,11 @@ class SearchTerm(Base):
     term: Mapped[str] = mapped_column(String(128), primary_key=True)
     role: Mapped[str] = mapped_column(String(16), primary_key=True)
     record_id: Mapped[str] = mapped_column(
-        ForeignKey("records.id", ondelete="CASCADE"), primary_key=True, index=True)
+        ForeignKey("records.id", ondelete="CASCADE"), primary_key=True)
+
+    # A record's postings by role from the index alone: a record's rewrite and deletion, and
+    # the duplicate check, which reads the terms of a few hundred records of the same week.
+    __table_args__ = (Index("ix_search_terms_record_role_term", "record_id", "role", "term"),)
 
 
 class SearchVocabulary(Base):

@@ -137,8 +137,19 @@ def name_similarity(query: Sequence[str], candidate: Sequence[str]) -> float:
     return round(covered * (1 - 0.03 * extra), 4)
 
 
+def query_similarity(query: Sequence[str], candidate: Sequence[str]) -> float:
+    """Return how well a searched name matches a person's name, from 0 to 1 (search ranking).
+
+    As `name_similarity`, except that a one-word question scores its word's best match alone:
+    "Banda" finds every Banda alike, whatever their other names (newest first, then).
+    """
+    if len(query) == 1:
+        return max((term_similarity(query[0], c) for c in candidate), default=0.0)
+    return name_similarity(query, candidate)
+
+
 def score_bound(query: Sequence[str], matched: Iterable[str]) -> float:
-    """Return the most `name_similarity` can give a name of which these terms are known.
+    """Return the most `query_similarity` can give a name of which these terms are known.
 
     `matched` are the terms of a person that the index lookup of the query found (variants of
     the query's terms). Every other term of the person is no variant of a query term, so it

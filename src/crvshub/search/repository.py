@@ -12,14 +12,15 @@ from sqlalchemy import (
     Insert,
     Select,
     String,
+    and_,
     delete,
-    exists,
     func,
     insert,
     intersect,
     literal,
     or_,
     select,
+    true,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -27,7 +28,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Subquery
 
-from crvshub.db import Encoded, encode_rows, load_rows
+from crvshub.db import Encoded, encode_rows, load_rows, one_of
 from crvshub.search.indexing import (
     MAX_TERM,
     REMOVED_ROLE,
@@ -159,7 +160,11 @@ def sound_alikes(session: Session, codes: Iterable[str], skeletons: Iterable[str
 
 
 def records_with_terms(roles: Sequence[str], options: set[str]) -> Select[str]:
-    """Return a query of the records where one of these terms names a person of these roles."""
+    """Return a query of the records where one of these terms names a person of these roles.
+
+    An `IN` list, not an array: the query is probed for the few records a more precise
+    criterion finds, and the planner needs the list's size to choose that plan.
+    """
     return select(SearchTerm.record_id).where(
         SearchTerm.term.in_(sorted(options)), *_roles_condition(roles))
 
@@ -170,10 +175,12 @@ def _roles_condition(roles: Sequence[str]) -> list[ColumnElement[bool]]:
     return [] if set(roles) >= set(ROLES) else [SearchTerm.role.in_(sorted(set(roles)))]
 
 
-def people_with_keys(roles: Sequence[str], keys: Sequence[set[str]]) -> Select[str, str]:
+def people_with_keys(roles: Sequence[str], keys: Sequence[set[str]], dialect: str,
+                     ) -> Select[str, str]:
     """Return a query of the (record id, role) of people posted under one key of each set."""
     parts = [select(SearchTerm.record_id, SearchTerm.role).where(
-        SearchTerm.term.in_(sorted(options)), *_roles_condition(roles)) for options in keys]
+        one_of(SearchTerm.term, sorted(options), dialect), *_roles_condition(roles))
+        for options in keys]
     if len(parts) == 1:
         return parts[0]
     found = intersect(*parts).subquery("people")
@@ -181,11 +188,15 @@ def people_with_keys(roles: Sequence[str], keys: Sequence[set[str]]) -> Select[s
 
 
 def postings(session: Session, roles: Sequence[str], options: set[str], limit: int,
-             ) -> list[tuple[str, str, str]] | None:
+             record_ids: Sequence[str] | None = None) -> list[tuple[str, str, str]] | None:
     """Return (record id, role, term) of the postings under these terms for people of these
-    roles, or None when there are more than `limit` (read from the primary key alone)."""
+    roles (of some records only, when given), or None when there are more than `limit`
+    (read from the primary key alone)."""
     wanted = select(SearchTerm.record_id, SearchTerm.role, SearchTerm.term)
-    if session.get_bind().dialect.name == "postgresql":
+    dialect = session.get_bind().dialect.name
+    if record_ids is not None:
+        wanted = wanted.where(one_of(SearchTerm.record_id, sorted(record_ids), dialect))
+    if dialect == "postgresql":
         # Joined with an array: PostgreSQL estimates an IN list key by key (a name's 2,400
         # pair keys took 185 ms at a million records, the join 31 ms for the same rows).
         keys = func.unnest(literal(sorted(options), ARRAY(String))).table_valued(
@@ -237,37 +248,91 @@ def names_of(session: Session, record_ids: Sequence[str], roles: Sequence[str],
     return [(str(r), str(o), g, f) for r, o, g, f in rows]
 
 
-def similar_terms_exist(record_id: ColumnElement[str], role: str, words: Sequence[str],
-                        ) -> ColumnElement[bool]:
-    """Return the condition: the record's person of a role has a term sounding like these.
+def alike_terms(session: Session, groups: Sequence[Sequence[str]]) -> list[set[str]]:
+    """Return, for each group of words, the known terms that are one of them, sound like one
+    (phonetic code) or have the same consonants (skeleton): one read of the vocabulary."""
+    wanted = [(set(words), {phonetic(w)[:MAX_TERM] for w in words},
+               {skeleton(w)[:MAX_TERM] for w in words}) for words in groups]
+    found: list[set[str]] = [set() for _ in groups]
+    every = [set().union(*(g[i] for g in wanted)) for i in range(3)]
+    if not every[0]:
+        return found
+    rows = session.execute(select(
+        SearchVocabulary.term, SearchVocabulary.phonetic, SearchVocabulary.skeleton).where(or_(
+            SearchVocabulary.term.in_(sorted(every[0])),
+            SearchVocabulary.phonetic.in_(sorted(every[1])),
+            SearchVocabulary.skeleton.in_(sorted(every[2])))))
+    for term, code, bones in rows:
+        for (words, codes, skeletons), terms in zip(wanted, found, strict=True):
+            if term in words or code in codes or bones in skeletons:
+                terms.add(term)
+    return found
 
-    Correlated (EXISTS on the posting's primary key), so that it is only tested on the few
-    records the caller's other conditions leave, not listed for every record with a common name.
+
+def postings_of(session: Session, records: Subquery, wanted: Sequence[tuple[str, set[str]]],
+                limit: int) -> list[tuple[str, str, str]]:
+    """Return (record id, role, term) of the postings of some records under wanted terms.
+
+    `records` is a subquery with an `id` column (a few days of one event); `wanted` pairs a
+    role with its terms. For each role the smaller side is read first: the wanted terms'
+    postings across the country when there are at most `limit` of them (the primary key
+    alone, matched to the records by hash), else the records' own postings of that role (the
+    (record, role, term) index alone, one descent per record). A common name costs at most
+    the records of a few days, and no plan ever looks a record up per posting.
     """
-    codes = sorted({phonetic(w)[:MAX_TERM] for w in words})
-    bones = sorted({skeleton(w)[:MAX_TERM] for w in words})
-    alike = select(SearchVocabulary.term).where(or_(
-        SearchVocabulary.term.in_(sorted(set(words))), SearchVocabulary.phonetic.in_(codes),
-        SearchVocabulary.skeleton.in_(bones)))
-    return exists().where(SearchTerm.term.in_(alike), SearchTerm.role == role,
-                          SearchTerm.record_id == record_id)
+    wanted = [(role, terms) for role, terms in wanted if terms]
+    if not wanted:
+        return []
+    if session.get_bind().dialect.name != "postgresql":
+        return _rows(session, select(SearchTerm.record_id, SearchTerm.role, SearchTerm.term)
+                     .join(records, records.c.id == SearchTerm.record_id).where(or_(*(
+                         and_(SearchTerm.role == role, SearchTerm.term.in_(sorted(terms)))
+                         for role, terms in wanted))))
+    found: list[tuple[str, str, str]] = []
+    for role, terms in wanted:
+        rows = _by_terms(session, records, role, terms, limit)
+        found += rows if rows is not None else _by_records(session, records, role, terms)
+    return found
 
 
-def identifiers_exist(record_id: ColumnElement[str], keys: Sequence[str], role: str,
-                      ) -> ColumnElement[bool]:
-    """Return the condition: the record's person of a role has one of these identifier keys."""
-    return exists().where(SearchTerm.term.in_(sorted(set(keys))), SearchTerm.role == role,
-                          SearchTerm.record_id == record_id)
+def _by_terms(session: Session, records: Subquery, role: str, terms: set[str], limit: int,
+              ) -> list[tuple[str, str, str]] | None:
+    # An array join, not an IN list (PostgreSQL plans an IN list key by key); MATERIALIZED:
+    # read once, the LIMIT bounding the read whatever the plan of the rest.
+    keys = func.unnest(literal(sorted(terms), ARRAY(String))).table_valued(
+        "term").render_derived(name="wanted")
+    postings = (select(SearchTerm.record_id, SearchTerm.term)
+                .join_from(keys, SearchTerm, SearchTerm.term == keys.c.term)
+                .where(SearchTerm.role == role)
+                .limit(limit + 1).cte("postings").prefix_with("MATERIALIZED"))
+    window = select(records.c.id).cte("window").prefix_with("MATERIALIZED")
+    counted = select(func.count().label("n")).select_from(postings).subquery("counted")
+    matched = (select(postings.c.record_id, postings.c.term)
+               .join(window, window.c.id == postings.c.record_id).subquery("matched"))
+    rows = session.execute(select(counted.c.n, matched.c.record_id, matched.c.term)
+                           .select_from(counted).outerjoin(matched, true())).all()
+    if rows[0][0] > limit:  # one row at least: the count, with nothing matched
+        return None
+    return [(str(r), role, str(t)) for _, r, t in rows if r is not None]
 
 
-def identifier_holders(session: Session, keys: Sequence[str], role: str,
-                       record_ids: Sequence[str]) -> set[str]:
-    """Return which of some records have a person of a role with one of these identifier keys."""
-    if not keys or not record_ids:
-        return set()
-    return set(session.scalars(select(SearchTerm.record_id).where(
-        SearchTerm.term.in_(sorted(set(keys))), SearchTerm.role == role,
-        SearchTerm.record_id.in_(list(record_ids)))))
+def _by_records(session: Session, records: Subquery, role: str, terms: set[str],
+                ) -> list[tuple[str, str, str]]:
+    # OFFSET 0 keeps the per-record read a read of the record's role (nothing pushed into
+    # it); the wanted terms are then matched by hash, once.
+    own = (select(SearchTerm.term).where(SearchTerm.record_id == records.c.id,
+                                         SearchTerm.role == role)
+           .offset(0).lateral("own"))
+    read = (select(records.c.id, own.c.term).join_from(records, own, true())
+            .cte("own_postings").prefix_with("MATERIALIZED"))
+    keys = func.unnest(literal(sorted(terms), ARRAY(String))).table_valued(
+        "term").render_derived(name="wanted")
+    rows = session.execute(select(read.c.id, read.c.term).join(keys, keys.c.term == read.c.term))
+    return [(str(r), role, str(t)) for r, t in rows]
+
+
+def _rows(session: Session, query: Select[Any, Any, Any]) -> list[tuple[str, str, str]]:
+    return [(str(r), str(o), str(t)) for r, o, t in session.execute(query)]
 
 
 def people_of(session: Session, records: Subquery, roles: Sequence[str]) -> list[Any]:
@@ -285,6 +350,7 @@ def people_of(session: Session, records: Subquery, roles: Sequence[str]) -> list
 
 
 BULK_TABLES = ("search_persons", "search_terms", "search_vocabulary")  # `Database.settle`
+POSTING_TABLES = ("search_persons", "search_terms")  # one row per record and name or term
 
 
 

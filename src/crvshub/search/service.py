@@ -10,13 +10,13 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Subquery
 
 from crvshub.search import repository
 from crvshub.search.indexing import MAX_TERM, RESOURCE_ROLE, ROLES, index_entry, pair_key
-from crvshub.search.names import Vocabulary, name_similarity, score_bound, terms
+from crvshub.search.names import Vocabulary, query_similarity, score_bound, terms
 
 
 def index_record(session: Session, record_id: str, bundle: dict[str, Any], *,
@@ -72,7 +72,10 @@ class NameQuery:
         return [t[:MAX_TERM] for t in terms(self.text)]
 
 
-MAX_PAIR_KEYS = 4096  # pair keys in one lookup; two terms with more variants are looked up alone
+MAX_PAIR_KEYS = 16_384  # pair keys in one lookup; two terms with more variants are looked up alone
+# SQLite takes keys as `IN` lists, at most 32,766 values in a statement (a name's key sets are
+# intersected in one): fewer pair keys there.
+SQLITE_PAIR_KEYS = 4_096
 
 
 def name_keys(session: Session, cache: VocabularyCache, query: NameQuery) -> list[set[str]]:
@@ -89,9 +92,11 @@ def name_keys(session: Session, cache: VocabularyCache, query: NameQuery) -> lis
                     key=lambda g: (len(g), sorted(g)))
     if len(groups) == 1:
         return groups
+    most = MAX_PAIR_KEYS if session.get_bind().dialect.name == "postgresql" else min(
+        MAX_PAIR_KEYS, SQLITE_PAIR_KEYS)
     keys: list[set[str]] = []
     for left, right in itertools.pairwise(groups):
-        if len(left) * len(right) > MAX_PAIR_KEYS:
+        if len(left) * len(right) > most:
             keys += [left, right]
         else:
             keys.append({pair_key(a, b) for a in left for b in right})
@@ -100,9 +105,16 @@ def name_keys(session: Session, cache: VocabularyCache, query: NameQuery) -> lis
 
 def name_filter(session: Session, cache: VocabularyCache, query: NameQuery) -> Select[str]:
     """Return the record-id query of records where one person of the roles has the name."""
-    people = repository.people_with_keys(query.roles, name_keys(session, cache, query))
+    people = repository.people_with_keys(query.roles, name_keys(session, cache, query),
+                                         session.get_bind().dialect.name)
     found = people.subquery("named")
     return select(found.c.record_id)
+
+
+def exact_filter(query: NameQuery) -> Select[str]:
+    """Return the record-id query of records where a person of the roles has the word of a
+    one-word name as it is written (no variants)."""
+    return repository.records_with_terms(query.roles, set(query.terms))
 
 
 def term_filters(session: Session, cache: VocabularyCache, query: NameQuery,
@@ -142,27 +154,48 @@ Person = tuple[str, str]  # (record id, role)
 def named_people(session: Session, cache: VocabularyCache, query: NameQuery, limit: int,
                  ) -> dict[Person, set[str]] | None:
     """Return the people of the roles who have the name, each with the terms of theirs the
-    lookup matched, or None when one of the name's key sets has more than `limit` postings.
+    lookup matched, or None when every one of the name's key sets has more than `limit`
+    postings.
 
     Each key set is read from the postings' primary key alone (no table rows) and the sets are
-    intersected per person here.
+    intersected per person here. A key set with more than `limit` postings (a pair of very
+    common words, "Van Nguyen") is read last, and only for the people the other sets found.
     """
     found: dict[Person, set[str]] | None = None
+    deferred: list[set[str]] = []
     for options in name_keys(session, cache, query):
         rows = repository.postings(session, query.roles, options, limit)
         if rows is None:
-            return None
-        people: dict[Person, set[str]] = {}
-        for record_id, role, key in rows:
-            if found is None or (record_id, role) in found:
-                people.setdefault((record_id, role), set()).update(key.split(" "))
-        if found is not None:
-            for person, known in people.items():
-                known.update(found[person])
-        found = people
+            deferred.append(options)
+            continue
+        found = _intersect(found, rows)
         if not found:
             return found
-    return found or {}
+    if found is None:
+        return None
+    for options in deferred:
+        rows = repository.postings(session, query.roles, options, limit,
+                                   sorted({rid for rid, _ in found}))
+        if rows is None:
+            return None
+        found = _intersect(found, rows)
+        if not found:
+            return found
+    return found
+
+
+def _intersect(found: dict[Person, set[str]] | None, rows: list[tuple[str, str, str]],
+               ) -> dict[Person, set[str]]:
+    """Return the people of `rows` (all of them when nothing was found before, else those
+    also in `found`), each with the terms matched so far."""
+    people: dict[Person, set[str]] = {}
+    for record_id, role, key in rows:
+        if found is None or (record_id, role) in found:
+            people.setdefault((record_id, role), set()).update(key.split(" "))
+    if found is not None:
+        for person, known in people.items():
+            known.update(found[person])
+    return people
 
 
 def bounds(query: NameQuery, people: dict[Person, set[str]]) -> dict[str, float]:
@@ -190,7 +223,7 @@ def score_people(session: Session, record_ids: Sequence[str],
         total = 0.0
         for name, people in names:
             query_terms = name.terms
-            total += max((name_similarity(query_terms, person_terms)
+            total += max((query_similarity(query_terms, person_terms)
                           for role, person_terms in named.get(rid, {}).items()
                           if (rid, role) in people), default=0.0)
         scores[rid] = round(total / len(names), 4)
@@ -242,28 +275,21 @@ def rank(session: Session, record_ids: Sequence[str], names: Sequence[NameQuery]
         total = 0.0
         for name in names:
             query_terms = name.terms
-            total += max((name_similarity(query_terms, named[r]) for r in name.roles
+            total += max((query_similarity(query_terms, named[r]) for r in name.roles
                           if r in named), default=0.0)
         scores[rid] = round(total / len(names), 4)
     return scores
 
 
-def similar_terms_exist(record_id: ColumnElement[str], role: str, words: Sequence[str],
-                        ) -> ColumnElement[bool]:
-    """Return the condition: the record's person of a role has a term sounding like these."""
-    return repository.similar_terms_exist(record_id, role, words)
+def alike_terms(session: Session, groups: Sequence[Sequence[str]]) -> list[set[str]]:
+    """Return, per group of words, the known terms alike one of them (same, sound, consonants)."""
+    return repository.alike_terms(session, groups)
 
 
-def identifiers_exist(record_id: ColumnElement[str], keys: Sequence[str], role: str,
-                      ) -> ColumnElement[bool]:
-    """Return the condition: the record's person of a role has one of these identifier keys."""
-    return repository.identifiers_exist(record_id, keys, role)
-
-
-def identifier_holders(session: Session, keys: Sequence[str], role: str,
-                       record_ids: Sequence[str]) -> set[str]:
-    """Return which of some records have a person of a role with one of these identifier keys."""
-    return repository.identifier_holders(session, keys, role, record_ids)
+def postings_of(session: Session, records: Subquery, wanted: Sequence[tuple[str, set[str]]],
+                limit: int) -> list[tuple[str, str, str]]:
+    """Return (record id, role, term) of the postings of some records under wanted terms."""
+    return repository.postings_of(session, records, wanted, limit)
 
 
 def people_of(session: Session, records: Subquery, roles: Sequence[str]) -> list[Any]:
