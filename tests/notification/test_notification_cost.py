@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
 
+from crvshub.auth import cutoff
 from crvshub.context import AppContext
 from tests.helpers import statements
 from tests.notification.helpers import example, fresh_ids, health_token, post
@@ -16,13 +18,24 @@ from tests.notification.helpers import example, fresh_ids, health_token, post
 # bench/notification_ingest.py.
 EXPECTED = ("INSERT INTO records", "INSERT INTO search_persons", "INSERT INTO search_terms",
             "INSERT INTO search_vocabulary", "INSERT INTO record_actions",
-            "SELECT search_persons.record_id", "INSERT INTO events",
+            "SELECT search_vocabulary.term",
+            ("SELECT search_terms.record_id", "WITH postings AS MATERIALIZED"),
+            "INSERT INTO events",
             "SELECT webhook_subscriptions.id")
 
 
+@pytest.fixture(autouse=True)
+def _caches_held(ctx: AppContext, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keep the caller's cached standing and the location tree for the whole test: counted
+    here is the work of a notification, not the once-a-second re-checks of those caches that
+    a slow machine makes between two requests."""
+    monkeypatch.setattr(cutoff, "ACTIVE_CACHE_SECONDS", 600.0)
+    monkeypatch.setattr(ctx.location_cache, "ttl", 600.0)
 
 
-def test_a_notification_is_eight_statements(client: TestClient, ctx: AppContext) -> None:
+
+
+def test_a_notification_is_nine_statements(client: TestClient, ctx: AppContext) -> None:
     token = health_token(ctx)
     assert post(client, token, fresh_ids(example("birth-full"))).status_code == 200  # warm
 
