@@ -45,7 +45,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from notification_ingest import free_port
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy import create_engine, text
+from sqlalchemy import bindparam, create_engine, text
 
 from search import fresh_database, pct, triple
 
@@ -97,6 +97,21 @@ def predicate_item(born: date, sex: str) -> dict[str, Any]:
         "pagination": {"page_size": 10, "page_number": 1}}}
 
 
+def name_item(name: str, born: date) -> dict[str, Any]:
+    """Return one predicate item: a child's name, born within 15 days either side of a day."""
+    return {"reference_id": "n", "timestamp": now(), "search_criteria": {
+        "reg_event_type": "spdci-common:RegistryEventType:LiveBirth",
+        "query_type": "predicate", "query": [
+            {"seq_num": 1, "expression1": {"attribute_name": "name", "operator": "eq",
+                                           "attribute_value": name}},
+            {"seq_num": 2, "expression1": {"attribute_name": "birthdate", "operator": "ge",
+                                           "attribute_value": (born - timedelta(15)).isoformat()},
+             "condition": "and",
+             "expression2": {"attribute_name": "birthdate", "operator": "le",
+                             "attribute_value": (born + timedelta(15)).isoformat()}}],
+        "pagination": {"page_size": 10, "page_number": 1}}}
+
+
 def client_credentials(url: str) -> tuple[str, str]:
     """Create a RECORD_SEARCH client with a large quota; return (client_id, secret)."""
     env = {**os.environ, "CRVSHUB_DATABASE_URL": url, "CRVSHUB_LOG_LEVEL": "WARNING"}
@@ -127,6 +142,18 @@ def samples(url: str, count: int, seed: int) -> list[tuple[str, date, str]]:
     picked = rnd.sample(list(rows), min(count, len(rows)))
     return [(str(r[0]), r[1] if isinstance(r[1], date) else date.fromisoformat(str(r[1])),
              str(r[2] or "female")) for r in picked]
+
+
+def names(url: str, numbers: list[str]) -> dict[str, str]:
+    """Return the child's name of each registration number (given, then family names)."""
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        rows = conn.execute(text(
+            "SELECT registration_number, subject_given, subject_family FROM records "
+            "WHERE registration_number IN :n").bindparams(bindparam("n", expanding=True)),
+            {"n": numbers}).all()
+    engine.dispose()
+    return {str(r[0]): " ".join(p for p in (r[1], r[2]) if p) for r in rows}
 
 
 def timed(http: httpx.Client, path: str, body: dict[str, Any]) -> tuple[float, Any]:
@@ -214,6 +241,16 @@ def main() -> None:
                 times.append(took)
             rows.append(("DCI sync search, predicate (DoB 30 days + sex)", times, ""))
             console.print(f"{rows[-1][0]}: {triple(times)} ms")
+            times, found = [], 0
+            named = names(args.database_url, [n for n, _b, _s in work])
+            for number, born, _sex in work[:args.predicates or len(work)]:
+                took, body = timed(http, "/registry/sync/search",
+                                   envelope(client_id, [name_item(named[number], born)]))
+                times.append(took)
+                found += number in json.dumps(body["message"]["search_response"][0]["data"])
+            rows.append(("DCI sync search, predicate (name + DoB ±15 days)", times,
+                         f"record on page 1: {found}/{len(times)}"))
+            console.print(f"{rows[-1][0]}: {triple(times)} ms ({rows[-1][2]})")
             batch = [brn_item(number, str(i)) for i, (number, _b, _s) in
                      enumerate((work * (1000 // max(1, len(work)) + 1))[:1000])]
             took, body = timed(http, "/registry/sync/search", envelope(client_id, batch))
