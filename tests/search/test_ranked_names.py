@@ -16,7 +16,7 @@ from crvshub.record.search import DateRange, Order, PersonCriteria, RecordQuery,
 from crvshub.search import repository as search_repository
 from crvshub.search.service import VocabularyCache
 from tests.notification.helpers import HQ_OFFICE_ID, OFFICE_ID
-from tests.record.test_search_scale import _notify
+from tests.record.test_search_scale import _ids, _notify
 
 PEOPLE = [("Mary", "Phiri", "Esther"), ("Mary Chisomo", "Phiri", "Ruth"),
           ("Mery", "Phiri", "Grace"), ("Mary", "Phiri", "Lydia"), ("Marie", "Phiry", "Agnes"),
@@ -150,3 +150,60 @@ def test_a_one_word_name_pages_its_exact_holders_first_as_ranking_would(
     assert ranked == [], "the exact holders filled the page: nothing ranked"
     assert page.total == 7 and len(page.records) == 2
     assert fast[str(one_word[0])][0] == 7
+
+
+def test_a_full_name_pages_the_people_who_have_it_exactly_first_as_ranking_would(
+        client: TestClient, ctx: AppContext, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A name of several words whose exact holders (no extra word) fill the page reads the
+    newest of them, scores their names and stops: no variant's postings are read, and every
+    page and total is the one the full ranking gives."""
+    from crvshub.search import service as search_service
+
+    _notify(client, ctx, PEOPLE)
+    full_names = [RecordQuery(any_name="Mary Phiri"), RecordQuery(any_name="Phiri Mary"),
+                  RecordQuery(any_name="Mary Phiri", events=("birth",)),
+                  RecordQuery(any_name="Mary Grace Ann Phiri"),
+                  RecordQuery(people=(PersonCriteria("child", name="Mary Phiri"),
+                                      PersonCriteria("mother", name="Lydia Phiri")))]
+    fast = {str(q): _pages(ctx, q) for q in full_names}
+    for scope in (Scope(office_ids=frozenset({OFFICE_ID})),
+                  Scope(statuses=frozenset({"REGISTERED"}))):
+        fast[str(scope)] = _pages(ctx, full_names[0], scope)
+    monkeypatch.setattr(record_search, "EXACT_FIRST", False)
+    slow = {str(q): _pages(ctx, q) for q in full_names}
+    for scope in (Scope(office_ids=frozenset({OFFICE_ID})),
+                  Scope(statuses=frozenset({"REGISTERED"}))):
+        slow[str(scope)] = _pages(ctx, full_names[0], scope)
+    assert fast == slow
+    assert fast[str(full_names[0])][0] == 7
+    monkeypatch.setattr(record_search, "EXACT_FIRST", True)
+    ranked: list[str] = []
+    named_people = search_service.named_people
+
+    def spy(session, cache, query, limit):  # type: ignore[no-untyped-def]
+        ranked.append(query.text)
+        return named_people(session, cache, query, limit)
+
+    monkeypatch.setattr(search_service, "named_people", spy)
+    with ctx.db.transaction() as session:
+        page = find(session, VocabularyCache(), RecordQuery(any_name="Mery Phiri"), Scope(),
+                    Order(), count=1, skip=0)
+        assert page.total == 7 and page.scores[page.records[0].id] == 1.0
+        assert ranked == [], "the one exact Mery Phiri fills a page of one: nothing ranked"
+        page = find(session, VocabularyCache(), RecordQuery(any_name="Mary Phiri"), Scope(),
+                    Order(), count=4, skip=0)
+        assert page.total == 7 and ranked == ["Mary Phiri"], \
+            "three exact Mary Phiri do not fill a page of four: every variant is ranked"
+
+
+def test_a_name_of_more_words_than_are_paired_is_always_ranked(
+        client: TestClient, ctx: AppContext) -> None:
+    """Pairs are posted for a person's first eight words only: a longer name cannot be found
+    by its exact pairs, so it is ranked whole (and still found)."""
+    long_name = "Ana Bela Carla Dora Ema Fia Gina Hana Ida"
+    ids = _notify(client, ctx, [(long_name, "Phiri", "Ruth")])
+    from crvshub.search.service import NameQuery, exactly_findable
+
+    assert not exactly_findable(NameQuery(f"{long_name} Phiri"))
+    assert exactly_findable(NameQuery("Ana Bela Carla Dora Ema Fia Gina Phiri"))
+    assert _ids(ctx, RecordQuery(any_name=f"{long_name} Phiri")) == ids

@@ -28,7 +28,7 @@ NAMED_POSTINGS = 60_000  # postings of one name's key set read to rank every rec
 # declaration time of tens of thousands of records, and the candidate window is cheaper.
 WORD_POSTINGS = 20_000
 RANK_BATCH = 50  # names read at least at once when ranking from the postings
-EXACT_FIRST = True  # a one-word name's page from its exact holders, newest first (`_one_word`)
+EXACT_FIRST = True  # a page from the people who have the names exactly, newest first
 SORT_KEYS = {
     "dateOfDeclaration": "created_at", "createdAt": "created_at",
     "modifiedAt": "updated_at", "lastStatusChangedAt": "updated_at",
@@ -173,9 +173,10 @@ def find(session: Session, cache: VocabularyCache, query: RecordQuery, scope: Sc
     further than `COUNT_CAP`: a page that is not full already says how many there are.
     """
     names = _name_queries(query)
-    if (EXACT_FIRST and len(names) == 1 and len(dict.fromkeys(names[0].terms)) == 1
-            and not order.columns and not _precise(query) and not _by_place(query, scope)):
-        first = _one_word(session, cache, query, scope, names[0], count=count, skip=skip)
+    if EXACT_FIRST and names and not order.columns and not _precise(query) and all(
+            search.exactly_findable(n) and (len(set(n.terms)) > 1 or not _by_place(query, scope))
+            for n in names):
+        first = _exact_first(session, cache, query, scope, names, count=count, skip=skip)
         if first is not None:
             return first
     if names and not order.columns and not _precise(query):
@@ -205,28 +206,38 @@ def find(session: Session, cache: VocabularyCache, query: RecordQuery, scope: Sc
     return Page(total, [loaded[rid] for rid in page_ids if rid in loaded], scores)
 
 
-def _one_word(session: Session, cache: VocabularyCache, query: RecordQuery, scope: Scope,
-              name: NameQuery, *, count: int, skip: int) -> Page | None:
-    """Return the page of a one-word name when its exact holders fill it, else None.
+def _exact_first(session: Session, cache: VocabularyCache, query: RecordQuery, scope: Scope,
+                 names: list[NameQuery], *, count: int, skip: int) -> Page | None:
+    """Return the page when the people who have the names exactly as asked fill it, else None.
 
-    A person holding the word itself scores 1 (`names.query_similarity`) and nobody else can,
-    so when enough of them meet the other criteria, the page is theirs, newest first: read
-    from the declaration-time index with each record's postings probed (tens of rows), instead
-    of ranking the tens of thousands of people a common family name has at a million records.
-    The total still counts every record a variant of the word finds (up to `COUNT_CAP`).
+    Only a person whose terms are the name's own terms, no more, scores 1
+    (`names.query_similarity`; a one-word name: any person holding the word) and every such
+    person has the name's exact keys (the word, or the pair keys of its neighbouring words).
+    So the newest records found by the exact keys alone that meet the other criteria are read
+    from the declaration-time index, their names scored, and when enough of them score 1 the
+    page is theirs, newest first: no variant can rank before them. That reads tens of names,
+    not the postings of every variant of a name thousands of people share at a million
+    records. The total still counts every record a variant of the names finds (up to
+    `COUNT_CAP`), in the database.
     """
     conditions = _conditions(session, cache, query, scope, names=False)
     if conditions is None:
         return Page(0, [])
     need = skip + count
-    rows = repository.matching_ids(
-        session, [*conditions, Record.id.in_(search.exact_filter(name))], need, ties_by_id=True)
-    if len(rows) < need:
-        return None  # too few exact holders: every variant is ranked
-    page_ids = [rid for rid, _ in rows[skip:]]
-    total = repository.count_matching(
-        session, [*conditions, Record.id.in_(search.name_filter(session, cache, name))],
-        COUNT_CAP)
+    exact = [Record.id.in_(search.exact_filter(session, name)) for name in names]
+    rows = repository.matching_ids(session, [*conditions, *exact], max(RANK_BATCH, 2 * need),
+                                   ties_by_id=True)
+    scores = search.rank(session, [rid for rid, _ in rows], names)
+    best = [rid for rid, _ in rows if scores[rid] == 1.0]
+    if len(best) < need:
+        return None  # too few people have the names exactly: every variant is ranked
+    page_ids = best[skip:need]
+    if conditions:
+        total = repository.count_matching(session, [*conditions, *(
+            Record.id.in_(search.name_filter(session, cache, name)) for name in names)],
+            COUNT_CAP)
+    else:  # nothing but the names: their postings alone say how many records there are
+        total = min(search.count_named(session, cache, names), COUNT_CAP)
     loaded = repository.by_ids(session, page_ids)
     return Page(total, [loaded[rid] for rid in page_ids if rid in loaded],
                 dict.fromkeys(page_ids, 1.0))

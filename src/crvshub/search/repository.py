@@ -209,6 +209,29 @@ def postings(session: Session, roles: Sequence[str], options: set[str], limit: i
     return None if len(found) > limit else found
 
 
+def people_under_all(session: Session, roles: Sequence[str], key_sets: Sequence[set[str]],
+                     limit: int) -> list[tuple[str, str, list[str]]] | None:
+    """Return (record id, role, the key of each set) of the people posted under a key of every
+    set, or None when there are more than `limit` of them.
+
+    The sets are joined person by person in the database, which returns the people found
+    (hundreds) instead of every posting of every set (tens of thousands for the words of a
+    common name), each of which would cross to Python to be intersected there.
+    """
+    dialect = session.get_bind().dialect.name
+    parts = [select(SearchTerm.record_id, SearchTerm.role, SearchTerm.term).where(
+        one_of(SearchTerm.term, sorted(keys), dialect), *_roles_condition(roles),
+    ).subquery(f"set{n}") for n, keys in enumerate(key_sets)]
+    first = parts[0]
+    query = select(first.c.record_id, first.c.role, *(part.c.term for part in parts))
+    for part in parts[1:]:
+        query = query.join(part, and_(part.c.record_id == first.c.record_id,
+                                      part.c.role == first.c.role))
+    rows = [(str(r[0]), str(r[1]), [str(t) for t in r[2:]])
+            for r in session.execute(query.limit(limit + 1))]
+    return None if len(rows) > limit else rows
+
+
 def distinct_ids(session: Session, ids: Select[str]) -> list[str]:
     """Return the distinct record ids of a record-id query, in id order.
 
@@ -217,6 +240,17 @@ def distinct_ids(session: Session, ids: Select[str]) -> list[str]:
     instead of reading the few keys asked for.
     """
     return sorted({str(i) for i in session.scalars(ids)})
+
+
+def count_ids(session: Session, queries: Sequence[Select[str]]) -> int:
+    """Return how many distinct record ids every one of some record-id queries returns.
+
+    Counted whole in the database: a cap (`LIMIT`) makes PostgreSQL plan for the first rows
+    and probe the records' index for each, where counting the postings' ids is a hash.
+    """
+    ids = queries[0] if len(queries) == 1 else intersect(*queries)
+    found = ids.subquery("counted")
+    return int(session.scalar(select(func.count(found.c[0].distinct()))) or 0)
 
 
 def records_with_identifier(value: str, roles: Sequence[str]) -> Select[str]:

@@ -15,7 +15,14 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql import Subquery
 
 from crvshub.search import repository
-from crvshub.search.indexing import MAX_TERM, RESOURCE_ROLE, ROLES, index_entry, pair_key
+from crvshub.search.indexing import (
+    MAX_TERM,
+    PAIRED_TERMS,
+    RESOURCE_ROLE,
+    ROLES,
+    index_entry,
+    pair_key,
+)
 from crvshub.search.names import Vocabulary, query_similarity, score_bound, terms
 
 
@@ -85,12 +92,14 @@ def name_keys(session: Session, cache: VocabularyCache, query: NameQuery) -> lis
     its variants. Two or more are looked up by pair keys (`indexing.pair_key`): the terms
     ordered by how many variants they have, each pair of neighbours gives the keys of every
     pair of their variants, so a common first name and a common family name read only the
-    people who have both. Neighbours whose variants would make more than `MAX_PAIR_KEYS` keys
-    are looked up term by term.
+    people who have both. Neighbours whose variants would make more than `MAX_PAIR_KEYS` keys,
+    and names of more than `PAIRED_TERMS` words, are looked up term by term.
     """
     groups = sorted((cache.expand(session, term) for term in dict.fromkeys(query.terms)),
                     key=lambda g: (len(g), sorted(g)))
-    if len(groups) == 1:
+    if len(groups) == 1 or len(groups) > PAIRED_TERMS:
+        # Pairs are posted for a person's first `PAIRED_TERMS` words only: a longer name is
+        # looked up word by word, or its holders would not be found.
         return groups
     most = MAX_PAIR_KEYS if session.get_bind().dialect.name == "postgresql" else min(
         MAX_PAIR_KEYS, SQLITE_PAIR_KEYS)
@@ -111,10 +120,28 @@ def name_filter(session: Session, cache: VocabularyCache, query: NameQuery) -> S
     return select(found.c.record_id)
 
 
-def exact_filter(query: NameQuery) -> Select[str]:
-    """Return the record-id query of records where a person of the roles has the word of a
-    one-word name as it is written (no variants)."""
-    return repository.records_with_terms(query.roles, set(query.terms))
+def exactly_findable(query: NameQuery) -> bool:
+    """Tell whether `exact_filter` finds every person whose terms are the name's own: a name
+    of at most `PAIRED_TERMS` distinct words (a person's first ones are posted as pairs)."""
+    return len(dict.fromkeys(query.terms)) <= PAIRED_TERMS
+
+
+def exact_filter(session: Session, query: NameQuery) -> Select[str]:
+    """Return the record-id query of records where one person of the roles has every word of
+    the name as it is written (no variants): a one-word name by its term, a longer one by the
+    pair keys of its neighbouring words (intersected per person, like `name_filter`)."""
+    words = list(dict.fromkeys(query.terms))
+    if len(words) == 1:
+        return repository.records_with_terms(query.roles, set(words))
+    keys = [{pair_key(a, b)} for a, b in itertools.pairwise(words)]
+    people = repository.people_with_keys(query.roles, keys, session.get_bind().dialect.name)
+    found = people.subquery("exact")
+    return select(found.c.record_id)
+
+
+def count_named(session: Session, cache: VocabularyCache, queries: Sequence[NameQuery]) -> int:
+    """Return how many records have every one of some names (any variant), in any status."""
+    return repository.count_ids(session, [name_filter(session, cache, q) for q in queries])
 
 
 def term_filters(session: Session, cache: VocabularyCache, query: NameQuery,
@@ -157,13 +184,27 @@ def named_people(session: Session, cache: VocabularyCache, query: NameQuery, lim
     lookup matched, or None when every one of the name's key sets has more than `limit`
     postings.
 
-    Each key set is read from the postings' primary key alone (no table rows) and the sets are
-    intersected per person here. A key set with more than `limit` postings (a pair of very
-    common words, "Van Nguyen") is read last, and only for the people the other sets found.
+    Sets of pair keys are joined per person in the database (`repository.people_under_all`:
+    `limit` then bounds the people found). Otherwise each key set is read from the postings'
+    primary key alone (no table rows) and the sets are intersected per person here; a key set
+    with more than `limit` postings (a pair of very common words, "Van Nguyen") is read last,
+    and only for the people the other sets found.
     """
+    key_sets = name_keys(session, cache, query)
+    if len(key_sets) > 1 and all(" " in key for keys in key_sets for key in keys):
+        # Pair keys only (each set bounded by `MAX_PAIR_KEYS`): joined in the database.
+        joined = repository.people_under_all(session, query.roles, key_sets, limit)
+        if joined is None:
+            return None
+        people: dict[Person, set[str]] = {}
+        for record_id, role, keys in joined:
+            known = people.setdefault((record_id, role), set())
+            for key in keys:
+                known.update(key.split(" "))
+        return people
     found: dict[Person, set[str]] | None = None
     deferred: list[set[str]] = []
-    for options in name_keys(session, cache, query):
+    for options in key_sets:
         rows = repository.postings(session, query.roles, options, limit)
         if rows is None:
             deferred.append(options)
