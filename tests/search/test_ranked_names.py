@@ -165,16 +165,18 @@ def test_a_full_name_pages_the_people_who_have_it_exactly_first_as_ranking_would
                   RecordQuery(any_name="Mary Grace Ann Phiri"),
                   RecordQuery(people=(PersonCriteria("child", name="Mary Phiri"),
                                       PersonCriteria("mother", name="Lydia Phiri")))]
+    scoped = [(q, scope) for q in (full_names[0], RecordQuery(any_name="Phiri"))
+              for scope in (Scope(office_ids=frozenset({OFFICE_ID})),
+                            Scope(office_ids=frozenset({HQ_OFFICE_ID})),
+                            Scope(statuses=frozenset({"REGISTERED"})))]
+    scoped.append((RecordQuery(any_name="Mary Phiri", office_ids=(OFFICE_ID,)), Scope()))
     fast = {str(q): _pages(ctx, q) for q in full_names}
-    for scope in (Scope(office_ids=frozenset({OFFICE_ID})),
-                  Scope(statuses=frozenset({"REGISTERED"}))):
-        fast[str(scope)] = _pages(ctx, full_names[0], scope)
+    fast |= {str((q, scope)): _pages(ctx, q, scope) for q, scope in scoped}
     monkeypatch.setattr(record_search, "EXACT_FIRST", False)
     slow = {str(q): _pages(ctx, q) for q in full_names}
-    for scope in (Scope(office_ids=frozenset({OFFICE_ID})),
-                  Scope(statuses=frozenset({"REGISTERED"}))):
-        slow[str(scope)] = _pages(ctx, full_names[0], scope)
+    slow |= {str((q, scope)): _pages(ctx, q, scope) for q, scope in scoped}
     assert fast == slow
+    assert fast[str(scoped[3])][0] == 7, "Phiri within the office: every Phiri"
     assert fast[str(full_names[0])][0] == 7
     monkeypatch.setattr(record_search, "EXACT_FIRST", True)
     ranked: list[str] = []

@@ -21,7 +21,7 @@ class Record(Base):
     tracking_id: Mapped[str] = mapped_column(String(16), unique=True)
     event: Mapped[str] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(32), index=True)
-    office_id: Mapped[str] = mapped_column(ForeignKey("locations.id"), index=True)
+    office_id: Mapped[str] = mapped_column(ForeignKey("locations.id"))
     composition_type: Mapped[str] = mapped_column(String(64))
     bundle: Mapped[dict[str, Any]] = mapped_column(JSONType)
     version: Mapped[int] = mapped_column(Integer, default=1)
@@ -47,6 +47,9 @@ class Record(Base):
     registered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
 
     __table_args__ = (
+        # An office's records, newest first: the search box within an office (migration
+        # 0025searchbox; it replaced the index of `office_id` alone).
+        Index("ix_records_office_created", "office_id", "created_at", "id"),
         Index("ix_records_office_status_source", "office_id", "status", "source"),
         Index("ix_records_office_status_updated", "office_id", "status", "updated_at"),
         # A hospital's FHIR reads: its own records, in order of last change (fhir_records).

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement
+from sqlalchemy import ColumnElement, and_
 from sqlalchemy.orm import Session
 
 from crvshub.record import repository
@@ -125,13 +125,6 @@ def _precise(query: RecordQuery) -> bool:
         query.registration_number, query.record_id, query.contact_number, query.contact_email))
 
 
-def _by_place(query: RecordQuery, scope: Scope) -> bool:
-    """Tell whether the records are limited to some offices or places: a small share of the
-    records, in which the newest holders of a word are too far apart to walk to."""
-    return any(ids is not None for ids in (
-        query.office_ids, query.event_location_ids, scope.office_ids))
-
-
 def _conditions(session: Session, cache: VocabularyCache, query: RecordQuery, scope: Scope,
                 *, names: bool = True) -> list[ColumnElement[bool]] | None:
     """Return the SQL conditions (those of the names too unless told not to), or None when
@@ -173,9 +166,8 @@ def find(session: Session, cache: VocabularyCache, query: RecordQuery, scope: Sc
     further than `COUNT_CAP`: a page that is not full already says how many there are.
     """
     names = _name_queries(query)
-    if EXACT_FIRST and names and not order.columns and not _precise(query) and all(
-            search.exactly_findable(n) and (len(set(n.terms)) > 1 or not _by_place(query, scope))
-            for n in names):
+    if (EXACT_FIRST and names and not order.columns and not _precise(query)
+            and all(search.exactly_findable(n) for n in names)):
         first = _exact_first(session, cache, query, scope, names, count=count, skip=skip)
         if first is not None:
             return first
@@ -213,34 +205,53 @@ def _exact_first(session: Session, cache: VocabularyCache, query: RecordQuery, s
     Only a person whose terms are the name's own terms, no more, scores 1
     (`names.query_similarity`; a one-word name: any person holding the word) and every such
     person has the name's exact keys (the word, or the pair keys of its neighbouring words).
-    So the newest records found by the exact keys alone that meet the other criteria are read
-    from the declaration-time index, their names scored, and when enough of them score 1 the
-    page is theirs, newest first: no variant can rank before them. That reads tens of names,
-    not the postings of every variant of a name thousands of people share at a million
-    records. The total still counts every record a variant of the names finds (up to
-    `COUNT_CAP`), in the database.
+    So the newest records found by the exact keys alone that meet the other criteria are read,
+    their names scored, and when enough of them score 1 the page is theirs, newest first: no
+    variant can rank before them. That reads tens of names, not the postings of every variant
+    of a name thousands of people share at a million records. The total still counts every
+    record a variant of the names finds (up to `COUNT_CAP`), in the database.
     """
     conditions = _conditions(session, cache, query, scope, names=False)
     if conditions is None:
         return Page(0, [])
     need = skip + count
     exact = [Record.id.in_(search.exact_filter(session, name)) for name in names]
-    rows = repository.matching_ids(session, [*conditions, *exact], max(RANK_BATCH, 2 * need),
-                                   ties_by_id=True)
-    scores = search.rank(session, [rid for rid, _ in rows], names)
+    # Every holder of a one-word name's word scores 1; of a longer name, those without an
+    # extra word: twice the page is read and scored.
+    words = all(len(set(name.terms)) == 1 for name in names)
+    read = need if words else 2 * need
+    variants = [Record.id.in_(search.name_filter(session, cache, name)) for name in names]
+    total: int | None = None
+    if _by_place(query, scope):
+        # Within some offices or places the newest holders of a name may be far apart in any
+        # index: every record the name's variants find there is read instead (the place's
+        # records matched to the postings by hash), flagged when it has the names exactly.
+        found = repository.flagged_ids(session, [*conditions, *variants], and_(*exact),
+                                       COUNT_CAP + 1)
+        total = min(len(found), COUNT_CAP)
+        rows = sorted(((rid, at) for rid, at, flag in found if flag),
+                      key=lambda r: (-r[1].timestamp(), r[0]))[:read]
+    else:
+        rows = repository.matching_ids(session, [*conditions, *exact], read, ties_by_id=True)
+    scores = (dict.fromkeys((rid for rid, _ in rows), 1.0) if words
+              else search.rank(session, [rid for rid, _ in rows], names))
     best = [rid for rid, _ in rows if scores[rid] == 1.0]
     if len(best) < need:
         return None  # too few people have the names exactly: every variant is ranked
     page_ids = best[skip:need]
-    if conditions:
-        total = repository.count_matching(session, [*conditions, *(
-            Record.id.in_(search.name_filter(session, cache, name)) for name in names)],
-            COUNT_CAP)
-    else:  # nothing but the names: their postings alone say how many records there are
+    if total is None and conditions:
+        total = repository.count_matching(session, [*conditions, *variants], COUNT_CAP)
+    elif total is None:  # nothing but the names: their postings alone say how many there are
         total = min(search.count_named(session, cache, names), COUNT_CAP)
     loaded = repository.by_ids(session, page_ids)
     return Page(total, [loaded[rid] for rid in page_ids if rid in loaded],
                 dict.fromkeys(page_ids, 1.0))
+
+
+def _by_place(query: RecordQuery, scope: Scope) -> bool:
+    """Tell whether the records are limited to some offices or places (a small share)."""
+    return any(ids is not None for ids in (
+        query.office_ids, query.event_location_ids, scope.office_ids))
 
 
 def _ranked(session: Session, cache: VocabularyCache, query: RecordQuery, scope: Scope,
