@@ -91,6 +91,15 @@ def test_generate_command(database_url: str, tmp_path: Path) -> None:
                             "--labels", str(tmp_path / "nowhere" / "l.jsonl")],
                            capture_output=True, text=True, env=env, timeout=300, check=False)
     assert wrong.returncode == 2 and wrong.stderr.startswith("error: --labels")
+    again = subprocess.run([sys.executable, "-m", "crvshub", "generate", "--records", "5"],
+                           capture_output=True, text=True, env=env, timeout=300, check=False)
+    assert again.returncode == 2, again.stderr
+    assert again.stderr.startswith("error: the records of seed 1 are already in this database")
+    assert "Traceback" not in again.stderr and len(again.stderr.strip().splitlines()) == 1
+    other = subprocess.run([sys.executable, "-m", "crvshub", "generate", "--records", "5",
+                            "--seed", "2"], capture_output=True, text=True, env=env, timeout=300,
+                           check=False)
+    assert other.returncode == 0, other.stderr
 
 
 def test_commands_have_help() -> None:

@@ -8,7 +8,8 @@ stores the definitions in `bulk_load_indexes` and drops them, in one transaction
 `build_indexes` creates them again exactly as they were (one transaction per index, which also
 deletes its stored row, then one per primary key or unique constraint made of its index). A
 process killed in between leaves its definitions stored: `pending` sees them and
-`build_indexes` finishes the work (`crvshub generate` does so before anything else; `locked`
+`build_indexes` finishes the work (`crvshub migrate` does, and `crvshub generate` called from
+code before anything else; every other command refuses to start meanwhile; `locked`
 keeps a second load away meanwhile). Other databases: nothing is dropped.
 """
 

@@ -50,13 +50,38 @@ def settings_or_fail(*, secrets: bool = True) -> Settings:
 
 @app.command()
 def migrate() -> None:
-    """Create or upgrade the database schema to the newest version."""
+    """Create or upgrade the database schema to the newest version.
+
+    Also builds the indexes an interrupted `crvshub generate` dropped and left (PostgreSQL):
+    until then every other command refuses to start.
+    """
     from crvshub.migrate import upgrade
 
     settings = settings_or_fail(secrets=False)
     check_database(settings, schema=False)
     upgrade(settings.database_url)
+    _build_bulk_load_indexes(settings.database_url)
     console.print("database schema is up to date")
+
+
+def _build_bulk_load_indexes(url: str) -> None:
+    """Build the indexes an interrupted `crvshub generate` dropped and left (PostgreSQL)."""
+    from crvshub import bulk_load
+    from crvshub.db import Database
+
+    db = Database(url, pool_size=bulk_load.BUILDERS)
+    try:
+        if not bulk_load.pending(db):
+            return
+        with bulk_load.locked(db), _progress() as progress:
+            task = progress.add_task("indexes left by an interrupted load", total=None)
+            built = bulk_load.build_indexes(
+                db, lambda n, total: progress.update(task, completed=n, total=total))
+        console.print(f"built {built} indexes an interrupted `crvshub generate` had dropped")
+    except bulk_load.Busy as exc:
+        fail(str(exc))
+    finally:
+        db.dispose()
 
 
 @app.command()

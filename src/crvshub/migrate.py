@@ -10,7 +10,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from alembic.script.revision import RevisionError
 from alembic.util import CommandError
-from sqlalchemy import Connection
+from sqlalchemy import Connection, text
 
 from crvshub.db import make_engine
 
@@ -57,6 +57,18 @@ def schema_problem(conn: Connection) -> str | None:
         return (f"is at revision {', '.join(current)}, which this version of CRVS Hub does not "
                 "know (was it migrated by a newer release?)")
     if not missing:
-        return None
+        return _unbuilt_indexes(conn)
     where = f"at revision {', '.join(current)}" if current else "empty"
     return f"is not migrated ({where}, needs {', '.join(missing)})"
+
+
+def _unbuilt_indexes(conn: Connection) -> str | None:
+    """Describe the indexes an interrupted bulk load left to build (`crvshub.bulk_load`): until
+    they are built, unique keys are not checked and inserts that rely on them fail."""
+    if conn.dialect.name != "postgresql":
+        return None
+    count = int(conn.scalar(text("SELECT count(*) FROM bulk_load_indexes")) or 0)
+    if not count:
+        return None
+    return (f"has {count} indexes that an interrupted `crvshub generate` dropped and did not "
+            "build again (unique keys are not checked until they are)")

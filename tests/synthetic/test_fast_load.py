@@ -183,3 +183,34 @@ def test_a_second_load_during_a_load_into_an_empty_database_is_refused(
     with bulk_load.locked(ctx.db, shared=True):
         _generate(ctx, Plan(10, seed=13))
     assert _records(ctx) == 30
+
+
+def test_indexes_left_by_a_killed_load_stop_the_server_until_migrate_builds_them(
+        ctx: AppContext, database_url: str) -> None:
+    """Without them unique keys are not checked: every command but `crvshub migrate` refuses
+    with one line naming the fix, and `crvshub migrate` builds them with a progress bar."""
+    import os
+    import subprocess
+    import sys
+
+    before = _catalogue(ctx)
+    dropped = bulk_load.drop_indexes(ctx.db, INDEXED_IN_BULK)
+    if ctx.db.engine.dialect.name != "postgresql":
+        assert dropped == 0
+        return
+    env = {**os.environ, "CRVSHUB_DATABASE_URL": database_url, "CRVSHUB_LOG_LEVEL": "WARNING"}
+
+    def crvshub(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "crvshub", *args], capture_output=True,
+                              text=True, env=env, timeout=300, check=False)
+
+    refused = crvshub("generate", "--records", "5", "--seed", "9")
+    assert refused.returncode == 2, refused.stderr
+    assert "interrupted `crvshub generate`" in refused.stderr
+    assert refused.stderr.strip().endswith("run: crvshub migrate")
+    assert len(refused.stderr.strip().splitlines()) == 1 and "Traceback" not in refused.stderr
+    built = crvshub("migrate")
+    assert built.returncode == 0, built.stderr
+    assert f"built {dropped} indexes" in built.stderr
+    assert bulk_load.pending(ctx.db) == [] and _catalogue(ctx) == before
+    assert crvshub("generate", "--records", "5", "--seed", "9").returncode == 0

@@ -50,16 +50,29 @@ def generate(
 
     Into an empty PostgreSQL database (no records yet) the indexes of the tables it fills are
     dropped first and built once at the end, several times faster; a run killed meanwhile
-    leaves them to build, which the next `crvshub generate` does first.
+    leaves them to build, which `crvshub migrate` does (every other command refuses to start
+    until then: unique keys are not checked without them).
     """
     from crvshub.bulk_load import Busy
     from crvshub.cli import cli_context
-    from crvshub.synthetic.generate import NoOffices, Plan, generate_to
+    from crvshub.synthetic.generate import (
+        NoOffices,
+        Plan,
+        SeedTaken,
+        check_seed,
+        generate_to,
+        places_of,
+    )
 
     if labels is not None and not labels.parent.is_dir():
         _fail(f"--labels: folder {labels.parent} does not exist")
     with cli_context() as ctx:
         locations = ctx.location_cache.snapshot().ordered
+        try:  # an operator's mistake is one line, before any progress bar is drawn
+            places_of(locations, seed)
+            check_seed(ctx.db, seed)
+        except (NoOffices, SeedTaken) as exc:
+            _fail(str(exc))
         started = time.monotonic()
         with _progress() as progress:
             task = progress.add_task("records", total=records)
@@ -73,7 +86,7 @@ def generate(
                     lambda n, _total: progress.update(task, completed=n),
                     lambda n, total: progress.update(built, completed=n, total=total,
                                                      visible=True))
-            except (NoOffices, Busy) as exc:
+            except (NoOffices, SeedTaken, Busy) as exc:
                 _fail(str(exc))
     seconds = time.monotonic() - started
     console.print(f"generated {done} records in {seconds:.1f} s ({done / seconds:.0f}/s)")

@@ -35,7 +35,7 @@ from crvshub.location.domain import LocationType, LocationView
 from crvshub.record import repository as records
 from crvshub.search import repository as index
 from crvshub.synthetic.population import Place, declarations
-from crvshub.synthetic.records import Rows, build, label
+from crvshub.synthetic.records import Rows, build, label, tracking_id
 
 Progress = Callable[[int, int], None]  # (done, total)
 UNIT = 1000  # records drawn from one random source (see `unit_rows`)
@@ -48,6 +48,21 @@ INDEXED_IN_BULK = records.BULK_TABLES + index.POSTING_TABLES
 
 class NoOffices(ValueError):
     """The database has no registration office to generate records for (run `crvshub seed`)."""
+
+
+class SeedTaken(ValueError):
+    """The records of a seed are already in the database: the same seed gives the same ids."""
+
+
+def check_seed(db: Database, seed: int) -> None:
+    """Raise `SeedTaken` when the first record of a seed (number 0, a birth or a death) is in
+    the database already."""
+    with db.transaction() as session:
+        if any(records.tracking_id_taken(session, tracking_id(event, 0, seed))
+               for event in ("birth", "death")):
+            raise SeedTaken(f"the records of seed {seed} are already in this database "
+                            "(the same seed gives the same records): add more with another "
+                            "--seed")
 
 
 @dataclass(frozen=True)
@@ -231,6 +246,7 @@ def generate(db: Database, locations: Sequence[LocationView], plan: Plan,
 def _add(db: Database, plan: Plan, places: Sequence[Place], labels: IO[str] | None,
          progress: Progress | None) -> int:
     """Write the records of a plan under the tables' indexes (a database with records, SQLite)."""
+    check_seed(db, plan.seed)  # (an empty database holds no seed: only here)
     done = _load(db, plan, places, labels, progress)
     db.settle(records.BULK_TABLES + index.BULK_TABLES)  # new sizes, visible pages
     return done
