@@ -45,6 +45,21 @@ def _pages(ctx: AppContext, query: RecordQuery, scope: Scope = Scope(),
     return total, ids, scores
 
 
+def _names_ranked(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Return the list the names ranked from their postings will be added to, from now on."""
+    from crvshub.search import service as search_service
+
+    ranked: list[str] = []
+    named_people = search_service.named_people
+
+    def spy(session, cache, query, limit):  # type: ignore[no-untyped-def]
+        ranked.append(query.text)
+        return named_people(session, cache, query, limit)
+
+    monkeypatch.setattr(search_service, "named_people", spy)
+    return ranked
+
+
 def test_ranking_from_the_postings_is_the_ranking_of_every_candidate(
         client: TestClient, ctx: AppContext, monkeypatch: pytest.MonkeyPatch) -> None:
     _notify(client, ctx, PEOPLE)
@@ -126,7 +141,6 @@ def test_a_one_word_name_pages_its_exact_holders_first_as_ranking_would(
         client: TestClient, ctx: AppContext, monkeypatch: pytest.MonkeyPatch) -> None:
     """A one-word name whose exact holders fill the page reads them newest first from the
     index (no names ranked); the pages and totals are those of the full ranking."""
-    from crvshub.search import service as search_service
 
     _notify(client, ctx, PEOPLE)
     one_word = [RecordQuery(any_name="Phiri"), RecordQuery(any_name="Mary"),
@@ -136,14 +150,7 @@ def test_a_one_word_name_pages_its_exact_holders_first_as_ranking_would(
     monkeypatch.setattr(record_search, "EXACT_FIRST", False)
     assert {str(q): _pages(ctx, q) for q in one_word} == fast
     monkeypatch.setattr(record_search, "EXACT_FIRST", True)
-    ranked: list[str] = []
-    named_people = search_service.named_people
-
-    def spy(session, cache, query, limit):  # type: ignore[no-untyped-def]
-        ranked.append(query.text)
-        return named_people(session, cache, query, limit)
-
-    monkeypatch.setattr(search_service, "named_people", spy)
+    ranked = _names_ranked(monkeypatch)
     with ctx.db.transaction() as session:
         page = find(session, VocabularyCache(), RecordQuery(any_name="Phiri"), Scope(), Order(),
                     count=2, skip=0)
@@ -157,7 +164,6 @@ def test_a_full_name_pages_the_people_who_have_it_exactly_first_as_ranking_would
     """A name of several words whose exact holders (no extra word) fill the page reads the
     newest of them, scores their names and stops: no variant's postings are read, and every
     page and total is the one the full ranking gives."""
-    from crvshub.search import service as search_service
 
     _notify(client, ctx, PEOPLE)
     full_names = [RecordQuery(any_name="Mary Phiri"), RecordQuery(any_name="Phiri Mary"),
@@ -179,14 +185,7 @@ def test_a_full_name_pages_the_people_who_have_it_exactly_first_as_ranking_would
     assert fast[str(scoped[3])][0] == 7, "Phiri within the office: every Phiri"
     assert fast[str(full_names[0])][0] == 7
     monkeypatch.setattr(record_search, "EXACT_FIRST", True)
-    ranked: list[str] = []
-    named_people = search_service.named_people
-
-    def spy(session, cache, query, limit):  # type: ignore[no-untyped-def]
-        ranked.append(query.text)
-        return named_people(session, cache, query, limit)
-
-    monkeypatch.setattr(search_service, "named_people", spy)
+    ranked = _names_ranked(monkeypatch)
     with ctx.db.transaction() as session:
         page = find(session, VocabularyCache(), RecordQuery(any_name="Mery Phiri"), Scope(),
                     Order(), count=1, skip=0)
