@@ -208,3 +208,26 @@ def test_a_name_of_more_words_than_are_paired_is_always_ranked(
     assert not exactly_findable(NameQuery(f"{long_name} Phiri"))
     assert exactly_findable(NameQuery("Ana Bela Carla Dora Ema Fia Gina Phiri"))
     assert _ids(ctx, RecordQuery(any_name=f"{long_name} Phiri")) == ids
+
+
+def test_a_misspelt_name_pages_its_nearest_variants_first_as_ranking_would(
+        client: TestClient, ctx: AppContext, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Nobody has a misspelt name as typed: its nearest variants are the best there are, paged
+    newest first like exact holders (nothing ranked), and every page and total is the one the
+    full ranking gives."""
+    ids = _notify(client, ctx, PEOPLE)
+    typos = [RecordQuery(any_name="Mari Phiri"), RecordQuery(any_name="Marry Phiri"),
+             RecordQuery(any_name="Phyri"), RecordQuery(any_name="Mary Phirri"),
+             RecordQuery(any_name="Mari Phiri", events=("birth",))]
+    fast = {str(q): _pages(ctx, q) for q in typos}
+    monkeypatch.setattr(record_search, "EXACT_FIRST", False)
+    assert {str(q): _pages(ctx, q) for q in typos} == fast
+    monkeypatch.setattr(record_search, "EXACT_FIRST", True)
+    ranked = _names_ranked(monkeypatch)
+    with ctx.db.transaction() as session:
+        page = find(session, VocabularyCache(), RecordQuery(any_name="Mary Phirri"), Scope(),
+                    Order(), count=2, skip=0)
+    assert ranked == [], "the nearest variant's holders filled the page: nothing ranked"
+    assert [r.id for r in page.records] == [ids[7], ids[3]], "the newest two Mary Phiri"
+    assert page.total == fast[str(typos[3])][0] == 7
+    assert page.scores[ids[7]] == page.scores[ids[3]] < 1.0

@@ -8,11 +8,12 @@ sort is, results are ranked by how well the names match, then newest first.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_
+from sqlalchemy import ColumnElement, Select, and_
 from sqlalchemy.orm import Session
 
 from crvshub.record import repository
@@ -215,7 +216,8 @@ def _exact_first(session: Session, cache: VocabularyCache, query: RecordQuery, s
     if conditions is None:
         return Page(0, [])
     need = skip + count
-    exact = [Record.id.in_(search.exact_filter(session, name)) for name in names]
+    exact_ids = [search.exact_filter(session, name) for name in names]
+    exact = [Record.id.in_(f) for f in exact_ids]
     # Every holder of a one-word name's word scores 1; of a longer name, those without an
     # extra word: twice the page is read and scored.
     words = all(len(set(name.terms)) == 1 for name in names)
@@ -231,13 +233,15 @@ def _exact_first(session: Session, cache: VocabularyCache, query: RecordQuery, s
         total = min(len(found), COUNT_CAP)
         rows = sorted(((rid, at) for rid, at, flag in found if flag),
                       key=lambda r: (-r[1].timestamp(), r[0]))[:read]
+        scores = (dict.fromkeys((rid for rid, _ in rows), 1.0) if words
+                  else search.rank(session, [rid for rid, _ in rows], names))
+        top = 1.0
     else:
-        rows = repository.matching_ids(session, [*conditions, *exact], read, ties_by_id=True)
-    scores = (dict.fromkeys((rid for rid, _ in rows), 1.0) if words
-              else search.rank(session, [rid for rid, _ in rows], names))
-    best = [rid for rid, _ in rows if scores[rid] == 1.0]
+        rows, top, scores = _best_tier(session, cache, conditions, names, exact_ids, read,
+                                       words)
+    best = [rid for rid, _ in rows if scores[rid] == top]
     if len(best) < need:
-        return None  # too few people have the names exactly: every variant is ranked
+        return None  # too few people have the best match found: every variant is ranked
     page_ids = best[skip:need]
     if total is None and conditions:
         total = repository.count_matching(session, [*conditions, *variants], COUNT_CAP)
@@ -245,7 +249,60 @@ def _exact_first(session: Session, cache: VocabularyCache, query: RecordQuery, s
         total = min(search.count_named(session, cache, names), COUNT_CAP)
     loaded = repository.by_ids(session, page_ids)
     return Page(total, [loaded[rid] for rid in page_ids if rid in loaded],
-                dict.fromkeys(page_ids, 1.0))
+                dict.fromkeys(page_ids, top))
+
+
+Rows = list[tuple[str, datetime]]
+
+
+def _best_tier(session: Session, cache: VocabularyCache, conditions: list[ColumnElement[bool]],
+               names: list[NameQuery], exact: Sequence[Select[str]], read: int,
+               words: bool) -> tuple[Rows, float, dict[str, float]]:
+    """Return the newest records of the best tier of the names that has any, the best score
+    in that tier, and the scores of the records read.
+
+    A name of one key set (one word, or two words) is tiered by the best score each of its keys
+    allows (`search.name_tiers`): the exact key first, then the nearest variants. When nobody
+    has the name as typed (a typo), the people of the nearest variants are the best there are,
+    and they are paged like the exact holders: their tier's score, newest first. Any other
+    question has one tier, the exact holders.
+    """
+    tiers = search.name_tiers(session, cache, names[0]) if len(names) == 1 else None
+    for bound, keys in tiers or []:
+        rows = _newest(session, conditions, [search.key_filter(session, names[0], keys)], read)
+        if not rows:
+            continue  # nobody (meeting the criteria) is posted under this tier's keys
+        if bound == 1.0 and words:
+            return rows, bound, dict.fromkeys((rid for rid, _ in rows), 1.0)
+        return rows, bound, search.score_found(session, [rid for rid, _ in rows], names[0],
+                                               keys)
+    if tiers is not None:
+        return [], 1.0, {}
+    rows = _newest(session, conditions, exact, read)
+    return rows, 1.0, (dict.fromkeys((rid for rid, _ in rows), 1.0) if words
+                       else search.rank(session, [rid for rid, _ in rows], names))
+
+
+HOLDERS_FIRST = 5000  # records a name's keys find, read first, before the newest are chosen
+
+
+def _newest(session: Session, conditions: list[ColumnElement[bool]],
+            found: Sequence[Select[str]], read: int) -> Rows:
+    """Return the `read` newest records found by every one of some record-id queries that
+    meet the conditions.
+
+    At most `HOLDERS_FIRST` records found are read first and their declaration times looked up
+    by id (a few thousand index descents); more than that are dense enough among the records
+    to be met soon walking the declaration-time index from the newest. (Asked as one ordered,
+    limited query, PostgreSQL walks that index for a name held by a few thousand people too,
+    probing each record's postings: seconds for a name whose holders are far apart.)
+    """
+    ids = search.found_ids(session, found, HOLDERS_FIRST)
+    if ids is None:
+        return repository.matching_ids(session, [*conditions, *(Record.id.in_(f) for f in found)],
+                                       read, ties_by_id=True)
+    rows = repository.created_of(session, ids, conditions)
+    return sorted(rows, key=lambda r: (-r[1].timestamp(), r[0]))[:read]
 
 
 def _by_place(query: RecordQuery, scope: Scope) -> bool:

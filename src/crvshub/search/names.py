@@ -9,6 +9,7 @@ one substitution, insertion, deletion or swap of neighbours) against the known t
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import re
 import unicodedata
@@ -173,6 +174,7 @@ class Vocabulary:
         self._lists: dict[int, list[str]] = {}
         self._by_code: dict[str, set[str]] = {}
         self._by_skeleton: dict[str, set[str]] = {}
+        self._expanded: dict[str, frozenset[str]] = {}  # cleared whenever a term is learnt
         self.add(known)
 
     def __len__(self) -> int:
@@ -183,6 +185,7 @@ class Vocabulary:
         for term in new_terms:
             bucket = self._by_length.setdefault(len(term), set())
             if term not in bucket:
+                self._expanded.clear()
                 bucket.add(term)
                 self._lists.setdefault(len(term), []).append(term)
                 self._by_code.setdefault(phonetic(term), set()).add(term)
@@ -192,6 +195,16 @@ class Vocabulary:
 
     def expand(self, term: str) -> set[str]:
         """Return the known terms that match a query term: itself, sound-alikes, typos."""
+        known = self._expanded.get(term)
+        if known is None:
+            known = self._expanded[term] = frozenset(self._expand(term))
+            if len(self._expanded) > 4096:
+                # The oldest; another thread may be changing the dict meanwhile.
+                with contextlib.suppress(StopIteration, RuntimeError, KeyError):
+                    self._expanded.pop(next(iter(self._expanded)))
+        return set(known)
+
+    def _expand(self, term: str) -> set[str]:
         found = {term} | self._by_code.get(phonetic(term), set())
         found |= self._by_skeleton.get(skeleton(term), set())
         edits = allowed_edits(term)

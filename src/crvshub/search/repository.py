@@ -253,6 +253,16 @@ def count_ids(session: Session, queries: Sequence[Select[str]]) -> int:
     return int(session.scalar(select(func.count(found.c[0].distinct()))) or 0)
 
 
+def limited_ids(session: Session, queries: Sequence[Select[str]], limit: int,
+                ) -> list[str] | None:
+    """Return the distinct record ids every one of some record-id queries returns, in id
+    order, or None when there are more than `limit` (at most `limit` + 1 read)."""
+    ids = queries[0] if len(queries) == 1 else intersect(*queries)
+    found = ids.subquery("limited")
+    rows = {str(i) for i in session.scalars(select(found.c[0]).distinct().limit(limit + 1))}
+    return None if len(rows) > limit else sorted(rows)
+
+
 def records_with_identifier(value: str, roles: Sequence[str]) -> Select[str]:
     """Return a query of the records where a person of these roles has this identifier."""
     return select(SearchTerm.record_id).where(

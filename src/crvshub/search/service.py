@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import itertools
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -121,9 +121,12 @@ def name_filter(session: Session, cache: VocabularyCache, query: NameQuery) -> S
 
 
 def exactly_findable(query: NameQuery) -> bool:
-    """Tell whether `exact_filter` finds every person whose terms are the name's own: a name
-    of at most `PAIRED_TERMS` distinct words (a person's first ones are posted as pairs)."""
-    return len(dict.fromkeys(query.terms)) <= PAIRED_TERMS
+    """Tell whether `exact_filter` finds the people whose terms are the name's own, and only
+    people who can have it: a name of at most `PAIRED_TERMS` words (a person's first ones are
+    posted as pairs), none of them twice (the keys do not say how often a word is held:
+    most holders of "Mai Tran" are no "Mai Mai Tran")."""
+    words = query.terms
+    return len(set(words)) == len(words) <= PAIRED_TERMS
 
 
 def exact_filter(session: Session, query: NameQuery) -> Select[str]:
@@ -142,6 +145,53 @@ def exact_filter(session: Session, query: NameQuery) -> Select[str]:
 def count_named(session: Session, cache: VocabularyCache, queries: Sequence[NameQuery]) -> int:
     """Return how many records have every one of some names (any variant), in any status."""
     return repository.count_ids(session, [name_filter(session, cache, q) for q in queries])
+
+
+def name_tiers(session: Session, cache: VocabularyCache, query: NameQuery,
+               ) -> Iterator[tuple[float, set[str]]] | None:
+    """Return the keys of a name looked up by one key set, grouped by the best score a person
+    posted under one of them can get (`names.score_bound`), best first; None for a name of
+    several key sets. The exact key comes first, alone; the others are grouped only if asked
+    for (a common name has thousands of variant keys)."""
+    key_sets = name_keys(session, cache, query)
+    if len(key_sets) != 1:
+        return None
+    words = list(dict.fromkeys(query.terms))
+    exact = pair_key(*words) if len(words) == 2 else words[0]
+    return _tiers(query.terms, exact, key_sets[0])
+
+
+def _tiers(words: list[str], exact: str, keys: set[str]) -> Iterator[tuple[float, set[str]]]:
+    if exact in keys:
+        yield 1.0, {exact}
+    tiers: dict[float, set[str]] = {}
+    for key in keys - {exact}:
+        tiers.setdefault(score_bound(words, key.split(" ")), set()).add(key)
+    yield from sorted(tiers.items(), key=lambda tier: -tier[0])
+
+
+def key_filter(session: Session, query: NameQuery, keys: set[str]) -> Select[str]:
+    """Return the record-id query of records where one person of the roles is posted under
+    one of some keys of a name."""
+    people = repository.people_with_keys(query.roles, [keys], session.get_bind().dialect.name)
+    found = people.subquery("keyed")
+    return select(found.c.record_id)
+
+
+def found_ids(session: Session, queries: Sequence[Select[str]], limit: int) -> list[str] | None:
+    """Return the distinct record ids every one of some record-id queries returns, or None
+    when there are more than `limit`."""
+    return repository.limited_ids(session, queries, limit)
+
+
+def score_found(session: Session, record_ids: Sequence[str], query: NameQuery,
+                keys: set[str]) -> dict[str, float]:
+    """Score records by their people posted under some keys of a name (`score_people`)."""
+    rows = repository.postings(session, query.roles, keys, 1 << 30, sorted(record_ids)) or []
+    people: dict[Person, set[str]] = {}
+    for record_id, role, key in rows:
+        people.setdefault((record_id, role), set()).update(key.split(" "))
+    return score_people(session, record_ids, [(query, people)])
 
 
 def term_filters(session: Session, cache: VocabularyCache, query: NameQuery,
