@@ -45,6 +45,17 @@ def _pages(ctx: AppContext, query: RecordQuery, scope: Scope = Scope(),
     return total, ids, scores
 
 
+def _as_full_ranking(ctx: AppContext, monkeypatch: pytest.MonkeyPatch,
+                     questions: list[RecordQuery]) -> dict[str, tuple[int, list[str], list[float]]]:
+    """Ask every question page by page with the best matches paged first, assert the same
+    answers as the full ranking gives, and return them."""
+    fast = {str(q): _pages(ctx, q) for q in questions}
+    monkeypatch.setattr(record_search, "EXACT_FIRST", False)
+    assert {str(q): _pages(ctx, q) for q in questions} == fast
+    monkeypatch.setattr(record_search, "EXACT_FIRST", True)
+    return fast
+
+
 def _names_ranked(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Return the list the names ranked from their postings will be added to, from now on."""
     from crvshub.search import service as search_service
@@ -141,15 +152,11 @@ def test_a_one_word_name_pages_its_exact_holders_first_as_ranking_would(
         client: TestClient, ctx: AppContext, monkeypatch: pytest.MonkeyPatch) -> None:
     """A one-word name whose exact holders fill the page reads them newest first from the
     index (no names ranked); the pages and totals are those of the full ranking."""
-
     _notify(client, ctx, PEOPLE)
     one_word = [RecordQuery(any_name="Phiri"), RecordQuery(any_name="Mary"),
                 RecordQuery(any_name="Phiri", events=("birth",)),
                 RecordQuery(people=(PersonCriteria("mother", name="Ruth"),))]
-    fast = {str(q): _pages(ctx, q) for q in one_word}
-    monkeypatch.setattr(record_search, "EXACT_FIRST", False)
-    assert {str(q): _pages(ctx, q) for q in one_word} == fast
-    monkeypatch.setattr(record_search, "EXACT_FIRST", True)
+    fast = _as_full_ranking(ctx, monkeypatch, one_word)
     ranked = _names_ranked(monkeypatch)
     with ctx.db.transaction() as session:
         page = find(session, VocabularyCache(), RecordQuery(any_name="Phiri"), Scope(), Order(),
@@ -219,10 +226,7 @@ def test_a_misspelt_name_pages_its_nearest_variants_first_as_ranking_would(
     typos = [RecordQuery(any_name="Mari Phiri"), RecordQuery(any_name="Marry Phiri"),
              RecordQuery(any_name="Phyri"), RecordQuery(any_name="Mary Phirri"),
              RecordQuery(any_name="Mari Phiri", events=("birth",))]
-    fast = {str(q): _pages(ctx, q) for q in typos}
-    monkeypatch.setattr(record_search, "EXACT_FIRST", False)
-    assert {str(q): _pages(ctx, q) for q in typos} == fast
-    monkeypatch.setattr(record_search, "EXACT_FIRST", True)
+    fast = _as_full_ranking(ctx, monkeypatch, typos)
     ranked = _names_ranked(monkeypatch)
     with ctx.db.transaction() as session:
         page = find(session, VocabularyCache(), RecordQuery(any_name="Mary Phirri"), Scope(),
