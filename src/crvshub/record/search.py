@@ -231,11 +231,8 @@ def _exact_first(session: Session, cache: VocabularyCache, query: RecordQuery, s
         found = repository.flagged_ids(session, [*conditions, *variants], and_(*exact),
                                        COUNT_CAP + 1)
         total = min(len(found), COUNT_CAP)
-        rows = sorted(((rid, at) for rid, at, flag in found if flag),
-                      key=lambda r: (-r[1].timestamp(), r[0]))[:read]
-        scores = (dict.fromkeys((rid for rid, _ in rows), 1.0) if words
-                  else search.rank(session, [rid for rid, _ in rows], names))
-        top = 1.0
+        rows = _newest_first([(rid, at) for rid, at, flag in found if flag], read)
+        top, scores = 1.0, _exact_scores(session, rows, names, words)
     else:
         rows, top, scores = _best_tier(session, cache, conditions, names, exact_ids, read,
                                        words)
@@ -279,8 +276,21 @@ def _best_tier(session: Session, cache: VocabularyCache, conditions: list[Column
     if tiers is not None:
         return [], 1.0, {}
     rows = _newest(session, conditions, exact, read)
-    return rows, 1.0, (dict.fromkeys((rid for rid, _ in rows), 1.0) if words
-                       else search.rank(session, [rid for rid, _ in rows], names))
+    return rows, 1.0, _exact_scores(session, rows, names, words)
+
+
+def _exact_scores(session: Session, rows: Rows, names: list[NameQuery], words: bool,
+                  ) -> dict[str, float]:
+    """Score records found by the names' exact keys: every holder of a one-word name's word
+    scores 1; a longer name's holders are scored (an extra word lowers the score)."""
+    if words:
+        return dict.fromkeys((rid for rid, _ in rows), 1.0)
+    return search.rank(session, [rid for rid, _ in rows], names)
+
+
+def _newest_first(rows: Rows, read: int) -> Rows:
+    """Return the `read` newest of some records, ties in id order (as ranking orders them)."""
+    return sorted(rows, key=lambda r: (-r[1].timestamp(), r[0]))[:read]
 
 
 HOLDERS_FIRST = 5000  # records a name's keys find, read first, before the newest are chosen
@@ -301,8 +311,7 @@ def _newest(session: Session, conditions: list[ColumnElement[bool]],
     if ids is None:
         return repository.matching_ids(session, [*conditions, *(Record.id.in_(f) for f in found)],
                                        read, ties_by_id=True)
-    rows = repository.created_of(session, ids, conditions)
-    return sorted(rows, key=lambda r: (-r[1].timestamp(), r[0]))[:read]
+    return _newest_first(repository.created_of(session, ids, conditions), read)
 
 
 def _by_place(query: RecordQuery, scope: Scope) -> bool:
