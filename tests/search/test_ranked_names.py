@@ -190,6 +190,8 @@ def test_a_full_name_pages_the_people_who_have_it_exactly_first_as_ranking_would
     slow |= {str((q, scope)): _pages(ctx, q, scope) for q, scope in scoped}
     assert fast == slow
     assert fast[str(scoped[3])][0] == 7, "Phiri within the office: every Phiri"
+    assert fast[str(scoped[1])] == fast[str(scoped[4])] == (0, [], []), \
+        "another office's staff find none of them"
     assert fast[str(full_names[0])][0] == 7
     monkeypatch.setattr(record_search, "EXACT_FIRST", True)
     ranked = _names_ranked(monkeypatch)
