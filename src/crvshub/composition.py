@@ -39,7 +39,7 @@ from crvshub.record import endpoints as record_endpoints
 from crvshub.registration_hook import endpoints as registration_hook_endpoints
 from crvshub.registration_hook import service as registration_hook_service
 from crvshub.registration_hook import worker as registration_hook_worker
-from crvshub.search.service import VocabularyCache
+from crvshub.search.service import vocabulary_of
 from crvshub.settings import Settings
 from crvshub.statistics import endpoints as statistics_endpoints
 from crvshub.statistics import exports as statistics_exports
@@ -135,7 +135,7 @@ def build_context(settings: Settings) -> AppContext:
         credential_cache=CredentialCache(),
         auth_limits=AuthLimits.from_settings(settings),
         auth_throttle=Throttle(db, Policy.from_settings(settings)),
-        vocabulary=VocabularyCache(),
+        vocabulary=vocabulary_of(db.engine),
         webhook_verify_slots=VerifySlots(),
         wakeup=wakeup,
         certificate_keys=CertificateKeys(settings.derived_key("encryption")),

@@ -11,14 +11,15 @@ from tests.helpers import statements
 from tests.notification.helpers import example, fresh_ids, health_token, post
 
 # The record, its search index entry (people, their name terms and identifiers, new terms of
-# the vocabulary: one multi-row INSERT each), its audit entry, the duplicate check (one
-# SELECT of the people of the candidate records; a record that is flagged adds two INSERTs:
+# the vocabulary: one multi-row INSERT each), its audit entry, the duplicate check (the
+# process's vocabulary caught up with the terms added since its last use, one SELECT of the
+# people of the candidate records; a record that is flagged adds two INSERTs:
 # its potential duplicates and the audit entry), its event, and the check for webhook
 # subscribers. Each extra statement costs about a tenth of the throughput measured by
 # bench/notification_ingest.py.
 EXPECTED = ("INSERT INTO records", "INSERT INTO search_persons", "INSERT INTO search_terms",
             "INSERT INTO search_vocabulary", "INSERT INTO record_actions",
-            "SELECT search_vocabulary.term",
+            "SELECT search_vocabulary.id, search_vocabulary.term",
             ("SELECT search_terms.record_id", "WITH postings AS MATERIALIZED"),
             "INSERT INTO events",
             "SELECT webhook_subscriptions.id")

@@ -189,9 +189,7 @@ class Vocabulary:
                 bucket.add(term)
                 self._lists.setdefault(len(term), []).append(term)
                 self._by_code.setdefault(phonetic(term), set()).add(term)
-                bones = skeleton(term)
-                if len(bones) >= 2:
-                    self._by_skeleton.setdefault(bones, set()).add(term)
+                self._by_skeleton.setdefault(skeleton(term), set()).add(term)
 
     def expand(self, term: str) -> set[str]:
         """Return the known terms that match a query term: itself, sound-alikes, typos."""
@@ -204,9 +202,22 @@ class Vocabulary:
                     self._expanded.pop(next(iter(self._expanded)))
         return set(known)
 
+    def alike(self, words: Iterable[str]) -> set[str]:
+        """Return the known terms that are one of some words, sound like one (phonetic code)
+        or have the same consonants (skeleton, however short): the duplicate check's terms."""
+        found: set[str] = set()
+        for word in words:
+            if word in self._by_length.get(len(word), ()):
+                found.add(word)
+            found |= self._by_code.get(phonetic(word), set())
+            found |= self._by_skeleton.get(skeleton(word), set())
+        return found
+
     def _expand(self, term: str) -> set[str]:
         found = {term} | self._by_code.get(phonetic(term), set())
-        found |= self._by_skeleton.get(skeleton(term), set())
+        bones = skeleton(term)
+        if len(bones) >= 2:
+            found |= self._by_skeleton.get(bones, set())
         edits = allowed_edits(term)
         if edits:
             for length in range(len(term) - edits, len(term) + edits + 1):

@@ -30,7 +30,6 @@ from sqlalchemy.sql import Subquery
 
 from crvshub.db import Encoded, encode_rows, load_rows, one_of
 from crvshub.search.indexing import (
-    MAX_TERM,
     REMOVED_ROLE,
     RESOURCE_ROLE,
     ROLES,
@@ -39,7 +38,6 @@ from crvshub.search.indexing import (
     resource_key,
 )
 from crvshub.search.models import SearchPerson, SearchTerm, SearchVocabulary
-from crvshub.search.names import phonetic, skeleton
 
 
 def _insert_ignore(session: Session, model: type[SearchVocabulary]) -> Insert:
@@ -138,11 +136,15 @@ def load_entries(session: Session, parts: Sequence[EncodedEntries],
             {"term": t, "phonetic": p, "skeleton": s} for t, (p, s) in sorted(words.items())])
 
 
-def vocabulary_since(session: Session, last_id: int) -> list[tuple[int, str]]:
-    """Return the terms added after a vocabulary id, in order."""
+def vocabulary_since(session: Session, last_id: int, gaps: Sequence[int] = (),
+                     ) -> list[tuple[int, str]]:
+    """Return the terms added after a vocabulary id, and those of some earlier ids, in order."""
+    wanted = SearchVocabulary.id > last_id
+    if gaps:
+        wanted = or_(wanted, SearchVocabulary.id.in_(list(gaps)))
     rows = session.execute(
-        select(SearchVocabulary.id, SearchVocabulary.term)
-        .where(SearchVocabulary.id > last_id).order_by(SearchVocabulary.id))
+        select(SearchVocabulary.id, SearchVocabulary.term).where(wanted)
+        .order_by(SearchVocabulary.id))
     return [(int(i), str(t)) for i, t in rows]
 
 
@@ -290,27 +292,6 @@ def names_of(session: Session, record_ids: Sequence[str], roles: Sequence[str],
         .where(SearchPerson.record_id.in_(list(record_ids)),
                SearchPerson.role.in_(list(roles))))
     return [(str(r), str(o), g, f) for r, o, g, f in rows]
-
-
-def alike_terms(session: Session, groups: Sequence[Sequence[str]]) -> list[set[str]]:
-    """Return, for each group of words, the known terms that are one of them, sound like one
-    (phonetic code) or have the same consonants (skeleton): one read of the vocabulary."""
-    wanted = [(set(words), {phonetic(w)[:MAX_TERM] for w in words},
-               {skeleton(w)[:MAX_TERM] for w in words}) for words in groups]
-    found: list[set[str]] = [set() for _ in groups]
-    every = [set().union(*(g[i] for g in wanted)) for i in range(3)]
-    if not every[0]:
-        return found
-    rows = session.execute(select(
-        SearchVocabulary.term, SearchVocabulary.phonetic, SearchVocabulary.skeleton).where(or_(
-            SearchVocabulary.term.in_(sorted(every[0])),
-            SearchVocabulary.phonetic.in_(sorted(every[1])),
-            SearchVocabulary.skeleton.in_(sorted(every[2])))))
-    for term, code, bones in rows:
-        for (words, codes, skeletons), terms in zip(wanted, found, strict=True):
-            if term in words or code in codes or bones in skeletons:
-                terms.add(term)
-    return found
 
 
 def postings_of(session: Session, records: Subquery, wanted: Sequence[tuple[str, set[str]]],

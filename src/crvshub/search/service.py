@@ -5,12 +5,13 @@ from __future__ import annotations
 import functools
 import itertools
 import threading
+import weakref
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Connection, Engine, Pool, Select, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Subquery
 
@@ -40,30 +41,75 @@ def index_records(session: Session, bundles: Sequence[tuple[str, dict[str, Any]]
     repository.write_entries(session, [(rid, index_entry(b, rid)) for rid, b in bundles])
 
 
+GAP_WINDOW = 10_000  # vocabulary ids behind the newest known within which a gap is re-read
+MAX_GAPS = 1_000  # gaps remembered at most (the oldest are dropped first)
+
+
 class VocabularyCache:
     """The known name terms of one process, caught up with the database before each use.
 
     Catching up reads only the terms added since the last use (an indexed range scan), so
-    a term committed a moment ago by another process is already expanded to.
+    a term committed a moment ago by another process is already expanded to. Ids are given
+    when a term is inserted, not when its transaction commits: a term whose transaction
+    commits after a later id's does so behind the newest id known. The ids skipped when
+    catching up are remembered (`GAP_WINDOW`, `MAX_GAPS`) and read again each time until
+    their terms appear; an id whose transaction was rolled back stays a gap until it falls
+    out of the window.
     """
 
     def __init__(self) -> None:
         self._vocabulary = Vocabulary()
         self._last_id = 0
+        self._gaps: set[int] = set()
         self._lock = threading.Lock()
 
     def catch_up(self, session: Session) -> None:
-        """Learn the terms added since the last call."""
+        """Learn the terms added since the last call, and those that filled a gap."""
         with self._lock:
-            fresh = repository.vocabulary_since(session, self._last_id)
-            if fresh:
-                self._vocabulary.add(t for _, t in fresh)
-                self._last_id = fresh[-1][0]
+            fresh = repository.vocabulary_since(session, self._last_id, sorted(self._gaps))
+            if not fresh:
+                return
+            self._vocabulary.add(t for _, t in fresh)
+            ids = {i for i, _ in fresh}
+            self._gaps -= ids
+            newest = max(ids)
+            if newest > self._last_id:
+                self._gaps.update(set(range(self._last_id + 1, newest)) - ids)
+                self._last_id = newest
+            self._gaps = {i for i in self._gaps if i > self._last_id - GAP_WINDOW}
+            if len(self._gaps) > MAX_GAPS:
+                self._gaps = set(sorted(self._gaps)[-MAX_GAPS:])
 
     def expand(self, session: Session, term: str) -> set[str]:
         """Return the known terms a query term matches (itself, sound-alikes, typos)."""
         self.catch_up(session)
         return self._vocabulary.expand(term)
+
+    def alike(self, session: Session, groups: Sequence[Sequence[str]]) -> list[set[str]]:
+        """Return, per group of words, the known terms alike one of them (same, sound,
+        consonants): `alike_terms` from memory."""
+        self.catch_up(session)
+        return [self._vocabulary.alike(words) for words in groups]
+
+
+_CACHES: weakref.WeakKeyDictionary[Pool, VocabularyCache] = weakref.WeakKeyDictionary()
+_CACHES_LOCK = threading.Lock()
+
+
+def vocabulary_of(bind: Engine | Connection) -> VocabularyCache:
+    """Return the process's vocabulary cache of a database (one per connection pool, so
+    that another database, a test's own, never shares one)."""
+    pool = bind.engine.pool
+    with _CACHES_LOCK:
+        cache = _CACHES.get(pool)
+        if cache is None:
+            cache = _CACHES[pool] = VocabularyCache()
+        return cache
+
+
+def alike_terms(session: Session, groups: Sequence[Sequence[str]]) -> list[set[str]]:
+    """Return, per group of words, the known terms alike one of them (same, sound, consonants)."""
+    return vocabulary_of(session.connection()).alike(session, groups)
 
 
 @dataclass(frozen=True)
@@ -370,11 +416,6 @@ def rank(session: Session, record_ids: Sequence[str], names: Sequence[NameQuery]
                           if r in named), default=0.0)
         scores[rid] = round(total / len(names), 4)
     return scores
-
-
-def alike_terms(session: Session, groups: Sequence[Sequence[str]]) -> list[set[str]]:
-    """Return, per group of words, the known terms alike one of them (same, sound, consonants)."""
-    return repository.alike_terms(session, groups)
 
 
 def postings_of(session: Session, records: Subquery, wanted: Sequence[tuple[str, set[str]]],

@@ -1,0 +1,64 @@
+"""The process's vocabulary cache learns every committed term, even one committed late."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.orm import Session
+
+from crvshub.context import AppContext
+from crvshub.search import service
+from crvshub.search.indexing import term_keys
+from crvshub.search.models import SearchVocabulary
+from crvshub.search.service import GAP_WINDOW, VocabularyCache, vocabulary_of
+
+
+def _add(session: Session, term_id: int, term: str) -> None:
+    code, bones = term_keys(term)
+    session.execute(insert(SearchVocabulary), [
+        {"id": term_id, "term": term, "phonetic": code, "skeleton": bones}])
+    session.commit()
+
+
+def _newest_id(session: Session) -> int:
+    return int(session.scalar(select(func.max(SearchVocabulary.id))) or 0)
+
+
+def test_a_term_committed_behind_a_newer_one_is_still_learnt(db: Session) -> None:
+    """Ids are given at insert, not at commit: a transaction that commits after a later id's
+    leaves its term behind the newest id the cache has seen."""
+    base = _newest_id(db)
+    cache = VocabularyCache()
+    _add(db, base + 5, "zarathustra")
+    assert cache.expand(db, "zarathustra") == {"zarathustra"}
+    assert "zarathustre" not in cache.expand(db, "zarathustra")
+    _add(db, base + 2, "zarathustre")  # committed late, with an earlier id
+    assert "zarathustre" in cache.expand(db, "zarathustra")
+    # Gaps filled are no longer read; the others are, until they fall out of the window.
+    _add(db, base + 3, "zarathustri")
+    assert "zarathustri" in cache.expand(db, "zarathustra")
+
+
+def test_gaps_far_behind_the_newest_id_are_forgotten(db: Session) -> None:
+    base = _newest_id(db)
+    cache = VocabularyCache()
+    _add(db, base + 2, "qwertyuiop")
+    cache.catch_up(db)
+    _add(db, base + GAP_WINDOW + 10, "qwertyuiopa")
+    cache.catch_up(db)
+    _add(db, base + 1, "qwertyuiopb")  # beyond the window: a rolled-back id, for all we know
+    assert "qwertyuiopb" not in cache.expand(db, "qwertyuiop")
+    assert "qwertyuiopa" in cache.expand(db, "qwertyuiop")
+
+
+def test_alike_terms_from_memory_are_the_same_sound_and_consonant_matches(
+        db: Session, ctx: AppContext) -> None:
+    base = _newest_id(db)
+    for n, term in enumerate(("mohammed", "muhammad", "mhmd", "mohamad", "banda", "ai", "oi")):
+        _add(db, base + 1 + n, term)
+    mohammed, vowels = service.alike_terms(db, [["mohamed"], ["ai"]])
+    # Same phonetic code or the same consonants ("mhmd"); a word not known is not returned.
+    assert {"mohammed", "muhammad", "mhmd", "mohamad"} <= mohammed
+    assert "mohamed" not in mohammed and "banda" not in mohammed
+    assert {"ai", "oi"} <= vowels  # no consonants at all: the same (empty) skeleton
+    # One cache per database, shared by the app and the creation path.
+    assert vocabulary_of(db.connection()) is ctx.vocabulary
