@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import time
+
+import pytest
+
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
@@ -9,7 +13,7 @@ from crvshub.context import AppContext
 from crvshub.search import service
 from crvshub.search.indexing import term_keys
 from crvshub.search.models import SearchVocabulary
-from crvshub.search.service import GAP_WINDOW, VocabularyCache, vocabulary_of
+from crvshub.search.service import LATE_COMMIT_SECONDS, VocabularyCache, vocabulary_of
 
 
 def _add(session: Session, term_id: int, term: str) -> None:
@@ -33,20 +37,22 @@ def test_a_term_committed_behind_a_newer_one_is_still_learnt(db: Session) -> Non
     assert "zarathustre" not in cache.expand(db, "zarathustra")
     _add(db, base + 2, "zarathustre")  # committed late, with an earlier id
     assert "zarathustre" in cache.expand(db, "zarathustra")
-    # Gaps filled are no longer read; the others are, until they fall out of the window.
-    _add(db, base + 3, "zarathustri")
+    _add(db, base + 3, "zarathustri")  # and another, later still
     assert "zarathustri" in cache.expand(db, "zarathustra")
 
 
-def test_gaps_far_behind_the_newest_id_are_forgotten(db: Session) -> None:
+def test_a_gap_is_read_again_for_a_while_only(db: Session,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
     base = _newest_id(db)
     cache = VocabularyCache()
-    _add(db, base + 2, "qwertyuiop")
     cache.catch_up(db)
-    _add(db, base + GAP_WINDOW + 10, "qwertyuiopa")
+    _add(db, base + 3, "qwertyuiop")
     cache.catch_up(db)
-    _add(db, base + 1, "qwertyuiopb")  # beyond the window: a rolled-back id, for all we know
+    clock = [time.monotonic() + LATE_COMMIT_SECONDS + 1]
+    monkeypatch.setattr(service.time, "monotonic", lambda: clock[0])
+    _add(db, base + 1, "qwertyuiopb")  # its id was given long ago: rolled back, for all we knew
     assert "qwertyuiopb" not in cache.expand(db, "qwertyuiop")
+    _add(db, base + 5, "qwertyuiopa")
     assert "qwertyuiopa" in cache.expand(db, "qwertyuiop")
 
 

@@ -136,15 +136,11 @@ def load_entries(session: Session, parts: Sequence[EncodedEntries],
             {"term": t, "phonetic": p, "skeleton": s} for t, (p, s) in sorted(words.items())])
 
 
-def vocabulary_since(session: Session, last_id: int, gaps: Sequence[int] = (),
-                     ) -> list[tuple[int, str]]:
-    """Return the terms added after a vocabulary id, and those of some earlier ids, in order."""
-    wanted = SearchVocabulary.id > last_id
-    if gaps:
-        wanted = or_(wanted, SearchVocabulary.id.in_(list(gaps)))
+def vocabulary_since(session: Session, last_id: int) -> list[tuple[int, str]]:
+    """Return the terms added after a vocabulary id, in order."""
     rows = session.execute(
-        select(SearchVocabulary.id, SearchVocabulary.term).where(wanted)
-        .order_by(SearchVocabulary.id))
+        select(SearchVocabulary.id, SearchVocabulary.term)
+        .where(SearchVocabulary.id > last_id).order_by(SearchVocabulary.id))
     return [(int(i), str(t)) for i, t in rows]
 
 

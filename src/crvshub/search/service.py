@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import itertools
 import threading
+import time
 import weakref
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -41,8 +42,8 @@ def index_records(session: Session, bundles: Sequence[tuple[str, dict[str, Any]]
     repository.write_entries(session, [(rid, index_entry(b, rid)) for rid, b in bundles])
 
 
-GAP_WINDOW = 10_000  # vocabulary ids behind the newest known within which a gap is re-read
-MAX_GAPS = 1_000  # gaps remembered at most (the oldest are dropped first)
+LATE_COMMIT_SECONDS = 60.0  # how long an id skipped when catching up may still be committed
+RECENT_IDS = 100  # on a process's first read, the ids behind the newest that may be in flight
 
 
 class VocabularyCache:
@@ -50,35 +51,40 @@ class VocabularyCache:
 
     Catching up reads only the terms added since the last use (an indexed range scan), so
     a term committed a moment ago by another process is already expanded to. Ids are given
-    when a term is inserted, not when its transaction commits: a term whose transaction
-    commits after a later id's does so behind the newest id known. The ids skipped when
-    catching up are remembered (`GAP_WINDOW`, `MAX_GAPS`) and read again each time until
-    their terms appear; an id whose transaction was rolled back stays a gap until it falls
-    out of the window.
+    when a term is inserted, not when its transaction commits, and an insert that finds the
+    term there (or is rolled back) uses one up too: an id skipped when catching up may be a
+    term whose transaction has not committed yet. For `LATE_COMMIT_SECONDS` after the first
+    such gap was seen, catching up reads again from it (the terms added in those seconds, a
+    few), so a term committed late is still learnt.
     """
 
     def __init__(self) -> None:
         self._vocabulary = Vocabulary()
         self._last_id = 0
-        self._gaps: set[int] = set()
+        self._gap: tuple[int, float] | None = None  # the oldest id skipped lately, and when
         self._lock = threading.Lock()
 
     def catch_up(self, session: Session) -> None:
-        """Learn the terms added since the last call, and those that filled a gap."""
+        """Learn the terms added since the last call, and those committed late since."""
         with self._lock:
-            fresh = repository.vocabulary_since(session, self._last_id, sorted(self._gaps))
+            now = time.monotonic()
+            if self._gap is not None and now - self._gap[1] > LATE_COMMIT_SECONDS:
+                self._gap = None
+            start = self._last_id if self._gap is None else self._gap[0] - 1
+            fresh = repository.vocabulary_since(session, start)
             if not fresh:
                 return
             self._vocabulary.add(t for _, t in fresh)
-            ids = {i for i, _ in fresh}
-            self._gaps -= ids
-            newest = max(ids)
-            if newest > self._last_id:
-                self._gaps.update(set(range(self._last_id + 1, newest)) - ids)
-                self._last_id = newest
-            self._gaps = {i for i in self._gaps if i > self._last_id - GAP_WINDOW}
-            if len(self._gaps) > MAX_GAPS:
-                self._gaps = set(sorted(self._gaps)[-MAX_GAPS:])
+            ids = [i for i, _ in fresh]
+            if self._gap is None:
+                # On the first read, only the newest ids can still be in flight.
+                expected = self._last_id + 1 if self._last_id else ids[-1] - RECENT_IDS
+                for term_id in ids:
+                    if term_id > expected:
+                        self._gap = (expected, now)
+                        break
+                    expected = max(expected, term_id + 1)
+            self._last_id = max(self._last_id, ids[-1])
 
     def expand(self, session: Session, term: str) -> set[str]:
         """Return the known terms a query term matches (itself, sound-alikes, typos)."""
