@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 
 import pytest
-
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
