@@ -10,6 +10,7 @@ from sqlalchemy import update
 
 from crvshub.context import AppContext
 from crvshub.record.models import Record
+from crvshub.search.models import SearchTerm
 from tests.helpers import LOCAL_REGISTRAR, bearer, user_token
 from tests.notification.helpers import example, fresh_ids, health_token, post
 from tests.record.helpers import act
@@ -78,9 +79,13 @@ def register(client: TestClient, ctx: AppContext, record_id: str,
 
 
 def set_columns(ctx: AppContext, record_id: str, **values: Any) -> None:
-    """Change record columns directly (dates and offices a test needs)."""
+    """Change record columns directly (dates and offices a test needs); a declaration time
+    is also the one its search postings carry."""
     with ctx.db.transaction() as session:
         session.execute(update(Record).where(Record.id == record_id).values(**values))
+        if "created_at" in values:
+            session.execute(update(SearchTerm).where(SearchTerm.record_id == record_id)
+                            .values(declared=values["created_at"]))
 
 
 def graphql(client: TestClient, token: str, query: str,

@@ -16,6 +16,7 @@ from crvshub.record.reindex import reindex
 from crvshub.search.models import SearchPerson, SearchTerm
 from crvshub.synthetic.generate import Plan, generate_to
 from tests.helpers import bearer, user_token
+from tests.notification.helpers import example, fresh_ids, health_token, post
 
 
 def _found(client: TestClient, token: str, text: str) -> list[str]:
@@ -54,6 +55,24 @@ def test_reindex_repairs_a_broken_index(client: TestClient, ctx: AppContext,
         record = session.get(Record, rid)
         assert record is not None and record.subject_given == given
         assert session.scalar(select(SearchPerson.role).where(SearchPerson.record_id == rid))
+    _assert_postings_dated(ctx)
+
+
+def _assert_postings_dated(ctx: AppContext) -> None:
+    """Every posting carries its record's declaration time (the newest holders of a name
+    are chosen from the postings alone)."""
+    with ctx.db.transaction() as session:
+        rows = session.execute(select(SearchTerm.declared, Record.created_at).join(
+            Record, Record.id == SearchTerm.record_id)).all()
+    assert rows and all(declared == created for declared, created in rows)
+
+
+def test_postings_carry_the_declaration_time_when_generated_and_when_created(
+        client: TestClient, ctx: AppContext) -> None:
+    generate_to(ctx.db, ctx.location_cache.snapshot().ordered, Plan(40, seed=5), None)
+    token = health_token(ctx)
+    assert post(client, token, fresh_ids(example("birth-full"))).status_code == 200
+    _assert_postings_dated(ctx)
 
 
 def test_reindex_command(database_url: str, ctx: AppContext, client: TestClient) -> None:

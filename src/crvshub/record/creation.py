@@ -66,7 +66,7 @@ def create_record(
             setattr(row, column, value)
 
     repository.insert_new(session, record, assign)
-    search.index_record(session, record.id, record.bundle, replace=False)
+    search.index_record(session, record.id, record.created_at, record.bundle, replace=False)
     repository.add_action_now(session, _first_action(record, actor, new.action))
     dedup.check(session, record, actor, new=True)
     emit_status(session, record, domain.event_topic(record.event, new.action, record.status))

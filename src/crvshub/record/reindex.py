@@ -28,8 +28,10 @@ def reindex_batch(db: Database, after: str, size: int) -> tuple[str | None, int]
         if not batch:
             return None, 0
         repository.set_search_columns(session, [
-            {"id": rid, **search_columns(bundle, Event(event))} for rid, event, bundle in batch])
-        search.index_records(session, [(rid, bundle) for rid, _, bundle in batch], replace=True)
+            {"id": rid, **search_columns(bundle, Event(event))}
+            for rid, event, _, bundle in batch])
+        search.index_records(session, [(rid, declared, bundle)
+                                       for rid, _, declared, bundle in batch], replace=True)
     return batch[-1][0], len(batch)
 
 

@@ -456,13 +456,14 @@ def load_many(session: Session, parts: Sequence[EncodedRecords]) -> None:
 
 
 def bundles_after(session: Session, after: str, limit: int, *, lock: bool,
-                  ) -> list[tuple[str, str, dict[str, Any]]]:
-    """Return (id, event, bundle) of the next records by id (locked on PostgreSQL if asked)."""
-    query = (select(Record.id, Record.event, Record.bundle).where(Record.id > after)
-             .order_by(Record.id).limit(limit))
+                  ) -> list[tuple[str, str, datetime, dict[str, Any]]]:
+    """Return (id, event, declaration time, bundle) of the next records by id (locked on
+    PostgreSQL if asked)."""
+    query = (select(Record.id, Record.event, Record.created_at, Record.bundle)
+             .where(Record.id > after).order_by(Record.id).limit(limit))
     if lock and session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update()
-    return [(str(i), str(e), dict(b)) for i, e, b in session.execute(query)]
+    return [(str(i), str(e), at, dict(b)) for i, e, at, b in session.execute(query)]
 
 
 def set_search_columns(session: Session, rows: Sequence[dict[str, Any]]) -> None:

@@ -216,8 +216,7 @@ def _exact_first(session: Session, cache: VocabularyCache, query: RecordQuery, s
     if conditions is None:
         return Page(0, [])
     need = skip + count
-    exact_ids = [search.exact_filter(session, name) for name in names]
-    exact = [Record.id.in_(f) for f in exact_ids]
+    exact = [Record.id.in_(search.exact_filter(session, name)) for name in names]
     # Every holder of a one-word name's word scores 1; of a longer name, those without an
     # extra word: twice the page is read and scored.
     words = all(len(set(name.terms)) == 1 for name in names)
@@ -234,8 +233,8 @@ def _exact_first(session: Session, cache: VocabularyCache, query: RecordQuery, s
         rows = _newest_first([(rid, at) for rid, at, flag in found if flag], read)
         top, scores = 1.0, _exact_scores(session, rows, names, words)
     else:
-        rows, top, scores = _best_tier(session, cache, conditions, names, exact_ids, read,
-                                       words)
+        holders = [search.exact_holders(session, name) for name in names]
+        rows, top, scores = _best_tier(session, cache, conditions, names, holders, read, words)
     best = [rid for rid, _ in rows if scores[rid] == top]
     if len(best) < need:
         return None  # too few people have the best match found: every variant is ranked
@@ -250,10 +249,11 @@ def _exact_first(session: Session, cache: VocabularyCache, query: RecordQuery, s
 
 
 Rows = list[tuple[str, datetime]]
+Dated = Select[str, datetime | None]  # a query of (record id, declaration time)
 
 
 def _best_tier(session: Session, cache: VocabularyCache, conditions: list[ColumnElement[bool]],
-               names: list[NameQuery], exact: Sequence[Select[str]], read: int,
+               names: list[NameQuery], exact: Sequence[Dated], read: int,
                words: bool) -> tuple[Rows, float, dict[str, float]]:
     """Return the newest records of the best tier of the names that has any, the best score
     in that tier, and the scores of the records read.
@@ -266,7 +266,7 @@ def _best_tier(session: Session, cache: VocabularyCache, conditions: list[Column
     """
     tiers = search.name_tiers(session, cache, names[0]) if len(names) == 1 else None
     for bound, keys in tiers or []:
-        rows = _newest(session, conditions, [search.key_filter(session, names[0], keys)], read)
+        rows = _newest(session, conditions, [search.key_holders(session, names[0], keys)], read)
         if not rows:
             continue  # nobody (meeting the criteria) is posted under this tier's keys
         if bound == 1.0 and words:
@@ -294,24 +294,37 @@ def _newest_first(rows: Rows, read: int) -> Rows:
 
 
 HOLDERS_FIRST = 5000  # records a name's keys find, read first, before the newest are chosen
+CHECK_FIRST = 200  # of those, the newest checked at once against the other criteria
 
 
-def _newest(session: Session, conditions: list[ColumnElement[bool]],
-            found: Sequence[Select[str]], read: int) -> Rows:
-    """Return the `read` newest records found by every one of some record-id queries that
-    meet the conditions.
+def _newest(session: Session, conditions: list[ColumnElement[bool]], found: Sequence[Dated],
+            read: int) -> Rows:
+    """Return the `read` newest records found by every one of some (record id, declaration
+    time) queries that meet the conditions.
 
-    At most `HOLDERS_FIRST` records found are read first and their declaration times looked up
-    by id (a few thousand index descents); more than that are dense enough among the records
-    to be met soon walking the declaration-time index from the newest. (Asked as one ordered,
-    limited query, PostgreSQL walks that index for a name held by a few thousand people too,
-    probing each record's postings: seconds for a name whose holders are far apart.)
+    At most `HOLDERS_FIRST` records found are read first with their declaration times, from
+    the postings alone (`search.newest_found`), and the newest of them checked against the
+    other criteria by id, a few hundred at a time. More than that are dense enough among the
+    records to be met soon walking the declaration-time index from the newest. (Asked as one
+    ordered, limited query, PostgreSQL walks that index for a name held by a few thousand
+    people too, probing each record's postings: seconds for a name whose holders are far
+    apart.)
     """
-    ids = search.found_ids(session, found, HOLDERS_FIRST)
-    if ids is None:
-        return repository.matching_ids(session, [*conditions, *(Record.id.in_(f) for f in found)],
-                                       read, ties_by_id=True)
-    return _newest_first(repository.created_of(session, ids, conditions), read)
+    rows = search.newest_found(session, found, HOLDERS_FIRST)
+    if rows is None:
+        ids = [Record.id.in_(f.with_only_columns(f.selected_columns[0])) for f in found]
+        return repository.matching_ids(session, [*conditions, *ids], read, ties_by_id=True)
+    if not conditions:
+        return rows[:read]
+    kept: Rows = []
+    start, step = 0, max(CHECK_FIRST, 4 * read)
+    while start < len(rows) and len(kept) < read:
+        chunk = rows[start:start + step]
+        passed = {rid for rid, _ in repository.created_of(session, [r for r, _ in chunk],
+                                                            conditions)}
+        kept += [row for row in chunk if row[0] in passed]
+        start, step = start + len(chunk), 2 * step
+    return kept[:read]
 
 
 def _by_place(query: RecordQuery, scope: Scope) -> bool:

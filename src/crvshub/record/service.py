@@ -308,7 +308,7 @@ def apply(
         repository.add_version(session, record, utcnow())  # FHIR vread of what it was
         _write(record, new_status, change, edit)
     if edit is not None:  # the people may have changed: re-index them with the change
-        search.index_record(session, record.id, record.bundle)
+        search.index_record(session, record.id, record.created_at, record.bundle)
         gone = held - fhir_mapping.resource_ids(record.id, record.bundle)
         if gone:
             search.mark_removed(session, record.id, sorted(gone))

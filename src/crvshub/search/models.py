@@ -6,12 +6,12 @@ and rebuilt by `crvshub reindex`.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, Index, Integer, String
+from sqlalchemy import Date, ForeignKey, Index, Integer, PrimaryKeyConstraint, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from crvshub.db import Base
+from crvshub.db import Base, UTCDateTime
 
 
 class SearchPerson(Base):
@@ -35,18 +35,25 @@ class SearchTerm(Base):
 
     Identifiers share the table with name terms (a name term never starts with "="), so
     indexing a record costs one statement for both and looks both up by the same index.
+    `declared` is the record's declaration time (`records.created_at`, never changed), kept
+    in the primary key's leaf entries on PostgreSQL (`INCLUDE`): the newest holders of a name
+    are chosen from the postings alone, not by looking each record up.
     """
 
     __tablename__ = "search_terms"
 
-    term: Mapped[str] = mapped_column(String(128), primary_key=True)
-    role: Mapped[str] = mapped_column(String(16), primary_key=True)
-    record_id: Mapped[str] = mapped_column(
-        ForeignKey("records.id", ondelete="CASCADE"), primary_key=True)
+    term: Mapped[str] = mapped_column(String(128))
+    role: Mapped[str] = mapped_column(String(16))
+    record_id: Mapped[str] = mapped_column(ForeignKey("records.id", ondelete="CASCADE"))
+    declared: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    # A record's postings by role from the index alone: a record's rewrite and deletion, and
-    # the duplicate check, which reads the terms of a few hundred records of the same week.
-    __table_args__ = (Index("ix_search_terms_record_role_term", "record_id", "role", "term"),)
+    __table_args__ = (
+        PrimaryKeyConstraint("term", "role", "record_id", postgresql_include=["declared"]),
+        # A record's postings by role from the index alone: a record's rewrite and deletion,
+        # and the duplicate check, which reads the terms of a few hundred records of the same
+        # week.
+        Index("ix_search_terms_record_role_term", "record_id", "role", "term"),
+    )
 
 
 class SearchVocabulary(Base):

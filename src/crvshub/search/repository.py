@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -45,8 +45,10 @@ def _insert_ignore(session: Session, model: type[SearchVocabulary]) -> Insert:
     return builder(model).on_conflict_do_nothing()
 
 
-def write_entry(session: Session, record_id: str, entry: IndexEntry, *, replace: bool) -> None:
-    """Store a record's index entry (replacing the previous one when asked)."""
+def write_entry(session: Session, record_id: str, declared: datetime, entry: IndexEntry, *,
+                replace: bool) -> None:
+    """Store a record's index entry (replacing the previous one when asked); `declared` is
+    the record's declaration time, kept in its postings."""
     conn = session.connection()
     if replace:
         conn.execute(delete(SearchPerson).where(SearchPerson.record_id == record_id))
@@ -59,7 +61,8 @@ def write_entry(session: Session, record_id: str, entry: IndexEntry, *, replace:
     postings = entry.term_rows() | entry.identifier_rows()
     if postings:
         conn.execute(insert(SearchTerm), [
-            {"term": t, "role": r, "record_id": record_id} for t, r in sorted(postings)])
+            {"term": t, "role": r, "record_id": record_id, "declared": declared}
+            for t, r in sorted(postings)])
     words = entry.vocabulary()
     if words:
         conn.execute(_insert_ignore(session, SearchVocabulary), [
@@ -74,7 +77,7 @@ def delete_entries(session: Session, record_ids: Sequence[str]) -> None:
                                           SearchTerm.role != REMOVED_ROLE))
 
 
-def write_entries(session: Session, entries: Sequence[tuple[str, IndexEntry]],
+def write_entries(session: Session, entries: Sequence[tuple[str, datetime, IndexEntry]],
                   known: set[str] | None = None) -> None:
     """Store the index entries of many new records in a few batched INSERTs (or COPY).
 
@@ -94,15 +97,18 @@ class EncodedEntries:
     words: dict[str, tuple[str, str]]  # term -> (phonetic code, skeleton)
 
 
-def encode_entries(entries: Sequence[tuple[str, IndexEntry]], dialect: str) -> EncodedEntries:
-    """Prepare the index rows of new records (pure: runs in worker processes)."""
+def encode_entries(entries: Sequence[tuple[str, datetime, IndexEntry]], dialect: str,
+                   ) -> EncodedEntries:
+    """Prepare the index rows of new records, each (id, declaration time, entry) (pure: runs
+    in worker processes)."""
     persons = [{"record_id": rid, "role": p.role, "given": p.given, "family": p.family,
                 "birth_date": p.birth_date, "gender": p.gender}
-               for rid, entry in entries for p in entry.persons]
-    postings = [{"term": t, "role": r, "record_id": rid} for rid, entry in entries
+               for rid, _, entry in entries for p in entry.persons]
+    postings = [{"term": t, "role": r, "record_id": rid, "declared": declared}
+                for rid, declared, entry in entries
                 for t, r in sorted(entry.term_rows() | entry.identifier_rows())]
     words: dict[str, tuple[str, str]] = {}
-    for _, entry in entries:
+    for _, _, entry in entries:
         words.update(entry.vocabulary())
     return EncodedEntries(encode_rows(SearchPerson, persons, dialect),
                           encode_rows(SearchTerm, postings, dialect), words)
@@ -167,6 +173,14 @@ def records_with_terms(roles: Sequence[str], options: set[str]) -> Select[str]:
         SearchTerm.term.in_(sorted(options)), *_roles_condition(roles))
 
 
+def dated_records_with_terms(roles: Sequence[str], options: set[str],
+                             ) -> Select[str, datetime | None]:
+    """Return a query of (record id, declaration time) of the records where one of these
+    terms names a person of these roles."""
+    return select(SearchTerm.record_id, SearchTerm.declared).where(
+        SearchTerm.term.in_(sorted(options)), *_roles_condition(roles))
+
+
 def _roles_condition(roles: Sequence[str]) -> list[ColumnElement[bool]]:
     # Name terms and pair keys are only posted under people's roles: asked for every role,
     # the role is left out so that the lookup is one index descent per key, not per key and role.
@@ -174,15 +188,16 @@ def _roles_condition(roles: Sequence[str]) -> list[ColumnElement[bool]]:
 
 
 def people_with_keys(roles: Sequence[str], keys: Sequence[set[str]], dialect: str,
-                     ) -> Select[str, str]:
-    """Return a query of the (record id, role) of people posted under one key of each set."""
-    parts = [select(SearchTerm.record_id, SearchTerm.role).where(
+                     ) -> Select[str, str, datetime | None]:
+    """Return a query of the (record id, role, declaration time) of people posted under one
+    key of each set (the time from the postings: on PostgreSQL from the index alone)."""
+    parts = [select(SearchTerm.record_id, SearchTerm.role, SearchTerm.declared).where(
         one_of(SearchTerm.term, sorted(options), dialect), *_roles_condition(roles))
         for options in keys]
     if len(parts) == 1:
         return parts[0]
     found = intersect(*parts).subquery("people")
-    return select(found.c.record_id, found.c.role)
+    return select(found.c.record_id, found.c.role, found.c.declared)
 
 
 def postings(session: Session, roles: Sequence[str], options: set[str], limit: int,
@@ -251,14 +266,21 @@ def count_ids(session: Session, queries: Sequence[Select[str]]) -> int:
     return int(session.scalar(select(func.count(found.c[0].distinct()))) or 0)
 
 
-def limited_ids(session: Session, queries: Sequence[Select[str]], limit: int,
-                ) -> list[str] | None:
-    """Return the distinct record ids every one of some record-id queries returns, in id
-    order, or None when there are more than `limit` (at most `limit` + 1 read)."""
-    ids = queries[0] if len(queries) == 1 else intersect(*queries)
-    found = ids.subquery("limited")
-    rows = {str(i) for i in session.scalars(select(found.c[0]).distinct().limit(limit + 1))}
-    return None if len(rows) > limit else sorted(rows)
+def newest_found(session: Session, queries: Sequence[Select[str, datetime | None]],
+                 limit: int) -> list[tuple[str, datetime]] | None:
+    """Return (record id, declaration time) of the distinct records every one of some
+    (record id, declaration time) queries returns, newest first (ties in id order), or None
+    when there are more than `limit` (at most `limit` + 1 read)."""
+    both = queries[0] if len(queries) == 1 else intersect(*queries)
+    found = both.subquery("dated")
+    rows = {(str(i), at) for i, at in session.execute(
+        select(found.c[0], found.c[1]).distinct().limit(limit + 1))}
+    if len(rows) > limit:
+        return None
+    dated = [(rid, at) for rid, at in rows if at is not None]
+    if len(dated) < len(rows):
+        return None  # postings written before their time was kept: the records are asked
+    return sorted(dated, key=lambda row: (-row[1].timestamp(), row[0]))
 
 
 def records_with_identifier(value: str, roles: Sequence[str]) -> Select[str]:

@@ -9,7 +9,7 @@ import time
 import weakref
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Pool, Select, select
@@ -28,18 +28,22 @@ from crvshub.search.indexing import (
 from crvshub.search.names import Vocabulary, query_similarity, score_bound, terms
 
 
-def index_record(session: Session, record_id: str, bundle: dict[str, Any], *,
-                 replace: bool = True) -> None:
-    """Write (or rewrite) a record's search index entry in the caller's transaction."""
-    repository.write_entry(session, record_id, index_entry(bundle, record_id), replace=replace)
+def index_record(session: Session, record_id: str, declared: datetime, bundle: dict[str, Any],
+                 *, replace: bool = True) -> None:
+    """Write (or rewrite) a record's search index entry in the caller's transaction;
+    `declared` is the record's declaration time."""
+    repository.write_entry(session, record_id, declared, index_entry(bundle, record_id),
+                           replace=replace)
 
 
-def index_records(session: Session, bundles: Sequence[tuple[str, dict[str, Any]]], *,
-                  replace: bool) -> None:
-    """Write (or rewrite) the index entries of many records in a few batched statements."""
+def index_records(session: Session, bundles: Sequence[tuple[str, datetime, dict[str, Any]]],
+                  *, replace: bool) -> None:
+    """Write (or rewrite) the index entries of many records, each (id, declaration time,
+    bundle), in a few batched statements."""
     if replace:
-        repository.delete_entries(session, [rid for rid, _ in bundles])
-    repository.write_entries(session, [(rid, index_entry(b, rid)) for rid, b in bundles])
+        repository.delete_entries(session, [rid for rid, _, _ in bundles])
+    repository.write_entries(session, [(rid, declared, index_entry(b, rid))
+                                       for rid, declared, b in bundles])
 
 
 LATE_COMMIT_SECONDS = 60.0  # how long an id skipped when catching up may still be committed
@@ -185,13 +189,19 @@ def exact_filter(session: Session, query: NameQuery) -> Select[str]:
     """Return the record-id query of records where one person of the roles has every word of
     the name as it is written (no variants): a one-word name by its term, a longer one by the
     pair keys of its neighbouring words (intersected per person, like `name_filter`)."""
+    holders = exact_holders(session, query).subquery("exact")
+    return select(holders.c.record_id)
+
+
+def exact_holders(session: Session, query: NameQuery) -> Select[str, datetime | None]:
+    """Return the (record id, declaration time) query of the records `exact_filter` finds."""
     words = list(dict.fromkeys(query.terms))
     if len(words) == 1:
-        return repository.records_with_terms(query.roles, set(words))
+        return repository.dated_records_with_terms(query.roles, set(words))
     keys = [{pair_key(a, b)} for a, b in itertools.pairwise(words)]
     people = repository.people_with_keys(query.roles, keys, session.get_bind().dialect.name)
     found = people.subquery("exact")
-    return select(found.c.record_id)
+    return select(found.c.record_id, found.c.declared)
 
 
 def count_named(session: Session, cache: VocabularyCache, queries: Sequence[NameQuery]) -> int:
@@ -222,18 +232,21 @@ def _tiers(words: list[str], exact: str, keys: set[str]) -> Iterator[tuple[float
     yield from sorted(tiers.items(), key=lambda tier: -tier[0])
 
 
-def key_filter(session: Session, query: NameQuery, keys: set[str]) -> Select[str]:
-    """Return the record-id query of records where one person of the roles is posted under
-    one of some keys of a name."""
+def key_holders(session: Session, query: NameQuery, keys: set[str],
+                ) -> Select[str, datetime | None]:
+    """Return the (record id, declaration time) query of records where one person of the
+    roles is posted under one of some keys of a name."""
     people = repository.people_with_keys(query.roles, [keys], session.get_bind().dialect.name)
     found = people.subquery("keyed")
-    return select(found.c.record_id)
+    return select(found.c.record_id, found.c.declared)
 
 
-def found_ids(session: Session, queries: Sequence[Select[str]], limit: int) -> list[str] | None:
-    """Return the distinct record ids every one of some record-id queries returns, or None
-    when there are more than `limit`."""
-    return repository.limited_ids(session, queries, limit)
+def newest_found(session: Session, queries: Sequence[Select[str, datetime | None]],
+                 limit: int) -> list[tuple[str, datetime]] | None:
+    """Return (record id, declaration time) of the records every one of some queries of
+    `exact_holders` or `key_holders` finds, newest first, from the postings alone; None when
+    there are more than `limit`."""
+    return repository.newest_found(session, queries, limit)
 
 
 def score_found(session: Session, record_ids: Sequence[str], query: NameQuery,

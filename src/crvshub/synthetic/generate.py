@@ -139,7 +139,8 @@ def make_part(plan: Plan, places: Sequence[Place], now: datetime, unit: int, dia
             labels.append(json.dumps(line))
     return Part(len(rows),
                 records.encode_many([r.record for r in rows], [r.action for r in rows], dialect),
-                index.encode_entries([(r.record["id"], r.entry) for r in rows], dialect), labels)
+                index.encode_entries([(r.record["id"], r.record["created_at"], r.entry)
+                                     for r in rows], dialect), labels)
 
 
 def _parts(plan: Plan, places: Sequence[Place], now: datetime, dialect: str,
