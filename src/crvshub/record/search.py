@@ -293,7 +293,7 @@ def _newest_first(rows: Rows, read: int) -> Rows:
     return sorted(rows, key=lambda r: (-r[1].timestamp(), r[0]))[:read]
 
 
-HOLDERS_FIRST = 5000  # records a name's keys find, read first, before the newest are chosen
+HOLDERS_FIRST = 10_000  # postings of a name's keys ordered by declaration time in the database
 CHECK_FIRST = 200  # of those, the newest checked at once against the other criteria
 
 
@@ -302,29 +302,30 @@ def _newest(session: Session, conditions: list[ColumnElement[bool]], found: Sequ
     """Return the `read` newest records found by every one of some (record id, declaration
     time) queries that meet the conditions.
 
-    At most `HOLDERS_FIRST` records found are read first with their declaration times, from
-    the postings alone (`search.newest_found`), and the newest of them checked against the
-    other criteria by id, a few hundred at a time. More than that are dense enough among the
-    records to be met soon walking the declaration-time index from the newest. (Asked as one
-    ordered, limited query, PostgreSQL walks that index for a name held by a few thousand
+    When the queries hold at most `HOLDERS_FIRST` postings, the newest records are taken
+    from the postings alone, ordered by the declaration time they carry
+    (`search.newest_found`), and checked against the other criteria by id, a few hundred
+    at a time. More than that are dense enough among the records to be met soon walking
+    the declaration-time index from the newest. (Asked as one ordered, limited query
+    joined to the records, PostgreSQL walks that index for a name held by a few thousand
     people too, probing each record's postings: seconds for a name whose holders are far
     apart.)
     """
-    rows = search.newest_found(session, found, HOLDERS_FIRST)
-    if rows is None:
-        ids = [Record.id.in_(f.with_only_columns(f.selected_columns[0])) for f in found]
-        return repository.matching_ids(session, [*conditions, *ids], read, ties_by_id=True)
-    if not conditions:
-        return rows[:read]
     kept: Rows = []
-    start, step = 0, max(CHECK_FIRST, 4 * read)
-    while start < len(rows) and len(kept) < read:
-        chunk = rows[start:start + step]
-        passed = {rid for rid, _ in repository.created_of(session, [r for r, _ in chunk],
+    offset, step = 0, read if not conditions else max(CHECK_FIRST, 4 * read)
+    while True:
+        rows = search.newest_found(session, found, HOLDERS_FIRST, step, offset)
+        if rows is None:
+            ids = [Record.id.in_(f.with_only_columns(f.selected_columns[0])) for f in found]
+            return repository.matching_ids(session, [*conditions, *ids], read, ties_by_id=True)
+        if not conditions:
+            return rows
+        passed = {rid for rid, _ in repository.created_of(session, [r for r, _ in rows],
                                                             conditions)}
-        kept += [row for row in chunk if row[0] in passed]
-        start, step = start + len(chunk), 2 * step
-    return kept[:read]
+        kept += [row for row in rows if row[0] in passed]
+        if len(kept) >= read or len(rows) < step:
+            return kept[:read]
+        offset, step = offset + step, 2 * step
 
 
 def _by_place(query: RecordQuery, scope: Scope) -> bool:

@@ -267,20 +267,29 @@ def count_ids(session: Session, queries: Sequence[Select[str]]) -> int:
 
 
 def newest_found(session: Session, queries: Sequence[Select[str, datetime | None]],
-                 limit: int) -> list[tuple[str, datetime]] | None:
+                 cap: int, limit: int, offset: int = 0) -> list[tuple[str, datetime]] | None:
     """Return (record id, declaration time) of the distinct records every one of some
-    (record id, declaration time) queries returns, newest first (ties in id order), or None
-    when there are more than `limit` (at most `limit` + 1 read)."""
+    (record id, declaration time) queries returns, newest first (ties in id order), one
+    page of `limit` after `offset`; None when they hold more than `cap` postings, or a
+    posting without its time.
+
+    Ordered and paged in the database, which reads the postings from the index alone (on
+    PostgreSQL) and sends one page, not thousands of rows to be sorted here.
+    """
     both = queries[0] if len(queries) == 1 else intersect(*queries)
     found = both.subquery("dated")
-    rows = {(str(i), at) for i, at in session.execute(
-        select(found.c[0], found.c[1]).distinct().limit(limit + 1))}
-    if len(rows) > limit:
+    postings = select(found.c[0].label("record_id"), found.c[1].label("declared")).limit(
+        cap + 1).cte("postings")
+    held = select(func.count()).select_from(postings).scalar_subquery()
+    rows = session.connection().execute(
+        select(postings.c.record_id, postings.c.declared, held)
+        .group_by(postings.c.record_id, postings.c.declared)
+        .order_by(postings.c.declared.desc(), postings.c.record_id)
+        .limit(limit).offset(offset)).all()
+    if rows and rows[0][2] > cap:
         return None
-    dated = [(rid, at) for rid, at in rows if at is not None]
-    if len(dated) < len(rows):
-        return None  # postings written before their time was kept: the records are asked
-    return sorted(dated, key=lambda row: (-row[1].timestamp(), row[0]))
+    page = [(str(rid), at) for rid, at, _ in rows]
+    return None if any(at is None for _, at in page) else page
 
 
 def records_with_identifier(value: str, roles: Sequence[str]) -> Select[str]:

@@ -242,11 +242,11 @@ def key_holders(session: Session, query: NameQuery, keys: set[str],
 
 
 def newest_found(session: Session, queries: Sequence[Select[str, datetime | None]],
-                 limit: int) -> list[tuple[str, datetime]] | None:
+                 cap: int, limit: int, offset: int = 0) -> list[tuple[str, datetime]] | None:
     """Return (record id, declaration time) of the records every one of some queries of
-    `exact_holders` or `key_holders` finds, newest first, from the postings alone; None when
-    there are more than `limit`."""
-    return repository.newest_found(session, queries, limit)
+    `exact_holders` or `key_holders` finds, newest first, one page of `limit` after
+    `offset`, from the postings alone; None when they hold more than `cap` postings."""
+    return repository.newest_found(session, queries, cap, limit, offset)
 
 
 def score_found(session: Session, record_ids: Sequence[str], query: NameQuery,
