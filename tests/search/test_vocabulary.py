@@ -67,3 +67,17 @@ def test_alike_terms_from_memory_are_the_same_sound_and_consonant_matches(
     assert {"ai", "oi"} <= vowels  # no consonants at all: the same (empty) skeleton
     # One cache per database, shared by the app and the creation path.
     assert vocabulary_of(db.connection()) is ctx.vocabulary
+
+
+def test_a_names_keys_are_remembered_until_a_term_is_learnt(db: Session) -> None:
+    base = _newest_id(db)
+    cache = VocabularyCache()
+    _add(db, base + 1, "zarathustra")
+    _add(db, base + 2, "mwale")
+    query = service.NameQuery("Zarathustra Mwale")
+    first = service.name_keys(db, cache, query)
+    assert first == [{"mwale zarathustra"}]
+    first[0].add("changed by a caller")  # each caller gets its own copy
+    assert service.name_keys(db, cache, query) == [{"mwale zarathustra"}]
+    _add(db, base + 3, "zarathustre")
+    assert service.name_keys(db, cache, query) == [{"mwale zarathustra", "mwale zarathustre"}]

@@ -175,6 +175,7 @@ class Vocabulary:
         self._by_code: dict[str, set[str]] = {}
         self._by_skeleton: dict[str, set[str]] = {}
         self._expanded: dict[str, frozenset[str]] = {}  # cleared whenever a term is learnt
+        self.version = 0  # counts the terms learnt
         self.add(known)
 
     def __len__(self) -> int:
@@ -186,6 +187,7 @@ class Vocabulary:
             bucket = self._by_length.setdefault(len(term), set())
             if term not in bucket:
                 self._expanded.clear()
+                self.version += 1
                 bucket.add(term)
                 self._lists.setdefault(len(term), []).append(term)
                 self._by_code.setdefault(phonetic(term), set()).add(term)

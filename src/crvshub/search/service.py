@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import itertools
 import threading
 import time
 import weakref
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -47,6 +48,7 @@ def index_records(session: Session, bundles: Sequence[tuple[str, datetime, dict[
 
 
 LATE_COMMIT_SECONDS = 60.0  # how long an id skipped when catching up may still be committed
+REMEMBERED = 1024  # names whose posting keys a process keeps (the oldest are forgotten)
 RECENT_IDS = 100  # on a process's first read, the ids behind the newest that may be in flight
 
 
@@ -66,6 +68,7 @@ class VocabularyCache:
         self._vocabulary = Vocabulary()
         self._last_id = 0
         self._gap: tuple[int, float] | None = None  # the oldest id skipped lately, and when
+        self._remembered: dict[Hashable, tuple[int, list[set[str]]]] = {}
         self._lock = threading.Lock()
 
     def catch_up(self, session: Session) -> None:
@@ -94,6 +97,24 @@ class VocabularyCache:
         """Return the known terms a query term matches (itself, sound-alikes, typos)."""
         self.catch_up(session)
         return self._vocabulary.expand(term)
+
+    def expand_all(self, session: Session, terms: Sequence[str]) -> list[set[str]]:
+        """Return `expand` of each of some query terms (caught up once)."""
+        self.catch_up(session)
+        return [self._vocabulary.expand(term) for term in terms]
+
+    def remember(self, key: Hashable, compute: Callable[[], list[set[str]]],
+                 ) -> list[set[str]]:
+        """Return what `compute` gives for a key, computed once while no term is learnt
+        (the posting keys of a name a search asks for several times)."""
+        version = self._vocabulary.version
+        held = self._remembered.get(key)
+        if held is None or held[0] != version:
+            held = self._remembered[key] = (version, compute())
+            if len(self._remembered) > REMEMBERED:
+                with contextlib.suppress(StopIteration, RuntimeError, KeyError):
+                    self._remembered.pop(next(iter(self._remembered)))
+        return [set(keys) for keys in held[1]]
 
     def alike(self, session: Session, groups: Sequence[Sequence[str]]) -> list[set[str]]:
         """Return, per group of words, the known terms alike one of them (same, sound,
@@ -151,14 +172,20 @@ def name_keys(session: Session, cache: VocabularyCache, query: NameQuery) -> lis
     people who have both. Neighbours whose variants would make more than `MAX_PAIR_KEYS` keys,
     and names of more than `PAIRED_TERMS` words, are looked up term by term.
     """
-    groups = sorted((cache.expand(session, term) for term in dict.fromkeys(query.terms)),
-                    key=lambda g: (len(g), sorted(g)))
+    words = tuple(dict.fromkeys(query.terms))
+    expanded = cache.expand_all(session, words)
+    most = MAX_PAIR_KEYS if session.get_bind().dialect.name == "postgresql" else min(
+        MAX_PAIR_KEYS, SQLITE_PAIR_KEYS)
+    # Remembered until a term is learnt: one search asks for its names' keys several times.
+    return cache.remember(("keys", words, most), lambda: _pair_keys(expanded, most))
+
+
+def _pair_keys(expanded: list[set[str]], most: int) -> list[set[str]]:
+    groups = sorted(expanded, key=lambda g: (len(g), sorted(g)))
     if len(groups) == 1 or len(groups) > PAIRED_TERMS:
         # Pairs are posted for a person's first `PAIRED_TERMS` words only: a longer name is
         # looked up word by word, or its holders would not be found.
         return groups
-    most = MAX_PAIR_KEYS if session.get_bind().dialect.name == "postgresql" else min(
-        MAX_PAIR_KEYS, SQLITE_PAIR_KEYS)
     keys: list[set[str]] = []
     for left, right in itertools.pairwise(groups):
         if len(left) * len(right) > most:
