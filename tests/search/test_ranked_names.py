@@ -63,9 +63,9 @@ def _names_ranked(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     ranked: list[str] = []
     named_people = search_service.named_people
 
-    def spy(session, cache, query, limit):  # type: ignore[no-untyped-def]
+    def spy(session, cache, query, limit, declared=None):  # type: ignore[no-untyped-def]
         ranked.append(query.text)
-        return named_people(session, cache, query, limit)
+        return named_people(session, cache, query, limit, declared)
 
     monkeypatch.setattr(search_service, "named_people", spy)
     return ranked

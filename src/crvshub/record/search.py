@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_
@@ -345,9 +345,10 @@ def _ranked(session: Session, cache: VocabularyCache, query: RecordQuery, scope:
     first, until no record left can enter the page (`_best`).
     """
     found: list[tuple[NameQuery, dict[search.Person, set[str]]]] = []
+    stamps: dict[str, int] = {}  # declaration times the postings carry (µs)
     for name in names:
         limit = NAMED_POSTINGS if len(dict.fromkeys(name.terms)) > 1 else WORD_POSTINGS
-        people = search.named_people(session, cache, name, min(limit, NAMED_POSTINGS))
+        people = search.named_people(session, cache, name, min(limit, NAMED_POSTINGS), stamps)
         if people is None:
             return None
         found.append((name, people))
@@ -356,10 +357,13 @@ def _ranked(session: Session, cache: VocabularyCache, query: RecordQuery, scope:
     ids = set(per_name[0]).intersection(*per_name[1:])
     if conditions is None or not ids:
         return Page(0, [])
-    created: dict[str, datetime] = {}
+    created: dict[str, int] = {}
     if conditions:
-        created = dict(repository.created_of(session, sorted(ids), conditions))
+        created = {rid: _micros(at) for rid, at in
+                   repository.created_of(session, sorted(ids), conditions)}
         ids = set(created)
+    elif all(rid in stamps for rid in ids):
+        created = {rid: stamps[rid] for rid in ids}
     tiers: dict[float, list[str]] = {}
     for rid in ids:
         tiers.setdefault(round(sum(b[rid] for b in per_name) / len(per_name), 4), []).append(rid)
@@ -374,17 +378,27 @@ def _ranked(session: Session, cache: VocabularyCache, query: RecordQuery, scope:
 Found = list[tuple[NameQuery, dict[search.Person, set[str]]]]
 
 
-def _best(session: Session, tiers: list[tuple[float, list[str]]], created: dict[str, datetime],
+def _micros(at: datetime) -> int:
+    """Return an instant as whole microseconds since 1970 (exact, comparable with the times
+    the postings carry)."""
+    return (at - EPOCH) // MICROSECOND
+
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MICROSECOND = timedelta(microseconds=1)
+
+
+def _best(session: Session, tiers: list[tuple[float, list[str]]], created: dict[str, int],
           found: Found, need: int) -> tuple[list[str], dict[str, float]]:
     """Return the `need` best records (score, then newest, then id) and their scores.
 
-    `tiers` are the records by the bound of their score, best first. Declaration times are
-    read for the tiers reached only; within one, newest first, names are read in batches until
-    the `need`-th best score read beats the bound of the next record: no record left can
-    enter the page.
+    `tiers` are the records by the bound of their score, best first; `created` the
+    declaration times known (µs). Those not known are read for the tiers reached only;
+    within one, newest first, names are read in batches until the `need`-th best score
+    read beats the bound of the next record: no record left can enter the page.
     """
-    def key(rid: str, score: float) -> tuple[float, float, str]:
-        return (-score, -created[rid].timestamp(), rid)
+    def key(rid: str, score: float) -> tuple[float, int, str]:
+        return (-score, -created[rid], rid)
 
     def settled(rid: str, bound: float) -> bool:
         return len(scores) >= need and sorted(
@@ -396,8 +410,9 @@ def _best(session: Session, tiers: list[tuple[float, list[str]]], created: dict[
             break
         missing = [rid for rid in tier if rid not in created]
         if missing:
-            created.update(repository.created_of(session, sorted(missing), []))
-        order = sorted(tier, key=lambda r: (-created[r].timestamp(), r))
+            created.update((rid, _micros(at))
+                           for rid, at in repository.created_of(session, sorted(missing), []))
+        order = sorted(tier, key=lambda r: (-created[r], r))
         done, batch = 0, max(RANK_BATCH, 2 * need)
         while done < len(order) and not settled(order[done], bound):
             chunk = order[done:done + batch]

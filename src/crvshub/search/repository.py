@@ -8,16 +8,19 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     ColumnElement,
     Insert,
     Select,
     String,
     and_,
+    cast,
     delete,
     func,
     insert,
     intersect,
     literal,
+    null,
     or_,
     select,
     true,
@@ -200,13 +203,25 @@ def people_with_keys(roles: Sequence[str], keys: Sequence[set[str]], dialect: st
     return select(found.c.record_id, found.c.role, found.c.declared)
 
 
+def _declared_micros(dialect: str) -> ColumnElement[int | None]:
+    """The declaration time a posting carries, as microseconds since 1970 (exact), on
+    PostgreSQL (from the primary key's leaf entries); NULL elsewhere (the records are asked)."""
+    if dialect != "postgresql":
+        return cast(null(), BigInteger)
+    return cast(func.extract("epoch", SearchTerm.declared) * 1_000_000, BigInteger)
+
+
+Posting = tuple[str, str, str, int | None]  # record id, role, term, declared (µs) or None
+
+
 def postings(session: Session, roles: Sequence[str], options: set[str], limit: int,
-             record_ids: Sequence[str] | None = None) -> list[tuple[str, str, str]] | None:
-    """Return (record id, role, term) of the postings under these terms for people of these
-    roles (of some records only, when given), or None when there are more than `limit`
-    (read from the primary key alone)."""
-    wanted = select(SearchTerm.record_id, SearchTerm.role, SearchTerm.term)
+             record_ids: Sequence[str] | None = None) -> list[Posting] | None:
+    """Return (record id, role, term, declaration time in µs or None) of the postings under
+    these terms for people of these roles (of some records only, when given), or None when
+    there are more than `limit` (read from the primary key alone)."""
     dialect = session.get_bind().dialect.name
+    wanted = select(SearchTerm.record_id, SearchTerm.role, SearchTerm.term,
+                    _declared_micros(dialect))
     if record_ids is not None:
         wanted = wanted.where(one_of(SearchTerm.record_id, sorted(record_ids), dialect))
     if dialect == "postgresql":
@@ -217,31 +232,33 @@ def postings(session: Session, roles: Sequence[str], options: set[str], limit: i
         wanted = wanted.join_from(keys, SearchTerm, SearchTerm.term == keys.c.term)
     else:
         wanted = wanted.where(SearchTerm.term.in_(sorted(options)))
-    rows = session.execute(wanted.where(*_roles_condition(roles)).limit(limit + 1))
-    found = [(str(r), str(o), str(t)) for r, o, t in rows]
+    rows = session.connection().execute(wanted.where(*_roles_condition(roles)).limit(limit + 1))
+    found = [(str(r), str(o), str(t), at) for r, o, t, at in rows]
     return None if len(found) > limit else found
 
 
 def people_under_all(session: Session, roles: Sequence[str], key_sets: Sequence[set[str]],
-                     limit: int) -> list[tuple[str, str, list[str]]] | None:
-    """Return (record id, role, the key of each set) of the people posted under a key of every
-    set, or None when there are more than `limit` of them.
+                     limit: int) -> list[tuple[str, str, list[str], int | None]] | None:
+    """Return (record id, role, the key of each set, declaration time in µs or None) of the
+    people posted under a key of every set, or None when there are more than `limit` of them.
 
     The sets are joined person by person in the database, which returns the people found
     (hundreds) instead of every posting of every set (tens of thousands for the words of a
     common name), each of which would cross to Python to be intersected there.
     """
     dialect = session.get_bind().dialect.name
-    parts = [select(SearchTerm.record_id, SearchTerm.role, SearchTerm.term).where(
+    parts = [select(SearchTerm.record_id, SearchTerm.role, SearchTerm.term,
+                    _declared_micros(dialect).label("declared")).where(
         one_of(SearchTerm.term, sorted(keys), dialect), *_roles_condition(roles),
     ).subquery(f"set{n}") for n, keys in enumerate(key_sets)]
     first = parts[0]
-    query = select(first.c.record_id, first.c.role, *(part.c.term for part in parts))
+    query = select(first.c.record_id, first.c.role, first.c.declared,
+                   *(part.c.term for part in parts))
     for part in parts[1:]:
         query = query.join(part, and_(part.c.record_id == first.c.record_id,
                                       part.c.role == first.c.role))
-    rows = [(str(r[0]), str(r[1]), [str(t) for t in r[2:]])
-            for r in session.execute(query.limit(limit + 1))]
+    rows = [(str(r[0]), str(r[1]), [str(t) for t in r[3:]], r[2])
+            for r in session.connection().execute(query.limit(limit + 1))]
     return None if len(rows) > limit else rows
 
 

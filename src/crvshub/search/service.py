@@ -281,7 +281,7 @@ def score_found(session: Session, record_ids: Sequence[str], query: NameQuery,
     """Score records by their people posted under some keys of a name (`score_people`)."""
     rows = repository.postings(session, query.roles, keys, 1 << 30, sorted(record_ids)) or []
     people: dict[Person, set[str]] = {}
-    for record_id, role, key in rows:
+    for record_id, role, key, _ in rows:
         people.setdefault((record_id, role), set()).update(key.split(" "))
     return score_people(session, record_ids, [(query, people)])
 
@@ -321,7 +321,7 @@ Person = tuple[str, str]  # (record id, role)
 
 
 def named_people(session: Session, cache: VocabularyCache, query: NameQuery, limit: int,
-                 ) -> dict[Person, set[str]] | None:
+                 declared: dict[str, int] | None = None) -> dict[Person, set[str]] | None:
     """Return the people of the roles who have the name, each with the terms of theirs the
     lookup matched, or None when every one of the name's key sets has more than `limit`
     postings.
@@ -330,8 +330,10 @@ def named_people(session: Session, cache: VocabularyCache, query: NameQuery, lim
     `limit` then bounds the people found). Otherwise each key set is read from the postings'
     primary key alone (no table rows) and the sets are intersected per person here; a key set
     with more than `limit` postings (a pair of very common words, "Van Nguyen") is read last,
-    and only for the people the other sets found.
+    and only for the people the other sets found. `declared`, when given, receives the
+    declaration times (µs since 1970) the postings carry, where the database gives them.
     """
+    stamps: dict[str, int] = {} if declared is None else declared
     key_sets = name_keys(session, cache, query)
     if len(key_sets) > 1 and all(" " in key for keys in key_sets for key in keys):
         # Pair keys only (each set bounded by `MAX_PAIR_KEYS`): joined in the database.
@@ -339,7 +341,9 @@ def named_people(session: Session, cache: VocabularyCache, query: NameQuery, lim
         if joined is None:
             return None
         people: dict[Person, set[str]] = {}
-        for record_id, role, keys in joined:
+        for record_id, role, keys, at in joined:
+            if at is not None:
+                stamps[record_id] = at
             known = people.setdefault((record_id, role), set())
             for key in keys:
                 known.update(key.split(" "))
@@ -351,7 +355,7 @@ def named_people(session: Session, cache: VocabularyCache, query: NameQuery, lim
         if rows is None:
             deferred.append(options)
             continue
-        found = _intersect(found, rows)
+        found = _intersect(found, rows, stamps)
         if not found:
             return found
     if found is None:
@@ -361,18 +365,20 @@ def named_people(session: Session, cache: VocabularyCache, query: NameQuery, lim
                                    sorted({rid for rid, _ in found}))
         if rows is None:
             return None
-        found = _intersect(found, rows)
+        found = _intersect(found, rows, stamps)
         if not found:
             return found
     return found
 
 
-def _intersect(found: dict[Person, set[str]] | None, rows: list[tuple[str, str, str]],
-               ) -> dict[Person, set[str]]:
+def _intersect(found: dict[Person, set[str]] | None, rows: list[repository.Posting],
+               stamps: dict[str, int]) -> dict[Person, set[str]]:
     """Return the people of `rows` (all of them when nothing was found before, else those
-    also in `found`), each with the terms matched so far."""
+    also in `found`), each with the terms matched so far; note their declaration times."""
     people: dict[Person, set[str]] = {}
-    for record_id, role, key in rows:
+    for record_id, role, key, at in rows:
+        if at is not None:
+            stamps[record_id] = at
         if found is None or (record_id, role) in found:
             people.setdefault((record_id, role), set()).update(key.split(" "))
     if found is not None:
