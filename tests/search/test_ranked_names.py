@@ -117,35 +117,32 @@ def test_scope_and_filters_apply_to_names_ranked_from_the_postings(
     assert _pages(ctx, RecordQuery(any_name="Ruth Mary"))[1] == []
 
 
-def test_a_key_set_with_too_many_postings_is_read_last_for_the_people_found(
+def test_words_looked_up_one_by_one_are_joined_per_person_as_pairs_are(
         client: TestClient, ctx: AppContext, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Two words looked up one by one (as two very common words are): the word with more
-    postings than `NAMED_POSTINGS` is read only for the people the other found, and the
-    ranking is the same as when both are read whole."""
+    """Two words looked up one by one (as two words with very many variants are) are joined
+    person by person in the database, and rank the same records as their pair keys."""
     from crvshub.search import service as search_service
 
     _notify(client, ctx, PEOPLE)
-    monkeypatch.setattr(search_service, "MAX_PAIR_KEYS", 0)  # "mary" and "phiri" apart
     query = RecordQuery(any_name="Mary Phiri")
-    whole = _pages(ctx, query)
+    monkeypatch.setattr(record_search, "EXACT_FIRST", False)  # every name ranked
+    by_pairs = _pages(ctx, query)
+    monkeypatch.setattr(search_service, "MAX_PAIR_KEYS", 0)  # "mary" and "phiri" apart
     cache = VocabularyCache()
     with ctx.db.transaction() as session:
-        sizes = sorted(len(search_repository.postings(session, search_service.ROLES, keys, 10**6)
-                           or []) for keys in search_service.name_keys(
-            session, cache, search_service.NameQuery("Mary Phiri")))
-    assert len(sizes) == 2 and sizes[0] < sizes[1], sizes
-    monkeypatch.setattr(record_search, "NAMED_POSTINGS", sizes[0])  # the larger set: too many
-    restricted: list[int] = []
-    postings = search_repository.postings
+        key_sets = search_service.name_keys(session, cache, search_service.NameQuery("Mary Phiri"))
+    assert len(key_sets) == 2 and all(" " not in key for keys in key_sets for key in keys)
+    joined: list[int] = []
+    people_under_all = search_repository.people_under_all
 
-    def spy(session, roles, options, limit, record_ids=None):  # type: ignore[no-untyped-def]
-        if record_ids is not None:
-            restricted.append(len(record_ids))
-        return postings(session, roles, options, limit, record_ids)
+    def spy(session, roles, sets, limit):  # type: ignore[no-untyped-def]
+        found = people_under_all(session, roles, sets, limit)
+        joined.append(len(found or []))
+        return found
 
-    monkeypatch.setattr(search_repository, "postings", spy)
-    assert _pages(ctx, query) == whole
-    assert restricted and max(restricted) < sizes[1], "the larger set read for the few found"
+    monkeypatch.setattr(search_repository, "people_under_all", spy)
+    assert _pages(ctx, query) == by_pairs
+    assert joined and all(joined), "the people found by both words, from the database"
 
 
 def test_a_one_word_name_pages_its_exact_holders_first_as_ranking_would(

@@ -323,24 +323,23 @@ Person = tuple[str, str]  # (record id, role)
 def named_people(session: Session, cache: VocabularyCache, query: NameQuery, limit: int,
                  declared: dict[str, int] | None = None) -> dict[Person, set[str]] | None:
     """Return the people of the roles who have the name, each with the terms of theirs the
-    lookup matched, or None when every one of the name's key sets has more than `limit`
-    postings.
+    lookup matched, or None when there are more than `limit` of them (a name of several key
+    sets) or its key set has more than `limit` postings (a name of one).
 
-    Sets of pair keys are joined per person in the database (`repository.people_under_all`:
-    `limit` then bounds the people found). Otherwise each key set is read from the postings'
-    primary key alone (no table rows) and the sets are intersected per person here; a key set
-    with more than `limit` postings (a pair of very common words, "Van Nguyen") is read last,
-    and only for the people the other sets found. `declared`, when given, receives the
-    declaration times (µs since 1970) the postings carry, where the database gives them.
+    A name of several key sets (pair keys, or words looked up one by one) is joined person
+    by person in the database (`repository.people_under_all`), which sends the people found,
+    not every posting of every set (tens of thousands for two common words). One key set is
+    read from the postings' primary key alone (no table rows). `declared`, when given,
+    receives the declaration times (µs since 1970) the postings carry, where the database
+    gives them.
     """
     stamps: dict[str, int] = {} if declared is None else declared
     key_sets = name_keys(session, cache, query)
-    if len(key_sets) > 1 and all(" " in key for keys in key_sets for key in keys):
-        # Pair keys only (each set bounded by `MAX_PAIR_KEYS`): joined in the database.
+    people: dict[Person, set[str]] = {}
+    if len(key_sets) > 1:
         joined = repository.people_under_all(session, query.roles, key_sets, limit)
         if joined is None:
             return None
-        people: dict[Person, set[str]] = {}
         for record_id, role, keys, at in joined:
             if at is not None:
                 stamps[record_id] = at
@@ -348,42 +347,13 @@ def named_people(session: Session, cache: VocabularyCache, query: NameQuery, lim
             for key in keys:
                 known.update(key.split(" "))
         return people
-    found: dict[Person, set[str]] | None = None
-    deferred: list[set[str]] = []
-    for options in key_sets:
-        rows = repository.postings(session, query.roles, options, limit)
-        if rows is None:
-            deferred.append(options)
-            continue
-        found = _intersect(found, rows, stamps)
-        if not found:
-            return found
-    if found is None:
+    rows = repository.postings(session, query.roles, key_sets[0], limit)
+    if rows is None:
         return None
-    for options in deferred:
-        rows = repository.postings(session, query.roles, options, limit,
-                                   sorted({rid for rid, _ in found}))
-        if rows is None:
-            return None
-        found = _intersect(found, rows, stamps)
-        if not found:
-            return found
-    return found
-
-
-def _intersect(found: dict[Person, set[str]] | None, rows: list[repository.Posting],
-               stamps: dict[str, int]) -> dict[Person, set[str]]:
-    """Return the people of `rows` (all of them when nothing was found before, else those
-    also in `found`), each with the terms matched so far; note their declaration times."""
-    people: dict[Person, set[str]] = {}
     for record_id, role, key, at in rows:
         if at is not None:
             stamps[record_id] = at
-        if found is None or (record_id, role) in found:
-            people.setdefault((record_id, role), set()).update(key.split(" "))
-    if found is not None:
-        for person, known in people.items():
-            known.update(found[person])
+        people.setdefault((record_id, role), set()).update(key.split(" "))
     return people
 
 
