@@ -16,6 +16,7 @@ from sqlalchemy import (
     and_,
     cast,
     delete,
+    exists,
     func,
     insert,
     intersect,
@@ -28,7 +29,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql import Subquery
 
 from crvshub.db import Encoded, encode_rows, load_rows, one_of
@@ -191,16 +192,49 @@ def _roles_condition(roles: Sequence[str]) -> list[ColumnElement[bool]]:
 
 
 def people_with_keys(roles: Sequence[str], keys: Sequence[set[str]], dialect: str,
-                     ) -> Select[str, str, datetime | None]:
+                     driver: int = 0) -> Select[str, str, datetime | None]:
     """Return a query of the (record id, role, declaration time) of people posted under one
-    key of each set (the time from the postings: on PostgreSQL from the index alone)."""
-    parts = [select(SearchTerm.record_id, SearchTerm.role, SearchTerm.declared).where(
-        one_of(SearchTerm.term, sorted(options), dialect), *_roles_condition(roles))
-        for options in keys]
-    if len(parts) == 1:
-        return parts[0]
-    found = intersect(*parts).subquery("people")
-    return select(found.c.record_id, found.c.role, found.c.declared)
+    key of each set (the time from the postings: on PostgreSQL from the index alone).
+
+    The people of one set, the `driver` (the one with the fewest postings, `smallest_set`),
+    are read, and each is checked for a key of every other set among their own postings
+    (the (record, role, term) index, a few entries a person): a common pair of words ("An
+    Van", tens of thousands of postings) is never read whole.
+    """
+    query = select(SearchTerm.record_id, SearchTerm.role, SearchTerm.declared).where(
+        one_of(SearchTerm.term, sorted(keys[driver]), dialect), *_roles_condition(roles))
+    for n, options in enumerate(keys):
+        if n == driver:
+            continue
+        other = aliased(SearchTerm, name=f"also{n}")
+        # `term || ''`: a filter on the person's postings, not one index descent per key.
+        query = query.where(exists().where(
+            other.record_id == SearchTerm.record_id, other.role == SearchTerm.role,
+            one_of(other.term.concat(""), sorted(options), dialect)))
+    return query
+
+
+PROBE_POSTINGS = 50_000  # postings of a key set counted at most to choose the one to start from
+
+
+def smallest_set(session: Session, roles: Sequence[str], keys: Sequence[set[str]]) -> int:
+    """Return the index of the key set with the fewest postings (ties: the first).
+
+    Each set is counted no further than the fewest found so far (a common pair of words costs
+    no more than the rarer set's postings), the first up to `PROBE_POSTINGS`.
+    """
+    if len(keys) < 2:
+        return 0
+    dialect = session.get_bind().dialect.name
+    best, fewest = 0, PROBE_POSTINGS
+    for n, options in enumerate(keys):
+        held = select(SearchTerm.record_id).where(
+            one_of(SearchTerm.term, sorted(options), dialect), *_roles_condition(roles),
+        ).limit(fewest).subquery("held")
+        size = int(session.scalar(select(func.count()).select_from(held)) or 0)
+        if n == 0 or size < fewest:
+            best, fewest = n, size
+    return best
 
 
 def _declared_micros(dialect: str) -> ColumnElement[int | None]:

@@ -69,6 +69,7 @@ class VocabularyCache:
         self._last_id = 0
         self._gap: tuple[int, float] | None = None  # the oldest id skipped lately, and when
         self._remembered: dict[Hashable, tuple[int, list[set[str]]]] = {}
+        self._numbers: dict[Hashable, tuple[int, int]] = {}
         self._lock = threading.Lock()
 
     def catch_up(self, session: Session) -> None:
@@ -116,6 +117,17 @@ class VocabularyCache:
                     self._remembered.pop(next(iter(self._remembered)))
         return [set(keys) for keys in held[1]]
 
+    def remember_number(self, key: Hashable, compute: Callable[[], int]) -> int:
+        """Return what `compute` gives for a key, computed once while no term is learnt."""
+        version = self._vocabulary.version
+        held = self._numbers.get(key)
+        if held is None or held[0] != version:
+            held = self._numbers[key] = (version, compute())
+            if len(self._numbers) > REMEMBERED:
+                with contextlib.suppress(StopIteration, RuntimeError, KeyError):
+                    self._numbers.pop(next(iter(self._numbers)))
+        return held[1]
+
     def alike(self, session: Session, groups: Sequence[Sequence[str]]) -> list[set[str]]:
         """Return, per group of words, the known terms alike one of them (same, sound,
         consonants): `alike_terms` from memory."""
@@ -138,9 +150,14 @@ def vocabulary_of(bind: Engine | Connection) -> VocabularyCache:
         return cache
 
 
+def cache_of(session: Session) -> VocabularyCache:
+    """Return the process's vocabulary cache of a session's database."""
+    return vocabulary_of(session.connection())
+
+
 def alike_terms(session: Session, groups: Sequence[Sequence[str]]) -> list[set[str]]:
     """Return, per group of words, the known terms alike one of them (same, sound, consonants)."""
-    return vocabulary_of(session.connection()).alike(session, groups)
+    return cache_of(session).alike(session, groups)
 
 
 @dataclass(frozen=True)
@@ -197,10 +214,20 @@ def _pair_keys(expanded: list[set[str]], most: int) -> list[set[str]]:
 
 def name_filter(session: Session, cache: VocabularyCache, query: NameQuery) -> Select[str]:
     """Return the record-id query of records where one person of the roles has the name."""
-    people = repository.people_with_keys(query.roles, name_keys(session, cache, query),
-                                         session.get_bind().dialect.name)
+    people = _people_with_keys(session, cache, query, name_keys(session, cache, query))
     found = people.subquery("named")
     return select(found.c.record_id)
+
+
+def _people_with_keys(session: Session, cache: VocabularyCache, query: NameQuery,
+                      keys: list[set[str]]) -> Select[str, str, datetime | None]:
+    """`repository.people_with_keys`, from the key set with the fewest postings (chosen
+    once per name while no term is learnt: a search asks for a name several times)."""
+    driver = cache.remember_number(
+        ("driver", tuple(query.terms), query.roles, tuple(len(k) for k in keys)),
+        lambda: repository.smallest_set(session, query.roles, keys))
+    return repository.people_with_keys(query.roles, keys, session.get_bind().dialect.name,
+                                       driver)
 
 
 def exactly_findable(query: NameQuery) -> bool:
@@ -226,7 +253,7 @@ def exact_holders(session: Session, query: NameQuery) -> Select[str, datetime | 
     if len(words) == 1:
         return repository.dated_records_with_terms(query.roles, set(words))
     keys = [{pair_key(a, b)} for a, b in itertools.pairwise(words)]
-    people = repository.people_with_keys(query.roles, keys, session.get_bind().dialect.name)
+    people = _people_with_keys(session, cache_of(session), query, keys)
     found = people.subquery("exact")
     return select(found.c.record_id, found.c.declared)
 
