@@ -185,10 +185,11 @@ def dated_records_with_terms(roles: Sequence[str], options: set[str],
         SearchTerm.term.in_(sorted(options)), *_roles_condition(roles))
 
 
-def _roles_condition(roles: Sequence[str]) -> list[ColumnElement[bool]]:
+def _roles_condition(roles: Sequence[str], table: type[SearchTerm] = SearchTerm,
+                     ) -> list[ColumnElement[bool]]:
     # Name terms and pair keys are only posted under people's roles: asked for every role,
     # the role is left out so that the lookup is one index descent per key, not per key and role.
-    return [] if set(roles) >= set(ROLES) else [SearchTerm.role.in_(sorted(set(roles)))]
+    return [] if set(roles) >= set(ROLES) else [table.role.in_(sorted(set(roles)))]
 
 
 def people_with_keys(roles: Sequence[str], keys: Sequence[set[str]], dialect: str,
@@ -214,35 +215,39 @@ def people_with_keys(roles: Sequence[str], keys: Sequence[set[str]], dialect: st
     return query
 
 
-PROBE_POSTINGS = 50_000  # postings of a key set counted at most to choose the one to start from
+PROBE_ROUNDS = (256, 4_096, 50_000)  # postings of each key set counted, round by round
 
 
 def smallest_set(session: Session, roles: Sequence[str], keys: Sequence[set[str]]) -> int:
     """Return the index of the key set with the fewest postings (ties: the first).
 
-    Each set is counted no further than the fewest found so far (a common pair of words costs
-    no more than the rarer set's postings), the first up to `PROBE_POSTINGS`.
+    Every set is counted up to a few hundred postings, then a few thousand, and so on
+    (`PROBE_ROUNDS`), until one has fewer than that: a common pair of words costs the
+    rarer set's postings, not its own.
     """
     if len(keys) < 2:
         return 0
     dialect = session.get_bind().dialect.name
-    best, fewest = 0, PROBE_POSTINGS
-    for n, options in enumerate(keys):
-        held = select(SearchTerm.record_id).where(
-            one_of(SearchTerm.term, sorted(options), dialect), *_roles_condition(roles),
-        ).limit(fewest).subquery("held")
-        size = int(session.scalar(select(func.count()).select_from(held)) or 0)
-        if n == 0 or size < fewest:
-            best, fewest = n, size
-    return best
+    sizes: list[int] = []
+    for cap in PROBE_ROUNDS:
+        sizes = []
+        for options in keys:
+            held = select(SearchTerm.record_id).where(
+                one_of(SearchTerm.term, sorted(options), dialect), *_roles_condition(roles),
+            ).limit(cap).subquery("held")
+            sizes.append(int(session.scalar(select(func.count()).select_from(held)) or 0))
+        if min(sizes) < cap:
+            break
+    return sizes.index(min(sizes))
 
 
-def _declared_micros(dialect: str) -> ColumnElement[int | None]:
+def _declared_micros(dialect: str, table: type[SearchTerm] = SearchTerm,
+                     ) -> ColumnElement[int | None]:
     """The declaration time a posting carries, as microseconds since 1970 (exact), on
     PostgreSQL (from the primary key's leaf entries); NULL elsewhere (the records are asked)."""
     if dialect != "postgresql":
         return cast(null(), BigInteger)
-    return cast(func.extract("epoch", SearchTerm.declared) * 1_000_000, BigInteger)
+    return cast(func.extract("epoch", table.declared) * 1_000_000, BigInteger)
 
 
 Posting = tuple[str, str, str, int | None]  # record id, role, term, declared (µs) or None
@@ -276,22 +281,29 @@ def people_under_all(session: Session, roles: Sequence[str], key_sets: Sequence[
     """Return (record id, role, the key of each set, declaration time in µs or None) of the
     people posted under a key of every set, or None when there are more than `limit` of them.
 
-    The sets are joined person by person in the database, which returns the people found
-    (hundreds) instead of every posting of every set (tens of thousands for the words of a
-    common name), each of which would cross to Python to be intersected there.
+    The people of the set with the fewest postings (`smallest_set`) are read, and each is
+    joined to their own postings under the other sets (the (record, role, term) index, a few
+    entries a person): the database returns the people found (hundreds), never every
+    posting of a common pair of words, nor does every posting cross to Python to be
+    intersected here.
     """
     dialect = session.get_bind().dialect.name
-    parts = [select(SearchTerm.record_id, SearchTerm.role, SearchTerm.term,
-                    _declared_micros(dialect).label("declared")).where(
-        one_of(SearchTerm.term, sorted(keys), dialect), *_roles_condition(roles),
-    ).subquery(f"set{n}") for n, keys in enumerate(key_sets)]
-    first = parts[0]
-    query = select(first.c.record_id, first.c.role, first.c.declared,
-                   *(part.c.term for part in parts))
-    for part in parts[1:]:
-        query = query.join(part, and_(part.c.record_id == first.c.record_id,
-                                      part.c.role == first.c.role))
-    rows = [(str(r[0]), str(r[1]), [str(t) for t in r[3:]], r[2])
+    driver = smallest_set(session, roles, key_sets)
+    first = aliased(SearchTerm, name=f"set{driver}")
+    tables = {driver: first}
+    query = select(first.record_id, first.role, _declared_micros(dialect, first)).select_from(
+        first).where(one_of(first.term, sorted(key_sets[driver]), dialect),
+                     *_roles_condition(roles, first))
+    for n, keys in enumerate(key_sets):
+        if n == driver:
+            continue
+        other = tables[n] = aliased(SearchTerm, name=f"set{n}")
+        # `term || ''`: a filter on the person's postings, not one index descent per key.
+        query = query.join(other, and_(other.record_id == first.record_id,
+                                       other.role == first.role,
+                                       one_of(other.term.concat(""), sorted(keys), dialect)))
+    query = query.add_columns(*(tables[n].term for n in range(len(key_sets))))
+    rows = [(str(r[0]), str(r[1]), [str(r[n]) for n in range(3, len(r))], r[2])
             for r in session.connection().execute(query.limit(limit + 1))]
     return None if len(rows) > limit else rows
 
