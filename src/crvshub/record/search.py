@@ -304,8 +304,9 @@ def _newest(session: Session, conditions: list[ColumnElement[bool]], found: Sequ
 
     When the queries hold at most `HOLDERS_FIRST` postings, the newest records are taken
     from the postings alone, ordered by the declaration time they carry
-    (`search.newest_found`), and checked against the other criteria by id, a few hundred
-    at a time. More than that are dense enough among the records to be met soon walking
+    (`search.newest_found`), and checked against the other criteria by id: the newest few
+    hundred, then, when too few of them meet the criteria, all the others at once. More
+    than that are dense enough among the records to be met soon walking
     the declaration-time index from the newest. (Asked as one ordered, limited query
     joined to the records, PostgreSQL walks that index for a name held by a few thousand
     people too, probing each record's postings: seconds for a name whose holders are far
@@ -325,7 +326,8 @@ def _newest(session: Session, conditions: list[ColumnElement[bool]], found: Sequ
         kept += [row for row in rows if row[0] in passed]
         if len(kept) >= read or len(rows) < step:
             return kept[:read]
-        offset, step = offset + step, 2 * step
+        # Selective criteria (a date range): the rest are read at once, not page by page.
+        offset, step = offset + step, HOLDERS_FIRST
 
 
 def _by_place(query: RecordQuery, scope: Scope) -> bool:
