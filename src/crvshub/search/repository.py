@@ -32,7 +32,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql import Subquery
 
-from crvshub.db import Encoded, encode_rows, load_rows, one_of
+from crvshub.db import Encoded, UTCDateTime, encode_rows, load_rows, one_of
 from crvshub.search.indexing import (
     REMOVED_ROLE,
     RESOURCE_ROLE,
@@ -193,15 +193,30 @@ def _roles_condition(roles: Sequence[str], table: type[SearchTerm] = SearchTerm,
 
 
 def people_with_keys(roles: Sequence[str], keys: Sequence[set[str]], dialect: str,
-                     driver: int = 0) -> Select[str, str, datetime | None]:
+                     driver: int = 0, *, dated: bool = True,
+                     ) -> Select[str, str, datetime | None]:
     """Return a query of the (record id, role, declaration time) of people posted under one
-    key of each set (the time from the postings: on PostgreSQL from the index alone).
+    key of each set (the time from the postings: on PostgreSQL from the index alone; on
+    SQLite, when not `dated`, NULL).
 
     The people of one set, the `driver` (the one with the fewest postings, `smallest_set`),
     are read, and each is checked for a key of every other set among their own postings
     (the (record, role, term) index, a few entries a person): a common pair of words ("An
     Van", tens of thousands of postings) is never read whole.
     """
+    if dialect != "postgresql" and len(keys) > 1:
+        # SQLite probes a correlated subquery row by row, and its primary key holds no
+        # declaration time: the people of the sets are intersected from the index alone, and
+        # the time read for those found only (when asked).
+        parts = [select(SearchTerm.record_id, SearchTerm.role).where(
+            SearchTerm.term.in_(sorted(options)), *_roles_condition(roles)) for options in keys]
+        found = intersect(*parts).subquery("people")
+        if not dated:
+            return select(found.c.record_id, found.c.role, cast(null(), UTCDateTime))
+        held = aliased(SearchTerm, name="held")
+        return select(found.c.record_id, found.c.role, held.declared).join_from(
+            found, held, and_(held.record_id == found.c.record_id, held.role == found.c.role,
+                              held.term.in_(sorted(keys[0]))))
     query = select(SearchTerm.record_id, SearchTerm.role, SearchTerm.declared).where(
         one_of(SearchTerm.term, sorted(keys[driver]), dialect), *_roles_condition(roles))
     for n, options in enumerate(keys):
@@ -225,9 +240,9 @@ def smallest_set(session: Session, roles: Sequence[str], keys: Sequence[set[str]
     (`PROBE_ROUNDS`), until one has fewer than that: a common pair of words costs the
     rarer set's postings, not its own.
     """
-    if len(keys) < 2:
-        return 0
     dialect = session.get_bind().dialect.name
+    if len(keys) < 2 or dialect != "postgresql":
+        return 0  # SQLite intersects the sets (`people_with_keys`)
     sizes: list[int] = []
     for cap in PROBE_ROUNDS:
         sizes = []

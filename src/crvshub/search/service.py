@@ -214,20 +214,22 @@ def _pair_keys(expanded: list[set[str]], most: int) -> list[set[str]]:
 
 def name_filter(session: Session, cache: VocabularyCache, query: NameQuery) -> Select[str]:
     """Return the record-id query of records where one person of the roles has the name."""
-    people = _people_with_keys(session, cache, query, name_keys(session, cache, query))
+    people = _people_with_keys(session, cache, query, name_keys(session, cache, query),
+                               dated=False)
     found = people.subquery("named")
     return select(found.c.record_id)
 
 
 def _people_with_keys(session: Session, cache: VocabularyCache, query: NameQuery,
-                      keys: list[set[str]]) -> Select[str, str, datetime | None]:
+                      keys: list[set[str]], *, dated: bool = True,
+                      ) -> Select[str, str, datetime | None]:
     """`repository.people_with_keys`, from the key set with the fewest postings (chosen
     once per name while no term is learnt: a search asks for a name several times)."""
     driver = cache.remember_number(
         ("driver", tuple(query.terms), query.roles, tuple(len(k) for k in keys)),
         lambda: repository.smallest_set(session, query.roles, keys))
     return repository.people_with_keys(query.roles, keys, session.get_bind().dialect.name,
-                                       driver)
+                                       driver, dated=dated)
 
 
 def exactly_findable(query: NameQuery) -> bool:
