@@ -224,12 +224,13 @@ def _people_with_keys(session: Session, cache: VocabularyCache, query: NameQuery
                       keys: list[set[str]], *, dated: bool = True,
                       ) -> Select[str, str, datetime | None]:
     """`repository.people_with_keys`, from the key set with the fewest postings (chosen
-    once per name while no term is learnt: a search asks for a name several times)."""
-    driver = cache.remember_number(
+    once per name while no term is learnt: a search asks for a name several times; SQLite
+    intersects the sets instead)."""
+    dialect = session.get_bind().dialect.name
+    driver = 0 if dialect != "postgresql" else cache.remember_number(
         ("driver", tuple(query.terms), query.roles, tuple(len(k) for k in keys)),
         lambda: repository.smallest_set(session, query.roles, keys))
-    return repository.people_with_keys(query.roles, keys, session.get_bind().dialect.name,
-                                       driver, dated=dated)
+    return repository.people_with_keys(query.roles, keys, dialect, driver, dated=dated)
 
 
 def exactly_findable(query: NameQuery) -> bool:
@@ -365,6 +366,9 @@ def named_people(session: Session, cache: VocabularyCache, query: NameQuery, lim
     stamps: dict[str, int] = {} if declared is None else declared
     key_sets = name_keys(session, cache, query)
     people: dict[Person, set[str]] = {}
+    pairs = all(" " in key for keys in key_sets for key in keys)
+    if len(key_sets) > 1 and not pairs and session.get_bind().dialect.name != "postgresql":
+        return _intersected(session, query, key_sets, limit, stamps)
     if len(key_sets) > 1:
         joined = repository.people_under_all(session, query.roles, key_sets, limit)
         if joined is None:
@@ -383,6 +387,50 @@ def named_people(session: Session, cache: VocabularyCache, query: NameQuery, lim
         if at is not None:
             stamps[record_id] = at
         people.setdefault((record_id, role), set()).update(key.split(" "))
+    return people
+
+
+def _intersected(session: Session, query: NameQuery, key_sets: list[set[str]], limit: int,
+                 stamps: dict[str, int]) -> dict[Person, set[str]] | None:
+    """`named_people` of words looked up one by one on SQLite (which joins row by row): each
+    word's postings read from the primary key alone and intersected per person here; a word
+    with more than `limit` postings is read last, for the people the others found only."""
+    found: dict[Person, set[str]] | None = None
+    deferred: list[set[str]] = []
+    for options in key_sets:
+        rows = repository.postings(session, query.roles, options, limit)
+        if rows is None:
+            deferred.append(options)
+            continue
+        found = _keep(found, rows, stamps)
+        if not found:
+            return found
+    if found is None:
+        return None
+    for options in deferred:
+        rows = repository.postings(session, query.roles, options, limit,
+                                   sorted({rid for rid, _ in found}))
+        if rows is None:
+            return None
+        found = _keep(found, rows, stamps)
+        if not found:
+            return found
+    return found
+
+
+def _keep(found: dict[Person, set[str]] | None, rows: list[repository.Posting],
+          stamps: dict[str, int]) -> dict[Person, set[str]]:
+    """Return the people of `rows` (all of them when nothing was found before, else those
+    also in `found`), each with the terms matched so far."""
+    people: dict[Person, set[str]] = {}
+    for record_id, role, key, at in rows:
+        if at is not None:
+            stamps[record_id] = at
+        if found is None or (record_id, role) in found:
+            people.setdefault((record_id, role), set()).update(key.split(" "))
+    if found is not None:
+        for person, known in people.items():
+            known.update(found[person])
     return people
 
 
