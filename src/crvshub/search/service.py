@@ -11,7 +11,7 @@ import weakref
 from collections.abc import Callable, Hashable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, Pool, Select, select
 from sqlalchemy.orm import Session
@@ -47,6 +47,7 @@ def index_records(session: Session, bundles: Sequence[tuple[str, datetime, dict[
                                        for rid, declared, b in bundles])
 
 
+T = TypeVar("T")
 LATE_COMMIT_SECONDS = 60.0  # how long an id skipped when catching up may still be committed
 REMEMBERED = 1024  # names whose posting keys a process keeps (the oldest are forgotten)
 RECENT_IDS = 100  # on a process's first read, the ids behind the newest that may be in flight
@@ -107,25 +108,22 @@ class VocabularyCache:
     def remember(self, key: Hashable, compute: Callable[[], list[set[str]]],
                  ) -> list[set[str]]:
         """Return what `compute` gives for a key, computed once while no term is learnt
-        (the posting keys of a name a search asks for several times)."""
-        version = self._vocabulary.version
-        held = self._remembered.get(key)
-        if held is None or held[0] != version:
-            held = self._remembered[key] = (version, compute())
-            if len(self._remembered) > REMEMBERED:
-                with contextlib.suppress(StopIteration, RuntimeError, KeyError):
-                    self._remembered.pop(next(iter(self._remembered)))
-        return [set(keys) for keys in held[1]]
+        (the posting keys of a name a search asks for several times); a copy each time."""
+        return [set(keys) for keys in self._held(self._remembered, key, compute)]
 
     def remember_number(self, key: Hashable, compute: Callable[[], int]) -> int:
         """Return what `compute` gives for a key, computed once while no term is learnt."""
+        return self._held(self._numbers, key, compute)
+
+    def _held(self, store: dict[Hashable, tuple[int, T]], key: Hashable,
+              compute: Callable[[], T]) -> T:
         version = self._vocabulary.version
-        held = self._numbers.get(key)
+        held = store.get(key)
         if held is None or held[0] != version:
-            held = self._numbers[key] = (version, compute())
-            if len(self._numbers) > REMEMBERED:
+            held = store[key] = (version, compute())
+            if len(store) > REMEMBERED:
                 with contextlib.suppress(StopIteration, RuntimeError, KeyError):
-                    self._numbers.pop(next(iter(self._numbers)))
+                    store.pop(next(iter(store)))  # the oldest
         return held[1]
 
     def alike(self, session: Session, groups: Sequence[Sequence[str]]) -> list[set[str]]:
