@@ -200,6 +200,32 @@ def test_a_one_word_name_pages_its_exact_holders_first_as_ranking_would(
     assert fast[str(one_word[0])][0] == 7
 
 
+def test_exact_holders_are_checked_against_selective_criteria_newest_first_then_all(
+        client: TestClient, ctx: AppContext, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The newest holders are checked against the other criteria a few at a time, then all
+    the others at once; with more postings than are ordered from the index, the records are
+    walked newest first instead. Every way gives the full ranking's pages."""
+    ids = _notify(client, ctx, PEOPLE)
+    february = DateRange(date(2026, 2, 1), date(2026, 2, 2))  # the two oldest Phiri only
+    questions = [RecordQuery(any_name="Phiri", event_date=february),
+                 RecordQuery(any_name="Mary Phiri", event_date=february),
+                 RecordQuery(any_name="Phiri", events=("birth",))]
+    monkeypatch.setattr(record_search, "CHECK_FIRST", 1)  # 4 newest first, then the rest
+    checked: list[int] = []
+    created_of = record_search.repository.created_of
+
+    def spy(session, record_ids, conditions):  # type: ignore[no-untyped-def]
+        checked.append(len(record_ids))
+        return created_of(session, record_ids, conditions)
+
+    monkeypatch.setattr(record_search.repository, "created_of", spy)
+    pages = _as_full_ranking(ctx, monkeypatch, questions)
+    assert pages[str(questions[0])][1] == [ids[1], ids[0]], "born on 2 and 1 February"
+    assert checked[:2] == [4, 2], "the four newest Phiri, then the two others at once"
+    monkeypatch.setattr(record_search, "HOLDERS_FIRST", 0)  # every name: the records walked
+    assert _as_full_ranking(ctx, monkeypatch, questions) == pages
+
+
 def test_a_full_name_pages_the_people_who_have_it_exactly_first_as_ranking_would(
         client: TestClient, ctx: AppContext, monkeypatch: pytest.MonkeyPatch) -> None:
     """A name of several words whose exact holders (no extra word) fill the page reads the
