@@ -363,36 +363,28 @@ def named_people(session: Session, cache: VocabularyCache, query: NameQuery, lim
     """
     stamps: dict[str, int] = {} if declared is None else declared
     key_sets = name_keys(session, cache, query)
-    people: dict[Person, set[str]] = {}
     pairs = all(" " in key for keys in key_sets for key in keys)
-    if len(key_sets) > 1 and not pairs and session.get_bind().dialect.name != "postgresql":
+    if len(key_sets) == 1 or (not pairs and session.get_bind().dialect.name != "postgresql"):
         return _intersected(session, query, key_sets, limit, stamps)
-    if len(key_sets) > 1:
-        joined = repository.people_under_all(session, query.roles, key_sets, limit)
-        if joined is None:
-            return None
-        for record_id, role, keys, at in joined:
-            if at is not None:
-                stamps[record_id] = at
-            known = people.setdefault((record_id, role), set())
-            for key in keys:
-                known.update(key.split(" "))
-        return people
-    rows = repository.postings(session, query.roles, key_sets[0], limit)
-    if rows is None:
+    joined = repository.people_under_all(session, query.roles, key_sets, limit)
+    if joined is None:
         return None
-    for record_id, role, key, at in rows:
+    people: dict[Person, set[str]] = {}
+    for record_id, role, keys, at in joined:
         if at is not None:
             stamps[record_id] = at
-        people.setdefault((record_id, role), set()).update(key.split(" "))
+        known = people.setdefault((record_id, role), set())
+        for key in keys:
+            known.update(key.split(" "))
     return people
 
 
 def _intersected(session: Session, query: NameQuery, key_sets: list[set[str]], limit: int,
                  stamps: dict[str, int]) -> dict[Person, set[str]] | None:
-    """`named_people` of words looked up one by one on SQLite (which joins row by row): each
-    word's postings read from the primary key alone and intersected per person here; a word
-    with more than `limit` postings is read last, for the people the others found only."""
+    """`named_people` of one key set, or of words looked up one by one on SQLite (which joins
+    row by row): each set's postings read from the primary key alone and intersected per
+    person here; a set with more than `limit` postings is read last, for the people the
+    others found only (a name of one such set: None)."""
     found: dict[Person, set[str]] | None = None
     deferred: list[set[str]] = []
     for options in key_sets:
