@@ -10,6 +10,7 @@ from graphql import GraphQLField, GraphQLNamedType, GraphQLResolveInfo
 from sqlalchemy.orm import Session
 
 from crvshub.auth.domain import Principal
+from crvshub.errors import AppError
 from crvshub.settings import Settings
 
 if TYPE_CHECKING:
@@ -46,6 +47,20 @@ class GraphQLContext:
 
 
 Info = GraphQLResolveInfo[GraphQLContext]
+
+
+class RefusedAfterRunning(Exception):
+    """A kept write refused the answer of the field that kept it (the quota used meanwhile).
+
+    Carries the field's place in the document, so that the refusal reads exactly as if the
+    field itself had raised `error` while running.
+    """
+
+    def __init__(self, error: AppError, info: Info) -> None:
+        super().__init__(error.message)
+        self.error = error
+        self.nodes = info.field_nodes
+        self.path = info.path.as_list()
 
 
 def context_of(info: Info) -> GraphQLContext:

@@ -10,6 +10,7 @@ from graphql import (
     ExecutionResult,
     FieldNode,
     GraphQLError,
+    GraphQLNonNull,
     OperationType,
     execute_sync,
     get_operation_ast,
@@ -26,7 +27,7 @@ from crvshub.deps import ContextDep, SessionDep
 from crvshub.errors import AppError
 from crvshub.fhir.responses import FastJSONResponse
 from crvshub.graphql.auth import authenticate
-from crvshub.graphql.context import GraphQLContext
+from crvshub.graphql.context import GraphQLContext, RefusedAfterRunning
 from crvshub.graphql.errors import error_json, http_status, request_error_json
 from crvshub.graphql.limits import MAX_TOKENS, QueryLimits
 from crvshub.graphql.schema import reading_fields, schema
@@ -76,10 +77,31 @@ def _run_reading(session: Session, ctx: AppContext, body: GraphQLBody,
     try:
         for write in context.kept:
             write(session)
-    except AppError as exc:  # the quota was used up by a search that ran meanwhile
-        session.rollback()
-        return _answer(ExecutionResult(None, [GraphQLError(exc.message, original_error=exc)]))
+    except RefusedAfterRunning as refused:  # the quota was used up by a search meanwhile
+        session.rollback()  # nothing it answered is audited, so none of it is given
+        error = GraphQLError(refused.error.message, refused.nodes, path=refused.path,
+                             original_error=refused.error)
+        return _answer(ExecutionResult(_withheld(document, body, result), [error]))
     return _answer(result)
+
+
+def _withheld(document: DocumentNode, body: GraphQLBody,
+              result: ExecutionResult) -> dict[str, None] | None:
+    """Return the data of a reading document none of whose answers may be given.
+
+    Each root field is null, as if it had failed itself, so that a refusal found after the
+    document ran reads like one found while it ran; None when a root field may not be null.
+    """
+    operation = get_operation_ast(document, body.operation_name)
+    query = schema().query_type
+    if result.data is None or operation is None or query is None:
+        return None
+    fields = query.fields
+    nodes = [n for n in operation.selection_set.selections if isinstance(n, FieldNode)]
+    if any(isinstance(fields[n.name.value].type, GraphQLNonNull) for n in nodes
+           if n.name.value in fields):
+        return None
+    return dict.fromkeys(result.data)
 
 
 def _answer(result: ExecutionResult) -> Response:

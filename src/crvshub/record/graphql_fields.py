@@ -85,7 +85,7 @@ def resolve_search(_root: Any, info: Info, advancedSearchParameters: dict[str, A
     if not client and query.is_empty():
         raise NoSearchParameter("There is no param to search")
     if client:
-        use_quota(context)
+        use_quota(context, info)
     page: Page = find(context.session, context.app.vocabulary, query, scope, order,
                       count=size, skip=offset)
     if client:

@@ -18,7 +18,7 @@ from crvshub.auth import service as auth_service
 from crvshub.auth.domain import NATIONAL_ROLES, Principal
 from crvshub.db import utcnow
 from crvshub.errors import Forbidden
-from crvshub.graphql.context import GraphQLContext
+from crvshub.graphql.context import GraphQLContext, Info, RefusedAfterRunning
 from crvshub.record import repository
 from crvshub.record import service as record_service
 from crvshub.record.domain import Status
@@ -91,7 +91,7 @@ def reset_time(now: datetime) -> datetime:
     return datetime.combine(now.astimezone(UTC).date() + timedelta(days=1), time.min, UTC)
 
 
-def use_quota(context: GraphQLContext) -> None:
+def use_quota(context: GraphQLContext, info: Info) -> None:
     """Count one search of the calling client; SearchQuotaExceeded when none is left.
 
     The count is written in the request's transaction and kept even when the document ends
@@ -108,7 +108,7 @@ def use_quota(context: GraphQLContext) -> None:
 
         def count(session: Session) -> None:
             if repository.use_search_quota(session, principal.subject, now.date(), quota) is None:
-                raise _exceeded(quota, now)
+                raise RefusedAfterRunning(_exceeded(quota, now), info)
 
         context.kept.append(count)
         return
