@@ -262,8 +262,9 @@ def test_a_full_name_pages_the_people_who_have_it_exactly_first_as_ranking_would
         assert ranked == [], "the one exact Mery Phiri fills a page of one: nothing ranked"
         page = find(session, VocabularyCache(), RecordQuery(any_name="Mary Phiri"), Scope(),
                     Order(), count=4, skip=0)
-        assert page.total == 7 and ranked == ["Mary Phiri"], \
-            "three exact Mary Phiri do not fill a page of four: every variant is ranked"
+        assert page.total == 7 and ranked == [], \
+            "three exact Mary Phiri do not fill a page of four: the next tier is read"
+        assert [page.scores[r.id] for r in page.records] == [1.0, 1.0, 1.0, 0.97]
 
 
 def test_a_name_of_more_words_than_are_paired_is_always_ranked(
@@ -297,3 +298,31 @@ def test_a_misspelt_name_pages_its_nearest_variants_first_as_ranking_would(
     assert [r.id for r in page.records] == [ids[7], ids[3]], "the newest two Mary Phiri"
     assert page.total == fast[str(typos[3])][0] == 7
     assert page.scores[ids[7]] == page.scores[ids[3]] < 1.0
+
+
+def test_names_of_up_to_three_words_are_paged_tier_by_tier_as_ranking_would(
+        client: TestClient, ctx: AppContext, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Misspelt names of two or three words, looked up by pairs or word by word, with and
+    without other criteria, are paged from their best tiers (nothing ranked in full), page
+    after page as the full ranking gives them; a name asking for a word twice is still
+    ranked in full."""
+    from crvshub.search import service as search_service
+
+    ids = _notify(client, ctx, PEOPLE)
+    february = DateRange(date(2026, 2, 1), date(2026, 2, 2))
+    names = [RecordQuery(any_name="Mary Chisomo Phiri"), RecordQuery(any_name="Mery Chisimo Phiri"),
+             RecordQuery(any_name="Mary Grace Phiry"), RecordQuery(any_name="Marie Phiri"),
+             RecordQuery(any_name="Mary Phiri", event_date=february),
+             RecordQuery(any_name="Mery Phiry", events=("birth",))]
+    by_pairs = _as_full_ranking(ctx, monkeypatch, names)
+    assert by_pairs[str(names[1])][1][0] == ids[1], "Mary Chisomo Phiri, nearest to the typo"
+    assert by_pairs[str(names[4])][1] == [ids[0], ids[1]], "born on 1 and 2 February"
+    ranked = _names_ranked(monkeypatch)
+    for question in names:
+        _pages(ctx, question)
+    assert ranked == [], "every page from the tiers"
+    monkeypatch.setattr(search_service, "MAX_PAIR_KEYS", 0)  # every word looked up alone
+    assert _as_full_ranking(ctx, monkeypatch, names) == by_pairs
+    ranked.clear()
+    _pages(ctx, RecordQuery(any_name="Mary Mary Phiri"))
+    assert ranked, "a word asked twice: ranked in full"

@@ -8,7 +8,7 @@ sort is, results are ranked by how well the names match, then newest first.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -216,28 +216,33 @@ def _exact_first(session: Session, cache: VocabularyCache, query: RecordQuery, s
     if conditions is None:
         return Page(0, [])
     need = skip + count
-    exact = [Record.id.in_(search.exact_filter(session, name)) for name in names]
     # Every holder of a one-word name's word scores 1; of a longer name, those without an
     # extra word: twice the page is read and scored.
     words = all(len(set(name.terms)) == 1 for name in names)
     read = need if words else 2 * need
     variants = [Record.id.in_(search.name_filter(session, cache, name)) for name in names]
     total: int | None = None
+    tiers = search.name_tiers(session, cache, names[0]) if len(names) == 1 else None
     if _by_place(query, scope):
         # Within some offices or places the newest holders of a name may be far apart in any
         # index: every record the name's variants find there is read instead (the place's
         # records matched to the postings by hash), flagged when it has the names exactly.
+        exact = [Record.id.in_(search.exact_filter(session, name)) for name in names]
         found = repository.flagged_ids(session, [*conditions, *variants], and_(*exact),
                                        COUNT_CAP + 1)
         total = min(len(found), COUNT_CAP)
         rows = _newest_first([(rid, at) for rid, at, flag in found if flag], read)
-        top, scores = 1.0, _exact_scores(session, rows, names, words)
+        scores = _exact_scores(session, rows, names, words)
+        best = [rid for rid, _ in rows if scores[rid] == 1.0]
+    elif tiers is not None:
+        best, scores = _tiered(session, cache, conditions, names[0], tiers, need, read)
     else:
         holders = [search.exact_holders(session, name) for name in names]
-        rows, top, scores = _best_tier(session, cache, conditions, names, holders, read, words)
-    best = [rid for rid, _ in rows if scores[rid] == top]
-    if len(best) < need:
-        return None  # too few people have the best match found: every variant is ranked
+        rows = _newest(session, conditions, holders, read)
+        scores = _exact_scores(session, rows, names, words)
+        best = [rid for rid, _ in rows if scores[rid] == 1.0]
+    if len(best) < need and (tiers is None or _by_place(query, scope)):
+        return None  # too few people have the names exactly: every variant is ranked
     page_ids = best[skip:need]
     if total is None and conditions:
         total = repository.count_matching(session, [*conditions, *variants], COUNT_CAP)
@@ -245,38 +250,62 @@ def _exact_first(session: Session, cache: VocabularyCache, query: RecordQuery, s
         total = min(search.count_named(session, cache, names), COUNT_CAP)
     loaded = repository.by_ids(session, page_ids)
     return Page(total, [loaded[rid] for rid in page_ids if rid in loaded],
-                dict.fromkeys(page_ids, top))
+                {rid: scores[rid] for rid in page_ids})
 
 
 Rows = list[tuple[str, datetime]]
 Dated = Select[str, datetime | None]  # a query of (record id, declaration time)
+Key = tuple[float, int, str]  # how ranking orders records: best score, newest, id
 
 
-def _best_tier(session: Session, cache: VocabularyCache, conditions: list[ColumnElement[bool]],
-               names: list[NameQuery], exact: Sequence[Dated], read: int,
-               words: bool) -> tuple[Rows, float, dict[str, float]]:
-    """Return the newest records of the best tier of the names that has any, the best score
-    in that tier, and the scores of the records read.
+def _tiered(session: Session, cache: VocabularyCache, conditions: list[ColumnElement[bool]],
+            name: NameQuery, tiers: Iterable[search.Tier], need: int, read: int,
+            ) -> tuple[list[str], dict[str, float]]:
+    """Return the `need` best records found by a name (fewer when there are fewer) and the
+    scores of the records read, reading the name's tiers (`search.name_tiers`) best first,
+    each newest first.
 
-    A name of one key set (one word, or two words) is tiered by the best score each of its keys
-    allows (`search.name_tiers`): the exact key first, then the nearest variants. When nobody
-    has the name as typed (a typo), the people of the nearest variants are the best there are,
-    and they are paged like the exact holders: their tier's score, newest first. Any other
-    question has one tier, the exact holders.
+    Each tier's newest records that meet the conditions are read and scored, `read` of them,
+    then twice as many, until the tier is read whole or the `need`-th best record read ranks
+    before any record left in it (one left scores at most the tier's bound, and is older
+    than the last one read). The next tier is read only when its bound may still beat that
+    record's score. A misspelt name is paged from its nearest variants' people, a common one
+    from its exact holders: tens of names read, not the postings of every variant.
     """
-    tiers = search.name_tiers(session, cache, names[0]) if len(names) == 1 else None
-    for bound, keys in tiers or []:
-        rows = _newest(session, conditions, [search.key_holders(session, names[0], keys)], read)
-        if not rows:
-            continue  # nobody (meeting the criteria) is posted under this tier's keys
-        if bound == 1.0 and words:
-            return rows, bound, dict.fromkeys((rid for rid, _ in rows), 1.0)
-        return rows, bound, search.score_found(session, [rid for rid, _ in rows], names[0],
-                                               keys)
-    if tiers is not None:
-        return [], 1.0, {}
-    rows = _newest(session, conditions, exact, read)
-    return rows, 1.0, _exact_scores(session, rows, names, words)
+    key_sets: list[set[str]] | None = None
+    scores: dict[str, float] = {}
+    created: dict[str, int] = {}
+
+    def key(rid: str) -> Key:
+        return (-scores[rid], -created[rid], rid)
+
+    def kth() -> Key | None:
+        return sorted(map(key, scores))[need - 1] if len(scores) >= need else None
+
+    for tier in tiers if need > 0 else ():
+        bound = tier[0]
+        worst = kth()
+        if worst is not None and -worst[0] > bound:
+            break  # no record of this tier or the next can enter the page
+        holders = search.tier_holders(session, cache, name, tier)
+        size = read
+        while True:
+            rows = _newest(session, conditions, [holders], size)
+            fresh = [rid for rid, _ in rows if rid not in scores]
+            created.update((rid, _micros(at)) for rid, at in rows)
+            if search.scored_by_bound(name, bound):
+                scores.update(dict.fromkeys(fresh, bound))
+            elif fresh:
+                if key_sets is None:
+                    key_sets = search.name_keys(session, cache, name)
+                scores.update(search.score_named(session, fresh, name, key_sets))
+            if len(rows) < size:
+                break  # the tier is read whole
+            worst, last = kth(), rows[-1][0]
+            if worst is not None and worst <= (-bound, -created[last], last):
+                return sorted(scores, key=key)[:need], scores
+            size *= 2
+    return sorted(scores, key=key)[:need], scores
 
 
 def _exact_scores(session: Session, rows: Rows, names: list[NameQuery], words: bool,

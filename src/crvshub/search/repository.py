@@ -25,6 +25,7 @@ from sqlalchemy import (
     or_,
     select,
     true,
+    union_all,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -228,6 +229,14 @@ def people_with_keys(roles: Sequence[str], keys: Sequence[set[str]], dialect: st
             other.record_id == SearchTerm.record_id, other.role == SearchTerm.role,
             one_of(other.term.concat(""), sorted(options), dialect)))
     return query
+
+
+def dated_union(queries: Sequence[Select[str, str, datetime | None]],
+                ) -> Select[str, datetime | None]:
+    """Return the (record id, declaration time) query of the people any of some
+    `people_with_keys` queries finds."""
+    found = (queries[0] if len(queries) == 1 else union_all(*queries)).subquery("keyed")
+    return select(found.c.record_id, found.c.declared)
 
 
 PROBE_ROUNDS = (256, 4_096, 50_000)  # postings of each key set counted, round by round

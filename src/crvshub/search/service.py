@@ -24,9 +24,18 @@ from crvshub.search.indexing import (
     RESOURCE_ROLE,
     ROLES,
     index_entry,
+    name_terms,
     pair_key,
+    term_pairs,
 )
-from crvshub.search.names import Vocabulary, query_similarity, score_bound, terms
+from crvshub.search.names import (
+    PREFIX,
+    Vocabulary,
+    query_similarity,
+    score_bound,
+    term_similarity,
+    terms,
+)
 
 
 def index_record(session: Session, record_id: str, declared: datetime, bundle: dict[str, Any],
@@ -189,25 +198,42 @@ def name_keys(session: Session, cache: VocabularyCache, query: NameQuery) -> lis
     """
     words = tuple(dict.fromkeys(query.terms))
     expanded = cache.expand_all(session, words)
-    most = MAX_PAIR_KEYS if session.get_bind().dialect.name == "postgresql" else min(
-        MAX_PAIR_KEYS, SQLITE_PAIR_KEYS)
+    most = _most_pair_keys(session)
     # Remembered until a term is learnt: one search asks for its names' keys several times.
-    return cache.remember(("keys", words, most), lambda: _pair_keys(expanded, most))
+    return cache.remember(("keys", words, most),
+                          lambda: _keys_of(_plan(expanded, most), expanded))
 
 
-def _pair_keys(expanded: list[set[str]], most: int) -> list[set[str]]:
-    groups = sorted(expanded, key=lambda g: (len(g), sorted(g)))
-    if len(groups) == 1 or len(groups) > PAIRED_TERMS:
+def _most_pair_keys(session: Session) -> int:
+    if session.get_bind().dialect.name == "postgresql":
+        return MAX_PAIR_KEYS
+    return min(MAX_PAIR_KEYS, SQLITE_PAIR_KEYS)
+
+
+Part = tuple[int, ...]  # (i,): the variants of word i; (i, j): the pairs of words i's and j's
+
+
+def _plan(expanded: Sequence[set[str]], most: int) -> list[Part]:
+    """Return how a name's words are looked up (see `name_keys`), from their variants."""
+    order = sorted(range(len(expanded)), key=lambda i: (len(expanded[i]), sorted(expanded[i])))
+    if len(order) == 1 or len(order) > PAIRED_TERMS:
         # Pairs are posted for a person's first `PAIRED_TERMS` words only: a longer name is
         # looked up word by word, or its holders would not be found.
-        return groups
-    keys: list[set[str]] = []
-    for left, right in itertools.pairwise(groups):
-        if len(left) * len(right) > most:
-            keys += [left, right]
+        return [(i,) for i in order]
+    parts: list[Part] = []
+    for left, right in itertools.pairwise(order):
+        if len(expanded[left]) * len(expanded[right]) > most:
+            parts += [(left,), (right,)]
         else:
-            keys.append({pair_key(a, b) for a in left for b in right})
-    return keys
+            parts.append((left, right))
+    return parts
+
+
+def _keys_of(parts: Sequence[Part], variants: Sequence[set[str]]) -> list[set[str]]:
+    """Return the key sets of a plan, for some variants of each word."""
+    return [set(variants[part[0]]) if len(part) == 1 else
+            {pair_key(a, b) for a in variants[part[0]] for b in variants[part[1]]}
+            for part in parts]
 
 
 def name_filter(session: Session, cache: VocabularyCache, query: NameQuery) -> Select[str]:
@@ -264,36 +290,101 @@ def count_named(session: Session, cache: VocabularyCache, queries: Sequence[Name
     return repository.count_ids(session, [name_filter(session, cache, q) for q in queries])
 
 
+TIERED_WORDS = 3  # names of at most this many words are paged tier by tier
+Tier = tuple[float, list[list[set[str]]]]  # a bound, and the key sets of each of its lookups
+
+
 def name_tiers(session: Session, cache: VocabularyCache, query: NameQuery,
-               ) -> Iterator[tuple[float, set[str]]] | None:
-    """Return the keys of a name looked up by one key set, grouped by the best score a person
-    posted under one of them can get (`names.score_bound`), best first; None for a name of
-    several key sets. The exact key comes first, alone; the others are grouped only if asked
-    for (a common name has thousands of variant keys)."""
-    key_sets = name_keys(session, cache, query)
-    if len(key_sets) != 1:
-        return None
+               ) -> Iterator[Tier] | None:
+    """Return a name's lookups grouped by the best score a person they find can get, best
+    first; None for a name of more than `TIERED_WORDS` words, or one `exactly_findable` is not.
+
+    The variants of each word are grouped by how alike they are to each word of the name
+    (`names.term_similarity`). Choosing one group per word bounds the score of every person
+    found under the choice: each word of the name is matched at best by one of the chosen
+    groups, or by another term as a prefix (as `names.score_bound` reasons). The choices of
+    one bound make a tier; each choice is looked up like the whole name (`name_keys`: the
+    same pairs and words) with its groups' variants only, so every person the name finds is
+    found in the tier of their best choice. The exact words come first, then the nearest
+    variants: a common name is paged from a few of its thousands of keys.
+    """
     words = list(dict.fromkeys(query.terms))
-    exact = pair_key(*words) if len(words) == 2 else words[0]
-    return _tiers(query.terms, exact, key_sets[0])
+    if not exactly_findable(query) or len(words) > TIERED_WORDS:
+        return None
+    expanded = cache.expand_all(session, words)
+    parts = _plan(expanded, _most_pair_keys(session))
+    groups = [_alike_groups(words, variants) for variants in expanded]
+    tiers: dict[float, list[tuple[set[str], ...]]] = {}
+    for chosen in itertools.product(*groups):
+        tiers.setdefault(_choice_bound(words, chosen), []).append(chosen)
+    return _tier_keys(parts, sorted(tiers.items(), key=lambda tier: -tier[0]))
 
 
-def _tiers(words: list[str], exact: str, keys: set[str]) -> Iterator[tuple[float, set[str]]]:
-    if exact in keys:
-        yield 1.0, {exact}
-    tiers: dict[float, set[str]] = {}
-    for key in keys - {exact}:
-        tiers.setdefault(score_bound(words, key.split(" ")), set()).add(key)
-    yield from sorted(tiers.items(), key=lambda tier: -tier[0])
+def _alike_groups(words: Sequence[str], variants: set[str]) -> list[set[str]]:
+    """Group a word's variants by their similarity to each word of the name."""
+    groups: dict[tuple[float, ...], set[str]] = {}
+    for term in variants:
+        groups.setdefault(tuple(term_similarity(w, term) for w in words), set()).add(term)
+    return [groups[alike] for alike in sorted(groups, reverse=True)]
 
 
-def key_holders(session: Session, query: NameQuery, keys: set[str],
-                ) -> Select[str, datetime | None]:
-    """Return the (record id, declaration time) query of records where one person of the
-    roles is posted under one of some keys of a name."""
-    people = repository.people_with_keys(query.roles, [keys], session.get_bind().dialect.name)
-    found = people.subquery("keyed")
-    return select(found.c.record_id, found.c.declared)
+def _choice_bound(words: Sequence[str], chosen: Sequence[set[str]]) -> float:
+    """Return the best score of a person found under one group of variants per word.
+
+    Such a person holds a term of each group: their other terms are no variant of the name's
+    words, so each matches one at best as a prefix. When two groups share a term, one term
+    may stand for two words: the best single word's match bounds the score.
+    """
+    best = [max([term_similarity(w, min(group)) for group in chosen] + [PREFIX])
+            for w in words]
+    shared = any(a & b for a, b in itertools.combinations(chosen, 2))
+    return round(max(best) if shared else sum(best) / len(best), 4)
+
+
+def _tier_keys(parts: Sequence[Part], tiers: Sequence[tuple[float, list[tuple[set[str], ...]]]],
+               ) -> Iterator[Tier]:
+    for bound, choices in tiers:
+        lookups = [_keys_of(parts, chosen) for chosen in choices]
+        if len(parts) == 1:  # one key set each: looked up as one
+            lookups = [[set().union(*(keys[0] for keys in lookups))]]
+        yield bound, lookups
+
+
+def tier_holders(session: Session, cache: VocabularyCache, query: NameQuery, tier: Tier,
+                 ) -> Select[str, datetime | None]:
+    """Return the (record id, declaration time) query of the records where one person of
+    the roles is found by one of a tier's lookups (`name_tiers`)."""
+    dialect = session.get_bind().dialect.name
+    bound, lookups = tier
+    found = []
+    for n, keys in enumerate(lookups):
+        driver = 0 if dialect != "postgresql" or len(keys) < 2 else cache.remember_number(
+            ("tier driver", tuple(query.terms), query.roles, bound, n),
+            functools.partial(repository.smallest_set, session, query.roles, keys))
+        found.append(repository.people_with_keys(query.roles, keys, dialect, driver))
+    return repository.dated_union(found)
+
+
+def scored_by_bound(query: NameQuery, bound: float) -> bool:
+    """Tell whether every record first found in a tier of this bound scores the bound: a
+    one-word name's tiers above a prefix's match (a person first found there holds a variant
+    as alike as the bound says, and no better one: that would be an earlier tier's)."""
+    return len(dict.fromkeys(query.terms)) == 1 and bound > PREFIX
+
+
+def score_named(session: Session, record_ids: Sequence[str], query: NameQuery,
+                key_sets: Sequence[set[str]]) -> dict[str, float]:
+    """Score records by their people the name finds (those posted under a key of each of
+    `name_keys`), as ranking every person found scores them (`score_people`)."""
+    scores = dict.fromkeys(record_ids, 0.0)
+    query_terms = query.terms
+    for record_id, _, given, family in repository.names_of(session, record_ids, query.roles):
+        held = name_terms(given, family)
+        keys = {*held, *term_pairs(held)}
+        if all(not keys.isdisjoint(options) for options in key_sets):
+            scores[record_id] = max(scores[record_id], query_similarity(
+                query_terms, _person_terms(given, family)))
+    return {rid: round(score, 4) for rid, score in scores.items()}
 
 
 def newest_found(session: Session, queries: Sequence[Select[str, datetime | None]],
@@ -302,16 +393,6 @@ def newest_found(session: Session, queries: Sequence[Select[str, datetime | None
     `exact_holders` or `key_holders` finds, newest first, one page of `limit` after
     `offset`, from the postings alone; None when they hold more than `cap` postings."""
     return repository.newest_found(session, queries, cap, limit, offset)
-
-
-def score_found(session: Session, record_ids: Sequence[str], query: NameQuery,
-                keys: set[str]) -> dict[str, float]:
-    """Score records by their people posted under some keys of a name (`score_people`)."""
-    rows = repository.postings(session, query.roles, keys, 1 << 30, sorted(record_ids)) or []
-    people: dict[Person, set[str]] = {}
-    for record_id, role, key, _ in rows:
-        people.setdefault((record_id, role), set()).update(key.split(" "))
-    return score_people(session, record_ids, [(query, people)])
 
 
 def term_filters(session: Session, cache: VocabularyCache, query: NameQuery,
