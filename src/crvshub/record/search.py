@@ -235,7 +235,9 @@ def _exact_first(session: Session, cache: VocabularyCache, query: RecordQuery, s
         scores = _exact_scores(session, rows, names, words)
         best = [rid for rid, _ in rows if scores[rid] == 1.0]
     elif tiers is not None:
-        best, scores = _tiered(session, cache, conditions, names[0], tiers, need, read)
+        total = _total(session, cache, conditions, variants, names)
+        best, scores = _tiered(session, cache, conditions, names[0], tiers, need, read,
+                               total if total < COUNT_CAP else None)
     else:
         holders = [search.exact_holders(session, name) for name in names]
         rows = _newest(session, conditions, holders, read)
@@ -244,13 +246,20 @@ def _exact_first(session: Session, cache: VocabularyCache, query: RecordQuery, s
     if len(best) < need and (tiers is None or _by_place(query, scope)):
         return None  # too few people have the names exactly: every variant is ranked
     page_ids = best[skip:need]
-    if total is None and conditions:
-        total = repository.count_matching(session, [*conditions, *variants], COUNT_CAP)
-    elif total is None:  # nothing but the names: their postings alone say how many there are
-        total = min(search.count_named(session, cache, names), COUNT_CAP)
+    if total is None:
+        total = _total(session, cache, conditions, variants, names)
     loaded = repository.by_ids(session, page_ids)
     return Page(total, [loaded[rid] for rid in page_ids if rid in loaded],
                 {rid: scores[rid] for rid in page_ids})
+
+
+def _total(session: Session, cache: VocabularyCache, conditions: list[ColumnElement[bool]],
+           variants: list[ColumnElement[bool]], names: list[NameQuery]) -> int:
+    """Return how many records meet the conditions and have the names (any variant), up to
+    `COUNT_CAP`: with nothing but names, from their postings alone."""
+    if conditions:
+        return repository.count_matching(session, [*conditions, *variants], COUNT_CAP)
+    return min(search.count_named(session, cache, names), COUNT_CAP)
 
 
 Rows = list[tuple[str, datetime]]
@@ -260,7 +269,7 @@ Key = tuple[float, int, str]  # how ranking orders records: best score, newest, 
 
 def _tiered(session: Session, cache: VocabularyCache, conditions: list[ColumnElement[bool]],
             name: NameQuery, tiers: Iterable[search.Tier], need: int, read: int,
-            ) -> tuple[list[str], dict[str, float]]:
+            total: int | None) -> tuple[list[str], dict[str, float]]:
     """Return the `need` best records found by a name (fewer when there are fewer) and the
     scores of the records read, reading the name's tiers (`search.name_tiers`) best first,
     each newest first.
@@ -270,7 +279,8 @@ def _tiered(session: Session, cache: VocabularyCache, conditions: list[ColumnEle
     before any record left in it (one left scores at most the tier's bound, and is older
     than the last one read). The next tier is read only when its bound may still beat that
     record's score. A misspelt name is paged from its nearest variants' people, a common one
-    from its exact holders: tens of names read, not the postings of every variant.
+    from its exact holders: tens of names read, not the postings of every variant. `total`,
+    when known, is how many records there are in all: once they are all read, no tier is.
     """
     key_sets: list[set[str]] | None = None
     scores: dict[str, float] = {}
@@ -285,7 +295,7 @@ def _tiered(session: Session, cache: VocabularyCache, conditions: list[ColumnEle
     for tier in tiers if need > 0 else ():
         bound = tier[0]
         worst = kth()
-        if worst is not None and -worst[0] > bound:
+        if (worst is not None and -worst[0] > bound) or len(scores) == total:
             break  # no record of this tier or the next can enter the page
         holders = search.tier_holders(session, cache, name, tier)
         size = read

@@ -194,7 +194,12 @@ class Vocabulary:
                 self._by_skeleton.setdefault(skeleton(term), set()).add(term)
 
     def expand(self, term: str) -> set[str]:
-        """Return the known terms that match a query term: itself, sound-alikes, typos."""
+        """Return the known terms that match a query term: itself, sound-alikes, typos.
+
+        Only terms `term_similarity` scores above 0: a candidate the index lookup finds
+        (the same consonants, a typo of a short word) but that cannot match the term when
+        names are scored would only be a person found and ranked last with no match.
+        """
         known = self._expanded.get(term)
         if known is None:
             known = self._expanded[term] = frozenset(self._expand(term))
@@ -216,6 +221,9 @@ class Vocabulary:
         return found
 
     def _expand(self, term: str) -> set[str]:
+        return {t for t in self._candidates(term) if term_similarity(term, t) > 0}
+
+    def _candidates(self, term: str) -> set[str]:
         found = {term} | self._by_code.get(phonetic(term), set())
         bones = skeleton(term)
         if len(bones) >= 2:
