@@ -254,7 +254,7 @@ def _exact_first(session: Session, cache: VocabularyCache, query: RecordQuery, s
 
 
 def _total(session: Session, cache: VocabularyCache, conditions: list[ColumnElement[bool]],
-           variants: list[ColumnElement[bool]], names: list[NameQuery]) -> int:
+           variants: Sequence[ColumnElement[bool]], names: list[NameQuery]) -> int:
     """Return how many records meet the conditions and have the names (any variant), up to
     `COUNT_CAP`: with nothing but names, from their postings alone."""
     if conditions:
