@@ -202,13 +202,18 @@ def test_a_one_word_name_pages_its_exact_holders_first_as_ranking_would(
 
 def test_exact_holders_are_checked_against_selective_criteria_newest_first_then_all(
         client: TestClient, ctx: AppContext, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The newest holders are checked against the other criteria a few at a time, then all
-    the others at once; with more postings than are ordered from the index, the records are
-    walked newest first instead. Every way gives the full ranking's pages."""
+    """Several names: their newest exact holders are checked against the other criteria a
+    few at a time, then all the others at once; with more postings than are ordered from the
+    index, the records are walked newest first instead. One name: the records that meet the
+    criteria and that it finds are listed once, then scored outright or paged tier by tier
+    against the list. Every way gives the full ranking's pages."""
     ids = _notify(client, ctx, PEOPLE)
     february = DateRange(date(2026, 2, 1), date(2026, 2, 2))  # the two oldest Phiri only
-    questions = [RecordQuery(any_name="Phiri", event_date=february),
+    questions = [RecordQuery(any_name="Phiri", people=(PersonCriteria("child", name="Phiri"),),
+                             event_date=february),
+                 RecordQuery(any_name="Phiri", event_date=february),
                  RecordQuery(any_name="Mary Phiri", event_date=february),
+                 RecordQuery(any_name="Mery Phiry", event_date=february),
                  RecordQuery(any_name="Phiri", events=("birth",))]
     monkeypatch.setattr(record_search, "CHECK_FIRST", 1)  # 4 newest first, then the rest
     checked: list[int] = []
@@ -221,7 +226,20 @@ def test_exact_holders_are_checked_against_selective_criteria_newest_first_then_
     monkeypatch.setattr(record_search.repository, "created_of", spy)
     pages = _as_full_ranking(ctx, monkeypatch, questions)
     assert pages[str(questions[0])][1] == [ids[1], ids[0]], "born on 2 and 1 February"
+    assert pages[str(questions[1])][1] == [ids[1], ids[0]]
     assert checked[:2] == [4, 2], "the four newest Phiri, then the two others at once"
+    checked.clear()
+    for question in questions[1:]:
+        _pages(ctx, question)
+    assert checked == [], "one name: listed with the criteria, never checked by id"
+    monkeypatch.setattr(record_search, "SCORE_ALL", 0)  # paged tier by tier against the list
+    assert _as_full_ranking(ctx, monkeypatch, questions) == pages
+    monkeypatch.setattr(record_search, "COUNT_CAP", 1)  # too many to list: checked by id
+    capped = _as_full_ranking(ctx, monkeypatch, questions)
+    assert checked, "the tiers' records checked against the criteria by id"
+    assert [ranked for _, ranked, _ in capped.values()] == [
+        ranked for _, ranked, _ in pages.values()]
+    monkeypatch.setattr(record_search, "COUNT_CAP", 10_000)
     monkeypatch.setattr(record_search, "HOLDERS_FIRST", 0)  # every name: the records walked
     assert _as_full_ranking(ctx, monkeypatch, questions) == pages
 

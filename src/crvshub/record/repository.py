@@ -17,6 +17,7 @@ from sqlalchemy import (
     or_,
     select,
     text,
+    true,
     union,
     update,
 )
@@ -489,11 +490,12 @@ def matching_ids(session: Session, conditions: Sequence[ColumnElement[bool]], li
 
 
 def flagged_ids(session: Session, conditions: Sequence[ColumnElement[bool]],
-                flag: ColumnElement[bool], limit: int) -> list[tuple[str, datetime, bool]]:
+                flag: ColumnElement[bool] | None, limit: int) -> list[tuple[str, datetime, bool]]:
     """Return (id, created_at, flag) of the records meeting every condition, at most `limit`,
     in no order: with no order to keep, the database matches the records to the conditions'
-    subqueries by hash rather than walking an index and probing each record."""
-    query = select(Record.id, Record.created_at, flag).where(*conditions).limit(limit)
+    subqueries by hash rather than walking an index and probing each record. No flag: True."""
+    query = select(Record.id, Record.created_at, true() if flag is None else flag).where(
+        *conditions).limit(limit)
     return [(str(i), at, bool(f)) for i, at, f in session.execute(query)]
 
 

@@ -8,7 +8,7 @@ sort is, results are ranked by how well the names match, then newest first.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -234,10 +234,24 @@ def _exact_first(session: Session, cache: VocabularyCache, query: RecordQuery, s
         rows = _newest_first([(rid, at) for rid, at, flag in found if flag], read)
         scores = _exact_scores(session, rows, names, words)
         best = [rid for rid, _ in rows if scores[rid] == 1.0]
+    elif tiers is not None and conditions:
+        # Other criteria: every record that meets them and that a variant finds is listed
+        # (by hash, as the total would count them). A few are scored outright; more are
+        # paged tier by tier, checked against the list instead of the database.
+        listed = {rid: _micros(at) for rid, at, _ in repository.flagged_ids(
+            session, [*conditions, *variants], None, COUNT_CAP + 1)}
+        total = min(len(listed), COUNT_CAP)
+        if len(listed) <= SCORE_ALL:
+            scores = search.score_named(session, list(listed), names[0],
+                                        search.name_keys(session, cache, names[0]))
+            best = sorted(listed, key=lambda rid: (-scores[rid], -listed[rid], rid))[:need]
+        else:
+            best, scores = _tiered(session, cache, conditions, names[0], tiers, need, read,
+                                   listed if total < COUNT_CAP else None)
     elif tiers is not None:
         total = _total(session, cache, conditions, variants, names)
         best, scores = _tiered(session, cache, conditions, names[0], tiers, need, read,
-                               total if total < COUNT_CAP else None)
+                               None, total if total < COUNT_CAP else None)
     else:
         holders = [search.exact_holders(session, name) for name in names]
         rows = _newest(session, conditions, holders, read)
@@ -269,7 +283,8 @@ Key = tuple[float, int, str]  # how ranking orders records: best score, newest, 
 
 def _tiered(session: Session, cache: VocabularyCache, conditions: list[ColumnElement[bool]],
             name: NameQuery, tiers: Iterable[search.Tier], need: int, read: int,
-            total: int | None) -> tuple[list[str], dict[str, float]]:
+            allowed: Mapping[str, int] | None, total: int | None = None,
+            ) -> tuple[list[str], dict[str, float]]:
     """Return the `need` best records found by a name (fewer when there are fewer) and the
     scores of the records read, reading the name's tiers (`search.name_tiers`) best first,
     each newest first.
@@ -279,9 +294,12 @@ def _tiered(session: Session, cache: VocabularyCache, conditions: list[ColumnEle
     before any record left in it (one left scores at most the tier's bound, and is older
     than the last one read). The next tier is read only when its bound may still beat that
     record's score. A misspelt name is paged from its nearest variants' people, a common one
-    from its exact holders: tens of names read, not the postings of every variant. `total`,
-    when known, is how many records there are in all: once they are all read, no tier is.
+    from its exact holders: tens of names read, not the postings of every variant. `allowed`,
+    when given, is every record that meets the conditions (see `_newest_rows`); `total`, when
+    known, how many records there are in all: once they are all read, no tier is.
     """
+    if allowed is not None:
+        total = len(allowed)
     key_sets: list[set[str]] | None = None
     scores: dict[str, float] = {}
     created: dict[str, int] = {}
@@ -300,7 +318,7 @@ def _tiered(session: Session, cache: VocabularyCache, conditions: list[ColumnEle
         holders = search.tier_holders(session, cache, name, tier)
         size = read
         while True:
-            rows = _newest(session, conditions, [holders], size)
+            rows, complete = _newest_rows(session, conditions, [holders], size, allowed)
             fresh = [rid for rid, _ in rows if rid not in scores]
             created.update((rid, _micros(at)) for rid, at in rows)
             if search.scored_by_bound(name, bound):
@@ -309,12 +327,12 @@ def _tiered(session: Session, cache: VocabularyCache, conditions: list[ColumnEle
                 if key_sets is None:
                     key_sets = search.name_keys(session, cache, name)
                 scores.update(search.score_named(session, fresh, name, key_sets))
-            if len(rows) < size:
+            if complete:
                 break  # the tier is read whole
             worst, last = kth(), rows[-1][0]
             if worst is not None and worst <= (-bound, -created[last], last):
                 return sorted(scores, key=key)[:need], scores
-            size *= 2
+            size = 2 * max(size, len(rows))
     return sorted(scores, key=key)[:need], scores
 
 
@@ -332,6 +350,7 @@ def _newest_first(rows: Rows, read: int) -> Rows:
     return sorted(rows, key=lambda r: (-r[1].timestamp(), r[0]))[:read]
 
 
+SCORE_ALL = 500  # records a name finds among those meeting other criteria, scored outright
 HOLDERS_FIRST = 10_000  # postings of a name's keys ordered by declaration time in the database
 CHECK_FIRST = 200  # of those, the newest checked at once against the other criteria
 
@@ -339,7 +358,17 @@ CHECK_FIRST = 200  # of those, the newest checked at once against the other crit
 def _newest(session: Session, conditions: list[ColumnElement[bool]], found: Sequence[Dated],
             read: int) -> Rows:
     """Return the `read` newest records found by every one of some (record id, declaration
-    time) queries that meet the conditions.
+    time) queries that meet the conditions (see `_newest_rows`)."""
+    return _newest_rows(session, conditions, found, read)[0][:read]
+
+
+def _newest_rows(session: Session, conditions: list[ColumnElement[bool]],
+                 found: Sequence[Dated], read: int, allowed: Mapping[str, int] | None = None,
+                 ) -> tuple[Rows, bool]:
+    """Return the newest records found by every one of some (record id, declaration time)
+    queries that meet the conditions, `read` of them at least (more when more were checked
+    at once), and whether that is every one of them. `allowed`, when given, holds every
+    record that meets the conditions: the records are checked against it, not the database.
 
     When the queries hold at most `HOLDERS_FIRST` postings, the newest records are taken
     from the postings alone, ordered by the declaration time they carry
@@ -352,19 +381,26 @@ def _newest(session: Session, conditions: list[ColumnElement[bool]], found: Sequ
     apart.)
     """
     kept: Rows = []
-    offset, step = 0, read if not conditions else max(CHECK_FIRST, 4 * read)
+    checked = bool(conditions) or allowed is not None
+    offset, step = 0, read if not checked else max(CHECK_FIRST, 4 * read)
     while True:
         rows = search.newest_found(session, found, HOLDERS_FIRST, step, offset)
         if rows is None:
             ids = [Record.id.in_(f.with_only_columns(f.selected_columns[0])) for f in found]
-            return repository.matching_ids(session, [*conditions, *ids], read, ties_by_id=True)
-        if not conditions:
-            return rows
-        passed = {rid for rid, _ in repository.created_of(session, [r for r, _ in rows],
-                                                            conditions)}
+            walked = repository.matching_ids(session, [*conditions, *ids], read, ties_by_id=True)
+            return walked, len(walked) < read
+        if not checked:
+            return rows, len(rows) < step
+        if allowed is not None:
+            passed = {rid for rid, _ in rows if rid in allowed}
+        else:
+            passed = {rid for rid, _ in repository.created_of(session, [r for r, _ in rows],
+                                                                conditions)}
         kept += [row for row in rows if row[0] in passed]
-        if len(kept) >= read or len(rows) < step:
-            return kept[:read]
+        if len(rows) < step:
+            return kept, True
+        if len(kept) >= read:
+            return kept, False
         # Selective criteria (a date range): the rest are read at once, not page by page.
         offset, step = offset + step, HOLDERS_FIRST
 
