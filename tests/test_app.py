@@ -59,3 +59,19 @@ def test_a_cold_start_leaves_the_preparation_to_the_first_requests(
     cold = settings.model_copy(update={"warm_start": False, "location_cache_seconds": 60})
     routes, locations = _preparations_during_first_requests(cold, monkeypatch)
     assert routes > 0 and locations == 1
+
+
+def test_a_warm_start_learns_the_known_name_terms(settings: Settings) -> None:
+    """The first name searched after a restart does not wait for the vocabulary to load."""
+    from tests.record.graphql_helpers import birth, notify
+
+    first = create_app(settings, start_worker=False)
+    with TestClient(first) as client:
+        notify(client, first.state.ctx, birth(child="Tendai"))
+    for warm_start, learnt in ((False, 0), (True, 1)):
+        app = create_app(settings.model_copy(update={"warm_start": warm_start}),
+                         start_worker=False)
+        with TestClient(app):
+            vocabulary = app.state.ctx.vocabulary._vocabulary
+            assert (vocabulary.version > 0) == bool(learnt), warm_start
+            assert ("tendai" in vocabulary.alike(["tendai"])) == bool(learnt)
