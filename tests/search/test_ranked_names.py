@@ -318,9 +318,9 @@ def test_a_misspelt_name_pages_its_nearest_variants_first_as_ranking_would(
     assert page.scores[ids[7]] == page.scores[ids[3]] < 1.0
 
 
-def test_names_of_up_to_three_words_are_paged_tier_by_tier_as_ranking_would(
+def test_names_of_up_to_four_words_are_paged_tier_by_tier_as_ranking_would(
         client: TestClient, ctx: AppContext, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Misspelt names of two or three words, looked up by pairs or word by word, with and
+    """Misspelt names of two to four words, looked up by pairs or word by word, with and
     without other criteria, are paged from their best tiers (nothing ranked in full), page
     after page as the full ranking gives them; a name asking for a word twice is still
     ranked in full."""
@@ -331,7 +331,8 @@ def test_names_of_up_to_three_words_are_paged_tier_by_tier_as_ranking_would(
     names = [RecordQuery(any_name="Mary Chisomo Phiri"), RecordQuery(any_name="Mery Chisimo Phiri"),
              RecordQuery(any_name="Mary Grace Phiry"), RecordQuery(any_name="Marie Phiri"),
              RecordQuery(any_name="Mary Phiri", event_date=february),
-             RecordQuery(any_name="Mery Phiry", events=("birth",))]
+             RecordQuery(any_name="Mery Phiry", events=("birth",)),
+             RecordQuery(any_name="Mary Grace Ann Phiri"), RecordQuery(any_name="Mery Grace An Phiri")]
     by_pairs = _as_full_ranking(ctx, monkeypatch, names)
     assert by_pairs[str(names[1])][1][0] == ids[1], "Mary Chisomo Phiri, nearest to the typo"
     assert by_pairs[str(names[4])][1] == [ids[0], ids[1]], "born on 1 and 2 February"
@@ -344,3 +345,6 @@ def test_names_of_up_to_three_words_are_paged_tier_by_tier_as_ranking_would(
     ranked.clear()
     _pages(ctx, RecordQuery(any_name="Mary Mary Phiri"))
     assert ranked, "a word asked twice: ranked in full"
+    ranked.clear()
+    _pages(ctx, RecordQuery(any_name="Mery Grace An Chisomo Phiri"))
+    assert ranked, "five words: ranked in full"

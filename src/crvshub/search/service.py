@@ -290,7 +290,7 @@ def count_named(session: Session, cache: VocabularyCache, queries: Sequence[Name
     return repository.count_ids(session, [name_filter(session, cache, q) for q in queries])
 
 
-TIERED_WORDS = 3  # names of at most this many words are paged tier by tier
+TIERED_WORDS = 4  # names of at most this many words are paged tier by tier
 Tier = tuple[float, list[list[set[str]]]]  # a bound, and the key sets of each of its lookups
 
 
