@@ -35,7 +35,7 @@ class Record(Base):
     subject_family: Mapped[str | None] = mapped_column(String(columns.NAME_MAX))
     subject_name_norm: Mapped[str | None] = mapped_column(String(columns.NAME_KEY_MAX), index=True)
     subject_gender: Mapped[str | None] = mapped_column(String(columns.GENDER_MAX))
-    event_date: Mapped[date | None] = mapped_column(Date, index=True)
+    event_date: Mapped[date | None] = mapped_column(Date)
     event_location_id: Mapped[str | None] = mapped_column(
         String(columns.LOCATION_ID_MAX), index=True
     )
@@ -62,6 +62,9 @@ class Record(Base):
         # index alone; only the page's rows are read (record.repository.matching).
         Index("ix_records_event_date_search", "event", "event_date", "subject_gender",
               "event_location_id", "status", "created_at", "id"),
+        # The records of some days, with their ids, from the index alone: a name asked within
+        # a date range is matched to them by hash (record.search).
+        Index("ix_records_event_date_id", "event_date", "id", "created_at"),
         # The records a name found, checked by id from the index alone (record.search).
         Index("ix_records_search_by_id", "id", "created_at", "office_id", "status", "event",
               "event_date"),
