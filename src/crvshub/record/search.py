@@ -201,12 +201,15 @@ def find(session: Session, cache: VocabularyCache, query: RecordQuery, scope: Sc
 
 def _exact_first(session: Session, cache: VocabularyCache, query: RecordQuery, scope: Scope,
                  names: list[NameQuery], *, count: int, skip: int) -> Page | None:
-    """Return the page when the people who have the names exactly as asked fill it, else None.
+    """Return the page from the people who have the names best, or None when that cannot
+    settle it (every variant is then ranked).
 
     Only a person whose terms are the name's own terms, no more, scores 1
     (`names.query_similarity`; a one-word name: any person holding the word) and every such
     person has the name's exact keys (the word, or the pair keys of its neighbouring words).
-    So the newest records found by the exact keys alone that meet the other criteria are read,
+    One name of up to `search.TIERED_WORDS` words is paged tier by tier from those keys, then
+    its nearest variants' (`_tiered`). Several names, or one within some offices or places:
+    the newest records found by the exact keys alone that meet the other criteria are read,
     their names scored, and when enough of them score 1 the page is theirs, newest first: no
     variant can rank before them. That reads tens of names, not the postings of every variant
     of a name thousands of people share at a million records. The total still counts every
@@ -222,8 +225,9 @@ def _exact_first(session: Session, cache: VocabularyCache, query: RecordQuery, s
     read = need if words else 2 * need
     variants = [Record.id.in_(search.name_filter(session, cache, name)) for name in names]
     total: int | None = None
-    tiers = search.name_tiers(session, cache, names[0]) if len(names) == 1 else None
-    if _by_place(query, scope):
+    by_place = _by_place(query, scope)
+    tiers = None if by_place or len(names) > 1 else search.name_tiers(session, cache, names[0])
+    if by_place:
         # Within some offices or places the newest holders of a name may be far apart in any
         # index: every record the name's variants find there is read instead (the place's
         # records matched to the postings by hash), flagged when it has the names exactly.
@@ -257,7 +261,7 @@ def _exact_first(session: Session, cache: VocabularyCache, query: RecordQuery, s
         rows = _newest(session, conditions, holders, read)
         scores = _exact_scores(session, rows, names, words)
         best = [rid for rid, _ in rows if scores[rid] == 1.0]
-    if len(best) < need and (tiers is None or _by_place(query, scope)):
+    if len(best) < need and tiers is None:
         return None  # too few people have the names exactly: every variant is ranked
     page_ids = best[skip:need]
     if total is None:
