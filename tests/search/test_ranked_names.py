@@ -332,7 +332,9 @@ def test_names_of_up_to_four_words_are_paged_tier_by_tier_as_ranking_would(
              RecordQuery(any_name="Mary Grace Phiry"), RecordQuery(any_name="Marie Phiri"),
              RecordQuery(any_name="Mary Phiri", event_date=february),
              RecordQuery(any_name="Mery Phiry", events=("birth",)),
-             RecordQuery(any_name="Mary Grace Ann Phiri"), RecordQuery(any_name="Mery Grace An Phiri")]
+             RecordQuery(any_name="Mary Grace Ann Phiri"), RecordQuery(any_name="Mery Grace An Phiri"),
+             # Words that are variants of each other: one term may stand for both.
+             RecordQuery(any_name="Mary Marie"), RecordQuery(any_name="Phiri Phiry Mery")]
     by_pairs = _as_full_ranking(ctx, monkeypatch, names)
     assert by_pairs[str(names[1])][1][0] == ids[1], "Mary Chisomo Phiri, nearest to the typo"
     assert by_pairs[str(names[4])][1] == [ids[0], ids[1]], "born on 1 and 2 February"

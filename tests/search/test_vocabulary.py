@@ -81,3 +81,24 @@ def test_a_names_keys_are_remembered_until_a_term_is_learnt(db: Session) -> None
     assert service.name_keys(db, cache, query) == [{"mwale zarathustra"}]
     _add(db, base + 3, "zarathustre")
     assert service.name_keys(db, cache, query) == [{"mwale zarathustra", "mwale zarathustre"}]
+
+
+def test_a_tier_bounds_the_score_of_everyone_found_under_it() -> None:
+    """Whatever terms a person holds from one group of variants per word (one term may stand
+    for two words when the words are variants of each other), ranking never scores them above
+    the bound of their tier: the tiers can be read best first."""
+    import itertools
+
+    from crvshub.search import service
+    from crvshub.search.names import Vocabulary, query_similarity
+
+    vocabulary = Vocabulary(["mary", "marie", "mery", "maria", "phiri", "phiry", "piri", "ann",
+                             "anne", "an", "banda", "bnda", "grace", "grac"])
+    for name in (["mary", "phiri"], ["mary", "marie"], ["phiri", "phiry", "mery"],
+                 ["ann", "grace", "banda"], ["an", "anne"]):
+        groups = [service._alike_groups(name, vocabulary.expand(word)) for word in name]
+        for chosen in itertools.product(*groups):
+            bound = service._choice_bound(name, chosen)
+            for held in itertools.product(*chosen):
+                for person in {held, tuple(dict.fromkeys(held)), (*held, "zulu"), (*held, "m", "p")}:
+                    assert query_similarity(name, list(person)) <= bound, (name, person, bound)
