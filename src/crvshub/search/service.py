@@ -245,14 +245,15 @@ def name_filter(session: Session, cache: VocabularyCache, query: NameQuery) -> S
 
 
 def _people_with_keys(session: Session, cache: VocabularyCache, query: NameQuery,
-                      keys: list[set[str]], *, dated: bool = True,
+                      keys: list[set[str]], *, dated: bool = True, which: Hashable = None,
                       ) -> Select[str, str, datetime | None]:
     """`repository.people_with_keys`, from the key set with the fewest postings (chosen
-    once per name while no term is learnt: a search asks for a name several times; SQLite
-    intersects the sets instead)."""
+    once per name and `which` lookup of it while no term is learnt: a search asks for a name
+    several times; SQLite intersects the sets instead)."""
     dialect = session.get_bind().dialect.name
+    lookup = tuple(len(k) for k in keys) if which is None else which
     driver = 0 if dialect != "postgresql" else cache.remember_number(
-        ("driver", tuple(query.terms), query.roles, tuple(len(k) for k in keys)),
+        ("driver", tuple(query.terms), query.roles, lookup),
         lambda: repository.smallest_set(session, query.roles, keys))
     return repository.people_with_keys(query.roles, keys, dialect, driver, dated=dated)
 
@@ -354,15 +355,10 @@ def tier_holders(session: Session, cache: VocabularyCache, query: NameQuery, tie
                  ) -> Select[str, datetime | None]:
     """Return the (record id, declaration time) query of the records where one person of
     the roles is found by one of a tier's lookups (`name_tiers`)."""
-    dialect = session.get_bind().dialect.name
     bound, lookups = tier
-    found = []
-    for n, keys in enumerate(lookups):
-        driver = 0 if dialect != "postgresql" or len(keys) < 2 else cache.remember_number(
-            ("tier driver", tuple(query.terms), query.roles, bound, n),
-            functools.partial(repository.smallest_set, session, query.roles, keys))
-        found.append(repository.people_with_keys(query.roles, keys, dialect, driver))
-    return repository.dated_union(found)
+    return repository.dated_union([
+        _people_with_keys(session, cache, query, keys, which=("tier", bound, n))
+        for n, keys in enumerate(lookups)])
 
 
 def scored_by_bound(query: NameQuery, bound: float) -> bool:
