@@ -36,6 +36,7 @@ from tests.record.graphql_helpers import (
     register,
     set_columns,
 )
+from tests.record.helpers import act
 
 DORONGO_OFFICE_ID = stable_location_id("FAR", DORONGO_OFFICE_SID)
 FIND = """query ($p: AdvancedSearchParametersInput!, $count: Int, $skip: Int, $sortColumn: String,
@@ -249,3 +250,27 @@ def test_a_name_is_ranked_and_counted_within_the_callers_scope(
     partner = _client_token(ctx)
     found = graphql(client, partner, FIND, {"p": {"name": "Tendai Mwale"}, "count": 1}).json()
     assert found["data"]["searchEvents"]["totalItems"] == 5, "registered only, counted"
+
+
+def test_history_assignment_and_duplicates_are_given_however_the_document_asks(
+        client: TestClient, ctx: AppContext) -> None:
+    # A search reads a record's history, assignment and duplicates only when the document
+    # asks for them: asked through named and inline fragments, they are given all the same.
+    ids = _arrange(client, ctx)
+    national = user_token(ctx, NATIONAL_REGISTRAR)
+    assert act(client, national, ids["a"], "assign").status_code == 200
+    through_fragments = """
+      fragment Ops on EventSearchSet { operationHistories { operationType } }
+      fragment Reg on EventSearchSet {
+        registration { duplicates assignment { firstName lastName } } }
+      query ($p: AdvancedSearchParametersInput!) {
+        searchEvents(advancedSearchParameters: $p) {
+          totalItems results { id ...Ops ... on BirthEventSearchSet { ...Reg } } } }"""
+    response = graphql(client, national, through_fragments, {"p": {"childFirstNames": "Tendai"}})
+    assert response.status_code == 200 and "errors" not in response.json(), response.text
+    [hit] = response.json()["data"]["searchEvents"]["results"]
+    assert [o["operationType"] for o in hit["operationHistories"]] == ["DECLARED", "REGISTERED"]
+    assert hit["registration"]["assignment"]["lastName"]
+    assert hit["registration"]["duplicates"] is None
+    only_ids = graphql(client, national, FIND, {"p": {"childFirstNames": "Tendai"}})
+    assert [r["id"] for r in only_ids.json()["data"]["searchEvents"]["results"]] == [ids["a"]]

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
-from graphql import GraphQLField, GraphQLNamedType, GraphQLResolveInfo
+from graphql import (
+    FieldNode,
+    FragmentSpreadNode,
+    GraphQLField,
+    GraphQLNamedType,
+    GraphQLResolveInfo,
+    InlineFragmentNode,
+    SelectionNode,
+)
 from sqlalchemy.orm import Session
 
 from crvshub.auth.domain import Principal
@@ -61,6 +69,31 @@ class RefusedAfterRunning(Exception):
         self.error = error
         self.nodes = info.field_nodes
         self.path = info.path.as_list()
+
+
+def asked_below(info: Info, name: str) -> set[str]:
+    """Return the names of every field the document asks for below the resolver's field
+    `name` (at any depth, through fragments): a resolver reads only the data asked for."""
+    found: set[str] = set()
+
+    def walk(selections: Iterable[SelectionNode], inside: bool) -> None:
+        for node in selections:
+            if isinstance(node, FieldNode):
+                if inside:
+                    found.add(node.name.value)
+                if node.selection_set is not None:
+                    walk(node.selection_set.selections, inside or node.name.value == name)
+            elif isinstance(node, InlineFragmentNode):
+                walk(node.selection_set.selections, inside)
+            elif isinstance(node, FragmentSpreadNode):
+                fragment = info.fragments.get(node.name.value)
+                if fragment is not None:
+                    walk(fragment.selection_set.selections, inside)
+
+    for field_node in info.field_nodes:
+        if field_node.selection_set is not None:
+            walk(field_node.selection_set.selections, False)
+    return found
 
 
 def context_of(info: Info) -> GraphQLContext:

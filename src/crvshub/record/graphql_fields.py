@@ -22,7 +22,7 @@ from graphql import (
 )
 
 from crvshub.auth import service as auth_service
-from crvshub.graphql.context import Fields, GraphQLContext, Info, context_of
+from crvshub.graphql.context import Fields, GraphQLContext, Info, asked_below, context_of
 from crvshub.record import graphql_types as types
 from crvshub.record import repository
 from crvshub.record.errors import RecordNotFound
@@ -60,13 +60,20 @@ def _assignment(context: GraphQLContext, record: Record, office: OfficeName) -> 
             "lastName": user.family_name, "officeName": office(user.office_id)[0]}
 
 
-def _hits(context: GraphQLContext, records: Sequence[Record]) -> list[Json]:
+def _hits(context: GraphQLContext, records: Sequence[Record], asked: set[str]) -> list[Json]:
+    """Return the results of a search; the history, assignments and duplicates of the
+    records are read only when the document asks for them (`asked`: the fields below
+    `results`)."""
     office = _office(context)
+    ids = [r.id for r in records]
     actions: dict[str, list[RecordAction]] = {}
-    for row in repository.actions_of(context.session, [r.id for r in records]):
-        actions.setdefault(row.record_id, []).append(row)
-    duplicates = repository.unresolved_duplicates(context.session, [r.id for r in records])
-    return [search_hit(r, actions.get(r.id, []), office, _assignment(context, r, office),
+    if "operationHistories" in asked:
+        for row in repository.actions_of(context.session, ids):
+            actions.setdefault(row.record_id, []).append(row)
+    duplicates = (repository.unresolved_duplicates(context.session, ids)
+                  if "duplicates" in asked else {})
+    return [search_hit(r, actions.get(r.id, []), office,
+                       _assignment(context, r, office) if "assignment" in asked else None,
                        duplicates.get(r.id, ())) for r in records]
 
 
@@ -90,7 +97,8 @@ def resolve_search(_root: Any, info: Info, advancedSearchParameters: dict[str, A
                       count=size, skip=offset)
     if client:
         audit_retrieved(context, page.records)
-    return {"totalItems": page.total, "results": _hits(context, page.records)}
+    return {"totalItems": page.total,
+            "results": _hits(context, page.records, asked_below(info, "results"))}
 
 
 def _readable(context: GraphQLContext, record_id: str, event: str) -> Record:

@@ -166,6 +166,12 @@ def find(session: Session, cache: VocabularyCache, query: RecordQuery, scope: Sc
     The total is counted only when the page (or the ranking window) is full, and then no
     further than `COUNT_CAP`: a page that is not full already says how many there are.
     """
+    with cache.steady(session):
+        return _find(session, cache, query, scope, order, count=count, skip=skip)
+
+
+def _find(session: Session, cache: VocabularyCache, query: RecordQuery, scope: Scope,
+          order: Order, *, count: int, skip: int) -> Page:
     names = _name_queries(query)
     if (EXACT_FIRST and names and not order.columns and not _precise(query)
             and all(search.exactly_findable(n) for n in names)):

@@ -12,7 +12,6 @@ from sqlalchemy import (
     ColumnElement,
     Insert,
     Select,
-    String,
     and_,
     cast,
     delete,
@@ -20,20 +19,18 @@ from sqlalchemy import (
     func,
     insert,
     intersect,
-    literal,
     null,
     or_,
     select,
     true,
     union_all,
 )
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql import Subquery
 
-from crvshub.db import Encoded, UTCDateTime, encode_rows, load_rows, one_of
+from crvshub.db import Encoded, UTCDateTime, encode_rows, load_rows, one_of, text_array
 from crvshub.search.indexing import (
     REMOVED_ROLE,
     RESOURCE_ROLE,
@@ -149,7 +146,7 @@ def load_entries(session: Session, parts: Sequence[EncodedEntries],
 
 def vocabulary_since(session: Session, last_id: int) -> list[tuple[int, str]]:
     """Return the terms added after a vocabulary id, in order."""
-    rows = session.execute(
+    rows = session.connection().execute(
         select(SearchVocabulary.id, SearchVocabulary.term)
         .where(SearchVocabulary.id > last_id).order_by(SearchVocabulary.id))
     return [(int(i), str(t)) for i, t in rows]
@@ -290,7 +287,7 @@ def postings(session: Session, roles: Sequence[str], options: set[str], limit: i
     if dialect == "postgresql":
         # Joined with an array: PostgreSQL estimates an IN list key by key (a name's 2,400
         # pair keys took 185 ms at a million records, the join 31 ms for the same rows).
-        keys = func.unnest(literal(sorted(options), ARRAY(String))).table_valued(
+        keys = func.unnest(text_array(sorted(options))).table_valued(
             "term").render_derived(name="wanted")
         wanted = wanted.join_from(keys, SearchTerm, SearchTerm.term == keys.c.term)
     else:
@@ -438,7 +435,7 @@ def _by_terms(session: Session, records: Subquery, role: str, terms: set[str], l
               ) -> list[tuple[str, str, str]] | None:
     # An array join, not an IN list (PostgreSQL plans an IN list key by key); MATERIALIZED:
     # read once, the LIMIT bounding the read whatever the plan of the rest.
-    keys = func.unnest(literal(sorted(terms), ARRAY(String))).table_valued(
+    keys = func.unnest(text_array(sorted(terms))).table_valued(
         "term").render_derived(name="wanted")
     postings = (select(SearchTerm.record_id, SearchTerm.term)
                 .join_from(keys, SearchTerm, SearchTerm.term == keys.c.term)
@@ -464,7 +461,7 @@ def _by_records(session: Session, records: Subquery, role: str, terms: set[str],
            .offset(0).lateral("own"))
     read = (select(records.c.id, own.c.term).join_from(records, own, true())
             .cte("own_postings").prefix_with("MATERIALIZED"))
-    keys = func.unnest(literal(sorted(terms), ARRAY(String))).table_valued(
+    keys = func.unnest(text_array(sorted(terms))).table_valued(
         "term").render_derived(name="wanted")
     rows = session.execute(select(read.c.id, read.c.term).join(keys, keys.c.term == read.c.term))
     return [(str(r), role, str(t)) for r, t in rows]
