@@ -139,6 +139,12 @@ def test_every_parameter_group(client: TestClient, ctx: AppContext) -> None:
     assert find(childDoBStart="2022-02-01", childDoBEnd="2022-02-28") == {ids["b"]}
     assert find(childDoB="2022-01-08") == {ids["a"]}
     assert find(motherDoB="1994-09-17", childFirstNames="Chisomo") == {ids["b"]}
+    # A name with a more precise criterion is probed on the records that criterion finds.
+    assert find(childDoB="2022-01-08", childFirstNames="Tendai") == {ids["a"]}
+    assert find(childDoB="2022-01-08", childFirstNames="Tendaj", childLastName="Mwale") == {
+        ids["a"]}, "one typo"
+    assert find(childDoB="2022-01-08", childFirstNames="Chisomo") == set()
+    assert find(childDoB="2022-01-08", motherFirstNames="Tendai") == set(), "another role"
     assert find(dateOfRegistrationStart="2022-01-01", dateOfRegistrationEnd="2022-12-31",
                 registrationStatuses=["REGISTERED"]) == {ids[k] for k in registered - {"late"}}
     in_2022 = find(dateOfRegistrationStart="2022-01-01T00:00:00Z",

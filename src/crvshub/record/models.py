@@ -52,6 +52,10 @@ class Record(Base):
         Index("ix_records_office_created", "office_id", "created_at", "id"),
         Index("ix_records_office_status_source", "office_id", "status", "source"),
         Index("ix_records_office_status_updated", "office_id", "status", "updated_at"),
+        # A jurisdiction's records of some statuses over some days, from the index alone: each
+        # office and status is one date range (migration 0028jurisdiction).
+        Index("ix_records_office_status_event_date", "office_id", "status", "event_date",
+              "created_at", "id"),
         # A hospital's FHIR reads: its own records, in order of last change (fhir_records).
         Index("ix_records_source_client_updated", "source_client_id", "updated_at", "id"),
         # The backlog of the performance dashboard: waiting records per office, oldest first,

@@ -138,7 +138,7 @@ def _conditions(session: Session, cache: VocabularyCache, query: RecordQuery, sc
     precise = _precise(query)
     for name in _name_queries(query) if names else []:
         if precise:
-            conditions.extend(Record.id.in_(f) for f in search.term_filters(session, cache, name))
+            conditions.extend(search.term_conditions(session, cache, name, Record.id))
             continue
         named = search.named_records(session, cache, name)
         if isinstance(named, list) and not named:

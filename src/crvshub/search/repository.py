@@ -27,7 +27,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import InstrumentedAttribute, Session, aliased
 from sqlalchemy.sql import Subquery
 
 from crvshub.db import Encoded, UTCDateTime, encode_rows, load_rows, one_of, text_array
@@ -173,6 +173,15 @@ def records_with_terms(roles: Sequence[str], options: set[str]) -> Select[str]:
     """
     return select(SearchTerm.record_id).where(
         SearchTerm.term.in_(sorted(options)), *_roles_condition(roles))
+
+
+def has_terms(record_id: ColumnElement[str] | InstrumentedAttribute[str], roles: Sequence[str],
+              options: set[str],
+              ) -> ColumnElement[bool]:
+    """Return whether one of these terms names a person of these roles in the record whose id
+    is `record_id` (a column of the outer query): a probe of that record's postings."""
+    return exists().where(SearchTerm.record_id == record_id,
+                          SearchTerm.term.in_(sorted(options)), *_roles_condition(roles))
 
 
 def dated_records_with_terms(roles: Sequence[str], options: set[str],

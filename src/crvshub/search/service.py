@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Engine, Pool, Select, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Connection, Engine, Pool, Select, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
 from sqlalchemy.sql import Subquery
 
 from crvshub.search import repository
@@ -413,16 +413,26 @@ def newest_found(session: Session, queries: Sequence[Select[str, datetime | None
     return repository.newest_found(session, queries, cap, limit, offset)
 
 
-def term_filters(session: Session, cache: VocabularyCache, query: NameQuery,
-                 ) -> list[Select[str]]:
-    """Return one record-id query per term of the name (each tested on the record alone).
+def term_conditions(session: Session, cache: VocabularyCache, query: NameQuery,
+                    record_id: ColumnElement[str] | InstrumentedAttribute[str],
+                    ) -> list[ColumnElement[bool]]:
+    """Return one condition per term of the name, on the record whose id is `record_id`
+    (each tested on the record alone).
 
-    For a name asked with a more precise criterion: the planner starts from the records that
-    criterion finds and probes their postings, term by term (a person of one role, such as the
-    mother, is one person; for several roles a record's people share the terms).
+    For a name asked with a more precise criterion: the records that criterion finds are read
+    first and their postings probed, term by term (a person of one role, such as the mother,
+    is one person; for several roles a record's people share the terms). On PostgreSQL the
+    planner does so from a record-id subquery; SQLite reads every record such a subquery
+    finds ("Tran": thousands) before it looks at the criterion, so there each record's own
+    postings are probed (the (record, role, term) index, a few entries).
     """
-    return [repository.records_with_terms(query.roles, cache.expand(session, term))
-            for term in dict.fromkeys(query.terms)]
+    sqlite = session.get_bind().dialect.name != "postgresql"
+    conditions: list[ColumnElement[bool]] = []
+    for term in dict.fromkeys(query.terms):
+        options = cache.expand(session, term)
+        conditions.append(repository.has_terms(record_id, query.roles, options) if sqlite else
+                          record_id.in_(repository.records_with_terms(query.roles, options)))
+    return conditions
 
 
 NAMED_IDS = 10_000  # records of a name read into memory before the records are filtered
