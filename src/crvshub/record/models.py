@@ -36,9 +36,7 @@ class Record(Base):
     subject_name_norm: Mapped[str | None] = mapped_column(String(columns.NAME_KEY_MAX), index=True)
     subject_gender: Mapped[str | None] = mapped_column(String(columns.GENDER_MAX))
     event_date: Mapped[date | None] = mapped_column(Date)
-    event_location_id: Mapped[str | None] = mapped_column(
-        String(columns.LOCATION_ID_MAX), index=True
-    )
+    event_location_id: Mapped[str | None] = mapped_column(String(columns.LOCATION_ID_MAX))
     contact_number: Mapped[str | None] = mapped_column(String(columns.CONTACT_MAX), index=True)
     contact_email: Mapped[str | None] = mapped_column(String(columns.EMAIL_MAX), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
@@ -56,6 +54,9 @@ class Record(Base):
         # office and status is one date range (migration 0028jurisdiction).
         Index("ix_records_office_status_event_date", "office_id", "status", "event_date",
               "created_at", "id"),
+        # A place of birth or death's records, newest first, from the index alone (migration
+        # 0029eventplace; it replaced the index of the place alone).
+        Index("ix_records_event_location_created", "event_location_id", "created_at", "id"),
         # A hospital's FHIR reads: its own records, in order of last change (fhir_records).
         Index("ix_records_source_client_updated", "source_client_id", "updated_at", "id"),
         # The backlog of the performance dashboard: waiting records per office, oldest first,
