@@ -75,3 +75,21 @@ def test_a_warm_start_learns_the_known_name_terms(settings: Settings) -> None:
             vocabulary = app.state.ctx.vocabulary._vocabulary
             assert (vocabulary.version > 0) == bool(learnt), warm_start
             assert ("tendai" in vocabulary.alike(["tendai"])) == bool(learnt)
+
+
+def test_a_warm_start_hides_what_it_loaded_from_the_garbage_collector(
+    settings: Settings,
+) -> None:
+    """Full collections do not walk the known name terms on every search that triggers one."""
+    import gc
+
+    gc.unfreeze()
+    try:
+        app = create_app(settings.model_copy(update={"warm_start": True}), start_worker=False)
+        with TestClient(app):
+            vocabulary = app.state.ctx.vocabulary._vocabulary
+            assert gc.get_freeze_count() > 0
+            assert gc.is_tracked(vocabulary)
+            assert all(o is not vocabulary for o in gc.get_objects())  # frozen
+    finally:
+        gc.unfreeze()
