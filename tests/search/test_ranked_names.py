@@ -182,6 +182,33 @@ def test_words_looked_up_one_by_one_are_joined_per_person_as_pairs_are(
         ("chisomo mary", "chisomo phiri", "mary phiri")}
 
 
+def test_key_sets_are_joined_by_hash_or_person_by_person_with_the_same_people(
+        client: TestClient, ctx: AppContext, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The join plan drives from the key set with the fewest postings; another set counted
+    whole is matched by hash, one with more postings than the last round's limit is probed
+    person by person. Either way the same people, pages and totals."""
+    _notify(client, ctx, PEOPLE)
+    roles = search_repository.ROLES
+    sets = [{"mary phiri", "mery phiri", "marie phiry"}, {"chisomo mary"}]
+    with ctx.db.transaction() as session:
+        assert search_repository.join_plan(session, roles, sets) == (1, (0,))
+        monkeypatch.setattr(search_repository, "PROBE_ROUNDS", (1, 2))
+        assert search_repository.join_plan(session, roles, sets) == (1, ())
+    questions = [RecordQuery(any_name=name) for name in (
+        "Mary Chisomo Phiri", "Mery Chisomo Phiry", "Mary Grace Ann Phiri", "Mary Grace Phiri")]
+    questions.append(RecordQuery(any_name="Mary Chisomo Phiri", events=("birth",)))
+    probed = {str(q): _pages(ctx, q) for q in questions}
+    monkeypatch.setattr(search_repository, "PROBE_ROUNDS", (256, 4_096, 50_000))
+    assert {str(q): _pages(ctx, q) for q in questions} == probed
+    assert probed[str(questions[0])][0] == 1 and probed[str(questions[2])][0] == 1
+    assert probed[str(questions[1])][0] == 1, "a misspelt three-word name, the same person"
+    with ctx.db.transaction() as session:  # the ranking path's join, both ways
+        hashed_people = search_repository.people_under_all(session, roles, sets, 100)
+        monkeypatch.setattr(search_repository, "PROBE_ROUNDS", (1, 2))
+        probed_people = search_repository.people_under_all(session, roles, sets, 100)
+    assert hashed_people and sorted(hashed_people) == sorted(probed_people or [])
+
+
 def test_a_one_word_name_pages_its_exact_holders_first_as_ranking_would(
         client: TestClient, ctx: AppContext, monkeypatch: pytest.MonkeyPatch) -> None:
     """A one-word name whose exact holders fill the page reads them newest first from the

@@ -80,7 +80,7 @@ class VocabularyCache:
         self._last_id = 0
         self._gap: tuple[int, float] | None = None  # the oldest id skipped lately, and when
         self._remembered: dict[Hashable, tuple[int, list[set[str]]]] = {}
-        self._numbers: dict[Hashable, tuple[int, int]] = {}
+        self._plans: dict[Hashable, tuple[int, repository.JoinPlan]] = {}
         self._lock = threading.Lock()
 
     def catch_up(self, session: Session) -> None:
@@ -142,9 +142,10 @@ class VocabularyCache:
         (the posting keys of a name a search asks for several times); a copy each time."""
         return [set(keys) for keys in self._held(self._remembered, key, compute)]
 
-    def remember_number(self, key: Hashable, compute: Callable[[], int]) -> int:
+    def remember_plan(self, key: Hashable, compute: Callable[[], repository.JoinPlan],
+                      ) -> repository.JoinPlan:
         """Return what `compute` gives for a key, computed once while no term is learnt."""
-        return self._held(self._numbers, key, compute)
+        return self._held(self._plans, key, compute)
 
     def _held(self, store: dict[Hashable, tuple[int, T]], key: Hashable,
               compute: Callable[[], T]) -> T:
@@ -269,15 +270,15 @@ def name_filter(session: Session, cache: VocabularyCache, query: NameQuery) -> S
 def _people_with_keys(session: Session, cache: VocabularyCache, query: NameQuery,
                       keys: list[set[str]], *, dated: bool = True, which: Hashable = None,
                       ) -> Select[str, str, datetime | None]:
-    """`repository.people_with_keys`, from the key set with the fewest postings (chosen
+    """`repository.people_with_keys`, joined as `repository.join_plan` says (chosen
     once per name and `which` lookup of it while no term is learnt: a search asks for a name
     several times; SQLite intersects the sets instead)."""
     dialect = session.get_bind().dialect.name
     lookup = tuple(len(k) for k in keys) if which is None else which
-    driver = 0 if dialect != "postgresql" else cache.remember_number(
-        ("driver", tuple(query.terms), query.roles, lookup),
-        lambda: repository.smallest_set(session, query.roles, keys))
-    return repository.people_with_keys(query.roles, keys, dialect, driver, dated=dated)
+    plan: repository.JoinPlan = (0, ()) if dialect != "postgresql" else cache.remember_plan(
+        ("plan", tuple(query.terms), query.roles, lookup),
+        lambda: repository.join_plan(session, query.roles, keys))
+    return repository.people_with_keys(query.roles, keys, dialect, plan, dated=dated)
 
 
 def exactly_findable(query: NameQuery) -> bool:
