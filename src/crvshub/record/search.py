@@ -229,7 +229,7 @@ def _exact_first(session: Session, cache: VocabularyCache, query: RecordQuery, s
     # extra word: twice the page is read and scored.
     words = all(len(set(name.terms)) == 1 for name in names)
     read = need if words else 2 * need
-    variants = [Record.id.in_(search.name_filter(session, cache, name)) for name in names]
+    variants = _VariantFilters(session, cache, names)
     total: int | None = None
     by_place = _by_place(query, scope)
     tiers = None if by_place or len(names) > 1 else search.name_tiers(session, cache, names[0])
@@ -238,7 +238,7 @@ def _exact_first(session: Session, cache: VocabularyCache, query: RecordQuery, s
         # index: every record the name's variants find there is read instead (the place's
         # records matched to the postings by hash), flagged when it has the names exactly.
         exact = [Record.id.in_(search.exact_filter(session, name)) for name in names]
-        found = repository.flagged_ids(session, [*conditions, *variants], and_(*exact),
+        found = repository.flagged_ids(session, [*conditions, *variants()], and_(*exact),
                                        COUNT_CAP + 1)
         total = min(len(found), COUNT_CAP)
         rows = _newest_first([(rid, at) for rid, at, flag in found if flag], read)
@@ -249,7 +249,7 @@ def _exact_first(session: Session, cache: VocabularyCache, query: RecordQuery, s
         # (by hash, as the total would count them). A few are scored outright; more are
         # paged tier by tier, checked against the list instead of the database.
         listed = {rid: _micros(at) for rid, at, _ in repository.flagged_ids(
-            session, [*conditions, *variants], None, COUNT_CAP + 1)}
+            session, [*conditions, *variants()], None, COUNT_CAP + 1)}
         total = min(len(listed), COUNT_CAP)
         if len(listed) <= SCORE_ALL:
             scores = search.score_named(session, list(listed), names[0],
@@ -277,12 +277,28 @@ def _exact_first(session: Session, cache: VocabularyCache, query: RecordQuery, s
                 {rid: scores[rid] for rid in page_ids})
 
 
+class _VariantFilters:
+    """The record-id conditions of some names (any variant), built when first asked for: a
+    name without other criteria is counted from its postings and never needs them."""
+
+    def __init__(self, session: Session, cache: VocabularyCache, names: list[NameQuery]) -> None:
+        self._args = session, cache, names
+        self._built: list[ColumnElement[bool]] | None = None
+
+    def __call__(self) -> list[ColumnElement[bool]]:
+        if self._built is None:
+            session, cache, names = self._args
+            self._built = [Record.id.in_(search.name_filter(session, cache, name))
+                           for name in names]
+        return self._built
+
+
 def _total(session: Session, cache: VocabularyCache, conditions: list[ColumnElement[bool]],
-           variants: Sequence[ColumnElement[bool]], names: list[NameQuery]) -> int:
+           variants: _VariantFilters, names: list[NameQuery]) -> int:
     """Return how many records meet the conditions and have the names (any variant), up to
     `COUNT_CAP`: with nothing but names, from their postings alone."""
     if conditions:
-        return repository.count_matching(session, [*conditions, *variants], COUNT_CAP)
+        return repository.count_matching(session, [*conditions, *variants()], COUNT_CAP)
     return min(search.count_named(session, cache, names), COUNT_CAP)
 
 
