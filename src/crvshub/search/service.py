@@ -268,16 +268,20 @@ def name_filter(session: Session, cache: VocabularyCache, query: NameQuery) -> S
 
 
 def _people_with_keys(session: Session, cache: VocabularyCache, query: NameQuery,
-                      keys: list[set[str]], *, dated: bool = True, which: Hashable = None,
+                      keys: list[set[str]], *, dated: bool = True,
+                      planned: list[set[str]] | None = None,
                       ) -> Select[str, str, datetime | None]:
-    """`repository.people_with_keys`, joined as `repository.join_plan` says (chosen
-    once per name and `which` lookup of it while no term is learnt: a search asks for a name
-    several times; SQLite intersects the sets instead)."""
+    """`repository.people_with_keys`, joined as `repository.join_plan` says of the key sets
+    `planned` (the name's own, `name_keys`, when not given): chosen once per name while no
+    term is learnt (a search asks for a name several times; SQLite intersects the sets
+    instead). A tier's lookups use the whole name's plan: their sets are parts of the
+    name's, and counting each tier's would cost a statement a round and tier the first
+    time a name is asked."""
     dialect = session.get_bind().dialect.name
-    lookup = tuple(len(k) for k in keys) if which is None else which
+    basis = keys if planned is None else planned
     plan: repository.JoinPlan = (0, ()) if dialect != "postgresql" else cache.remember_plan(
-        ("plan", tuple(query.terms), query.roles, lookup),
-        lambda: repository.join_plan(session, query.roles, keys))
+        ("plan", tuple(query.terms), query.roles, tuple(len(k) for k in basis)),
+        lambda: repository.join_plan(session, query.roles, basis))
     return repository.people_with_keys(query.roles, keys, dialect, plan, dated=dated)
 
 
@@ -378,10 +382,10 @@ def tier_holders(session: Session, cache: VocabularyCache, query: NameQuery, tie
                  ) -> Select[str, datetime | None]:
     """Return the (record id, declaration time) query of the records where one person of
     the roles is found by one of a tier's lookups (`name_tiers`)."""
-    bound, lookups = tier
+    _, lookups = tier
+    whole = name_keys(session, cache, query)  # the tiers' sets are parts of these
     return repository.dated_union([
-        _people_with_keys(session, cache, query, keys, which=("tier", bound, n))
-        for n, keys in enumerate(lookups)])
+        _people_with_keys(session, cache, query, keys, planned=whole) for keys in lookups])
 
 
 def scored_by_bound(query: NameQuery, bound: float) -> bool:
