@@ -226,9 +226,10 @@ def _exact_first(session: Session, cache: VocabularyCache, query: RecordQuery, s
         return Page(0, [])
     need = skip + count
     # Every holder of a one-word name's word scores 1; of a longer name, those without an
-    # extra word: twice the page is read and scored.
+    # extra word: twice the page, and at least `RANK_BATCH`, is read and scored (reading more
+    # later reads the postings again).
     words = all(len(set(name.terms)) == 1 for name in names)
-    read = need if words else 2 * need
+    read = need if words else max(2 * need, RANK_BATCH)
     variants = _VariantFilters(session, cache, names)
     total: int | None = None
     by_place = _by_place(query, scope)
