@@ -377,3 +377,30 @@ def test_names_of_up_to_four_words_are_paged_tier_by_tier_as_ranking_would(
     ranked.clear()
     _pages(ctx, RecordQuery(any_name="Mery Grace An Chisomo Phiri"))
     assert ranked, "five words: ranked in full"
+
+
+def test_the_newest_holders_of_a_name_come_from_an_index_alone(
+        client: TestClient, ctx: AppContext) -> None:
+    """A name's newest holders are ordered by the declaration time their postings carry, read
+    from an index alone: PostgreSQL's primary key includes it, SQLite has an index of its own
+    (migration 0030termsdeclared) once its statistics say what the primary key's say."""
+    from sqlalchemy import text
+
+    from crvshub.search import service as search_service
+
+    _notify(client, ctx, PEOPLE)
+    query = search_service.NameQuery("Mary Phiri")
+    with ctx.db.transaction() as session:
+        holders = search_service.exact_holders(session, query)
+        found = search_service.newest_found(session, [holders], 10_000, 3)
+        assert found is not None and len(found) == 3
+        assert [at for _, at in found] == sorted((at for _, at in found), reverse=True)
+        if ctx.db.engine.dialect.name != "sqlite":
+            return
+        session.execute(text("ANALYZE"))  # statistics, as `crvshub generate` leaves them
+        statement = search_repository.newest_found_statement([holders], 10_000, 3, 0)
+        compiled = statement.compile(session.get_bind(),
+                                     compile_kwargs={"literal_binds": True})
+        plan = " ".join(str(row[3]) for row in session.connection().exec_driver_sql(
+            f"EXPLAIN QUERY PLAN {compiled}"))
+    assert "COVERING INDEX ix_search_terms_term_declared" in plan, plan

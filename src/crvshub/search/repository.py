@@ -386,23 +386,31 @@ def newest_found(session: Session, queries: Sequence[Select[str, datetime | None
     page of `limit` after `offset`; None when they hold more than `cap` postings, or a
     posting without its time.
 
-    Ordered and paged in the database, which reads the postings from the index alone (on
-    PostgreSQL) and sends one page, not thousands of rows to be sorted here.
+    Ordered and paged in the database, which reads the postings with their times from an
+    index alone (PostgreSQL's primary key; SQLite's `ix_search_terms_term_declared`) and sends
+    one page, not thousands of rows to be sorted here.
     """
+    rows = session.connection().execute(
+        newest_found_statement(queries, cap, limit, offset)).all()
+    if rows and rows[0][2] > cap:
+        return None
+    page = [(str(rid), at) for rid, at, _ in rows if at is not None]
+    return page if len(page) == len(rows) else None
+
+
+def newest_found_statement(queries: Sequence[Select[str, datetime | None]], cap: int,
+                           limit: int, offset: int) -> Select[str, datetime | None, int]:
+    """The statement of `newest_found`: one page of (record id, declaration time, postings
+    held up to `cap` + 1)."""
     both = queries[0] if len(queries) == 1 else intersect(*queries)
     found = both.subquery("dated")
     postings = select(found.c[0].label("record_id"), found.c[1].label("declared")).limit(
         cap + 1).cte("postings")
     held = select(func.count()).select_from(postings).scalar_subquery()
-    rows = session.connection().execute(
-        select(postings.c.record_id, postings.c.declared, held)
-        .group_by(postings.c.record_id, postings.c.declared)
-        .order_by(postings.c.declared.desc(), postings.c.record_id)
-        .limit(limit).offset(offset)).all()
-    if rows and rows[0][2] > cap:
-        return None
-    page = [(str(rid), at) for rid, at, _ in rows]
-    return None if any(at is None for _, at in page) else page
+    return (select(postings.c.record_id, postings.c.declared, held)
+            .group_by(postings.c.record_id, postings.c.declared)
+            .order_by(postings.c.declared.desc(), postings.c.record_id)
+            .limit(limit).offset(offset))
 
 
 def records_with_identifier(value: str, roles: Sequence[str]) -> Select[str]:
