@@ -428,10 +428,17 @@ class Database:
         """Refresh tables after a bulk load: planner statistics, and on PostgreSQL the
         visibility map too (VACUUM), so that index-only scans skip the table (counts of a
         workqueue, name postings). Runs outside any transaction, as VACUUM must."""
-        verb = "VACUUM (ANALYZE)" if self.engine.dialect.name == "postgresql" else "ANALYZE"
+        if self.engine.dialect.name != "postgresql":
+            # SQLite keeps its statistics in a table of its own: written in a transaction that
+            # commits (on a connection in autocommit mode they were rolled back with the
+            # transaction the connection's BEGIN opened, and the planner never had any).
+            with self.engine.begin() as conn:
+                for table in tables:
+                    conn.execute(text(f"ANALYZE {table}"))
+            return
         with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             for table in tables:
-                conn.execute(text(f"{verb} {table}"))
+                conn.execute(text(f"VACUUM (ANALYZE) {table}"))
 
     def dispose(self) -> None:
         """Close every pooled connection."""
