@@ -428,17 +428,15 @@ class Database:
         """Refresh tables after a bulk load: planner statistics, and on PostgreSQL the
         visibility map too (VACUUM), so that index-only scans skip the table (counts of a
         workqueue, name postings). Runs outside any transaction, as VACUUM must."""
-        if self.engine.dialect.name != "postgresql":
-            # SQLite keeps its statistics in a table of its own: written in a transaction that
-            # commits (on a connection in autocommit mode they were rolled back with the
-            # transaction the connection's BEGIN opened, and the planner never had any).
-            with self.engine.begin() as conn:
-                for table in tables:
-                    conn.execute(text(f"ANALYZE {table}"))
-            return
-        with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        postgresql = self.engine.dialect.name == "postgresql"
+        verb = "VACUUM (ANALYZE)" if postgresql else "ANALYZE"
+        # SQLite keeps its statistics in a table of its own: written in a transaction that
+        # commits (in autocommit mode they were rolled back with the transaction the
+        # connection's BEGIN opened, and the planner never had any).
+        with (self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+              if postgresql else self.engine.begin()) as conn:
             for table in tables:
-                conn.execute(text(f"VACUUM (ANALYZE) {table}"))
+                conn.execute(text(f"{verb} {table}"))
 
     def dispose(self) -> None:
         """Close every pooled connection."""

@@ -8,7 +8,8 @@ sort is, results are ranked by how well the names match, then newest first.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import functools
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -230,7 +231,10 @@ def _exact_first(session: Session, cache: VocabularyCache, query: RecordQuery, s
     # later reads the postings again).
     words = all(len(set(name.terms)) == 1 for name in names)
     read = need if words else max(2 * need, RANK_BATCH)
-    variants = _VariantFilters(session, cache, names)
+    # The names' record-id conditions (any variant), built only when a branch needs them: a
+    # name without other criteria is counted from its postings.
+    variants = functools.cache(lambda: [Record.id.in_(search.name_filter(session, cache, name))
+                                        for name in names])
     total: int | None = None
     by_place = _by_place(query, scope)
     tiers = None if by_place or len(names) > 1 else search.name_tiers(session, cache, names[0])
@@ -278,24 +282,9 @@ def _exact_first(session: Session, cache: VocabularyCache, query: RecordQuery, s
                 {rid: scores[rid] for rid in page_ids})
 
 
-class _VariantFilters:
-    """The record-id conditions of some names (any variant), built when first asked for: a
-    name without other criteria is counted from its postings and never needs them."""
-
-    def __init__(self, session: Session, cache: VocabularyCache, names: list[NameQuery]) -> None:
-        self._args = session, cache, names
-        self._built: list[ColumnElement[bool]] | None = None
-
-    def __call__(self) -> list[ColumnElement[bool]]:
-        if self._built is None:
-            session, cache, names = self._args
-            self._built = [Record.id.in_(search.name_filter(session, cache, name))
-                           for name in names]
-        return self._built
-
-
 def _total(session: Session, cache: VocabularyCache, conditions: list[ColumnElement[bool]],
-           variants: _VariantFilters, names: list[NameQuery]) -> int:
+           variants: Callable[[], Sequence[ColumnElement[bool]]], names: list[NameQuery],
+           ) -> int:
     """Return how many records meet the conditions and have the names (any variant), up to
     `COUNT_CAP`: with nothing but names, from their postings alone."""
     if conditions:
